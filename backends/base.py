@@ -1,0 +1,92 @@
+"""The one interface a backend implements, and the events it yields.
+
+A backend turns a validated request into a stream of events tagged by choice index. It never builds
+HTTP responses, SSE frames, ids or usage: the server's pipeline applies stop, length, `n`, usage and
+framing to whatever a backend produced, so every backend gets the same contract for free.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+from server.errors import APIError
+from server.tokens import Tokenizer
+from server.wire.chat_request import ChatCompletionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of assistant `content` for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A piece of assistant `refusal` for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """Part of a tool call. The first delta of a call carries `id` and `name`; later ones only arguments."""
+
+    call: int
+    arguments: str
+    id: str | None = None
+    name: str | None = None
+    choice: int = 0
+    parallel: bool = False  # on a first delta: more calls follow in this choice
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCallDelta:
+    """Part of a legacy `function_call`: the name first, then argument fragments."""
+
+    arguments: str
+    name: str | None = None
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The backend is done with a choice. `reason` None lets the pipeline infer it."""
+
+    reason: str | None = None
+    choice: int = 0
+
+
+Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    """What a backend gets: the validated body and what the server decided about it."""
+
+    body: ChatCompletionRequest
+    n: int
+    tokenizer: Tokenizer
+    namespace: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class BackendError(APIError):
+    """A backend's failure, answered to the client in OpenAI's envelope with the given status."""
+
+
+class Backend(abc.ABC):
+    """A source of assistant replies."""
+
+    name: str = "backend"
+
+    @abc.abstractmethod
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release anything the backend holds (connections, file watchers)."""

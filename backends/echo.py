@@ -1,0 +1,109 @@
+"""The echo backend: a deterministic reply derived from the request, no network.
+
+By default the reply is the text of the last user message (its text parts joined), streamed in
+token-sized pieces. When the request forces a call (`function_call` naming a function,
+`tool_choice` "required" or naming a tool), the reply is that call, with arguments synthesized to
+satisfy the function's JSON Schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+
+from backends.arguments import synthesize
+from backends.base import (
+    Backend,
+    Event,
+    Finish,
+    FunctionCallDelta,
+    GenerationRequest,
+    TextDelta,
+    ToolCallDelta,
+)
+from server.wire.chat_request import (
+    AllowedToolsChoice,
+    ChatCompletionRequest,
+    FunctionDefinition,
+    FunctionTool,
+    NamedFunction,
+    NamedFunctionChoice,
+    TextPart,
+    UserMessage,
+)
+
+
+def message_text(content: object) -> str:
+    """The plain text of a message's content: a string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.text for part in content if isinstance(part, TextPart))
+    return ""
+
+
+def last_user_text(body: ChatCompletionRequest) -> str:
+    for message in reversed(body.messages):
+        if isinstance(message, UserMessage):
+            return message_text(message.content)
+    return message_text(getattr(body.messages[-1], "content", None))
+
+
+def forced_function(body: ChatCompletionRequest) -> tuple[FunctionDefinition, bool] | None:
+    """The function the request forces, and whether it is a legacy `function_call`."""
+    if body.functions and isinstance(body.function_call, NamedFunction):
+        wanted = body.function_call.name
+        return next(((f, True) for f in body.functions if f.name == wanted), None)
+    tools = [tool.function for tool in body.tools or [] if isinstance(tool, FunctionTool)]
+    choice = body.tool_choice
+    if not tools or choice is None or choice in ("none", "auto"):
+        return None
+    if choice == "required":
+        return tools[0], False
+    if isinstance(choice, NamedFunctionChoice):
+        return next(((f, False) for f in tools if f.name == choice.function.name), None)
+    if isinstance(choice, AllowedToolsChoice) and choice.allowed_tools.mode == "required":
+        allowed = {str(t.get("function", {}).get("name")) for t in choice.allowed_tools.tools}
+        return next(((f, False) for f in tools if f.name in allowed), None)
+    return None
+
+
+def call_id(body: ChatCompletionRequest, choice: int) -> str:
+    """A tool-call id in OpenAI's `call_` + 24 characters form, stable for a given request."""
+    digest = hashlib.sha256(f"{body.model_dump_json()}#{choice}".encode()).hexdigest()
+    return "call_" + digest[:24]
+
+
+class EchoBackend(Backend):
+    name = "echo"
+
+    def __init__(self, *, text: str | None = None, prefix: str = "") -> None:
+        self.text = text
+        self.prefix = prefix
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        body = request.body
+        forced = forced_function(body)
+        if forced is not None:
+            function, legacy = forced
+            arguments = json.dumps(synthesize(function.parameters, body.seed or 0))
+            pieces = request.tokenizer.pieces(arguments)
+            for choice in range(request.n):
+                if legacy:
+                    yield FunctionCallDelta(arguments="", name=function.name, choice=choice)
+                    for piece in pieces:
+                        yield FunctionCallDelta(arguments=piece, choice=choice)
+                    yield Finish("function_call", choice)
+                else:
+                    yield ToolCallDelta(0, "", id=call_id(body, choice), name=function.name, choice=choice)
+                    for piece in pieces:
+                        yield ToolCallDelta(0, piece, choice=choice)
+                    yield Finish("tool_calls", choice)
+            return
+        text = self.text if self.text is not None else self.prefix + last_user_text(body)
+        for piece in request.tokenizer.pieces(text):
+            for choice in range(request.n):
+                yield TextDelta(piece, choice)
+        for choice in range(request.n):
+            yield Finish(None, choice)

@@ -1,0 +1,74 @@
+"""The `chatdouble` command line: `chatdouble serve [--config FILE] [--host] [--port] [--workers]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+from fastapi import FastAPI
+
+from server import __version__
+from server.app import create_app
+from server.config import ConfigError, Settings, load_settings
+
+SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
+log = logging.getLogger("chatdouble")
+
+
+def worker_app() -> FastAPI:
+    """Factory for each worker process when `--workers` > 1: settings travel as JSON in the environment."""
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatdouble", description="An OpenAI Chat Completions stand-in server.")
+    parser.add_argument("--version", action="version", version=f"chatdouble {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the server")
+    serve.add_argument("--config", help="YAML, TOML or JSON config file (default: $CHATDOUBLE_CONFIG or built-in)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8000; 0 picks a free one)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    overrides = {"host": args.host, "port": args.port, "workers": args.workers, "log_level": args.log_level}
+    try:
+        settings = load_settings(args.config, overrides=overrides)
+    except ConfigError as exc:
+        print(f"chatdouble: config error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
+    source = args.config or os.environ.get("CHATDOUBLE_CONFIG") or "built-in default config"
+    routes = ", ".join(f"{r.model} -> {r.backend}" for r in settings.routes)
+    log.info("chatdouble %s: config %s; routes %s", __version__, source, routes)
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.log_level == "debug",
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        os.environ[SETTINGS_ENV] = settings.model_dump_json()
+        uvicorn.run("server.__main__:worker_app", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""`create_app(settings)`: the one place an application is assembled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server import __version__
+from server.config import Settings
+from server.errors import APIError, invalid_request, server_error
+from server.middleware import OpenAIHeaders
+from server.openapi import build_openapi
+from server.responses import error_response
+from server.routes import chat, health, models
+from server.runtime import Runtime
+
+log = logging.getLogger("chatdouble")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    runtime = Runtime.build(settings)
+    runtime.warm()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="chatdouble",
+        version=__version__,
+        description="An OpenAI Chat Completions stand-in: echo, scripted fixtures and an upstream proxy.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.include_router(chat.router)
+    app.include_router(models.router)
+    app.include_router(health.router)
+    _install_error_handlers(app, settings)
+    app.add_middleware(OpenAIHeaders)
+    document: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not document:
+            document.update(build_openapi(app))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, APIError)
+        return error_response(exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        invalid_url = APIError(404, f"Invalid URL ({request.method} {request.url.path})")
+        if exc.status_code == 405 and settings.method_not_allowed == "405":
+            allow = (exc.headers or {}).get("Allow", "")
+            return error_response(
+                APIError(405, f"Method Not Allowed ({request.method} {request.url.path})",
+                         headers={"Allow": allow} if allow else None)
+            )
+        if exc.status_code in (404, 405):
+            return error_response(invalid_url)
+        return error_response(APIError(exc.status_code, str(exc.detail)))
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
+        return error_response(invalid_request(str(exc)))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(server_error())
+
+    app.add_exception_handler(APIError, on_api_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)

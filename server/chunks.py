@@ -1,0 +1,142 @@
+"""`chat.completion.chunk` frames built from the pipeline's normalized events.
+
+Every chunk of a stream shares `id`, `object`, `created`, `model`, `service_tier` and
+`system_fingerprint`, so that prefix is serialized once per stream; each chunk then adds one choice,
+`usage: null` when usage was asked for, and an `obfuscation` pad unless the client turned it off.
+Key order is the real API's: id, object, created, model, service_tier, system_fingerprint, choices,
+usage, obfuscation.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
+from server.json import dumps
+from server.logprobs import logprobs_for
+from server.pipeline import Generation, Plan
+from server.wire.chat_response import Usage
+
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+class ChunkWriter:
+    """Serializes chunks for one stream."""
+
+    def __init__(self, plan: Plan, *, obfuscation: bool) -> None:
+        self.plan = plan
+        head = {
+            "id": plan.id,
+            "object": "chat.completion.chunk",
+            "created": plan.created,
+            "model": plan.model,
+            "service_tier": plan.service_tier,
+            "system_fingerprint": plan.system_fingerprint,
+        }
+        self._prefix = dumps(head)[:-1] + ',"choices":['
+        self._usage_null = ',"usage":null' if plan.include_usage else ""
+        self._obfuscation = obfuscation
+        self._pad = ""
+
+    def _tail(self) -> str:
+        if not self._obfuscation:
+            return "}"
+        if not self._pad:
+            self._pad = "".join(secrets.choice(_ALNUM) for _ in range(64))
+        start = secrets.randbelow(48)
+        return ',"obfuscation":"' + self._pad[start : start + secrets.randbelow(16)] + '"}'
+
+    def choice(self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> str:
+        body = dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish})
+        return self._prefix + body + "]" + self._usage_null + self._tail()
+
+    def usage(self, usage: Usage) -> str:
+        return self._prefix + '],"usage":' + dumps(usage) + self._tail()
+
+
+class StreamFormatter:
+    """Maps normalized events to chunk JSON strings, per the real API's streaming shapes."""
+
+    def __init__(self, generation: Generation, *, obfuscation: bool = True) -> None:
+        self.generation = generation
+        self.plan = generation.plan
+        self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
+        self._started = [False] * self.plan.n
+        self._positions = [0] * self.plan.n
+        self._finishes: list[tuple[int, str]] = []
+
+    def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
+        if not self.plan.logprobs:
+            return None
+        entries = logprobs_for(self.plan.tokenizer, text, self.plan.top_logprobs, self._positions[choice])
+        self._positions[choice] += len(entries)
+        other = "refusal" if key == "content" else "content"
+        return {key: entries, other: None} if key == "content" else {"content": None, "refusal": entries}
+
+    def _role(self, event: Event) -> list[str]:
+        """The first chunk of a choice: role, and for calls the first call itself."""
+        choice = event.choice
+        self._started[choice] = True
+        empty_logprobs: dict[str, Any] | None = None
+        if isinstance(event, RefusalDelta):
+            if self.plan.logprobs:
+                empty_logprobs = {"content": None, "refusal": []}
+            delta: dict[str, Any] = {"role": "assistant", "content": None, "refusal": ""}
+        elif isinstance(event, ToolCallDelta) and event.name is not None:
+            call = {"index": event.call, "id": event.id, "type": "function",
+                    "function": {"name": event.name, "arguments": event.arguments}}
+            if event.parallel:
+                return [self.writer.choice(choice, {"role": "assistant", "content": None}),
+                        self.writer.choice(choice, {"tool_calls": [call]})]
+            delta = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
+            return [self.writer.choice(choice, delta)]
+        elif isinstance(event, FunctionCallDelta) and event.name is not None:
+            delta = {"role": "assistant", "content": None,
+                     "function_call": {"name": event.name, "arguments": event.arguments}, "refusal": None}
+            return [self.writer.choice(choice, delta)]
+        else:
+            if self.plan.logprobs:
+                empty_logprobs = {"content": [], "refusal": None}
+            delta = {"role": "assistant", "content": "", "refusal": None}
+        return [self.writer.choice(choice, delta, empty_logprobs), *self._delta(event)]
+
+    def _delta(self, event: Event) -> list[str]:
+        choice = event.choice
+        if isinstance(event, TextDelta):
+            if not event.text:
+                return []
+            return [self.writer.choice(choice, {"content": event.text},
+                                       self._logprobs(choice, event.text, "content"))]
+        if isinstance(event, RefusalDelta):
+            if not event.text:
+                return []
+            return [self.writer.choice(choice, {"refusal": event.text},
+                                       self._logprobs(choice, event.text, "refusal"))]
+        if isinstance(event, ToolCallDelta):
+            function: dict[str, Any] = {"arguments": event.arguments}
+            call: dict[str, Any] = {"index": event.call, "function": function}
+            if event.name is not None:
+                call = {"index": event.call, "id": event.id, "type": "function",
+                        "function": {"name": event.name, "arguments": event.arguments}}
+            return [self.writer.choice(choice, {"tool_calls": [call]})]
+        if isinstance(event, FunctionCallDelta):
+            return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
+        return []
+
+    async def chunks(self, events: AsyncIterator[Event]) -> AsyncIterator[str]:
+        """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
+        async for event in events:
+            if isinstance(event, Finish):
+                if not self._started[event.choice]:
+                    for chunk in self._role(TextDelta("", event.choice)):
+                        yield chunk
+                self._finishes.append((event.choice, event.reason or "stop"))
+                continue
+            for chunk in self._role(event) if not self._started[event.choice] else self._delta(event):
+                yield chunk
+        for choice, reason in sorted(self._finishes):
+            yield self.writer.choice(choice, {}, None, reason)
+        if self.plan.include_usage:
+            yield self.writer.usage(self.generation.usage())

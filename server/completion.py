@@ -1,0 +1,82 @@
+"""The non-streamed `chat.completion` body, folded from the pipeline's normalized events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
+from server.logprobs import logprobs_for
+from server.pipeline import Generation
+from server.wire.chat_response import ChatCompletion, Choice, FunctionCall, ToolCall
+
+
+class _Draft:
+    __slots__ = ("content", "finish", "function_call", "refusal", "tool_calls")
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.refusal: list[str] = []
+        self.tool_calls: list[ToolCall] = []
+        self.function_call: FunctionCall | None = None
+        self.finish = "stop"
+
+
+def _fold(draft: _Draft, event: Event) -> None:
+    if isinstance(event, TextDelta):
+        draft.content.append(event.text)
+    elif isinstance(event, RefusalDelta):
+        draft.refusal.append(event.text)
+    elif isinstance(event, ToolCallDelta):
+        if event.name is not None:
+            draft.tool_calls.append(
+                {"id": event.id or "", "type": "function", "function": {"name": event.name, "arguments": ""}}
+            )
+        if draft.tool_calls:
+            draft.tool_calls[-1]["function"]["arguments"] += event.arguments
+    elif isinstance(event, FunctionCallDelta):
+        if draft.function_call is None:
+            draft.function_call = {"name": event.name or "", "arguments": ""}
+        draft.function_call["arguments"] += event.arguments
+    elif isinstance(event, Finish):
+        draft.finish = event.reason or "stop"
+
+
+async def collect(generation: Generation, events: AsyncIterator[Event]) -> ChatCompletion:
+    plan = generation.plan
+    drafts = [_Draft() for _ in range(plan.n)]
+    async for event in events:
+        _fold(drafts[event.choice], event)
+    choices: list[Choice] = []
+    for index, draft in enumerate(drafts):
+        has_text = bool(draft.content) or not (draft.tool_calls or draft.function_call or draft.refusal)
+        content = "".join(draft.content) if has_text else None
+        refusal = "".join(draft.refusal) if draft.refusal else None
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if draft.tool_calls:
+            message["tool_calls"] = draft.tool_calls
+        if draft.function_call is not None:
+            message["function_call"] = draft.function_call
+        message["refusal"] = refusal
+        message["annotations"] = []
+        logprobs: dict[str, Any] | None = None
+        if plan.logprobs:
+            logprobs = {
+                "content": logprobs_for(plan.tokenizer, content, plan.top_logprobs) if content else None,
+                "refusal": logprobs_for(plan.tokenizer, refusal, plan.top_logprobs) if refusal else None,
+            }
+            if content is not None and logprobs["content"] is None:
+                logprobs["content"] = []
+        choices.append(
+            {"index": index, "message": message, "logprobs": logprobs, "finish_reason": draft.finish}  # type: ignore[typeddict-item]
+        )
+    return {
+        "id": plan.id,
+        "object": "chat.completion",
+        "created": plan.created,
+        "model": plan.model,
+        "choices": choices,
+        "usage": generation.usage(),
+        "service_tier": plan.service_tier,
+        "system_fingerprint": plan.system_fingerprint,
+    }

@@ -1,0 +1,200 @@
+"""Settings: one model read from a config file (YAML, TOML or JSON) and `CHATDOUBLE_*` variables.
+
+Precedence, highest first: command-line flags, environment variables, the file, the embedded
+default (`default_config.yaml`, which routes every model to the echo backend).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the file and field it concerns."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EchoBackendConfig(Strict):
+    type: Literal["echo"]
+    text: str | None = Field(default=None, description="A fixed reply instead of the last user message.")
+    prefix: str = ""
+
+
+BackendConfig = Annotated[EchoBackendConfig, Field(discriminator="type")]
+
+
+class Route(Strict):
+    model: str = Field(description="A model name or a glob such as 'gpt-4*' or '*'.")
+    backend: str
+    encoding: Literal["o200k_base", "cl100k_base"] | None = Field(
+        default=None, description="Overrides the tokenizer chosen from the model name."
+    )
+    models: list[str] = Field(
+        default_factory=list, description="Names listed by GET /v1/models for a glob route."
+    )
+
+    def matches(self, model: str) -> bool:
+        return self.model == model or fnmatch.fnmatchcase(model, self.model)
+
+    @property
+    def is_glob(self) -> bool:
+        return any(ch in self.model for ch in "*?[")
+
+
+class Settings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    api_keys: list[str] = Field(default_factory=list, description="Empty: no authentication.")
+    unknown_fields: Literal["reject", "accept"] = Field(
+        default="reject", description="reject: 400 as the real API; accept: ignore and log them."
+    )
+    method_not_allowed: Literal["404", "405"] = Field(
+        default="404", description="404 'Invalid URL (...)' as the real API, or a 405 with an Allow header."
+    )
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
+    sse_ping_seconds: float = Field(default=0, ge=0, description="0 disables SSE keep-alive comments.")
+    system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
+    default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
+    created: int | None = Field(default=None, description="Fixed `created` for models; default: start time.")
+    backends: dict[str, BackendConfig]
+    routes: list[Route] = Field(min_length=1)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _routes_name_backends(self) -> Settings:
+        for index, route in enumerate(self.routes):
+            if route.backend not in self.backends:
+                known = ", ".join(sorted(self.backends)) or "none"
+                raise ValueError(
+                    f"routes[{index}].backend: no backend named {route.backend!r} (configured: {known})"
+                )
+        return self
+
+    def route_for(self, model: str) -> Route | None:
+        """The first route whose model name or glob matches."""
+        for route in self.routes:
+            if route.matches(model):
+                return route
+        return None
+
+    def listed_models(self) -> list[str]:
+        names: list[str] = []
+        for route in self.routes:
+            for name in ([] if route.is_glob else [route.model]) + route.models:
+                if name not in names:
+                    names.append(name)
+        return names
+
+
+ENV_PREFIX = "CHATDOUBLE_"
+_ENV_FIELDS = (
+    "host",
+    "port",
+    "workers",
+    "log_level",
+    "api_keys",
+    "unknown_fields",
+    "max_body_bytes",
+    "sse_ping_seconds",
+    "system_fingerprint",
+    "default_encoding",
+    "method_not_allowed",
+)
+
+
+def _parse_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
+    try:
+        if path.suffix == ".toml":
+            data: Any = tomllib.loads(text)
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, not {type(data).__name__}")
+    return data
+
+
+def default_config() -> dict[str, Any]:
+    text = resources.files("server").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from the default, a file, the environment and explicit overrides."""
+    env = os.environ if env is None else env
+    source = "embedded default config"
+    data = default_config()
+    file_path = path if path is not None else env.get(ENV_PREFIX + "CONFIG")
+    if file_path:
+        source = str(file_path)
+        file_data = _parse_file(Path(file_path))
+        if "backends" in file_data or "routes" in file_data:
+            data.pop("backends", None)
+            data.pop("routes", None)
+        data.update(file_data)
+    for name in _ENV_FIELDS:
+        value = env.get(ENV_PREFIX + name.upper())
+        if value is not None:
+            data[name] = value
+    data.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    try:
+        return Settings.model_validate(_coerce_env_types(data))
+    except ValidationError as exc:
+        problems = "; ".join(f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+def _coerce_env_types(data: dict[str, Any]) -> dict[str, Any]:
+    """Environment values are strings; turn the numeric ones into numbers before validation."""
+    out = dict(data)
+    for name, kind in (("port", int), ("workers", int), ("max_body_bytes", int), ("sse_ping_seconds", float)):
+        value = out.get(name)
+        if isinstance(value, str):
+            try:
+                out[name] = kind(value)
+            except ValueError:
+                pass
+    return out

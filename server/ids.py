@@ -1,0 +1,28 @@
+"""Identifiers in OpenAI's formats."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def completion_id() -> str:
+    """`chatcmpl-` followed by 29 letters and digits, as the real API's ids."""
+    return "chatcmpl-" + _random(29)
+
+
+def request_id() -> str:
+    """`req_` followed by 32 hex digits, the form of the real API's `x-request-id`."""
+    return "req_" + secrets.token_hex(16)
+
+
+def fingerprint(seed: str) -> str:
+    """A stable `system_fingerprint` (`fp_` + 10 hex digits) for a configuration."""
+    return "fp_" + hashlib.sha256(seed.encode()).hexdigest()[:10]

@@ -1,0 +1,52 @@
+"""Synthetic but well-formed `logprobs`: the real tokenizer's tokens with deterministic values.
+
+A text is split into the tokenizer's tokens (so the `token`s concatenate to the text); each gets a
+logprob <= 0 derived from a hash of the token and its position, and `top_logprobs` alternatives: the
+chosen token first, then neighbouring vocabulary entries with strictly lower logprobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from server.tokens import Tokenizer
+from server.wire.chat_response import TokenLogprob, TopLogprob
+
+
+def token_text(data: bytes) -> str:
+    """A token's text; a token holding part of a character is shown as `bytes:\\xNN...` as OpenAI does."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "bytes:" + "".join(f"\\x{b:02x}" for b in data)
+
+
+def _logprob(token: int, position: int) -> float:
+    digest = hashlib.blake2b(f"{token}:{position}".encode(), digest_size=4).digest()
+    return -round(int.from_bytes(digest, "big") / 2**32 * 0.5, 6)
+
+
+def _entry(tokenizer: Tokenizer, token: int, logprob: float) -> TopLogprob:
+    data = tokenizer.token_bytes(token)
+    return {"token": token_text(data), "logprob": logprob, "bytes": list(data)}
+
+
+def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> list[TokenLogprob]:
+    """Entries for the tokens of `text`; `start` is the position of its first token in the reply."""
+    out: list[TokenLogprob] = []
+    vocab = tokenizer.encoding.max_token_value
+    for offset, token in enumerate(tokenizer.encode(text)):
+        chosen = _logprob(token, start + offset)
+        entry = _entry(tokenizer, token, chosen)
+        alternatives: list[TopLogprob] = []
+        if top:
+            alternatives.append(dict(entry))  # type: ignore[arg-type]
+            candidate = token
+            while len(alternatives) < top:
+                candidate = (candidate + 7919) % vocab
+                if candidate == token:
+                    continue
+                step = len(alternatives)
+                alternatives.append(_entry(tokenizer, candidate, round(chosen - 1.5 * step - 0.25, 6)))
+        out.append({**entry, "top_logprobs": alternatives})
+    return out

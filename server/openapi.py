@@ -1,0 +1,84 @@
+"""The server's OpenAPI document: the wire schemas as components, both chat response media types,
+and the error envelope on every error status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+
+from server.wire.chat_request import ChatCompletionRequest
+from server.wire.chat_response import ChatCompletion, ChatCompletionChunk
+from server.wire.errors import ErrorEnvelope
+from server.wire.models import Model, ModelList
+
+REF = "#/components/schemas/{model}"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("ErrorEnvelope")}}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("Invalid request: malformed JSON, wrong content type, or a parameter out of schema"),
+    401: _error("Missing or invalid API key (only when API keys are configured)"),
+    404: _error("Unknown model (`model_not_found`) or unknown URL"),
+    413: _error("Request body over the configured size limit"),
+    500: _error("Server error"),
+}
+
+CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A `chat.completion` object, or with `stream: true` a server-sent event stream of "
+        "`data: <chat.completion.chunk JSON>` frames ending with `data: [DONE]`.",
+        "content": {
+            "application/json": {"schema": _ref("ChatCompletion")},
+            "text/event-stream": {
+                "schema": {"type": "string", "description": "SSE frames, each `data: ` + a ChatCompletionChunk"},
+                "x-chunk-schema": _ref("ChatCompletionChunk"),
+            },
+        },
+    },
+    **ERRORS,
+}
+MODEL_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The configured models", "content": {"application/json": {"schema": _ref("ModelList")}}},
+    401: ERRORS[401],
+}
+MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A model", "content": {"application/json": {"schema": _ref("Model")}}},
+    401: ERRORS[401],
+    404: ERRORS[404],
+}
+
+
+def chat_request_body() -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref("ChatCompletionRequest")}}}
+
+
+def component_schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for name, kind, mode in (
+        ("ChatCompletionRequest", ChatCompletionRequest, "validation"),
+        ("ChatCompletion", ChatCompletion, "serialization"),
+        ("ChatCompletionChunk", ChatCompletionChunk, "serialization"),
+        ("ErrorEnvelope", ErrorEnvelope, "serialization"),
+        ("Model", Model, "serialization"),
+        ("ModelList", ModelList, "serialization"),
+    ):
+        schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return dict(sorted(schemas.items()))
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document.setdefault("components", {})["schemas"] = component_schemas()
+    return document

@@ -1,0 +1,163 @@
+"""`usage.prompt_tokens` as the API counts it.
+
+Messages follow the OpenAI cookbook's rule (verified against the API there): 3 tokens per message,
+plus the tokens of its role, content and name, 1 more for a name, and 3 for the reply priming.
+Function and tool definitions are counted the way the API renders them for the model: a TypeScript-
+like `namespace functions { ... }` block, plus 9 tokens, 4 fewer and a newline on the first system
+message when the conversation has one (this reproduces the API's counts for the cookbook's tools
+example on both encodings and for recorded gpt-3.5 cases).
+
+Approximations, documented in docs/usage.md: assistant tool calls in the history cost what a legacy
+function call costs (name, arguments and 3 tokens each); tool results cost like any message; images
+cost 85 tokens at low detail and 765 otherwise (a 1024x1024 image at high detail); audio and files
+cost the tokens of their base64 data's length / 4, nothing better being public.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.tokens import Tokenizer
+from server.wire.chat_request import (
+    AssistantMessage,
+    AudioPart,
+    ChatCompletionRequest,
+    FilePart,
+    FunctionDefinition,
+    FunctionMessage,
+    FunctionTool,
+    FunctionToolCall,
+    ImagePart,
+    NamedFunction,
+    NamedFunctionChoice,
+    RefusalPart,
+    SystemMessage,
+    TextPart,
+)
+
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+FUNCTIONS_OVERHEAD = 9
+SYSTEM_MESSAGE_DISCOUNT = 4
+IMAGE_LOW = 85
+IMAGE_HIGH = 765
+
+
+def _content(tokenizer: Tokenizer, content: object) -> int:
+    if content is None:
+        return 0
+    if isinstance(content, str):
+        return tokenizer.count(content)
+    total = 0
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, TextPart):
+            total += tokenizer.count(part.text)
+        elif isinstance(part, RefusalPart):
+            total += tokenizer.count(part.refusal)
+        elif isinstance(part, ImagePart):
+            total += IMAGE_LOW if part.image_url.detail == "low" else IMAGE_HIGH
+        elif isinstance(part, AudioPart):
+            total += len(part.input_audio.data) // 4
+        elif isinstance(part, FilePart):
+            total += len(part.file.file_data or "") // 4
+    return total
+
+
+def _format_type(schema: Any, indent: int) -> str:
+    if not isinstance(schema, dict):
+        return "any"
+    if "anyOf" in schema:
+        return " | ".join(_format_type(member, indent) for member in schema["anyOf"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " | ".join(_format_type({**schema, "type": k}, indent) for k in kind)
+    enum = schema.get("enum")
+    if kind == "string":
+        return " | ".join(f'"{v}"' for v in enum) if enum else "string"
+    if kind in ("number", "integer"):
+        return " | ".join(str(v) for v in enum) if enum else "number"
+    if kind in ("boolean", "null"):
+        return str(kind)
+    if kind == "object":
+        return "{\n" + _format_properties(schema, indent + 2) + "\n}"
+    if kind == "array":
+        return _format_type(schema["items"], indent) + "[]" if "items" in schema else "any[]"
+    return "any"
+
+
+def _format_properties(schema: dict[str, Any], indent: int) -> str:
+    required = set(schema.get("required") or [])
+    lines: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("description") and indent < 2:
+            lines.append(f"// {prop['description']}")
+        optional = "" if name in required else "?"
+        lines.append(f"{name}{optional}: {_format_type(prop, indent)},")
+    return "\n".join(" " * indent + line for line in lines)
+
+
+def render_functions(functions: list[FunctionDefinition]) -> str:
+    """The function definitions as the model sees them."""
+    lines = ["namespace functions {", ""]
+    for function in functions:
+        if function.description:
+            lines.append(f"// {function.description}")
+        parameters = function.parameters or {}
+        if parameters.get("properties"):
+            lines.append(f"type {function.name} = (_: {{")
+            lines.append(_format_properties(parameters, 0))
+            lines.append("}) => any;")
+        else:
+            lines.append(f"type {function.name} = () => any;")
+        lines.append("")
+    lines.append("} // namespace functions")
+    return "\n".join(lines)
+
+
+def offered_functions(body: ChatCompletionRequest) -> list[FunctionDefinition]:
+    tools = [tool.function for tool in body.tools or [] if isinstance(tool, FunctionTool)]
+    return tools + list(body.functions or [])
+
+
+def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> int:
+    functions = offered_functions(body)
+    total = REPLY_PRIMING
+    padded_system = False
+    for message in body.messages:
+        total += TOKENS_PER_MESSAGE + tokenizer.count(message.role)
+        content = getattr(message, "content", None)
+        if functions and not padded_system and isinstance(message, SystemMessage) and isinstance(content, str):
+            content, padded_system = content + "\n", True
+        total += _content(tokenizer, content)
+        name = getattr(message, "name", None)
+        if name:
+            total += tokenizer.count(name) + TOKENS_PER_NAME
+        if isinstance(message, FunctionMessage):
+            total -= tokenizer.count(message.role)
+        if isinstance(message, AssistantMessage):
+            if message.function_call is not None:
+                call = message.function_call
+                total += tokenizer.count(call.name) + tokenizer.count(call.arguments) + 3
+            for tool_call in message.tool_calls or []:
+                if isinstance(tool_call, FunctionToolCall):
+                    name, text = tool_call.function.name, tool_call.function.arguments
+                else:
+                    name, text = tool_call.custom.name, tool_call.custom.input
+                total += tokenizer.count(name) + tokenizer.count(text) + 3
+    if functions:
+        total += tokenizer.count(render_functions(functions)) + FUNCTIONS_OVERHEAD
+        if any(isinstance(m, SystemMessage) for m in body.messages):
+            total -= SYSTEM_MESSAGE_DISCOUNT
+    total += _choice_tokens(body, tokenizer)
+    return total
+
+
+def _choice_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> int:
+    if body.function_call == "none" or body.tool_choice == "none":
+        return 1
+    if isinstance(body.function_call, NamedFunction):
+        return 4 + tokenizer.count(body.function_call.name)
+    if isinstance(body.tool_choice, NamedFunctionChoice):
+        return 7 + tokenizer.count(body.tool_choice.function.name)
+    return 0

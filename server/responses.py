@@ -1,0 +1,28 @@
+"""HTTP responses in the API's byte layouts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from server.errors import APIError
+from server.json import body_bytes, error_bytes
+
+
+class JSONBody(Response):
+    """A JSON body with the API's two-space indentation."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return body_bytes(content)
+
+
+def error_response(exc: APIError) -> Response:
+    if exc.code == "model_not_found":
+        # This one comes from a different front layer: four spaces, a newline, an explicit charset.
+        content = (json.dumps(exc.envelope(), indent=4) + "\n").encode()
+        return Response(content, exc.status, dict(exc.headers), "application/json; charset=utf-8")
+    return Response(error_bytes(exc.envelope()), exc.status, dict(exc.headers), "application/json")

@@ -1,0 +1,69 @@
+"""`POST /v1/chat/completions`."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import GenerationRequest
+from server.auth import authenticate
+from server.chunks import StreamFormatter
+from server.completion import collect
+from server.ids import completion_id
+from server.openapi import CHAT_RESPONSES, chat_request_body
+from server.pipeline import Generation, Plan, service_tier
+from server.prompt import count_prompt_tokens
+from server.responses import JSONBody
+from server.routes.body import check_content_type, read_body
+from server.runtime import Runtime
+from server.sse import open_stream
+from server.validation import parse_request
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/chat/completions",
+    summary="Create a chat completion",
+    responses=CHAT_RESPONSES,
+    openapi_extra={"requestBody": chat_request_body()},
+    response_class=Response,
+)
+async def create_chat_completion(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    namespace = authenticate(request.headers, settings.api_keys)
+    check_content_type(request)
+    body = parse_request(await read_body(request, settings.max_body_bytes),
+                         reject_unknown=settings.unknown_fields == "reject")
+    route = runtime.route(body.model)
+    tokenizer = runtime.tokenizer_for(route, body.model)
+    n = body.n or 1
+    session = request.headers.get("x-chatdouble-session")
+    plan = Plan(
+        id=completion_id(),
+        created=int(time.time()),
+        model=body.model,
+        n=n,
+        stop=tuple(s for s in body.stop_sequences if s),
+        limit=body.completion_limit,
+        prompt_tokens=count_prompt_tokens(body, tokenizer),
+        include_usage=bool(body.stream_options and body.stream_options.include_usage),
+        logprobs=bool(body.logprobs),
+        top_logprobs=body.top_logprobs or 0,
+        service_tier=service_tier(body.service_tier),
+        system_fingerprint=runtime.system_fingerprint,
+        tokenizer=tokenizer,
+        request=GenerationRequest(
+            body=body, n=n, tokenizer=tokenizer, namespace=session or namespace, headers=request.headers
+        ),
+    )
+    generation = Generation(plan, runtime.backends[route.backend])
+    if body.stream:
+        obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
+        formatter = StreamFormatter(generation, obfuscation=obfuscate)
+        return await open_stream(formatter.chunks(generation.events()), {}, settings.sse_ping_seconds)
+    return JSONBody(await collect(generation, generation.events()))

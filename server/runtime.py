@@ -1,0 +1,62 @@
+"""Per-process state, built once by `create_app` and held on `app.state.runtime`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from backends import build_backend
+from backends.base import Backend
+from server.config import Route, Settings
+from server.errors import APIError
+from server.ids import fingerprint
+from server.tokens import Tokenizer, encoding_for_model
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    backends: dict[str, Backend]
+    system_fingerprint: str
+    started: int = field(default_factory=lambda: int(time.time()))
+    _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        backends = {name: build_backend(name, config) for name, config in settings.backends.items()}
+        fp = settings.system_fingerprint or fingerprint(settings.model_dump_json())
+        return cls(settings=settings, backends=backends, system_fingerprint=fp)
+
+    def tokenizer(self, name: str) -> Tokenizer:
+        tokenizer = self._tokenizers.get(name)
+        if tokenizer is None:
+            tokenizer = self._tokenizers[name] = Tokenizer.named(name)
+        return tokenizer
+
+    def warm(self) -> None:
+        """Load every encoding a route may use, so no request pays for it."""
+        for route in self.settings.routes:
+            self.tokenizer(route.encoding or self.settings.default_encoding)
+        for name in ("o200k_base", "cl100k_base"):
+            self.tokenizer(name)
+
+    def route(self, model: str) -> Route:
+        route = self.settings.route_for(model)
+        if route is None:
+            raise model_not_found(model)
+        return route
+
+    def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
+        return self.tokenizer(route.encoding or encoding_for_model(model, self.settings.default_encoding))
+
+    async def aclose(self) -> None:
+        for backend in self.backends.values():
+            await backend.aclose()
+
+
+def model_not_found(model: str) -> APIError:
+    return APIError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )

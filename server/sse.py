@@ -1,0 +1,58 @@
+"""Server-sent events exactly as OpenAI frames them: `data: <json>\\n\\n`, no `\\r`, no `event:`/`id:`
+lines, no keep-alive comments unless configured, and a final `data: [DONE]\\n\\n`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from server.errors import APIError, server_error
+from server.json import dumps
+
+log = logging.getLogger("chatdouble.sse")
+
+DONE = b"data: [DONE]\n\n"
+
+
+def frame(data: str) -> bytes:
+    return b"data: " + data.encode() + b"\n\n"
+
+
+def _ping() -> ServerSentEvent:
+    return ServerSentEvent(comment="ping", sep="\n")
+
+
+async def open_stream(chunks: AsyncIterator[str], headers: dict[str, str], ping_seconds: float) -> EventSourceResponse:
+    """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
+
+    A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`.
+    A client disconnect cancels the body, whose `finally` closes the chunk source and the backend.
+    """
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+    except BaseException:
+        await chunks.aclose()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            if first is not None:
+                yield frame(first)
+            async for chunk in chunks:
+                yield frame(chunk)
+        except APIError as exc:
+            yield frame(dumps(exc.envelope()))
+        except Exception:
+            log.exception("stream failed after the first chunk")
+            yield frame(dumps(server_error().envelope()))
+        finally:
+            await chunks.aclose()
+        yield DONE
+
+    return EventSourceResponse(
+        body(), headers=headers, ping=ping_seconds, sep="\n", ping_message_factory=_ping
+    )

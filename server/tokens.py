@@ -1,0 +1,84 @@
+"""Token counting with tiktoken: which encoding a model uses, and text <-> token helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tiktoken
+from tiktoken.model import encoding_name_for_model
+
+from server.vocab import VOCABULARIES, load_encoding
+
+DEFAULT_ENCODING = "o200k_base"
+
+
+def encoding_for_model(model: str, default: str = DEFAULT_ENCODING) -> str:
+    """tiktoken's own model table (prefix rules included); unknown names get `default`.
+
+    Only encodings we can load offline are returned: anything older than cl100k falls back too.
+    """
+    try:
+        name = encoding_name_for_model(model)
+    except KeyError:
+        return default
+    return name if name in VOCABULARIES else default
+
+
+@dataclass(frozen=True, slots=True)
+class Tokenizer:
+    """One tiktoken encoding with the operations the server needs."""
+
+    encoding: tiktoken.Encoding
+
+    @classmethod
+    def named(cls, name: str) -> Tokenizer:
+        return cls(load_encoding(name))
+
+    @property
+    def name(self) -> str:
+        return str(self.encoding.name)
+
+    def encode(self, text: str) -> list[int]:
+        # Special-token text in a message is ordinary text to the API: never a control token.
+        return list(self.encoding.encode_ordinary(text))
+
+    def count(self, text: str) -> int:
+        return len(self.encoding.encode_ordinary(text)) if text else 0
+
+    def token_bytes(self, token: int) -> bytes:
+        return bytes(self.encoding.decode_single_token_bytes(token))
+
+    def pieces(self, text: str) -> list[str]:
+        """Split text into token-sized strings that concatenate back to it.
+
+        A token can hold part of a multi-byte character; such tokens are joined with the next ones
+        until the bytes decode, so no piece ever splits a character.
+        """
+        out: list[str] = []
+        pending = b""
+        for token in self.encoding.encode_ordinary(text):
+            pending += self.encoding.decode_single_token_bytes(token)
+            try:
+                out.append(pending.decode("utf-8"))
+            except UnicodeDecodeError:
+                continue
+            pending = b""
+        if pending:
+            out.append(pending.decode("utf-8", errors="replace"))
+        return out
+
+    def truncate(self, text: str, limit: int) -> tuple[str, bool]:
+        """The longest prefix of `text` within `limit` tokens that ends on a whole character.
+
+        Returns the prefix and whether anything was cut.
+        """
+        tokens = self.encoding.encode_ordinary(text)
+        if len(tokens) <= limit:
+            return text, False
+        data = b"".join(self.encoding.decode_single_token_bytes(t) for t in tokens[:limit])
+        while data:
+            try:
+                return data.decode("utf-8"), True
+            except UnicodeDecodeError as exc:
+                data = data[: exc.start]
+        return "", True

@@ -1,0 +1,1 @@
+"""The OpenAI wire schema: request models and response shapes. Imports nothing of chatdouble's."""

@@ -1,0 +1,343 @@
+"""The request body of `POST /v1/chat/completions`, as the OpenAI API accepts it.
+
+Every model is strict (no string-to-number coercion, as the real API) and keeps unknown keys in
+`model_extra`, so the route decides whether an unknown parameter is an error or a logged curiosity.
+Field names, types and ranges follow the current `openai` SDK's `completion_create_params`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JSONObject = dict[str, Any]
+
+
+class Wire(BaseModel):
+    """Base for every request-side shape: strict types, unknown keys kept for inspection."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=False)
+
+
+# ---------------------------------------------------------------- content parts
+
+
+class TextPart(Wire):
+    type: Literal["text"]
+    text: str
+
+
+class ImageURL(Wire):
+    url: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(Wire):
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+class InputAudio(Wire):
+    data: str
+    format: Literal["wav", "mp3"]
+
+
+class AudioPart(Wire):
+    type: Literal["input_audio"]
+    input_audio: InputAudio
+
+
+class FileRef(Wire):
+    file_data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+
+
+class FilePart(Wire):
+    type: Literal["file"]
+    file: FileRef
+
+
+class RefusalPart(Wire):
+    type: Literal["refusal"]
+    refusal: str
+
+
+UserPart = Annotated[TextPart | ImagePart | AudioPart | FilePart, Field(discriminator="type")]
+AssistantPart = Annotated[TextPart | RefusalPart, Field(discriminator="type")]
+
+# ---------------------------------------------------------------- messages
+
+
+class FunctionCallRequest(Wire):
+    name: str
+    arguments: str
+
+
+class ToolCallFunction(Wire):
+    name: str
+    arguments: str
+
+
+class FunctionToolCall(Wire):
+    id: str
+    type: Literal["function"]
+    function: ToolCallFunction
+
+
+class CustomToolCallBody(Wire):
+    name: str
+    input: str
+
+
+class CustomToolCall(Wire):
+    id: str
+    type: Literal["custom"]
+    custom: CustomToolCallBody
+
+
+ToolCall = Annotated[FunctionToolCall | CustomToolCall, Field(discriminator="type")]
+
+
+class AudioRef(Wire):
+    id: str
+
+
+class SystemMessage(Wire):
+    role: Literal["system"]
+    content: str | list[TextPart]
+    name: str | None = None
+
+
+class DeveloperMessage(Wire):
+    role: Literal["developer"]
+    content: str | list[TextPart]
+    name: str | None = None
+
+
+class UserMessage(Wire):
+    role: Literal["user"]
+    content: str | list[UserPart]
+    name: str | None = None
+
+
+class AssistantMessage(Wire):
+    role: Literal["assistant"]
+    content: str | list[AssistantPart] | None = None
+    refusal: str | None = None
+    name: str | None = None
+    audio: AudioRef | None = None
+    function_call: FunctionCallRequest | None = None
+    tool_calls: list[ToolCall] | None = None
+
+
+class ToolMessage(Wire):
+    role: Literal["tool"]
+    content: str | list[TextPart]
+    tool_call_id: str
+
+
+class FunctionMessage(Wire):
+    role: Literal["function"]
+    content: str | None
+    name: str
+
+
+Message = Annotated[
+    SystemMessage | DeveloperMessage | UserMessage | AssistantMessage | ToolMessage | FunctionMessage,
+    Field(discriminator="role"),
+]
+ROLES = ("system", "assistant", "user", "function", "tool", "developer")
+
+# ---------------------------------------------------------------- tools and functions
+
+
+class FunctionDefinition(Wire):
+    name: str
+    description: str | None = None
+    parameters: JSONObject | None = None
+    strict: bool | None = None
+
+
+class FunctionTool(Wire):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class CustomToolFormatText(Wire):
+    type: Literal["text"]
+
+
+class Grammar(Wire):
+    definition: str
+    syntax: Literal["lark", "regex"]
+
+
+class CustomToolFormatGrammar(Wire):
+    type: Literal["grammar"]
+    grammar: Grammar
+
+
+class CustomToolDefinition(Wire):
+    name: str
+    description: str | None = None
+    format: Annotated[CustomToolFormatText | CustomToolFormatGrammar, Field(discriminator="type")] | None = (
+        None
+    )
+
+
+class CustomTool(Wire):
+    type: Literal["custom"]
+    custom: CustomToolDefinition
+
+
+Tool = Annotated[FunctionTool | CustomTool, Field(discriminator="type")]
+
+
+class NamedFunction(Wire):
+    name: str
+
+
+class NamedFunctionChoice(Wire):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class NamedCustomChoice(Wire):
+    type: Literal["custom"]
+    custom: NamedFunction
+
+
+class AllowedTools(Wire):
+    mode: Literal["auto", "required"]
+    tools: list[JSONObject]
+
+
+class AllowedToolsChoice(Wire):
+    type: Literal["allowed_tools"]
+    allowed_tools: AllowedTools
+
+
+ToolChoice = (
+    Literal["none", "auto", "required"]
+    | Annotated[NamedFunctionChoice | NamedCustomChoice | AllowedToolsChoice, Field(discriminator="type")]
+)
+FunctionCallChoice = Literal["none", "auto"] | NamedFunction
+
+# ---------------------------------------------------------------- response format and options
+
+
+class TextFormat(Wire):
+    type: Literal["text"]
+
+
+class JSONObjectFormat(Wire):
+    type: Literal["json_object"]
+
+
+class JSONSchemaSpec(Wire):
+    name: str = Field(max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
+    description: str | None = None
+    schema_: JSONObject | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+
+class JSONSchemaFormat(Wire):
+    type: Literal["json_schema"]
+    json_schema: JSONSchemaSpec
+
+
+ResponseFormat = Annotated[TextFormat | JSONObjectFormat | JSONSchemaFormat, Field(discriminator="type")]
+
+
+class StreamOptions(Wire):
+    include_usage: bool | None = None
+    include_obfuscation: bool | None = None
+
+
+class AudioOutput(Wire):
+    format: Literal["wav", "aac", "mp3", "flac", "opus", "pcm16"]
+    voice: str | AudioRef
+
+
+class Prediction(Wire):
+    type: Literal["content"]
+    content: str | list[TextPart]
+
+
+class ApproximateLocation(Wire):
+    city: str | None = None
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+class UserLocation(Wire):
+    type: Literal["approximate"]
+    approximate: ApproximateLocation
+
+
+class WebSearchOptions(Wire):
+    search_context_size: Literal["low", "medium", "high"] | None = None
+    user_location: UserLocation | None = None
+
+
+class PromptCacheOptions(Wire):
+    mode: Literal["implicit", "explicit"] | None = None
+    ttl: Literal["30m"] | None = None
+
+
+# ---------------------------------------------------------------- the request
+
+
+class ChatCompletionRequest(Wire):
+    model: str
+    messages: list[Message] = Field(min_length=1)
+
+    audio: AudioOutput | None = None
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    function_call: FunctionCallChoice | None = None
+    functions: list[FunctionDefinition] | None = Field(default=None, min_length=1, max_length=128)
+    logit_bias: dict[str, int] | None = None
+    logprobs: bool | None = None
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    metadata: dict[str, str] | None = None
+    modalities: list[Literal["text", "audio"]] | None = None
+    moderation: JSONObject | None = None
+    n: int | None = Field(default=None, ge=1, le=128)
+    parallel_tool_calls: bool | None = None
+    prediction: Prediction | None = None
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    prompt_cache_key: str | None = None
+    prompt_cache_options: PromptCacheOptions | None = None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None = None
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    response_format: ResponseFormat | None = None
+    safety_identifier: str | None = None
+    seed: int | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
+    stop: str | list[str] | None = None
+    store: bool | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    tool_choice: ToolChoice | None = None
+    tools: list[Tool] | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    user: str | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+    web_search_options: WebSearchOptions | None = None
+
+    @property
+    def stop_sequences(self) -> list[str]:
+        if self.stop is None:
+            return []
+        return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+    @property
+    def completion_limit(self) -> int | None:
+        """`max_completion_tokens` wins over the deprecated `max_tokens`."""
+        return self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
