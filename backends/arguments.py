@@ -41,7 +41,7 @@ class Synthesizer:
             return self.value(self.resolve(schema["$ref"]), name, depth + 1)
         if "const" in schema:
             return schema["const"]
-        if "enum" in schema and schema["enum"]:
+        if schema.get("enum"):
             options = schema["enum"]
             return options[self.seed % len(options)]
         for key in ("anyOf", "oneOf"):
@@ -91,12 +91,16 @@ class Synthesizer:
         for key in required:
             if key not in out:
                 extra = schema.get("additionalProperties")
-                out[key] = self.value(extra if isinstance(extra, dict) else {"type": "string"}, key, depth + 1)
+                out[key] = self.value(
+                    extra if isinstance(extra, dict) else {"type": "string"}, key, depth + 1
+                )
         minimum = schema.get("minProperties", 0)
         extra_schema = schema.get("additionalProperties")
         filler = 0
         while len(out) < minimum and extra_schema is not False:
-            out[f"key{filler}"] = self.value(extra_schema if isinstance(extra_schema, dict) else {}, "", depth + 1)
+            out[f"key{filler}"] = self.value(
+                extra_schema if isinstance(extra_schema, dict) else {}, "", depth + 1
+            )
             filler += 1
         return out
 
@@ -125,7 +129,9 @@ class Synthesizer:
 
     def integer(self, schema: dict[str, Any]) -> int:
         low, high = _bounds(schema, integer=True)
-        value = low if low is not None else (min(high, self.seed % 10) if high is not None else self.seed % 10)
+        value = (
+            low if low is not None else (min(high, self.seed % 10) if high is not None else self.seed % 10)
+        )
         step = schema.get("multipleOf")
         if isinstance(step, int | float) and step > 0:
             value = int(math.ceil(value / step) * step)

@@ -25,11 +25,15 @@ def worker_app() -> FastAPI:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chatdouble", description="An OpenAI Chat Completions stand-in server.")
+    parser = argparse.ArgumentParser(
+        prog="chatdouble", description="An OpenAI Chat Completions stand-in server."
+    )
     parser.add_argument("--version", action="version", version=f"chatdouble {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="start the server")
-    serve.add_argument("--config", help="YAML, TOML or JSON config file (default: $CHATDOUBLE_CONFIG or built-in)")
+    serve.add_argument(
+        "--config", help="YAML, TOML or JSON config file (default: $CHATDOUBLE_CONFIG or built-in)"
+    )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default 8000; 0 picks a free one)")
     serve.add_argument("--workers", type=int, help="worker processes (default 1)")

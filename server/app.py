@@ -72,8 +72,11 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
         if exc.status_code == 405 and settings.method_not_allowed == "405":
             allow = (exc.headers or {}).get("Allow", "")
             return error_response(
-                APIError(405, f"Method Not Allowed ({request.method} {request.url.path})",
-                         headers={"Allow": allow} if allow else None)
+                APIError(
+                    405,
+                    f"Method Not Allowed ({request.method} {request.url.path})",
+                    headers={"Allow": allow} if allow else None,
+                )
             )
         if exc.status_code in (404, 405):
             return error_response(invalid_url)

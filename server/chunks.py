@@ -10,7 +10,7 @@ usage, obfuscation.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
@@ -48,7 +48,9 @@ class ChunkWriter:
         start = secrets.randbelow(48)
         return ',"obfuscation":"' + self._pad[start : start + secrets.randbelow(16)] + '"}'
 
-    def choice(self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> str:
+    def choice(
+        self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
+    ) -> str:
         body = dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish})
         return self._prefix + body + "]" + self._usage_null + self._tail()
 
@@ -85,16 +87,26 @@ class StreamFormatter:
                 empty_logprobs = {"content": None, "refusal": []}
             delta: dict[str, Any] = {"role": "assistant", "content": None, "refusal": ""}
         elif isinstance(event, ToolCallDelta) and event.name is not None:
-            call = {"index": event.call, "id": event.id, "type": "function",
-                    "function": {"name": event.name, "arguments": event.arguments}}
+            call = {
+                "index": event.call,
+                "id": event.id,
+                "type": "function",
+                "function": {"name": event.name, "arguments": event.arguments},
+            }
             if event.parallel:
-                return [self.writer.choice(choice, {"role": "assistant", "content": None}),
-                        self.writer.choice(choice, {"tool_calls": [call]})]
+                return [
+                    self.writer.choice(choice, {"role": "assistant", "content": None}),
+                    self.writer.choice(choice, {"tool_calls": [call]}),
+                ]
             delta = {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}
             return [self.writer.choice(choice, delta)]
         elif isinstance(event, FunctionCallDelta) and event.name is not None:
-            delta = {"role": "assistant", "content": None,
-                     "function_call": {"name": event.name, "arguments": event.arguments}, "refusal": None}
+            delta = {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": event.name, "arguments": event.arguments},
+                "refusal": None,
+            }
             return [self.writer.choice(choice, delta)]
         else:
             if self.plan.logprobs:
@@ -107,26 +119,43 @@ class StreamFormatter:
         if isinstance(event, TextDelta):
             if not event.text:
                 return []
-            return [self.writer.choice(choice, {"content": event.text},
-                                       self._logprobs(choice, event.text, "content"))]
+            return [
+                self.writer.choice(
+                    choice, {"content": event.text}, self._logprobs(choice, event.text, "content")
+                )
+            ]
         if isinstance(event, RefusalDelta):
             if not event.text:
                 return []
-            return [self.writer.choice(choice, {"refusal": event.text},
-                                       self._logprobs(choice, event.text, "refusal"))]
+            return [
+                self.writer.choice(
+                    choice, {"refusal": event.text}, self._logprobs(choice, event.text, "refusal")
+                )
+            ]
         if isinstance(event, ToolCallDelta):
             function: dict[str, Any] = {"arguments": event.arguments}
             call: dict[str, Any] = {"index": event.call, "function": function}
             if event.name is not None:
-                call = {"index": event.call, "id": event.id, "type": "function",
-                        "function": {"name": event.name, "arguments": event.arguments}}
+                call = {
+                    "index": event.call,
+                    "id": event.id,
+                    "type": "function",
+                    "function": {"name": event.name, "arguments": event.arguments},
+                }
             return [self.writer.choice(choice, {"tool_calls": [call]})]
         if isinstance(event, FunctionCallDelta):
             return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
         return []
 
-    async def chunks(self, events: AsyncIterator[Event]) -> AsyncIterator[str]:
+    async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[str, None]:
         """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
+        try:
+            async for chunk in self._chunks(events):
+                yield chunk
+        finally:
+            await events.aclose()
+
+    async def _chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[str, None]:
         async for event in events:
             if isinstance(event, Finish):
                 if not self._started[event.choice]:

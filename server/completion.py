@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
@@ -42,7 +42,7 @@ def _fold(draft: _Draft, event: Event) -> None:
         draft.finish = event.reason or "stop"
 
 
-async def collect(generation: Generation, events: AsyncIterator[Event]) -> ChatCompletion:
+async def collect(generation: Generation, events: AsyncGenerator[Event, None]) -> ChatCompletion:
     plan = generation.plan
     drafts = [_Draft() for _ in range(plan.n)]
     async for event in events:

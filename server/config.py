@@ -6,6 +6,7 @@ default (`default_config.yaml`, which routes every model to the echo backend).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
@@ -193,8 +194,6 @@ def _coerce_env_types(data: dict[str, Any]) -> dict[str, Any]:
     for name, kind in (("port", int), ("workers", int), ("max_body_bytes", int), ("sse_ping_seconds", float)):
         value = out.get(name)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 out[name] = kind(value)
-            except ValueError:
-                pass
     return out

@@ -40,7 +40,10 @@ CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {
             "application/json": {"schema": _ref("ChatCompletion")},
             "text/event-stream": {
-                "schema": {"type": "string", "description": "SSE frames, each `data: ` + a ChatCompletionChunk"},
+                "schema": {
+                    "type": "string",
+                    "description": "SSE frames, each `data: ` + a ChatCompletionChunk",
+                },
                 "x-chunk-schema": _ref("ChatCompletionChunk"),
             },
         },
@@ -48,7 +51,10 @@ CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERRORS,
 }
 MODEL_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The configured models", "content": {"application/json": {"schema": _ref("ModelList")}}},
+    200: {
+        "description": "The configured models",
+        "content": {"application/json": {"schema": _ref("ModelList")}},
+    },
     401: ERRORS[401],
 }
 MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -79,6 +85,8 @@ def component_schemas() -> dict[str, Any]:
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
-    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     document.setdefault("components", {})["schemas"] = component_schemas()
     return document

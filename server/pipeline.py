@@ -8,7 +8,7 @@ from these events, so the two can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from backends.base import (
@@ -75,7 +75,7 @@ class Generation:
         self._longest_stop = max((len(s) for s in plan.stop), default=0)
         self.completion_tokens = 0
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.backend.stream(self.plan.request)
         try:
@@ -133,7 +133,10 @@ class Generation:
         if cut is not None:
             text, reason = cut
             state.text = text
-            return [*self._release(state, len(text), event.choice), *self._finish(state, event.choice, reason)]
+            return [
+                *self._release(state, len(text), event.choice),
+                *self._finish(state, event.choice, reason),
+            ]
         boundary = len(state.text)
         if self._longest_stop:
             boundary -= self._longest_stop - 1

@@ -127,7 +127,12 @@ def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> in
     for message in body.messages:
         total += TOKENS_PER_MESSAGE + tokenizer.count(message.role)
         content = getattr(message, "content", None)
-        if functions and not padded_system and isinstance(message, SystemMessage) and isinstance(content, str):
+        if (
+            functions
+            and not padded_system
+            and isinstance(message, SystemMessage)
+            and isinstance(content, str)
+        ):
             content, padded_system = content + "\n", True
         total += _content(tokenizer, content)
         name = getattr(message, "name", None)

@@ -4,7 +4,7 @@ lines, no keep-alive comments unless configured, and a final `data: [DONE]\\n\\n
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -24,7 +24,9 @@ def _ping() -> ServerSentEvent:
     return ServerSentEvent(comment="ping", sep="\n")
 
 
-async def open_stream(chunks: AsyncIterator[str], headers: dict[str, str], ping_seconds: float) -> EventSourceResponse:
+async def open_stream(
+    chunks: AsyncGenerator[str, None], headers: dict[str, str], ping_seconds: float
+) -> EventSourceResponse:
     """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
 
     A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`.

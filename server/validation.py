@@ -69,10 +69,9 @@ def locate(data: Any, error: ErrorDetails) -> tuple[str, Any]:
     parts: list[str | int] = []
     loc = error["loc"]
     for position, segment in enumerate(loc):
-        if isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node):
-            parts.append(segment)
-            node = node[segment]
-        elif isinstance(segment, str) and isinstance(node, dict) and segment in node:
+        in_list = isinstance(segment, int) and isinstance(node, list) and 0 <= segment < len(node)
+        in_dict = isinstance(segment, str) and isinstance(node, dict) and segment in node
+        if in_list or in_dict:
             parts.append(segment)
             node = node[segment]
         elif position == len(loc) - 1 and error["type"] == "missing":
@@ -112,18 +111,24 @@ def translate(data: Any, exc: ValidationError) -> APIError:
                 "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.",
                 param=f"messages.[{index}].tool_call_id",
             )
-        return invalid_request(f"Missing required parameter: '{path}'.", param=path, code="missing_required_parameter")
+        return invalid_request(
+            f"Missing required parameter: '{path}'.", param=path, code="missing_required_parameter"
+        )
     if kind == "union_tag_not_found":
         tag = str(ctx.get("discriminator", "type")).strip("'")
         full = f"{path}.{tag}" if path else tag
-        return invalid_request(f"Missing required parameter: '{full}'.", param=full, code="missing_required_parameter")
+        return invalid_request(
+            f"Missing required parameter: '{full}'.", param=full, code="missing_required_parameter"
+        )
     if kind == "union_tag_invalid":
         tag = str(ctx.get("discriminator", "type")).strip("'")
         full = f"{path}.{tag}" if path else tag
         got = ctx.get("tag")
         allowed = list(ROLES) if tag == "role" else _literal_values(str(ctx.get("expected_tags", "")))
         return invalid_request(
-            f"Invalid value: '{got}'. Supported values are: {_choices(allowed)}.", param=full, code="invalid_value"
+            f"Invalid value: '{got}'. Supported values are: {_choices(allowed)}.",
+            param=full,
+            code="invalid_value",
         )
     if kind == "literal_error" or kind == "enum":
         allowed = _literal_values(str(ctx.get("expected", "")))
@@ -131,7 +136,9 @@ def translate(data: Any, exc: ValidationError) -> APIError:
         if value is None or same_path:
             return _type_error(data, errors, path, value)
         return invalid_request(
-            f"Invalid value: '{value}'. Supported values are: {_choices(allowed)}.", param=path, code="invalid_value"
+            f"Invalid value: '{value}'. Supported values are: {_choices(allowed)}.",
+            param=path,
+            code="invalid_value",
         )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         family = "decimal" if path in DECIMAL_FIELDS or isinstance(value, float) else "integer"
@@ -182,7 +189,9 @@ def translate(data: Any, exc: ValidationError) -> APIError:
         )
     if kind in _EXPECTED:
         return _type_error(data, errors, path, value)
-    return invalid_request(f"Invalid value for '{path}': {first['msg']}.", param=path or None, code="invalid_value")
+    return invalid_request(
+        f"Invalid value for '{path}': {first['msg']}.", param=path or None, code="invalid_value"
+    )
 
 
 def _type_error(data: Any, errors: list[ErrorDetails], path: str, value: Any) -> APIError:
@@ -204,7 +213,12 @@ def _type_error(data: Any, errors: list[ErrorDetails], path: str, value: Any) ->
         return invalid_request(
             "Invalid value for 'content': expected a string, got null.", param=f"messages.[{index}].content"
         )
-    what = wanted[0] if len(wanted) == 1 else "one of " + " or ".join(w.removeprefix("a ").removeprefix("an ") if i else w for i, w in enumerate(wanted))
+    what = (
+        wanted[0]
+        if len(wanted) == 1
+        else "one of "
+        + " or ".join(w.removeprefix("a ").removeprefix("an ") if i else w for i, w in enumerate(wanted))
+    )
     if len(wanted) > 1:
         what = "one of " + " or ".join(wanted)
     return invalid_request(
@@ -216,7 +230,11 @@ def _type_error(data: Any, errors: list[ErrorDetails], path: str, value: Any) ->
 
 def _holds_objects(error: ErrorDetails) -> bool:
     loc = [str(part) for part in error["loc"]]
-    return not any(part.startswith("list[str]") for part in loc) and "stop" not in loc and "modalities" not in loc
+    return (
+        not any(part.startswith("list[str]") for part in loc)
+        and "stop" not in loc
+        and "modalities" not in loc
+    )
 
 
 def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
@@ -312,7 +330,9 @@ def _parse(raw: bytes, reject_unknown: bool) -> ChatCompletionRequest:
     extra = unknown_fields(body)
     if extra:
         if reject_unknown:
-            raise invalid_request(f"Unknown parameter: '{extra[0]}'.", param=extra[0], code="unknown_parameter")
+            raise invalid_request(
+                f"Unknown parameter: '{extra[0]}'.", param=extra[0], code="unknown_parameter"
+            )
         log.info("ignoring unknown parameters: %s", ", ".join(extra))
     check_semantics(body)
     return body

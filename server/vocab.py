@@ -12,8 +12,9 @@ import base64
 import functools
 import gzip
 import hashlib
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 import tiktoken
 
@@ -75,10 +76,15 @@ def read_vocabulary(name: str) -> bytes:
     vocab = VOCABULARIES.get(name)
     if vocab is None:
         raise VocabularyError(f"unknown encoding {name!r}; offline encodings are {sorted(VOCABULARIES)}")
+    # find_spec locates the package without importing it (its __init__ builds tokenizers of its own).
+    spec = importlib.util.find_spec("bpe_openai")
+    if spec is None or not spec.submodule_search_locations:
+        raise VocabularyError("the bpe-openai package, which ships the vocabularies, is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "data" / f"{name}.tiktoken.gz"
     try:
-        packed = resources.files("bpe_openai.data").joinpath(f"{name}.tiktoken.gz").read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise VocabularyError(f"the bpe-openai package does not ship {name}.tiktoken.gz") from exc
+        packed = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise VocabularyError(f"the bpe-openai package does not ship {path.name}") from exc
     data = gzip.decompress(packed)
     digest = hashlib.sha256(data).hexdigest()
     if digest != vocab.sha256:

@@ -37,8 +37,9 @@ async def create_chat_completion(request: Request) -> Response:
     settings = runtime.settings
     namespace = authenticate(request.headers, settings.api_keys)
     check_content_type(request)
-    body = parse_request(await read_body(request, settings.max_body_bytes),
-                         reject_unknown=settings.unknown_fields == "reject")
+    body = parse_request(
+        await read_body(request, settings.max_body_bytes), reject_unknown=settings.unknown_fields == "reject"
+    )
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     n = body.n or 1

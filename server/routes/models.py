@@ -31,8 +31,9 @@ async def list_models(request: Request) -> Response:
     return JSONBody(listing)
 
 
-@router.get("/v1/models/{model:path}", summary="Retrieve a model", responses=MODEL_RESPONSES,
-            response_class=Response)
+@router.get(
+    "/v1/models/{model:path}", summary="Retrieve a model", responses=MODEL_RESPONSES, response_class=Response
+)
 async def retrieve_model(request: Request, model: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     authenticate(request.headers, runtime.settings.api_keys)
