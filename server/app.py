@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from server import __version__
 from server.config import Settings
-from server.errors import APIError, invalid_request, server_error
+from server.errors import APIError, invalid_request
 from server.middleware import OpenAIHeaders
 from server.openapi import build_openapi
 from server.responses import error_response
@@ -85,11 +85,6 @@ def _install_error_handlers(app: FastAPI, settings: Settings) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         return error_response(invalid_request(str(exc)))
 
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(server_error())
-
     app.add_exception_handler(APIError, on_api_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
-    app.add_exception_handler(Exception, on_unexpected)

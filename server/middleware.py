@@ -1,14 +1,20 @@
-"""Headers the SDKs read on every response: `x-request-id`, `openai-processing-ms`, `openai-version`."""
+"""The outermost layer of our own: headers the SDKs read on every response (`x-request-id`,
+`openai-processing-ms`, `openai-version`), and a last-resort 500 in OpenAI's envelope so that no
+traceback or bare-text error ever reaches a client."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.errors import server_error
 from server.ids import request_id
+from server.responses import error_response
 
 OPENAI_VERSION = b"2020-10-01"
+log = logging.getLogger("chatdouble")
 
 
 class OpenAIHeaders:
@@ -24,18 +30,26 @@ class OpenAIHeaders:
         started = time.perf_counter()
         rid = request_id()
         scope.setdefault("state", {})["request_id"] = rid
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 elapsed = int((time.perf_counter() - started) * 1000)
-                headers = list(message.get("headers", []))
-                headers += [
+                message["headers"] = [
+                    *message.get("headers", []),
                     (b"x-request-id", rid.encode()),
                     (b"openai-version", OPENAI_VERSION),
                     (b"openai-processing-ms", str(elapsed).encode()),
                     (b"access-control-expose-headers", b"X-Request-ID"),
                 ]
-                message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s (%s)", scope.get("method"), scope.get("path"), rid)
+            if response_started:
+                raise
+            await error_response(server_error())(scope, receive, send_with_headers)

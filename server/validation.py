@@ -93,10 +93,27 @@ def _number(value: Any) -> str:
     return repr(value) if not isinstance(value, float) or not value.is_integer() else str(int(value))
 
 
+def _depth(data: Any, error: ErrorDetails) -> int:
+    path, _ = locate(data, error)
+    return path.count(".") + path.count("[") + (1 if error["type"].startswith("union_tag") else 0)
+
+
+def pick(data: Any, errors: list[ErrorDetails]) -> ErrorDetails:
+    """The error to report: the first field's, and within a union the member that got furthest.
+
+    For `content: [{"type": "text"}]` pydantic reports both "not a string" and "part missing text";
+    the deeper one is what the client got wrong.
+    """
+    field = errors[0]["loc"][:1]
+    same_field = [e for e in errors if e["loc"][:1] == field]
+    # At equal depth, an error from the member whose type did match (too long, out of range) wins.
+    return max(same_field, key=lambda e: (_depth(data, e), e["type"] not in _EXPECTED))
+
+
 def translate(data: Any, exc: ValidationError) -> APIError:
     """The first validation problem, worded as the API words it."""
     errors = exc.errors()
-    first = errors[0]
+    first = pick(data, errors)
     kind = first["type"]
     path, value = locate(data, first)
     ctx = first.get("ctx", {})
@@ -132,8 +149,7 @@ def translate(data: Any, exc: ValidationError) -> APIError:
         )
     if kind == "literal_error" or kind == "enum":
         allowed = _literal_values(str(ctx.get("expected", "")))
-        same_path = [e for e in errors if locate(data, e)[0] == path and e["type"] in _EXPECTED]
-        if value is None or same_path:
+        if not isinstance(value, str):
             return _type_error(data, errors, path, value)
         return invalid_request(
             f"Invalid value: '{value}'. Supported values are: {_choices(allowed)}.",
@@ -213,14 +229,9 @@ def _type_error(data: Any, errors: list[ErrorDetails], path: str, value: Any) ->
         return invalid_request(
             "Invalid value for 'content': expected a string, got null.", param=f"messages.[{index}].content"
         )
-    what = (
-        wanted[0]
-        if len(wanted) == 1
-        else "one of "
-        + " or ".join(w.removeprefix("a ").removeprefix("an ") if i else w for i, w in enumerate(wanted))
-    )
-    if len(wanted) > 1:
-        what = "one of " + " or ".join(wanted)
+    # The API words unions as "one of a string or array of objects": only the first keeps its article.
+    rest = [w.removeprefix("a ").removeprefix("an ") for w in wanted[1:]]
+    what = wanted[0] if not rest else "one of " + " or ".join([wanted[0], *rest])
     return invalid_request(
         f"Invalid type for '{path}': expected {what}, but got {json_type(value)} instead.",
         param=path,

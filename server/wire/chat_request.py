@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 JSONObject = dict[str, Any]
+
+
+def _not_null(error_type: str) -> BeforeValidator:
+    """Reject an explicit `null` where the API's schema has no null (the field may still be omitted)."""
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError(error_type, "Input should not be null")
+        return value
+
+    return BeforeValidator(check)
 
 
 class Wire(BaseModel):
@@ -297,8 +309,10 @@ class ChatCompletionRequest(Wire):
 
     audio: AudioOutput | None = None
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-    function_call: FunctionCallChoice | None = None
-    functions: list[FunctionDefinition] | None = Field(default=None, min_length=1, max_length=128)
+    function_call: Annotated[FunctionCallChoice | None, _not_null("model_type")] = None
+    functions: Annotated[list[FunctionDefinition] | None, _not_null("list_type")] = Field(
+        default=None, min_length=1, max_length=128
+    )
     logit_bias: dict[str, int] | None = None
     logprobs: bool | None = None
     max_completion_tokens: int | None = Field(default=None, ge=1)
@@ -307,29 +321,29 @@ class ChatCompletionRequest(Wire):
     modalities: list[Literal["text", "audio"]] | None = None
     moderation: JSONObject | None = None
     n: int | None = Field(default=None, ge=1, le=128)
-    parallel_tool_calls: bool | None = None
+    parallel_tool_calls: Annotated[bool | None, _not_null("bool_type")] = None
     prediction: Prediction | None = None
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     prompt_cache_key: str | None = None
     prompt_cache_options: PromptCacheOptions | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
-    response_format: ResponseFormat | None = None
+    response_format: Annotated[ResponseFormat | None, _not_null("model_type")] = None
     safety_identifier: str | None = None
     seed: int | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
-    stop: str | list[str] | None = None
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     store: bool | None = None
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    tool_choice: ToolChoice | None = None
-    tools: list[Tool] | None = None
+    tool_choice: Annotated[ToolChoice | None, _not_null("model_type")] = None
+    tools: Annotated[list[Tool] | None, _not_null("list_type")] = Field(default=None, max_length=128)
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    user: str | None = None
+    user: Annotated[str | None, _not_null("string_type")] = None
     verbosity: Literal["low", "medium", "high"] | None = None
-    web_search_options: WebSearchOptions | None = None
+    web_search_options: Annotated[WebSearchOptions | None, _not_null("model_type")] = None
 
     @property
     def stop_sequences(self) -> list[str]:

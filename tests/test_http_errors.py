@@ -1,0 +1,171 @@
+"""Errors outside the request schema: URLs, methods, keys, models, sizes, crashes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from backends.base import Backend, Event, GenerationRequest
+from server.app import create_app
+from server.auth import MISSING_KEY, mask
+from server.config import load_settings
+
+CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def client_for(app: Any) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_unknown_path_is_invalid_url(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/foo", json=CHAT)
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {
+            "message": "Invalid URL (POST /v1/foo)",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+async def test_wrong_method_is_404_like_the_real_api(client: httpx.AsyncClient) -> None:
+    response = await client.put("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Invalid URL (PUT /v1/chat/completions)"
+
+
+async def test_wrong_method_can_be_405(make_app: Any) -> None:
+    async with client_for(make_app(method_not_allowed="405")) as http:
+        response = await http.delete("/v1/chat/completions")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+async def test_missing_key_when_keys_configured(make_app: Any) -> None:
+    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+        response = await http.post("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 401
+    assert response.json()["error"] == {
+        "message": MISSING_KEY,
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+
+
+async def test_wrong_key_is_masked(make_app: Any) -> None:
+    wrong = "sk-wrong-key-abcdefghijklmnop"
+    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+        response = await http.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {wrong}"}
+        )
+        models = await http.get("/v1/models", headers={"authorization": f"Bearer {wrong}"})
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "invalid_api_key"
+    assert error["message"] == (
+        "Incorrect API key provided: sk-wrong*****************mnop. "
+        "You can find your API key at https://platform.openai.com/account/api-keys."
+    )
+    assert wrong not in response.text
+    assert models.status_code == 401
+
+
+async def test_right_key_passes(make_app: Any) -> None:
+    async with client_for(make_app(api_keys=["sk-a", "sk-right"])) as http:
+        response = await http.post(
+            "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-right"}
+        )
+    assert response.status_code == 200
+
+
+def test_mask_keeps_short_keys() -> None:
+    assert mask("test-key") == "test-key"
+    assert mask("sk-1234567890abcdef") == "sk-12345" + "*" * 7 + "cdef"
+
+
+async def test_unknown_model() -> None:
+    settings = load_settings(
+        env={},
+        overrides={
+            "backends": {"echo": {"type": "echo"}},
+            "routes": [{"model": "gpt-4o", "backend": "echo"}],
+        },
+    )
+    async with client_for(create_app(settings)) as http:
+        response = await http.post("/v1/chat/completions", json={**CHAT, "model": "gpt-9"})
+        retrieved = await http.get("/v1/models/gpt-9")
+    assert response.status_code == 404
+    # The real API sends this one with four-space indentation, a newline and an explicit charset.
+    assert response.content == (
+        b'{\n    "error": {\n        "message": "The model `gpt-9` does not exist or you do not have access to it.",\n'
+        b'        "type": "invalid_request_error",\n        "param": null,\n        "code": "model_not_found"\n    }\n}\n'
+    )
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    assert retrieved.status_code == 404
+
+
+async def test_oversized_body_by_content_length(make_app: Any) -> None:
+    async with client_for(make_app(max_body_bytes=1000)) as http:
+        big = {**CHAT, "messages": [{"role": "user", "content": "x" * 2000}]}
+        response = await http.post("/v1/chat/completions", json=big)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["message"].startswith("Maximum content size limit (1000) exceeded (")
+    assert error["type"] == "server_error"
+
+
+async def test_oversized_chunked_body(make_app: Any) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 500
+
+    async with client_for(make_app(max_body_bytes=1000)) as http:
+        response = await http.post(
+            "/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 413
+
+
+class Exploding(Backend):
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        raise RuntimeError("secret internal detail")
+        yield  # pragma: no cover
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_backend_crash_is_a_500_without_traceback(make_app: Any, stream: bool) -> None:
+    app = make_app()
+    app.state.runtime.backends["echo"] = Exploding()
+    async with client_for(app) as http:
+        response = await http.post("/v1/chat/completions", json={**CHAT, "stream": stream})
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {
+            "message": "The server had an error while processing your request. Sorry about that!",
+            "type": "server_error",
+            "param": None,
+            "code": None,
+        }
+    }
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+async def test_models_list_and_retrieve(client: httpx.AsyncClient) -> None:
+    listing = await client.get("/v1/models")
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["object"] == "list"
+    ids = [m["id"] for m in body["data"]]
+    assert "gpt-4o" in ids
+    assert all(m["object"] == "model" and isinstance(m["created"], int) for m in body["data"])
+    one = await client.get("/v1/models/gpt-4o-mini")
+    assert one.json()["id"] == "gpt-4o-mini"
