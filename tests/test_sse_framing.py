@@ -37,8 +37,10 @@ async def test_stream_bytes_are_framed_like_openai(live_server: LiveServer) -> N
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert b"\r" not in raw
-    assert not raw.startswith(b":") and b"\n:" not in raw  # no comment/ping lines
-    assert b"event:" not in raw and b"\nid:" not in raw
+    assert not raw.startswith(b":")
+    assert b"\n:" not in raw
+    assert b"event:" not in raw
+    assert b"\nid:" not in raw
     payloads = frames(raw)
     assert payloads[-1] == b"[DONE]"
     chunks = [json.loads(p) for p in payloads[:-1]]
@@ -56,7 +58,8 @@ async def test_stream_bytes_are_framed_like_openai(live_server: LiveServer) -> N
     content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert content == REQUEST["messages"][0]["content"]  # type: ignore[index]
     middle = [c["choices"][0]["delta"] for c in chunks[1:-1]]
-    assert middle and all(list(delta) == ["content"] for delta in middle)
+    assert middle
+    assert all(list(delta) == ["content"] for delta in middle)
 
 
 async def test_usage_chunk_and_usage_null(live_server: LiveServer) -> None:
@@ -66,7 +69,8 @@ async def test_usage_chunk_and_usage_null(live_server: LiveServer) -> None:
         plain = (await http.post("/v1/chat/completions", json={**REQUEST, "stream": False})).json()
     chunks = [json.loads(p) for p in frames(raw)[:-1]]
     assert all(list(c)[-1] == "usage" and c["usage"] is None for c in chunks[:-1])
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"] == plain["usage"]
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"] == plain["usage"]
     assert all("obfuscation" not in c for c in chunks)
 
 

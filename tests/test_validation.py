@@ -263,7 +263,8 @@ async def test_wrong_content_type(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
-    assert "text/plain" in error["message"] and "application/json" in error["message"]
+    assert "text/plain" in error["message"]
+    assert "application/json" in error["message"]
 
 
 async def test_unknown_fields_accepted_when_configured(make_app: Any) -> None:
