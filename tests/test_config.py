@@ -1,0 +1,80 @@
+"""Settings from the embedded default, files (YAML, TOML, JSON) and CHATDOUBLE_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.config import ConfigError, load_settings
+
+
+def test_embedded_default_routes_everything_to_echo() -> None:
+    settings = load_settings(env={})
+    route = settings.route_for("any-model-name")
+    assert route is not None
+    assert settings.backends[route.backend].type == "echo"
+    assert settings.api_keys == []
+    assert "gpt-4o" in settings.listed_models()
+
+
+def test_yaml_file_routes_with_globs(tmp_path: Path) -> None:
+    path = tmp_path / "chatdouble.yaml"
+    path.write_text(
+        "backends:\n  fixed: {type: echo, text: canned}\n  mirror: {type: echo}\n"
+        "routes:\n  - {model: 'gpt-4*', backend: fixed}\n  - {model: exact-model, backend: mirror}\n"
+    )
+    settings = load_settings(path, env={})
+    assert settings.route_for("gpt-4o-mini").backend == "fixed"  # type: ignore[union-attr]
+    assert settings.route_for("exact-model").backend == "mirror"  # type: ignore[union-attr]
+    assert settings.route_for("claude") is None
+    assert settings.listed_models() == ["exact-model"]
+
+
+def test_toml_file(tmp_path: Path) -> None:
+    path = tmp_path / "chatdouble.toml"
+    path.write_text('port = 9001\napi_keys = ["sk-1"]\n')
+    settings = load_settings(path, env={})
+    assert settings.port == 9001
+    assert settings.api_keys == ["sk-1"]
+    assert settings.route_for("gpt-4o") is not None  # default routes kept
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("port: 9001\n")
+    env = {"CHATDOUBLE_PORT": "9002", "CHATDOUBLE_API_KEYS": "sk-a, sk-b", "CHATDOUBLE_UNKNOWN_FIELDS": "accept"}
+    settings = load_settings(path, env=env)
+    assert settings.port == 9002
+    assert settings.api_keys == ["sk-a", "sk-b"]
+    assert settings.unknown_fields == "accept"
+
+
+def test_config_file_from_environment(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"port": 9100}')
+    assert load_settings(env={"CHATDOUBLE_CONFIG": str(path)}).port == 9100
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("port: [1, 2\n", "not valid YAML"),
+        ("port: lots\n", "port: Input should be a valid integer"),
+        ("routes:\n  - {model: '*', backend: nope}\nbackends: {echo: {type: echo}}\n", "routes[0].backend"),
+        ("backends: {x: {type: telepathy}}\nroutes: [{model: '*', backend: x}]\n", "backends.x"),
+        ("colour: blue\n", "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_errors_name_file_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_settings(tmp_path / "absent.yaml", env={})

@@ -1,0 +1,48 @@
+"""A client that disconnects mid-stream stops the generation (on a real socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from backends.base import Backend, Event, GenerationRequest, TextDelta
+from tests.servers import serve
+
+
+class Endless(Backend):
+    """Generates until cancelled, recording that it was stopped."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.sent = 0
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        try:
+            while True:
+                self.sent += 1
+                yield TextDelta("tick ")
+                await asyncio.sleep(0.001)  # generation pace, not synchronisation
+        finally:
+            self.stopped.set()
+
+
+async def test_disconnect_cancels_backend(make_app: Any) -> None:
+    app = make_app()
+    backend = Endless()
+    app.state.runtime.backends["echo"] = backend
+    with serve(app) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            request = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+            async with http.stream("POST", "/v1/chat/completions", json=request) as response:
+                received = 0
+                async for _ in response.aiter_bytes():
+                    received += 1
+                    if received >= 3:
+                        break
+        stopped = await asyncio.to_thread(backend.stopped.wait, 10)
+        assert stopped, "the backend kept generating after the client left"
+        assert backend.sent < 100_000
