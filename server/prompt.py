@@ -139,7 +139,7 @@ def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> in
         if name:
             total += tokenizer.count(name) + TOKENS_PER_NAME
         if isinstance(message, FunctionMessage):
-            total -= tokenizer.count(message.role)
+            total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         if isinstance(message, AssistantMessage):
             if message.function_call is not None:
                 call = message.function_call
