@@ -27,6 +27,8 @@ from server.wire.chat_request import (
     ChatCompletionRequest,
     FunctionDefinition,
     FunctionTool,
+    JSONObjectFormat,
+    JSONSchemaFormat,
     NamedFunction,
     NamedFunctionChoice,
     TextPart,
@@ -75,6 +77,25 @@ def call_id(body: ChatCompletionRequest, choice: int) -> str:
     return "call_" + digest[:24]
 
 
+def format_reply(body: ChatCompletionRequest, text: str) -> str:
+    """Honour `response_format`: a JSON object, or a value synthesized from the requested schema."""
+    fmt = body.response_format
+    if isinstance(fmt, JSONSchemaFormat):
+        return json.dumps(synthesize(fmt.json_schema.schema_, body.seed or 0), ensure_ascii=False)
+    if isinstance(fmt, JSONObjectFormat):
+        return json.dumps({"message": text}, ensure_ascii=False)
+    return text
+
+
+def without_banned_tokens(text: str, body: ChatCompletionRequest, request: GenerationRequest) -> str:
+    """Drop the tokens `logit_bias` bans (bias -100) from the reply, as sampling would never pick them."""
+    banned = {int(token) for token, bias in (body.logit_bias or {}).items() if bias <= -100}
+    if not banned or body.response_format is not None:
+        return text
+    tokens = [t for t in request.tokenizer.encode(text) if t not in banned]
+    return request.tokenizer.decode(tokens)
+
+
 class EchoBackend(Backend):
     name = "echo"
 
@@ -102,6 +123,7 @@ class EchoBackend(Backend):
                     yield Finish("tool_calls", choice)
             return
         text = self.text if self.text is not None else self.prefix + last_user_text(body)
+        text = without_banned_tokens(format_reply(body, text), body, request)
         for piece in request.tokenizer.pieces(text):
             for choice in range(request.n):
                 yield TextDelta(piece, choice)

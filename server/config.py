@@ -68,6 +68,9 @@ class Settings(Strict):
         default="404", description="404 'Invalid URL (...)' as the real API, or a 405 with an Allow header."
     )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
+    contract: Literal["error", "warn"] = Field(
+        default="error", description="A backend reply the real API could not give: error (500) or warn (log)."
+    )
     sse_ping_seconds: float = Field(default=0, ge=0, description="0 disables SSE keep-alive comments.")
     system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
     default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
@@ -121,6 +124,7 @@ _ENV_FIELDS = (
     "system_fingerprint",
     "default_encoding",
     "method_not_allowed",
+    "contract",
 )
 
 

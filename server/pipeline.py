@@ -21,11 +21,10 @@ from backends.base import (
     TextDelta,
     ToolCallDelta,
 )
+from server.channel import Channel
+from server.contract import Guard, Reply
 from server.tokens import Tokenizer
 from server.wire.chat_response import CompletionTokensDetails, PromptTokensDetails, Usage
-
-# Tokens a tool call costs beyond its name and arguments (OpenAI does not document it; see docs).
-TOOL_CALL_OVERHEAD = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,29 +49,26 @@ class Plan:
 
 @dataclass(slots=True)
 class ChoiceState:
-    """The text a choice has accumulated and how much of it is safe to release."""
+    """What one choice has produced so far: its open channel and the token cost of closed ones."""
 
-    text: str = ""
-    pending: list[str] = field(default_factory=list)
-    released: int = 0
-    stable_chars: int = 0
-    stable_tokens: int = 0
-    searched: int = 0
-    refusal: str = ""
-    tool_arguments: list[str] = field(default_factory=list)
-    tool_names: list[str] = field(default_factory=list)
+    channel: Channel | None = None
+    kind: str = ""  # the open channel's kind: content, refusal, tool, function
+    call: int = -1
+    closed_tokens: int = 0
+    calls: int = 0
     function_call: bool = False
     finish: str | None = None
+    reply: Reply = field(default_factory=lambda: Reply())
 
 
 class Generation:
     """Runs one backend for one plan and yields normalized events."""
 
-    def __init__(self, plan: Plan, backend: Backend) -> None:
+    def __init__(self, plan: Plan, backend: Backend, guard: Guard | None = None) -> None:
         self.plan = plan
         self.backend = backend
+        self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
-        self._longest_stop = max((len(s) for s in plan.stop), default=0)
         self.completion_tokens = 0
 
     async def events(self) -> AsyncGenerator[Event, None]:
@@ -99,113 +95,99 @@ class Generation:
             if state.finish is None:
                 for out in self._finish(state, index, None):
                     yield out
-        self.completion_tokens = sum(self._completion_tokens(state) for state in self.states)
+        self.completion_tokens = sum(state.closed_tokens for state in self.states)
 
     def _apply(self, state: ChoiceState, event: Event) -> list[Event]:
-        if isinstance(event, TextDelta):
-            return self._text(state, event)
+        choice = event.choice
         if isinstance(event, Finish):
-            return self._finish(state, event.choice, event.reason)
-        if isinstance(event, ToolCallDelta):
-            if event.name is not None:
-                state.tool_names.append(event.name)
-                state.tool_arguments.append("")
-            if state.tool_arguments:
-                state.tool_arguments[-1] += event.arguments
-        elif isinstance(event, FunctionCallDelta):
+            return self._finish(state, choice, event.reason)
+        if isinstance(event, TextDelta):
+            return self._feed(state, choice, "content", -1, event.text)
+        if isinstance(event, RefusalDelta):
+            return self._feed(state, choice, "refusal", -1, event.text)
+        if isinstance(event, FunctionCallDelta):
+            out: list[Event] = []
             if not state.function_call:
+                out += self._close(state, choice)
                 state.function_call = True
-                state.tool_names.append(event.name or "")
-                state.tool_arguments.append("")
-            state.tool_arguments[-1] += event.arguments
-        elif isinstance(event, RefusalDelta):
-            state.refusal += event.text
-        return [event]
+                state.reply.function = (event.name or "", "")
+                state.closed_tokens += self.plan.tokenizer.count(event.name or "")
+                if self.guard is not None:
+                    self.guard.check_call(event.name or "", legacy=True, index=0)
+                out.append(FunctionCallDelta("", event.name or "", choice))
+                state.channel, state.kind = self._channel(state, "function"), "function"
+            return out + self._feed(state, choice, "function", -1, event.arguments)
+        if isinstance(event, ToolCallDelta):
+            out = []
+            if event.name is not None:
+                out += self._close(state, choice)
+                if self.guard is not None:
+                    self.guard.check_call(event.name, legacy=False, index=state.calls)
+                state.call = event.call
+                state.calls += 1
+                state.reply.calls.append((event.name, ""))
+                state.closed_tokens += self.plan.tokenizer.count(event.name)
+                out.append(
+                    ToolCallDelta(
+                        event.call, "", id=event.id, name=event.name, choice=choice, parallel=event.parallel
+                    )
+                )
+                state.channel, state.kind = self._channel(state, "tool"), "tool"
+            if state.kind != "tool":
+                return out
+            return out + self._feed(state, choice, "tool", state.call, event.arguments)
+        return []
 
-    def _text(self, state: ChoiceState, event: TextDelta) -> list[Event]:
-        if not event.text:
-            return []
-        state.text += event.text
-        state.pending.append(event.text)
-        cut = self._stop_cut(state)
-        if cut is None and self.plan.limit is not None:
-            cut = self._limit_cut(state, self.plan.limit)
-        if cut is not None:
-            text, reason = cut
-            state.text = text
-            return [
-                *self._release(state, len(text), event.choice),
-                *self._finish(state, event.choice, reason),
-            ]
-        boundary = len(state.text)
-        if self._longest_stop:
-            boundary -= self._longest_stop - 1
-        if self.plan.limit is not None:
-            boundary = min(boundary, state.stable_chars)
-        return self._release(state, boundary, event.choice)
+    def _channel(self, state: ChoiceState, kind: str) -> Channel:
+        limit = self.plan.limit
+        budget = None if limit is None else max(0, limit - state.closed_tokens)
+        stop = self.plan.stop if kind == "content" else ()
+        return Channel(self.plan.tokenizer, stop=stop, budget=budget)
 
-    def _stop_cut(self, state: ChoiceState) -> tuple[str, str] | None:
-        if not self._longest_stop:
-            return None
-        start = max(0, state.searched - self._longest_stop + 1)
-        hits = [i for i in (state.text.find(s, start) for s in self.plan.stop if s) if i >= 0]
-        state.searched = len(state.text)
-        if not hits:
-            return None
-        return state.text[: min(hits)], "stop"
-
-    def _limit_cut(self, state: ChoiceState, limit: int) -> tuple[str, str] | None:
-        """Count tokens incrementally: all but the last two tokens of the text seen are stable."""
-        tokenizer = self.plan.tokenizer
-        tail = state.text[state.stable_chars :]
-        tokens = tokenizer.encode(tail)
-        if state.stable_tokens + len(tokens) > limit:
-            kept, _ = tokenizer.truncate(tail, limit - state.stable_tokens)
-            return state.text[: state.stable_chars] + kept, "length"
-        if len(tokens) > 2:
-            data = b"".join(tokenizer.token_bytes(t) for t in tokens[:-2])
-            try:
-                state.stable_chars += len(data.decode("utf-8"))
-                state.stable_tokens += len(tokens) - 2
-            except UnicodeDecodeError:
-                pass
-        return None
-
-    def _release(self, state: ChoiceState, boundary: int, choice: int) -> list[Event]:
-        """Release whole pending deltas that end within `boundary`; on a cut, the partial one too."""
+    def _feed(self, state: ChoiceState, choice: int, kind: str, call: int, piece: str) -> list[Event]:
         out: list[Event] = []
-        while state.pending:
-            piece = state.pending[0]
-            end = state.released + len(piece)
-            if end > boundary:
-                break
-            out.append(TextDelta(piece, choice))
-            state.released = end
-            state.pending.pop(0)
+        if state.kind != kind:
+            out += self._close(state, choice)
+            state.channel, state.kind = self._channel(state, kind), kind
+        assert state.channel is not None
+        pieces, cut = state.channel.feed(piece)
+        out += [self._event(kind, call, choice, text) for text in pieces]
+        if cut is not None:
+            out += self._finish(state, choice, cut.reason)
+        return out
+
+    def _event(self, kind: str, call: int, choice: int, text: str) -> Event:
+        if kind == "content":
+            return TextDelta(text, choice)
+        if kind == "refusal":
+            return RefusalDelta(text, choice)
+        if kind == "function":
+            return FunctionCallDelta(text, None, choice)
+        return ToolCallDelta(call, text, choice=choice)
+
+    def _close(self, state: ChoiceState, choice: int) -> list[Event]:
+        """Flush the open channel and add its tokens to the choice's count."""
+        channel, kind = state.channel, state.kind
+        if channel is None:
+            return []
+        out = [self._event(kind, state.call, choice, text) for text in channel.flush()]
+        state.closed_tokens += channel.tokens()
+        state.reply.record(kind, channel.text)
+        state.channel, state.kind = None, ""
         return out
 
     def _finish(self, state: ChoiceState, choice: int, reason: str | None) -> list[Event]:
-        out: list[Event] = []
-        if len(state.text) > state.released:
-            out.append(TextDelta(state.text[state.released :], choice))
-            state.released = len(state.text)
-        state.pending.clear()
+        out = self._close(state, choice)
         if reason is None:
-            reason = "function_call" if state.function_call else "tool_calls" if state.tool_names else "stop"
+            reason = "function_call" if state.function_call else "tool_calls" if state.calls else "stop"
         state.finish = reason
+        if self.guard is not None:
+            self.guard.check_reply(state.reply, reason)
         out.append(Finish(reason, choice))
         return out
 
-    def _completion_tokens(self, state: ChoiceState) -> int:
-        tokenizer = self.plan.tokenizer
-        total = tokenizer.count(state.text) + tokenizer.count(state.refusal)
-        for name, arguments in zip(state.tool_names, state.tool_arguments, strict=True):
-            total += tokenizer.count(name) + tokenizer.count(arguments) + TOOL_CALL_OVERHEAD
-        return total
-
     def usage(self) -> Usage:
-        prompt = self.plan.prompt_tokens
-        return usage_dict(prompt, self.completion_tokens)
+        return usage_dict(self.plan.prompt_tokens, self.completion_tokens)
 
 
 def usage_dict(prompt_tokens: int, completion_tokens: int) -> Usage:

@@ -45,6 +45,13 @@ class Tokenizer:
     def count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text)) if text else 0
 
+    def decode(self, tokens: list[int]) -> str:
+        return str(self.encoding.decode(tokens, errors="ignore"))
+
+    @property
+    def vocabulary_size(self) -> int:
+        return int(self.encoding.n_vocab)
+
     def token_bytes(self, token: int) -> bytes:
         return bytes(self.encoding.decode_single_token_bytes(token))
 

@@ -299,6 +299,17 @@ def check_semantics(body: ChatCompletionRequest) -> None:
     _check_tool_sequence(body)
 
 
+def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:
+    """Biased token ids must exist in the model's vocabulary."""
+    for token in body.logit_bias or {}:
+        if int(token) >= vocabulary_size:
+            raise invalid_request(
+                f"Invalid key in 'logit_bias': {token}. Token ids must be below {vocabulary_size} for this model.",
+                param="logit_bias",
+                code="invalid_value",
+            )
+
+
 def _check_tool_sequence(body: ChatCompletionRequest) -> None:
     waiting: list[str] = []
     for index, message in enumerate(body.messages):

@@ -12,6 +12,7 @@ from backends.base import GenerationRequest
 from server.auth import authenticate
 from server.chunks import StreamFormatter
 from server.completion import collect
+from server.contract import Guard
 from server.ids import completion_id
 from server.openapi import CHAT_RESPONSES, chat_request_body
 from server.pipeline import Generation, Plan, service_tier
@@ -20,7 +21,7 @@ from server.responses import JSONBody
 from server.routes.body import check_content_type, read_body
 from server.runtime import Runtime
 from server.sse import open_stream
-from server.validation import parse_request
+from server.validation import check_logit_bias_tokens, parse_request
 
 router = APIRouter()
 
@@ -42,6 +43,7 @@ async def create_chat_completion(request: Request) -> Response:
     )
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
+    check_logit_bias_tokens(body, tokenizer.vocabulary_size)
     n = body.n or 1
     session = request.headers.get("x-chatdouble-session")
     plan = Plan(
@@ -62,7 +64,8 @@ async def create_chat_completion(request: Request) -> Response:
             body=body, n=n, tokenizer=tokenizer, namespace=session or namespace, headers=request.headers
         ),
     )
-    generation = Generation(plan, runtime.backends[route.backend])
+    guard = Guard(body, route.backend, warn_only=settings.contract == "warn")
+    generation = Generation(plan, runtime.backends[route.backend], guard)
     if body.stream:
         obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
         formatter = StreamFormatter(generation, obfuscation=obfuscate)
