@@ -43,7 +43,11 @@ def test_toml_file(tmp_path: Path) -> None:
 def test_environment_overrides_file(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("port: 9001\n")
-    env = {"CHATDOUBLE_PORT": "9002", "CHATDOUBLE_API_KEYS": "sk-a, sk-b", "CHATDOUBLE_UNKNOWN_FIELDS": "accept"}
+    env = {
+        "CHATDOUBLE_PORT": "9002",
+        "CHATDOUBLE_API_KEYS": "sk-a, sk-b",
+        "CHATDOUBLE_UNKNOWN_FIELDS": "accept",
+    }
     settings = load_settings(path, env=env)
     assert settings.port == 9002
     assert settings.api_keys == ["sk-a", "sk-b"]
