@@ -41,8 +41,9 @@ class Channel:
         self.text += piece
         self.pending.append(piece)
         cut = self._stop_cut()
-        if cut is None and self.budget is not None:
-            cut = self._limit_cut(self.budget)
+        if self.budget is not None:
+            # Checked after a stop cut too: text before the stop may already exceed the limit.
+            cut = self._limit_cut(self.budget) or cut
         if cut is not None:
             return self.flush(), cut
         boundary = len(self.text)
@@ -87,6 +88,8 @@ class Channel:
 
     def _limit_cut(self, limit: int) -> Cut | None:
         """Count incrementally: everything but the last two tokens seen is taken as settled."""
+        if self.stable_chars > len(self.text):  # a stop cut reached into the settled part
+            self.stable_chars = self.stable_tokens = 0
         tail = self.text[self.stable_chars :]
         tokens = self.tokenizer.encode(tail)
         if self.stable_tokens + len(tokens) > limit:

@@ -1,0 +1,163 @@
+"""Property-based checks: synthesized arguments satisfy their schemas; cuts never overrun or split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from backends.arguments import synthesize
+from server.channel import Channel
+from server.tokens import Tokenizer
+
+NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+
+
+def _string() -> st.SearchStrategy[dict[str, Any]]:
+    def build(low: int, extra: int, fmt: str | None) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "string", "minLength": low, "maxLength": low + extra}
+        if fmt:
+            schema = {"type": "string", "format": fmt}
+        return schema
+
+    enum = st.lists(st.text(max_size=5), min_size=1, max_size=4, unique=True).map(
+        lambda values: {"type": "string", "enum": values}
+    )
+    sized = st.builds(
+        build, st.integers(0, 5), st.integers(0, 10), st.sampled_from([None, "date-time", "email", "uuid"])
+    )
+    return st.one_of(sized, enum)
+
+
+def _number(kind: str) -> st.SearchStrategy[dict[str, Any]]:
+    def build(low: int | None, span: int, exclusive: bool, step: int | None) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": kind}
+        if low is not None:
+            schema["exclusiveMinimum" if exclusive else "minimum"] = low
+            schema["maximum"] = low + span + 2
+        elif step:
+            schema["multipleOf"] = step
+        return schema
+
+    return st.builds(
+        build,
+        st.one_of(st.none(), st.integers(-50, 50)),
+        st.integers(0, 20),
+        st.booleans(),
+        st.sampled_from([None, 2, 3, 5]),
+    )
+
+
+LEAVES = st.one_of(
+    _string(),
+    _number("integer"),
+    _number("number"),
+    st.just({"type": "boolean"}),
+    st.just({"type": "null"}),
+    st.builds(lambda v: {"const": v}, st.one_of(st.integers(), st.text(max_size=4), st.booleans())),
+)
+
+
+def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    def obj(props: dict[str, dict[str, Any]], required: list[bool], closed: bool) -> dict[str, Any]:
+        names = list(props)
+        return {
+            "type": "object",
+            "properties": props,
+            "required": [n for n, r in zip(names, required, strict=False) if r],
+            "additionalProperties": not closed,
+        }
+
+    def arr(items: dict[str, Any], low: int, extra: int) -> dict[str, Any]:
+        return {"type": "array", "items": items, "minItems": low, "maxItems": low + extra}
+
+    return st.one_of(
+        st.builds(
+            obj,
+            st.dictionaries(NAMES, children, max_size=4),
+            st.lists(st.booleans(), max_size=4),
+            st.booleans(),
+        ),
+        st.builds(arr, children, st.integers(0, 3), st.integers(0, 3)),
+        st.builds(lambda branches: {"anyOf": branches}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda kinds: {"type": kinds}, st.just(["string", "null"])),
+    )
+
+
+SCHEMAS = st.recursive(LEAVES, _extend, max_leaves=12)
+
+
+def with_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Move the schema under $defs and point at it, so $ref resolution is exercised too."""
+    return {
+        "$defs": {"inner": schema},
+        "type": "object",
+        "properties": {"value": {"$ref": "#/$defs/inner"}},
+        "required": ["value"],
+    }
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCHEMAS, st.integers(0, 1000), st.booleans())
+def test_synthesized_arguments_satisfy_schema(schema: dict[str, Any], seed: int, referenced: bool) -> None:
+    root = with_refs(schema) if referenced else schema
+    value = synthesize(root, seed)
+    errors = list(
+        Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(value)
+    )
+    assert errors == [], (root, value, [e.message for e in errors])
+
+
+TOKENIZER = Tokenizer.named("cl100k_base")
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    TEXT,
+    st.lists(st.integers(1, 12), min_size=1, max_size=20),
+    st.lists(st.text(min_size=1, max_size=3), max_size=4),
+    st.one_of(st.none(), st.integers(0, 25)),
+)
+def test_cuts_never_overrun_or_split_characters(
+    text: str, sizes: list[int], stops: list[str], limit: int | None
+) -> None:
+    deltas: list[str] = []
+    rest = text
+    for size in sizes:
+        if not rest:
+            break
+        deltas.append(rest[:size])
+        rest = rest[size:]
+    if rest:
+        deltas.append(rest)
+    channel = Channel(TOKENIZER, stop=tuple(stops), budget=limit)
+    released: list[str] = []
+    cut = None
+    for delta in deltas:
+        pieces, cut = channel.feed(delta)
+        released += pieces
+        if cut is not None:
+            break
+    if cut is None:
+        released += channel.flush()
+    final = "".join(released)
+    assert final == channel.text
+    assert text.startswith(final)  # nothing past the cut, nothing invented
+    assert "\ufffd" not in final or "\ufffd" in text
+    if stops:
+        assert not any(s in final for s in stops)
+    if cut is not None and cut.reason == "stop":
+        assert any(text[len(final) :].startswith(s) for s in stops)
+    if limit is not None:
+        assert TOKENIZER.count(final) <= limit
+    if cut is None:
+        assert final == text
+    # whole deltas before the cut keep their boundaries
+    joined = 0
+    for piece, delta in zip(released, deltas, strict=False):
+        if joined + len(delta) <= len(final):
+            assert piece == delta
+        joined += len(delta)
