@@ -9,6 +9,7 @@ usage, obfuscation.
 
 from __future__ import annotations
 
+import random
 import secrets
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -38,15 +39,17 @@ class ChunkWriter:
         self._prefix = dumps(head)[:-1] + ',"choices":['
         self._usage_null = ',"usage":null' if plan.include_usage else ""
         self._obfuscation = obfuscation
-        self._pad = ""
+        # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so a
+        # fast per-stream generator seeded from the OS is enough.
+        self._rng = random.Random(secrets.randbits(64))
+        self._pad = "".join(self._rng.choices(_ALNUM, k=48)) if obfuscation else ""
 
     def _tail(self) -> str:
         if not self._obfuscation:
             return "}"
-        if not self._pad:
-            self._pad = "".join(secrets.choice(_ALNUM) for _ in range(64))
-        start = secrets.randbelow(48)
-        return ',"obfuscation":"' + self._pad[start : start + secrets.randbelow(16)] + '"}'
+        bits = self._rng.getrandbits(9)
+        start, length = bits >> 4, bits & 15
+        return ',"obfuscation":"' + self._pad[start : start + length] + '"}'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
