@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,6 +24,10 @@ log = logging.getLogger("chatdouble")
 def worker_app() -> FastAPI:
     """Factory for each worker process when `--workers` > 1: settings travel as JSON in the environment."""
     return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +65,9 @@ def serve(args: argparse.Namespace) -> int:
         "access_log": settings.log_level == "debug",
         "timeout_graceful_shutdown": 5,
     }
+    # uvicorn handles SIGTERM, shuts down, then re-raises the signal with the handler that was there
+    # before it; with Python's default that kills the process (exit 143). Exit 0, as on SIGINT.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     if settings.workers > 1:
         os.environ[SETTINGS_ENV] = settings.model_dump_json()
         uvicorn.run("server.__main__:worker_app", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]

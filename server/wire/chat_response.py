@@ -8,7 +8,9 @@ API sends and serialises them once, while the same types document the OpenAPI sc
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
 

@@ -1,0 +1,170 @@
+"""The OpenAPI document: committed copy in sync, the chat route's promises, and real responses that
+validate against the schemas it publishes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.processes import ROOT
+
+COMMITTED = ROOT / "openapi" / "openapi.json"
+TOOL = ROOT / "tools" / "gen_openapi.py"
+CHAT = "/v1/chat/completions"
+ERROR_STATUSES = ("400", "401", "404", "413", "500")
+
+
+def load_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_openapi", TOOL)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated_text() -> str:
+    text = load_tool().render()
+    assert isinstance(text, str)
+    return text
+
+
+@pytest.fixture(scope="module")
+def document(generated_text: str) -> dict[str, Any]:
+    value = json.loads(generated_text)
+    assert isinstance(value, dict)
+    return value
+
+
+def schema_for(document: dict[str, Any], ref: str) -> Draft202012Validator:
+    """A validator for one component, resolving `#/components/...` against the whole document."""
+    return Draft202012Validator({"$ref": ref, "components": document["components"]})
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def test_committed_document_matches_the_code(generated_text: str) -> None:
+    committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.exists() else "(missing)"
+    assert committed == generated_text, (
+        "openapi/openapi.json is out of date with the code: run `.venv/bin/python tools/gen_openapi.py` "
+        "and commit the result"
+    )
+
+
+def test_generator_check_mode_reports_drift(tmp_path: Any, generated_text: str) -> None:
+    tool = load_tool()
+    stale = tmp_path / "openapi.json"
+    stale.write_text(generated_text.replace('"title": "chatdouble"', '"title": "stale"', 1), encoding="utf-8")
+    assert tool.main(["--check", "--output", str(stale)]) == 1
+    assert tool.main(["--output", str(stale)]) == 0
+    assert stale.read_text(encoding="utf-8") == generated_text
+    assert tool.main(["--check", "--output", str(stale)]) == 0
+
+
+async def test_served_document_is_the_generated_one(
+    client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200, response.text
+    assert response.json() == document
+
+
+def test_every_reference_resolves(document: dict[str, Any]) -> None:
+    found = set(refs(document))
+    assert found
+    for ref in found:
+        assert isinstance(resolve(document, ref), dict), ref
+
+
+def test_chat_route_documents_json_and_event_stream(document: dict[str, Any]) -> None:
+    ok = document["paths"][CHAT]["post"]["responses"]["200"]["content"]
+    assert set(ok) == {"application/json", "text/event-stream"}
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
+    assert ok["text/event-stream"]["schema"]["type"] == "string"
+    assert ok["text/event-stream"]["x-chunk-schema"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+
+
+@pytest.mark.parametrize("status", ERROR_STATUSES)
+def test_chat_route_documents_the_error_envelope(document: dict[str, Any], status: str) -> None:
+    response = document["paths"][CHAT]["post"]["responses"][status]
+    assert response["description"]
+    assert response["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+    }
+
+
+def test_error_envelope_schema(document: dict[str, Any]) -> None:
+    validator = schema_for(document, "#/components/schemas/ErrorEnvelope")
+    validator.validate(
+        {"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}}
+    )
+    assert not validator.is_valid({"error": {"message": "m"}})
+    assert not validator.is_valid({"message": "m", "type": "t", "param": None, "code": None})
+
+
+def test_request_body_requires_model_and_messages(document: dict[str, Any]) -> None:
+    body = document["paths"][CHAT]["post"]["requestBody"]
+    assert body["required"] is True
+    schema = resolve(document, body["content"]["application/json"]["schema"]["$ref"])
+    assert {"model", "messages"} <= set(schema["required"])
+    assert {"model", "messages", "stream", "tools"} <= set(schema["properties"])
+    validator = schema_for(document, body["content"]["application/json"]["schema"]["$ref"])
+    assert validator.is_valid({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    assert not validator.is_valid({"model": "gpt-4o"})
+    assert not validator.is_valid({"messages": [{"role": "user", "content": "hi"}]})
+
+
+async def test_real_responses_validate_against_the_document(
+    client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Schema check, please."}]}
+
+    completion = await client.post(CHAT, json=request)
+    assert completion.status_code == 200
+    schema_for(document, "#/components/schemas/ChatCompletion").validate(completion.json())
+
+    chunk_schema = schema_for(document, "#/components/schemas/ChatCompletionChunk")
+    chunks = 0
+    async with client.stream(
+        "POST", CHAT, json={**request, "stream": True, "stream_options": {"include_usage": True}}
+    ) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        async for line in stream.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            chunk_schema.validate(json.loads(line.removeprefix("data: ")))
+            chunks += 1
+    assert chunks >= 3
+
+    error = await client.post(CHAT, json={"model": "gpt-4o"})
+    assert error.status_code == 400
+    schema_for(document, "#/components/schemas/ErrorEnvelope").validate(error.json())
+
+    listing = await client.get("/v1/models")
+    schema_for(document, "#/components/schemas/ModelList").validate(listing.json())
