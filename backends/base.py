@@ -79,6 +79,10 @@ class BackendError(APIError):
     """A backend's failure, answered to the client in OpenAI's envelope with the given status."""
 
 
+class DropConnection(Exception):  # noqa: N818 - a command to the server, not an error report
+    """Raised by a backend to have the server close the connection abruptly (a scripted network fault)."""
+
+
 class Backend(abc.ABC):
     """A source of assistant replies."""
 

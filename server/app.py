@@ -19,7 +19,7 @@ from server.errors import APIError, invalid_request
 from server.middleware import OpenAIHeaders
 from server.openapi import build_openapi
 from server.responses import error_response
-from server.routes import chat, health, models
+from server.routes import admin, chat, health, models
 from server.runtime import Runtime
 
 log = logging.getLogger("chatdouble")
@@ -45,9 +45,10 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.include_router(chat.router)
+    app.router.routes.insert(0, chat.route())
     app.include_router(models.router)
     app.include_router(health.router)
+    app.include_router(admin.router)
     _install_error_handlers(app, settings)
     app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}

@@ -34,7 +34,21 @@ class EchoBackendConfig(Strict):
     prefix: str = ""
 
 
-BackendConfig = Annotated[EchoBackendConfig, Field(discriminator="type")]
+class FixturesBackendConfig(Strict):
+    type: Literal["fixtures"]
+    paths: list[str] = Field(
+        min_length=1, description="Fixture files (YAML or JSON) or directories of them; see docs/fixtures.md."
+    )
+    fallback: str | None = Field(
+        default=None, description="A backend that answers when no fixture matches (default: a 400 error)."
+    )
+    reload: bool = Field(default=True, description="Reload the files when they change on disk.")
+    reload_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between checks for changed files; 0: on every request."
+    )
+
+
+BackendConfig = Annotated[EchoBackendConfig | FixturesBackendConfig, Field(discriminator="type")]
 
 
 class Route(Strict):
@@ -92,6 +106,15 @@ class Settings(Strict):
                 known = ", ".join(sorted(self.backends)) or "none"
                 raise ValueError(
                     f"routes[{index}].backend: no backend named {route.backend!r} (configured: {known})"
+                )
+        for name, backend in self.backends.items():
+            fallback = getattr(backend, "fallback", None)
+            if (
+                fallback is not None
+                and getattr(self.backends.get(fallback), "type", "fixtures") == "fixtures"
+            ):
+                raise ValueError(
+                    f"backends.{name}.fallback: {fallback!r} is not a configured backend other than fixtures"
                 )
         return self
 

@@ -1,6 +1,6 @@
 """The outermost layer of our own: headers the SDKs read on every response (`x-request-id`,
-`openai-processing-ms`, `openai-version`), and a last-resort 500 in OpenAI's envelope so that no
-traceback or bare-text error ever reaches a client."""
+`openai-processing-ms`, `openai-version`), a last-resort 500 in OpenAI's envelope so that no
+traceback or bare-text error ever reaches a client, and scripted connection drops."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backends.base import DropConnection
 from server.errors import server_error
 from server.ids import request_id
 from server.responses import error_response
@@ -48,6 +49,13 @@ class OpenAIHeaders:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except DropConnection:
+            # A backend's scripted network fault: uvicorn aborts a response that has started, so
+            # before the first byte send headers announcing a body that never comes.
+            if not response_started:
+                headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+                await send_with_headers({"type": "http.response.start", "status": 200, "headers": headers})
+            raise
         except Exception:
             log.exception("unhandled error on %s %s (%s)", scope.get("method"), scope.get("path"), rid)
             if response_started:

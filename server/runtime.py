@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from backends import build_backend
+from backends import build_backends
 from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
@@ -23,7 +23,7 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        backends = {name: build_backend(name, config) for name, config in settings.backends.items()}
+        backends = build_backends(settings.backends)
         fp = settings.system_fingerprint or fingerprint(settings.model_dump_json())
         return cls(settings=settings, backends=backends, system_fingerprint=fp)
 
