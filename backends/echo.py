@@ -96,6 +96,12 @@ def without_banned_tokens(text: str, body: ChatCompletionRequest, request: Gener
     return request.tokenizer.decode(tokens)
 
 
+def split(request: GenerationRequest, text: str) -> list[str]:
+    """Token-sized pieces for a stream; one piece when nobody sees the chunking (the server's cuts
+    work inside a piece, so the reply is the same)."""
+    return request.tokenizer.pieces(text) if request.body.stream else [text]
+
+
 class EchoBackend(Backend):
     name = "echo"
 
@@ -109,7 +115,7 @@ class EchoBackend(Backend):
         if forced is not None:
             function, legacy = forced
             arguments = json.dumps(synthesize(function.parameters, body.seed or 0))
-            pieces = request.tokenizer.pieces(arguments)
+            pieces = split(request, arguments)
             for choice in range(request.n):
                 if legacy:
                     yield FunctionCallDelta(arguments="", name=function.name, choice=choice)
@@ -124,7 +130,7 @@ class EchoBackend(Backend):
             return
         text = self.text if self.text is not None else self.prefix + last_user_text(body)
         text = without_banned_tokens(format_reply(body, text), body, request)
-        for piece in request.tokenizer.pieces(text):
+        for piece in split(request, text):
             for choice in range(request.n):
                 yield TextDelta(piece, choice)
         for choice in range(request.n):

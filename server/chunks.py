@@ -36,29 +36,29 @@ class ChunkWriter:
             "service_tier": plan.service_tier,
             "system_fingerprint": plan.system_fingerprint,
         }
-        self._prefix = dumps(head)[:-1] + ',"choices":['
-        self._usage_null = ',"usage":null' if plan.include_usage else ""
+        self._prefix = dumps(head)[:-1] + b',"choices":['
+        self._usage_null = b',"usage":null' if plan.include_usage else b""
         self._obfuscation = obfuscation
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so a
         # fast per-stream generator seeded from the OS is enough.
         self._rng = random.Random(secrets.randbits(64))
-        self._pad = "".join(self._rng.choices(_ALNUM, k=48)) if obfuscation else ""
+        self._pad = "".join(self._rng.choices(_ALNUM, k=48)).encode() if obfuscation else b""
 
-    def _tail(self) -> str:
+    def _tail(self) -> bytes:
         if not self._obfuscation:
-            return "}"
+            return b"}"
         bits = self._rng.getrandbits(9)
         start, length = bits >> 4, bits & 15
-        return ',"obfuscation":"' + self._pad[start : start + length] + '"}'
+        return b',"obfuscation":"' + self._pad[start : start + length] + b'"}'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
-    ) -> str:
+    ) -> bytes:
         body = dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish})
-        return self._prefix + body + "]" + self._usage_null + self._tail()
+        return self._prefix + body + b"]" + self._usage_null + self._tail()
 
-    def usage(self, usage: Usage) -> str:
-        return self._prefix + '],"usage":' + dumps(usage) + self._tail()
+    def usage(self, usage: Usage) -> bytes:
+        return self._prefix + b'],"usage":' + dumps(usage) + self._tail()
 
 
 class StreamFormatter:
@@ -80,7 +80,7 @@ class StreamFormatter:
         other = "refusal" if key == "content" else "content"
         return {key: entries, other: None} if key == "content" else {"content": None, "refusal": entries}
 
-    def _role(self, event: Event) -> list[str]:
+    def _role(self, event: Event) -> list[bytes]:
         """The first chunk of a choice: role, and for calls the first call itself."""
         choice = event.choice
         self._started[choice] = True
@@ -117,7 +117,7 @@ class StreamFormatter:
             delta = {"role": "assistant", "content": "", "refusal": None}
         return [self.writer.choice(choice, delta, empty_logprobs), *self._delta(event)]
 
-    def _delta(self, event: Event) -> list[str]:
+    def _delta(self, event: Event) -> list[bytes]:
         choice = event.choice
         if isinstance(event, TextDelta):
             if not event.text:
@@ -150,7 +150,7 @@ class StreamFormatter:
             return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
         return []
 
-    async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[str, None]:
+    async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
         """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
         try:
             async for chunk in self._chunks(events):
@@ -158,7 +158,7 @@ class StreamFormatter:
         finally:
             await events.aclose()
 
-    async def _chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[str, None]:
+    async def _chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
         async for event in events:
             if isinstance(event, Finish):
                 if not self._started[event.choice]:

@@ -7,11 +7,12 @@ import secrets
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
+# Byte value -> letter or digit (the modulo bias over 62 symbols is irrelevant for an id).
+_TO_ALNUM = bytes(ord(_ALPHABET[value % 62]) for value in range(256))
 
 
 def _random(length: int) -> str:
-    # One read of the OS generator; the modulo bias over 62 symbols is irrelevant for an id.
-    return "".join(_ALPHABET[byte % 62] for byte in secrets.token_bytes(length))
+    return secrets.token_bytes(length).translate(_TO_ALNUM).decode()
 
 
 def completion_id() -> str:

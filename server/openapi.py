@@ -64,8 +64,15 @@ MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def chat_request_body() -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref("ChatCompletionRequest")}}}
+CHAT_OPERATION: dict[str, Any] = {
+    "summary": "Create a chat completion",
+    "operationId": "create_chat_completion",
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _ref("ChatCompletionRequest")}},
+    },
+    "responses": {str(status): response for status, response in CHAT_RESPONSES.items()},
+}
 
 
 def component_schemas() -> dict[str, Any]:
@@ -89,6 +96,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     document.setdefault("components", {})["schemas"] = component_schemas()
+    document.setdefault("paths", {})["/v1/chat/completions"] = {"post": CHAT_OPERATION}
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError

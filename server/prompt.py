@@ -37,6 +37,7 @@ from server.wire.chat_request import (
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
+ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 REPLY_PRIMING = 3
 FUNCTIONS_OVERHEAD = 9
 SYSTEM_MESSAGE_DISCOUNT = 4
@@ -125,7 +126,7 @@ def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> in
     total = REPLY_PRIMING
     padded_system = False
     for message in body.messages:
-        total += TOKENS_PER_MESSAGE + tokenizer.count(message.role)
+        total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         content = getattr(message, "content", None)
         if (
             functions

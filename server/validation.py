@@ -249,14 +249,22 @@ def _holds_objects(error: ErrorDetails) -> bool:
 
 
 def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
-    """Paths of every key the schema does not know, depth first in document order."""
-    found: list[str] = [f"{prefix}.{key}" if prefix else key for key in (model.model_extra or {})]
+    """Paths of every key the schema does not know, depth first in document order.
+
+    Only the fields the client sent are visited (`model_fields_set`), which keeps this cheap; they
+    are visited in declaration order so the report does not depend on set ordering.
+    """
+    extra = model.__pydantic_extra__ or {}
+    found: list[str] = [f"{prefix}.{key}" if prefix else key for key in extra]
+    sent = model.model_fields_set
     for name in type(model).model_fields:
+        if name not in sent:
+            continue
         child = getattr(model, name)
-        path = f"{prefix}.{name}" if prefix else name
         if isinstance(child, BaseModel):
-            found.extend(unknown_fields(child, path))
+            found.extend(unknown_fields(child, f"{prefix}.{name}" if prefix else name))
         elif isinstance(child, list):
+            path = f"{prefix}.{name}" if prefix else name
             for index, item in enumerate(child):
                 if isinstance(item, BaseModel):
                     found.extend(unknown_fields(item, f"{path}[{index}]"))

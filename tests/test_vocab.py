@@ -90,3 +90,12 @@ def test_pieces_never_split_a_character() -> None:
     pieces = tokenizer.pieces(text)
     assert "".join(pieces) == text
     assert all("\ufffd" not in piece for piece in pieces)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_role_is_one_token(name: str) -> None:
+    from server.prompt import ROLE_TOKENS
+    from server.wire.chat_request import ROLES
+
+    tokenizer = Tokenizer.named(name)
+    assert all(tokenizer.count(role) == ROLE_TOKENS for role in ROLES)

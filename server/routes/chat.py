@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from backends.base import GenerationRequest
 from server.auth import authenticate
@@ -14,7 +14,6 @@ from server.chunks import StreamFormatter
 from server.completion import collect
 from server.contract import Guard
 from server.ids import completion_id
-from server.openapi import CHAT_RESPONSES, chat_request_body
 from server.pipeline import Generation, Plan, service_tier
 from server.prompt import count_prompt_tokens
 from server.responses import JSONBody
@@ -23,16 +22,15 @@ from server.runtime import Runtime
 from server.sse import open_stream
 from server.validation import check_logit_bias_tokens, parse_request
 
-router = APIRouter()
+PATH = "/v1/chat/completions"
 
 
-@router.post(
-    "/v1/chat/completions",
-    summary="Create a chat completion",
-    responses=CHAT_RESPONSES,
-    openapi_extra={"requestBody": chat_request_body()},
-    response_class=Response,
-)
+def route() -> Route:
+    """A plain Starlette route: the hot path skips FastAPI's dependency machinery (it has no
+    dependencies to solve); server/openapi.py documents it from the wire schemas."""
+    return Route(PATH, create_chat_completion, methods=["POST"], name="create_chat_completion")
+
+
 async def create_chat_completion(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
