@@ -138,6 +138,9 @@ class AssistantMessage(Wire):
     role: Literal["assistant"]
     content: str | list[AssistantPart] | None = None
     refusal: str | None = None
+    # Sent back by clients that append the SDK's response message to the history (the documented
+    # agent-loop idiom); the API accepts and ignores it.
+    annotations: list[JSONObject] | None = None
     name: str | None = None
     audio: AudioRef | None = None
     function_call: FunctionCallRequest | None = None
