@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import tiktoken
 from tiktoken.model import encoding_name_for_model
@@ -24,11 +26,23 @@ def encoding_for_model(model: str, default: str = DEFAULT_ENCODING) -> str:
     return name if name in VOCABULARIES else default
 
 
+CACHED_TEXT_LIMIT = 4096  # characters: longer texts are counted afresh, so the cache stays small
+
+
 @dataclass(frozen=True, slots=True)
 class Tokenizer:
-    """One tiktoken encoding with the operations the server needs."""
+    """One tiktoken encoding with the operations the server needs.
+
+    Token counts of short texts are memoised: an agent loop re-sends its whole history every turn,
+    so the same messages would otherwise be encoded again and again.
+    """
 
     encoding: tiktoken.Encoding
+    _counts: Callable[[str], int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        counter = functools.lru_cache(maxsize=8192)(self._count)
+        object.__setattr__(self, "_counts", counter)
 
     @classmethod
     def named(cls, name: str) -> Tokenizer:
@@ -43,7 +57,12 @@ class Tokenizer:
         return list(self.encoding.encode_ordinary(text))
 
     def count(self, text: str) -> int:
-        return len(self.encoding.encode_ordinary(text)) if text else 0
+        if not text:
+            return 0
+        return self._counts(text) if len(text) <= CACHED_TEXT_LIMIT else self._count(text)
+
+    def _count(self, text: str) -> int:
+        return len(self.encoding.encode_ordinary(text))
 
     def decode(self, tokens: list[int]) -> str:
         return str(self.encoding.decode(tokens, errors="ignore"))
