@@ -92,6 +92,11 @@ class Settings(Strict):
     backends: dict[str, BackendConfig]
     routes: list[Route] = Field(min_length=1)
 
+    @field_validator("method_not_allowed", mode="before")
+    @classmethod
+    def _status_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
