@@ -163,3 +163,34 @@ async def test_image_detail_costs(client: httpx.AsyncClient) -> None:
     low = await prompt_tokens(client, model="gpt-4o", messages=image("low"))
     high = await prompt_tokens(client, model="gpt-4o", messages=image("high"))
     assert high - low == 765 - 85
+
+
+async def test_tool_call_history_follows_the_documented_approximation(client: httpx.AsyncClient) -> None:
+    """No public rule exists for tool calls in the history; docs/usage.md names ours: each call
+    costs like a legacy function call (name + arguments + 3), a tool result like any message."""
+    from server.tokens import Tokenizer
+
+    t = Tokenizer.named("o200k_base")
+    arguments = '{"city": "Paris"}'
+    messages = [
+        {"role": "user", "content": "What's the weather?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": arguments},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    ]
+    expected = (
+        3
+        + (3 + 1 + t.count("What's the weather?"))
+        + (3 + 1 + t.count("get_weather") + t.count(arguments) + 3)
+        + (3 + 1 + t.count("sunny"))
+    )
+    assert await prompt_tokens(client, model="gpt-4o", messages=messages) == expected

@@ -1,0 +1,127 @@
+"""The echo backend's replies honour the request: forced calls, tool_choice, formats, logit_bias."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from jsonschema import Draft202012Validator
+
+from server.tokens import Tokenizer
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "book",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "room": {"type": "string", "enum": ["red", "blue"]},
+                "nights": {"type": "integer", "minimum": 1, "maximum": 14},
+                "guests": {"type": "array", "items": {"$ref": "#/$defs/guest"}, "minItems": 1},
+            },
+            "required": ["room", "nights", "guests"],
+            "additionalProperties": False,
+            "$defs": {
+                "guest": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "age": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                    },
+                    "required": ["name", "age"],
+                    "additionalProperties": False,
+                }
+            },
+        },
+    },
+}
+OTHER = {
+    "type": "function",
+    "function": {"name": "cancel", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+async def chat(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Book me a room"}], **fields}
+    response = await client.post("/v1/chat/completions", json=request)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_required_tool_choice_calls_with_schema_valid_arguments(client: httpx.AsyncClient) -> None:
+    body = await chat(client, tools=[TOOL, OTHER], tool_choice="required")
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] is None
+    (call,) = choice["message"]["tool_calls"]
+    assert call["function"]["name"] == "book"
+    assert call["id"].startswith("call_")
+    assert len(call["id"]) == len("call_") + 24
+    arguments = json.loads(call["function"]["arguments"])
+    assert list(Draft202012Validator(TOOL["function"]["parameters"]).iter_errors(arguments)) == []  # type: ignore[index]
+
+
+async def test_named_tool_choice_calls_exactly_that_tool(client: httpx.AsyncClient) -> None:
+    named = {"type": "function", "function": {"name": "cancel"}}
+    body = await chat(client, tools=[TOOL, OTHER], tool_choice=named)
+    assert [c["function"]["name"] for c in body["choices"][0]["message"]["tool_calls"]] == ["cancel"]
+
+
+async def test_auto_and_none_answer_in_text(client: httpx.AsyncClient) -> None:
+    for choice in ("auto", "none"):
+        body = await chat(client, tools=[TOOL], tool_choice=choice)
+        message = body["choices"][0]["message"]
+        assert message["content"] == "Book me a room"
+        assert "tool_calls" not in message
+
+
+async def test_legacy_function_call(client: httpx.AsyncClient) -> None:
+    body = await chat(client, functions=[TOOL["function"]], function_call={"name": "book"})
+    choice = body["choices"][0]
+    assert choice["finish_reason"] == "function_call"
+    assert "tool_calls" not in choice["message"]
+    assert choice["message"]["function_call"]["name"] == "book"
+    json.loads(choice["message"]["function_call"]["arguments"])
+
+
+async def test_seed_changes_synthesized_values_deterministically(client: httpx.AsyncClient) -> None:
+    def arguments(body: dict[str, Any]) -> str:
+        return str(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
+
+    first = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=1))
+    again = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=1))
+    other = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=2))
+    assert first == again
+    assert first != other
+
+
+async def test_json_schema_format_validates(client: httpx.AsyncClient) -> None:
+    schema = TOOL["function"]["parameters"]  # type: ignore[index]
+    fmt = {"type": "json_schema", "json_schema": {"name": "booking", "strict": True, "schema": schema}}
+    content = (await chat(client, response_format=fmt))["choices"][0]["message"]["content"]
+    assert list(Draft202012Validator(schema).iter_errors(json.loads(content))) == []
+
+
+async def test_logit_bias_minus_100_removes_the_token(client: httpx.AsyncClient) -> None:
+    tokenizer = Tokenizer.named("o200k_base")
+    banned = tokenizer.encode(" room")
+    assert len(banned) == 1
+    body = await chat(client, logit_bias={str(banned[0]): -100})
+    content = body["choices"][0]["message"]["content"]
+    assert banned[0] not in tokenizer.encode(content)
+    assert content == "Book me a"
+    kept = await chat(client, logit_bias={str(banned[0]): -99})
+    assert kept["choices"][0]["message"]["content"] == "Book me a room"
+
+
+async def test_logit_bias_token_must_exist(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/chat/completions",
+        json={"model": "gpt-4", "messages": [{"role": "user", "content": "x"}], "logit_bias": {"100277": 5}},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "logit_bias"
+    assert "100277" in response.json()["error"]["message"]
