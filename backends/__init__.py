@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from backends.base import Backend
 from backends.echo import EchoBackend
 from backends.fixtures import FixturesBackend
-from server.config import BackendConfig, EchoBackendConfig, FixturesBackendConfig
+from backends.proxy import ProxyBackend
+from server.config import BackendConfig, EchoBackendConfig, FixturesBackendConfig, ProxyBackendConfig
 
 
 def _echo(config: Any, built: Mapping[str, Backend]) -> Backend:
@@ -25,9 +27,21 @@ def _fixtures(config: Any, built: Mapping[str, Backend]) -> Backend:
     )
 
 
+def _proxy(config: Any, built: Mapping[str, Backend]) -> Backend:
+    assert isinstance(config, ProxyBackendConfig)
+    return ProxyBackend(
+        config.base_url,
+        api_key=config.key(os.environ),
+        authorization=config.authorization,
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+    )
+
+
 BUILDERS: dict[str, Callable[[Any, Mapping[str, Backend]], Backend]] = {
     "echo": _echo,
     "fixtures": _fixtures,
+    "proxy": _proxy,
 }
 
 

@@ -8,8 +8,9 @@ framing to whatever a backend produced, so every backend gets the same contract 
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from server.errors import APIError
 from server.tokens import Tokenizer
@@ -83,6 +84,31 @@ class DropConnection(Exception):  # noqa: N818 - a command to the server, not an
     """Raised by a backend to have the server close the connection abruptly (a scripted network fault)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardCall:
+    """A request as a forwarding backend gets it: the client's exact bytes and the JSON they parse to."""
+
+    raw: bytes
+    body: dict[str, Any]
+    headers: Mapping[str, str]
+    namespace: str = ""
+
+    @property
+    def stream(self) -> bool:
+        return self.body.get("stream") is True
+
+
+@dataclass(slots=True)
+class Upstream:
+    """An upstream's answer, passed to the client as it is: status, the headers worth passing on, and
+    either the whole body or the stream's `data:` payloads (without the final `[DONE]`)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    chunks: AsyncGenerator[bytes, None] | None = None
+
+
 class Backend(abc.ABC):
     """A source of assistant replies."""
 
@@ -94,3 +120,9 @@ class Backend(abc.ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release anything the backend holds (connections, file watchers)."""
+
+    async def forward(self, call: ForwardCall) -> Upstream | None:
+        """A backend whose upstream already applies the API's semantics (ids, usage, stop, `n`)
+        answers here and the server passes the answer through untouched. None, the default, means
+        "not forwarded": the request is validated and served from `stream()` through the pipeline."""
+        return None

@@ -48,7 +48,28 @@ class FixturesBackendConfig(Strict):
     )
 
 
-BackendConfig = Annotated[EchoBackendConfig | FixturesBackendConfig, Field(discriminator="type")]
+class ProxyBackendConfig(Strict):
+    type: Literal["proxy"]
+    base_url: str = Field(description="The upstream's API root, e.g. https://api.openai.com/v1.")
+    api_key: str | None = Field(default=None, description="The upstream key (prefer api_key_env).")
+    api_key_env: str | None = Field(default=None, description="An environment variable holding the key.")
+    authorization: Literal["replace", "forward"] = Field(
+        default="replace",
+        description="replace: send the configured key upstream; forward: pass the client's Authorization.",
+    )
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=600.0, gt=0)
+    models: bool = Field(default=False, description="Also forward GET /v1/models to the upstream.")
+
+    def key(self, env: Mapping[str, str]) -> str | None:
+        if self.api_key_env:
+            return env.get(self.api_key_env) or self.api_key
+        return self.api_key
+
+
+BackendConfig = Annotated[
+    EchoBackendConfig | FixturesBackendConfig | ProxyBackendConfig, Field(discriminator="type")
+]
 
 
 class Route(Strict):

@@ -38,13 +38,17 @@ class OpenAIHeaders:
             if message["type"] == "http.response.start":
                 response_started = True
                 elapsed = int((time.perf_counter() - started) * 1000)
-                message["headers"] = [
-                    *message.get("headers", []),
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                ours = (
                     (b"x-request-id", rid.encode()),
                     (b"openai-version", OPENAI_VERSION),
                     (b"openai-processing-ms", str(elapsed).encode()),
                     (b"access-control-expose-headers", b"X-Request-ID"),
-                ]
+                )
+                # A forwarded upstream answer keeps its own request id and timing.
+                headers += [(name, value) for name, value in ours if name not in present]
+                message["headers"] = headers
             await send(message)
 
         try:

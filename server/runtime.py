@@ -20,12 +20,17 @@ class Runtime:
     system_fingerprint: str
     started: int = field(default_factory=lambda: int(time.time()))
     _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
+    # Backends that may pass an upstream's answer through (they override `Backend.forward`).
+    forwarders: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         backends = build_backends(settings.backends)
         fp = settings.system_fingerprint or fingerprint(settings.model_dump_json())
-        return cls(settings=settings, backends=backends, system_fingerprint=fp)
+        forwarders = frozenset(
+            name for name, backend in backends.items() if type(backend).forward is not Backend.forward
+        )
+        return cls(settings=settings, backends=backends, system_fingerprint=fp, forwarders=forwarders)
 
     def tokenizer(self, name: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(name)

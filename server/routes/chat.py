@@ -13,6 +13,7 @@ from server.auth import authenticate
 from server.chunks import StreamFormatter
 from server.completion import collect
 from server.contract import Guard
+from server.forward import try_forward
 from server.ids import completion_id
 from server.pipeline import Generation, Plan, service_tier
 from server.prompt import count_prompt_tokens
@@ -36,9 +37,12 @@ async def create_chat_completion(request: Request) -> Response:
     settings = runtime.settings
     namespace = authenticate(request.headers, settings.api_keys)
     check_content_type(request)
-    body = parse_request(
-        await read_body(request, settings.max_body_bytes), reject_unknown=settings.unknown_fields == "reject"
-    )
+    raw = await read_body(request, settings.max_body_bytes)
+    if runtime.forwarders:
+        forwarded = await try_forward(runtime, raw, request, namespace)
+        if forwarded is not None:
+            return forwarded
+    body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body, tokenizer.vocabulary_size)

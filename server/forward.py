@@ -1,0 +1,48 @@
+"""Passing a forwarding backend's upstream answer to the client untouched.
+
+The request is routed on its `model` alone and sent upstream byte for byte (fields this server does
+not know included); the answer keeps the upstream's status, body, ids, usage and finish reasons.
+Streams are re-framed chunk by chunk as they arrive, and end with `data: [DONE]`.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import ForwardCall, Upstream
+from server.runtime import Runtime
+from server.sse import open_stream
+
+
+def peek(raw: bytes) -> dict[str, object] | None:
+    """The body as JSON when it is an object naming a model; None leaves it to full validation."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("model"), str) else None
+
+
+async def try_forward(runtime: Runtime, raw: bytes, request: Request, namespace: str) -> Response | None:
+    """The upstream's answer when the request's route leads to a forwarding backend that takes it."""
+    body = peek(raw)
+    if body is None:
+        return None
+    route = runtime.settings.route_for(str(body["model"]))
+    if route is None or route.backend not in runtime.forwarders:
+        return None
+    backend = runtime.backends[route.backend]
+    upstream = await backend.forward(ForwardCall(raw, body, request.headers, namespace))
+    if upstream is None:
+        return None
+    return await render(upstream, runtime.settings.sse_ping_seconds)
+
+
+async def render(upstream: Upstream, ping_seconds: float) -> Response:
+    headers = dict(upstream.headers)
+    if upstream.chunks is None:
+        media = headers.pop("content-type", "application/json")
+        return Response(upstream.body, upstream.status, headers, media_type=media)
+    return await open_stream(upstream.chunks, headers, ping_seconds)
