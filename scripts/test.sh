@@ -18,6 +18,11 @@ if [[ -f tools/legacy_wheels.sh ]]; then
     bash tools/legacy_wheels.sh >/dev/null
 fi
 
+# The official openai Node SDK, for tests/test_node_sdk.py (pinned by tests/node/package-lock.json).
+if command -v npm >/dev/null 2>&1; then
+    npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
 echo "== ruff check" >&2
 ruff check .
 echo "== ruff format --check" >&2

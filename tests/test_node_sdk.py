@@ -1,0 +1,70 @@
+"""The official openai Node SDK against a real server: completion, stream, stream helper, errors.
+
+`scripts/test.sh` installs the SDK (`npm ci --prefix tests/node`) before the run; the test itself
+uses no network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from tests.servers import LiveServer
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    executable = shutil.which("node")
+    if executable is None:
+        pytest.fail("node is not installed: the Node SDK contract test needs Node 20+")
+    if not (NODE_DIR / "node_modules" / "openai").is_dir():
+        pytest.fail(
+            "the openai Node SDK is not installed: run `npm ci --prefix tests/node` (scripts/test.sh does)"
+        )
+    return executable
+
+
+def test_node_sdk_end_to_end(node: str, live_server: LiveServer) -> None:
+    run = subprocess.run(
+        [node, str(NODE_DIR / "contract.mjs"), live_server.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    seen: dict[str, Any] = json.loads(run.stdout)
+
+    completion = ChatCompletion.model_validate(seen["completion"], strict=True)
+    assert completion.choices[0].message.content == "Hello from Node"
+    assert seen["requestId"].startswith("req_")
+
+    chunks = [ChatCompletionChunk.model_validate(c, strict=True) for c in seen["chunks"]]
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hello from Node"
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage == completion.usage
+
+    call = seen["toolCompletion"]["choices"][0]["message"]["tool_calls"][0]
+    assert call["function"]["name"] == "lookup"
+    schema = {
+        "type": "object",
+        "properties": {"term": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
+        "required": ["term", "limit"],
+    }
+    jsonschema.validate(json.loads(call["function"]["arguments"]), schema)
+
+    assert seen["error"] == {
+        "name": "BadRequestError",
+        "status": 400,
+        "code": "decimal_above_max_value",
+        "param": "temperature",
+    }
