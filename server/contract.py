@@ -15,10 +15,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from server.errors import APIError
+from server.schemas import first_error
 from server.wire.chat_request import (
     AllowedToolsChoice,
     ChatCompletionRequest,
@@ -65,21 +63,6 @@ class ContractViolationError(APIError):
         )
 
 
-def schema_errors(schema: dict[str, Any] | None, value: Any) -> str | None:
-    """The first way `value` fails `schema`, or None."""
-    if not schema:
-        return None
-    try:
-        validator = Draft202012Validator(schema)
-        error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
-    except SchemaError as exc:
-        return f"the schema itself is invalid: {exc.message}"
-    if error is None:
-        return None
-    where = "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.path)
-    return f"{error.message}" + (f" at {where}" if where else "")
-
-
 class Guard:
     """Checks one request's replies; built per request by the route."""
 
@@ -120,7 +103,7 @@ class Guard:
         elif isinstance(choice, NamedFunctionChoice) and choice.function.name != name:
             self.violation(f"the reply calls tool '{name}' but tool_choice forces '{choice.function.name}'")
         elif isinstance(choice, AllowedToolsChoice):
-            allowed = {str(t.get("function", {}).get("name")) for t in choice.allowed_tools.tools}
+            allowed = choice.allowed_tools.function_names()
             if name not in allowed:
                 self.violation(
                     f"the reply calls tool '{name}', which tool_choice.allowed_tools does not allow"
@@ -161,7 +144,7 @@ class Guard:
         except ValueError:
             self.violation(f"the arguments of {kind} '{name}' are not valid JSON: {arguments[:200]!r}")
             return
-        problem = schema_errors(function.parameters, value)
+        problem = first_error(function.parameters, value)
         if problem is None and function.strict and isinstance(value, dict):
             problem = _strict_extra(function.parameters or {}, value)
         if problem is not None:
@@ -182,7 +165,7 @@ class Guard:
             if isinstance(fmt, JSONObjectFormat) and not isinstance(value, dict):
                 self.violation("response_format is json_object but the content is not a JSON object")
             if isinstance(fmt, JSONSchemaFormat):
-                problem = schema_errors(fmt.json_schema.schema_, value)
+                problem = first_error(fmt.json_schema.schema_, value)
                 if problem is not None:
                     self.violation(
                         f"the content fails response_format schema '{fmt.json_schema.name}': {problem}"

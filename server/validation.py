@@ -12,11 +12,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from server.errors import APIError, invalid_request
-from server.wire.chat_request import ROLES, AssistantMessage, ChatCompletionRequest, ToolMessage
+from server.schemas import schema_problem
+from server.wire.chat_request import (
+    ROLES,
+    AllowedToolsChoice,
+    AssistantMessage,
+    ChatCompletionRequest,
+    FunctionTool,
+    JSONSchemaFormat,
+    NamedFunction,
+    NamedFunctionChoice,
+    ToolMessage,
+)
 
 log = logging.getLogger("chatdouble.validation")
 
@@ -119,6 +131,8 @@ def translate(data: Any, exc: ValidationError) -> APIError:
     ctx = first.get("ctx", {})
     if kind == "json_invalid":
         return invalid_request(JSON_PARSE_ERROR)
+    if kind == "string_too_short" and path == "model":
+        return invalid_request("you must provide a model parameter")
     if kind == "missing":
         if path == "model":
             return invalid_request("you must provide a model parameter")
@@ -291,8 +305,9 @@ def check_semantics(body: ChatCompletionRequest) -> None:
             "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.",
             param="function_call",
         )
+    _check_forced_names(body)
     for token, bias in (body.logit_bias or {}).items():
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit() and len(token) <= 10):
             raise invalid_request(
                 f"Invalid key in 'logit_bias': {token}. You should only be submitting non-negative integers.",
                 param="logit_bias",
@@ -305,6 +320,65 @@ def check_semantics(body: ChatCompletionRequest) -> None:
                 code="invalid_value",
             )
     _check_tool_sequence(body)
+    _check_schemas(body)
+
+
+def _check_forced_names(body: ChatCompletionRequest) -> None:
+    """A forced tool or function must be one the request offers."""
+    offered = {tool.function.name for tool in body.tools or [] if isinstance(tool, FunctionTool)}
+    choice = body.tool_choice
+    if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
+        raise invalid_request(
+            f"Invalid value for 'tool_choice': function '{choice.function.name}' is not in 'tools'.",
+            param="tool_choice",
+            code="invalid_value",
+        )
+    unknown = (
+        sorted(choice.allowed_tools.function_names() - offered)
+        if isinstance(choice, AllowedToolsChoice)
+        else []
+    )
+    if unknown:
+        raise invalid_request(
+            f"Invalid value for 'tool_choice.allowed_tools': function '{unknown[0]}' is not in 'tools'.",
+            param="tool_choice.allowed_tools.tools",
+            code="invalid_value",
+        )
+    legacy = {function.name for function in body.functions or []}
+    if isinstance(body.function_call, NamedFunction) and body.function_call.name not in legacy:
+        raise invalid_request(
+            f"Invalid value for 'function_call': function '{body.function_call.name}' is not in 'functions'.",
+            param="function_call",
+            code="invalid_value",
+        )
+
+
+def _check_schemas(body: ChatCompletionRequest) -> None:
+    """Function parameters and response formats must be JSON Schemas the server can apply."""
+    functions = [
+        (f"tools[{i}].function.parameters", tool.function)
+        for i, tool in enumerate(body.tools or [])
+        if isinstance(tool, FunctionTool)
+    ]
+    functions += [(f"functions[{i}].parameters", f) for i, f in enumerate(body.functions or [])]
+    for param, function in functions:
+        if function.parameters is not None:
+            problem = schema_problem(function.parameters)
+            if problem is not None:
+                raise invalid_request(
+                    f"Invalid schema for function '{function.name}': {problem}.",
+                    param=param,
+                    code="invalid_function_parameters",
+                )
+    fmt = body.response_format
+    if isinstance(fmt, JSONSchemaFormat) and fmt.json_schema.schema_ is not None:
+        problem = schema_problem(fmt.json_schema.schema_)
+        if problem is not None:
+            raise invalid_request(
+                f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}.",
+                param="response_format",
+                code="invalid_json_schema",
+            )
 
 
 def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:
@@ -346,13 +420,13 @@ def parse_request(raw: bytes, *, reject_unknown: bool) -> ChatCompletionRequest:
     try:
         return _parse(raw, reject_unknown)
     except ValidationError as exc:
-        import json
-
         try:
-            data = json.loads(raw)
-        except ValueError:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             raise invalid_request(JSON_PARSE_ERROR) from None
         raise translate(data, exc) from None
+    except RecursionError:
+        raise invalid_request(JSON_PARSE_ERROR) from None
 
 
 def _parse(raw: bytes, reject_unknown: bool) -> ChatCompletionRequest:

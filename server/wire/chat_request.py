@@ -29,7 +29,7 @@ def _not_null(error_type: str) -> BeforeValidator:
 class Wire(BaseModel):
     """Base for every request-side shape: strict types, unknown keys kept for inspection."""
 
-    model_config = ConfigDict(strict=True, extra="allow", frozen=False)
+    model_config = ConfigDict(strict=True, extra="allow", frozen=False, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- content parts
@@ -144,7 +144,7 @@ class AssistantMessage(Wire):
     name: str | None = None
     audio: AudioRef | None = None
     function_call: FunctionCallRequest | None = None
-    tool_calls: list[ToolCall] | None = None
+    tool_calls: list[ToolCall] | None = Field(default=None, min_length=1)
 
 
 class ToolMessage(Wire):
@@ -228,6 +228,15 @@ class AllowedTools(Wire):
     mode: Literal["auto", "required"]
     tools: list[JSONObject]
 
+    def function_names(self) -> set[str]:
+        """The names of the function tools listed (entries are free-form objects)."""
+        names: set[str] = set()
+        for entry in self.tools:
+            function = entry.get("function")
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                names.add(function["name"])
+        return names
+
 
 class AllowedToolsChoice(Wire):
     type: Literal["allowed_tools"]
@@ -307,7 +316,7 @@ class PromptCacheOptions(Wire):
 
 
 class ChatCompletionRequest(Wire):
-    model: str
+    model: str = Field(min_length=1)
     messages: list[Message] = Field(min_length=1)
 
     audio: AudioOutput | None = None
@@ -341,7 +350,9 @@ class ChatCompletionRequest(Wire):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     tool_choice: Annotated[ToolChoice | None, _not_null("model_type")] = None
-    tools: Annotated[list[Tool] | None, _not_null("list_type")] = Field(default=None, max_length=128)
+    tools: Annotated[list[Tool] | None, _not_null("list_type")] = Field(
+        default=None, min_length=1, max_length=128
+    )
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     top_p: float | None = Field(default=None, ge=0, le=1)
     user: Annotated[str | None, _not_null("string_type")] = None
