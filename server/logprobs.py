@@ -34,7 +34,7 @@ def _entry(tokenizer: Tokenizer, token: int, logprob: float) -> TopLogprob:
 def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> list[TokenLogprob]:
     """Entries for the tokens of `text`; `start` is the position of its first token in the reply."""
     out: list[TokenLogprob] = []
-    vocab = tokenizer.encoding.max_token_value
+    ordinary = tokenizer.ordinary_tokens
     for offset, token in enumerate(tokenizer.encode(text)):
         chosen = _logprob(token, start + offset)
         entry = _entry(tokenizer, token, chosen)
@@ -43,8 +43,10 @@ def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> l
             alternatives.append(dict(entry))  # type: ignore[arg-type]
             candidate = token
             while len(alternatives) < top:
-                candidate = (candidate + 7919) % vocab
-                if candidate == token:
+                # Stride through the ordinary (mergeable) tokens only: never a special token, and
+                # never an id the vocabulary leaves unassigned.
+                candidate = (candidate + 7919) % ordinary
+                if candidate == token or not tokenizer.is_ordinary(candidate):
                     continue
                 step = len(alternatives)
                 alternatives.append(_entry(tokenizer, candidate, round(chosen - 1.5 * step - 0.25, 6)))

@@ -64,6 +64,21 @@ class Tokenizer:
     def _count(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
 
+    @property
+    def ordinary_tokens(self) -> int:
+        """One past the highest mergeable (non-special) token id."""
+        return int(self.encoding.max_token_value) + 1
+
+    def is_ordinary(self, token: int) -> bool:
+        """A mergeable token with bytes: not special and not an unassigned id."""
+        if token in self.encoding._special_tokens.values():
+            return False
+        try:
+            self.encoding.decode_single_token_bytes(token)
+        except KeyError:
+            return False
+        return True
+
     def decode(self, tokens: list[int]) -> str:
         return str(self.encoding.decode(tokens, errors="ignore"))
 
