@@ -4,6 +4,11 @@ A channel receives deltas, holds back just enough to apply a cut that may still 
 sequence spanning deltas, or a token limit whose last tokens can still merge), and releases whole
 deltas otherwise, so a backend's chunking reaches the client unchanged. On a cut, whole deltas before
 it are released as they were and the delta holding the cut is shortened.
+
+Stops and the limit race as they do in a model: a stop sequence counts when it is complete, and it
+wins if the tokens up to its end fit the limit; otherwise the reply is cut at the limit. Among stop
+sequences, the one that completes first wins, and the text is cut where it starts. A channel with
+neither keeps no running copy of its text, so long replies cost linear time.
 """
 
 from __future__ import annotations
@@ -23,12 +28,24 @@ class Channel:
     tokenizer: Tokenizer
     stop: tuple[str, ...] = ()
     budget: int | None = None  # tokens this channel may still use; None: no limit
-    text: str = ""
+    parts: list[str] = field(default_factory=list)  # everything received (plain channels)
+    _text: str = ""  # the running text (channels with a stop or a limit)
     pending: list[str] = field(default_factory=list)
     released: int = 0
     stable_chars: int = 0
     stable_tokens: int = 0
     searched: int = 0
+    cut_at: int | None = None
+
+    @property
+    def watched(self) -> bool:
+        return bool(self.stop) or self.budget is not None
+
+    @property
+    def text(self) -> str:
+        if not self.watched:
+            return "".join(self.parts)
+        return self._text if self.cut_at is None else self._text[: self.cut_at]
 
     @property
     def longest_stop(self) -> int:
@@ -38,15 +55,16 @@ class Channel:
         """Add a delta; return the pieces now safe to release and the cut, if one happened."""
         if not piece:
             return [], None
-        self.text += piece
+        if not self.watched:
+            self.parts.append(piece)
+            self.released += len(piece)
+            return [piece], None
+        self._text += piece
         self.pending.append(piece)
-        cut = self._stop_cut()
-        if self.budget is not None:
-            # Checked after a stop cut too: text before the stop may already exceed the limit.
-            cut = self._limit_cut(self.budget) or cut
+        cut = self._cut()
         if cut is not None:
             return self.flush(), cut
-        boundary = len(self.text)
+        boundary = len(self._text)
         if self.stop:
             boundary -= self.longest_stop - 1
         if self.budget is not None:
@@ -55,10 +73,11 @@ class Channel:
 
     def flush(self) -> list[str]:
         """Release everything left: whole pending deltas, then what remains of a cut one."""
-        out = self._release(len(self.text))
-        if len(self.text) > self.released:
-            out.append(self.text[self.released :])
-            self.released = len(self.text)
+        end = len(self.text)
+        out = self._release(end)
+        if end > self.released:
+            out.append(self.text[self.released : end])
+            self.released = end
         self.pending.clear()
         return out
 
@@ -75,26 +94,39 @@ class Channel:
             self.released = end
         return out
 
-    def _stop_cut(self) -> Cut | None:
+    def _cut(self) -> Cut | None:
+        stop = self._first_stop()
+        if stop is not None:
+            start, end = stop
+            if self.budget is None or self.tokenizer.count(self._text[:end]) <= self.budget:
+                self.cut_at = start
+                return Cut("stop")
+        if self.budget is not None:
+            return self._limit_cut(self.budget)
+        return None
+
+    def _first_stop(self) -> tuple[int, int] | None:
+        """(start, end) of the stop occurrence that completes first in the unsearched text."""
         if not self.stop:
             return None
         start = max(0, self.searched - self.longest_stop + 1)
-        hits = [i for i in (self.text.find(s, start) for s in self.stop) if i >= 0]
-        self.searched = len(self.text)
-        if not hits:
-            return None
-        self.text = self.text[: min(hits)]
-        return Cut("stop")
+        best: tuple[int, int] | None = None
+        for sequence in self.stop:
+            found = self._text.find(sequence, start)
+            if found >= 0:
+                candidate = (found + len(sequence), found)
+                if best is None or candidate < best:
+                    best = candidate
+        self.searched = len(self._text)
+        return None if best is None else (best[1], best[0])
 
     def _limit_cut(self, limit: int) -> Cut | None:
         """Count incrementally: everything but the last two tokens seen is taken as settled."""
-        if self.stable_chars > len(self.text):  # a stop cut reached into the settled part
-            self.stable_chars = self.stable_tokens = 0
-        tail = self.text[self.stable_chars :]
+        tail = self._text[self.stable_chars :]
         tokens = self.tokenizer.encode(tail)
         if self.stable_tokens + len(tokens) > limit:
             kept, _ = self.tokenizer.truncate(tail, limit - self.stable_tokens)
-            self.text = self.text[: self.stable_chars] + kept
+            self.cut_at = self.stable_chars + len(kept)
             return Cut("length")
         if len(tokens) > 2:
             data = b"".join(self.tokenizer.token_bytes(t) for t in tokens[:-2])

@@ -109,6 +109,8 @@ class Generation:
             out: list[Event] = []
             if not state.function_call:
                 out += self._close(state, choice)
+                if self._over_budget(state, event.name or ""):
+                    return out + self._finish(state, choice, "length")
                 state.function_call = True
                 state.reply.function = (event.name or "", "")
                 state.closed_tokens += self.plan.tokenizer.count(event.name or "")
@@ -121,6 +123,8 @@ class Generation:
             out = []
             if event.name is not None:
                 out += self._close(state, choice)
+                if self._over_budget(state, event.name):
+                    return out + self._finish(state, choice, "length")
                 if self.guard is not None:
                     self.guard.check_call(event.name, legacy=False, index=state.calls)
                 state.call = event.call
@@ -137,6 +141,11 @@ class Generation:
                 return out
             return out + self._feed(state, choice, "tool", state.call, event.arguments)
         return []
+
+    def _over_budget(self, state: ChoiceState, name: str) -> bool:
+        """A call whose name alone would pass the token limit is never started."""
+        limit = self.plan.limit
+        return limit is not None and state.closed_tokens + self.plan.tokenizer.count(name) > limit
 
     def _channel(self, state: ChoiceState, kind: str) -> Channel:
         limit = self.plan.limit

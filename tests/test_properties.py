@@ -161,3 +161,39 @@ def test_cuts_never_overrun_or_split_characters(
         if joined + len(delta) <= len(final):
             assert piece == delta
         joined += len(delta)
+
+
+def _run(deltas: list[str], stops: list[str], limit: int | None) -> tuple[str, str | None]:
+    channel = Channel(TOKENIZER, stop=tuple(stops), budget=limit)
+    released: list[str] = []
+    for delta in deltas:
+        pieces, cut = channel.feed(delta)
+        released += pieces
+        if cut is not None:
+            return "".join(released), cut.reason
+    return "".join(released + channel.flush()), None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    TEXT,
+    st.lists(st.integers(1, 4), min_size=1, max_size=30),
+    st.lists(st.text(min_size=1, max_size=4), max_size=3),
+    st.one_of(st.none(), st.integers(0, 20)),
+)
+def test_streamed_and_whole_replies_agree(
+    text: str, sizes: list[int], stops: list[str], limit: int | None
+) -> None:
+    """The same reply is cut the same way whether it arrives whole or in deltas made of its tokens
+    (as a model streams it: a delta never splits a token)."""
+    tokens = TOKENIZER.pieces(text)
+    deltas: list[str] = []
+    for size in sizes:
+        if tokens:
+            deltas.append("".join(tokens[:size]))
+            tokens = tokens[size:]
+    if tokens:
+        deltas.append("".join(tokens))
+    whole = _run([text] if text else [], stops, limit)
+    pieces = _run(deltas, stops, limit)
+    assert pieces == whole
