@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from backends.patterns import example
+
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
     "date": "2024-01-01",
@@ -25,6 +27,9 @@ _FORMATS = {
     "hostname": "example.com",
 }
 _MAX_DEPTH = 24
+# Sizes a schema may ask for are capped, so a request cannot make the server build huge values.
+MAX_ITEMS = 1000
+MAX_LENGTH = 10_000
 
 
 class Synthesizer:
@@ -94,7 +99,7 @@ class Synthesizer:
                 out[key] = self.value(
                     extra if isinstance(extra, dict) else {"type": "string"}, key, depth + 1
                 )
-        minimum = schema.get("minProperties", 0)
+        minimum = min(int(schema.get("minProperties", 0)), MAX_ITEMS)
         extra_schema = schema.get("additionalProperties")
         filler = 0
         while len(out) < minimum and extra_schema is not False:
@@ -107,7 +112,7 @@ class Synthesizer:
     def array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
         prefix = schema.get("prefixItems") or []
         items = schema.get("items", {})
-        count = max(int(schema.get("minItems", 1)), len(prefix))
+        count = min(max(int(schema.get("minItems", 1)), len(prefix)), MAX_ITEMS)
         if "maxItems" in schema:
             count = min(count, int(schema["maxItems"]))
         out = [self.value(part, name, depth + 1) for part in prefix[:count]]
@@ -134,15 +139,14 @@ class Synthesizer:
         )
         step = schema.get("multipleOf")
         if isinstance(step, int | float) and step > 0:
-            value = int(math.ceil(value / step) * step)
+            value = _multiple(step, low, high, value)
         return int(value)
 
     def number(self, schema: dict[str, Any]) -> float | int:
         low, high = _bounds(schema, integer=False)
         step = schema.get("multipleOf")
         if isinstance(step, int | float) and step > 0:
-            start = low if low is not None else 0
-            value = math.ceil(start / step) * step
+            value = _multiple(step, low, high, low if low is not None else 0)
             return int(value) if float(value).is_integer() else value
         if low is not None and high is not None:
             return (low + high) / 2
@@ -159,13 +163,29 @@ class Synthesizer:
         text = name or "value"
         if self.seed:
             text = f"{text}{self.seed % 1000}"
-        minimum = int(schema.get("minLength", 0))
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            text = example(pattern, text) or text
+        minimum = min(int(schema.get("minLength", 0)), MAX_LENGTH)
         maximum = schema.get("maxLength")
         if len(text) < minimum:
             text = text + "x" * (minimum - len(text))
         if isinstance(maximum, int):
             text = text[:maximum]
         return text
+
+
+def _multiple(step: float, low: float | None, high: float | None, start: float) -> float:
+    """A multiple of `step` within [low, high], nearest `start`; `start` when there is none."""
+    try:
+        value = math.ceil(start / step) * step
+        if high is not None and value > high:
+            value = math.floor(high / step) * step
+        if low is not None and value < low:
+            return start
+        return value
+    except (OverflowError, ValueError):
+        return start
 
 
 def _is_null(schema: Any) -> bool:
@@ -214,7 +234,14 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def synthesize(schema: dict[str, Any] | None, seed: int = 0) -> Any:
-    """A value valid under `schema` (an empty object for a tool without parameters)."""
+    """A value valid under `schema` (an empty object for a tool without parameters).
+
+    Best effort for what it cannot satisfy (`not`, `contains`, unusual patterns): the contract
+    guard then reports the mismatch rather than the server failing.
+    """
     if not schema:
         return {}
-    return Synthesizer(schema, seed).value(schema)
+    try:
+        return Synthesizer(schema, seed).value(schema)
+    except (RecursionError, OverflowError, ValueError, TypeError):
+        return {}

@@ -8,7 +8,6 @@ satisfy the function's JSON Schema.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import AsyncIterator
 
@@ -22,6 +21,7 @@ from backends.base import (
     TextDelta,
     ToolCallDelta,
 )
+from server.ids import tool_call_id
 from server.wire.chat_request import (
     AllowedToolsChoice,
     ChatCompletionRequest,
@@ -66,15 +66,9 @@ def forced_function(body: ChatCompletionRequest) -> tuple[FunctionDefinition, bo
     if isinstance(choice, NamedFunctionChoice):
         return next(((f, False) for f in tools if f.name == choice.function.name), None)
     if isinstance(choice, AllowedToolsChoice) and choice.allowed_tools.mode == "required":
-        allowed = {str(t.get("function", {}).get("name")) for t in choice.allowed_tools.tools}
+        allowed = choice.allowed_tools.function_names()
         return next(((f, False) for f in tools if f.name in allowed), None)
     return None
-
-
-def call_id(body: ChatCompletionRequest, choice: int) -> str:
-    """A tool-call id in OpenAI's `call_` + 24 characters form, stable for a given request."""
-    digest = hashlib.sha256(f"{body.model_dump_json()}#{choice}".encode()).hexdigest()
-    return "call_" + digest[:24]
 
 
 def format_reply(body: ChatCompletionRequest, text: str) -> str:
@@ -123,7 +117,7 @@ class EchoBackend(Backend):
                         yield FunctionCallDelta(arguments=piece, choice=choice)
                     yield Finish("function_call", choice)
                 else:
-                    yield ToolCallDelta(0, "", id=call_id(body, choice), name=function.name, choice=choice)
+                    yield ToolCallDelta(0, "", id=tool_call_id(), name=function.name, choice=choice)
                     for piece in pieces:
                         yield ToolCallDelta(0, piece, choice=choice)
                     yield Finish("tool_calls", choice)

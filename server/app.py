@@ -46,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.runtime = runtime
     app.router.routes.insert(0, chat.route())
+    # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
+    app.router.redirect_slashes = False
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)

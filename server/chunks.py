@@ -15,12 +15,11 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
+from server.ids import ALPHANUMERIC
 from server.json import dumps
 from server.logprobs import logprobs_for
 from server.pipeline import Generation, Plan
 from server.wire.chat_response import Usage
-
-_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 class ChunkWriter:
@@ -42,7 +41,7 @@ class ChunkWriter:
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so a
         # fast per-stream generator seeded from the OS is enough.
         self._rng = random.Random(secrets.randbits(64))
-        self._pad = "".join(self._rng.choices(_ALNUM, k=48)).encode() if obfuscation else b""
+        self._pad = "".join(self._rng.choices(ALPHANUMERIC, k=48)).encode() if obfuscation else b""
 
     def _tail(self) -> bytes:
         if not self._obfuscation:

@@ -6,9 +6,9 @@ import hashlib
 import secrets
 import string
 
-_ALPHABET = string.ascii_letters + string.digits
+ALPHANUMERIC = string.ascii_letters + string.digits
 # Byte value -> letter or digit (the modulo bias over 62 symbols is irrelevant for an id).
-_TO_ALNUM = bytes(ord(_ALPHABET[value % 62]) for value in range(256))
+_TO_ALNUM = bytes(ord(ALPHANUMERIC[value % 62]) for value in range(256))
 
 
 def _random(length: int) -> str:
@@ -18,6 +18,11 @@ def _random(length: int) -> str:
 def completion_id() -> str:
     """`chatcmpl-` followed by 29 letters and digits, as the real API's ids."""
     return "chatcmpl-" + _random(29)
+
+
+def tool_call_id() -> str:
+    """`call_` followed by 24 letters and digits, as the real API's tool-call ids."""
+    return "call_" + _random(24)
 
 
 def request_id() -> str:

@@ -3,6 +3,7 @@ lines, no keep-alive comments unless configured, and a final `data: [DONE]\\n\\n
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
@@ -16,6 +17,7 @@ from server.json import dumps
 log = logging.getLogger("chatdouble.sse")
 
 DONE = b"data: [DONE]\n\n"
+YIELD_EVERY = 16  # chunks between turns given to the event loop
 
 
 class EventStream(EventSourceResponse):
@@ -58,8 +60,14 @@ async def open_stream(
         try:
             if first is not None:
                 yield frame(first)
+            sent = 0
             async for chunk in chunks:
                 yield frame(chunk)
+                sent += 1
+                if sent % YIELD_EVERY == 0:
+                    # A backend that never awaits (echo) would otherwise hold the event loop for the
+                    # whole stream: other clients would wait, and a disconnect would go unseen.
+                    await asyncio.sleep(0)
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
