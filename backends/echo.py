@@ -26,7 +26,6 @@ from server.wire.chat_request import (
     AllowedToolsChoice,
     ChatCompletionRequest,
     FunctionDefinition,
-    FunctionTool,
     JSONObjectFormat,
     JSONSchemaFormat,
     NamedFunction,
@@ -57,7 +56,7 @@ def forced_function(body: ChatCompletionRequest) -> tuple[FunctionDefinition, bo
     if body.functions and isinstance(body.function_call, NamedFunction):
         wanted = body.function_call.name
         return next(((f, True) for f in body.functions if f.name == wanted), None)
-    tools = [tool.function for tool in body.tools or [] if isinstance(tool, FunctionTool)]
+    tools = body.function_tools
     choice = body.tool_choice
     if not tools or choice is None or choice in ("none", "auto"):
         return None

@@ -21,7 +21,6 @@ from server.wire.chat_request import (
     AllowedToolsChoice,
     ChatCompletionRequest,
     FunctionDefinition,
-    FunctionTool,
     JSONObjectFormat,
     JSONSchemaFormat,
     NamedFunction,
@@ -70,7 +69,7 @@ class Guard:
         self.body = body
         self.backend = backend
         self.warn_only = warn_only
-        self.tools = {t.function.name: t.function for t in body.tools or [] if isinstance(t, FunctionTool)}
+        self.tools = {function.name: function for function in body.function_tools}
         self.functions = {f.name: f for f in body.functions or []}
 
     def violation(self, what: str) -> None:
@@ -146,7 +145,7 @@ class Guard:
             return
         problem = first_error(function.parameters, value)
         if problem is None and function.strict and isinstance(value, dict):
-            problem = _strict_extra(function.parameters or {}, value)
+            problem = _strict_extra(function.parameters or {}, value, function.parameters or {})
         if problem is not None:
             self.violation(f"the arguments of {kind} '{name}' fail its parameters schema: {problem}")
 
@@ -172,16 +171,35 @@ class Guard:
                     )
 
 
-def _strict_extra(schema: dict[str, Any], value: dict[str, Any]) -> str | None:
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """Follow local `$ref`s (`#/$defs/x`, `#/definitions/x`) to the schema they name."""
+    for _ in range(32):
+        ref = schema.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return schema
+        node: Any = root
+        for part in ref.lstrip("#").split("/"):
+            if part:
+                node = (
+                    node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
+                )
+        schema = node if isinstance(node, dict) else {}
+    return schema
+
+
+def _strict_extra(schema: dict[str, Any], value: dict[str, Any], root: dict[str, Any]) -> str | None:
     """Under `strict: true` every object is closed, even where the schema forgot to say so."""
+    schema = _resolve(schema, root)
     properties = schema.get("properties") or {}
     extra = [key for key in value if key not in properties]
     if extra:
         return f"additional properties are not allowed under strict mode: {extra}"
     for key, item in value.items():
         sub = properties.get(key)
-        if isinstance(item, dict) and isinstance(sub, dict) and sub.get("type") == "object":
-            problem = _strict_extra(sub, item)
-            if problem:
-                return problem
+        if isinstance(item, dict) and isinstance(sub, dict):
+            sub = _resolve(sub, root)
+            if sub.get("type") == "object":
+                problem = _strict_extra(sub, item, root)
+                if problem:
+                    return problem
     return None

@@ -25,7 +25,6 @@ from server.wire.chat_request import (
     FilePart,
     FunctionDefinition,
     FunctionMessage,
-    FunctionTool,
     FunctionToolCall,
     ImagePart,
     NamedFunction,
@@ -117,8 +116,7 @@ def render_functions(functions: list[FunctionDefinition]) -> str:
 
 
 def offered_functions(body: ChatCompletionRequest) -> list[FunctionDefinition]:
-    tools = [tool.function for tool in body.tools or [] if isinstance(tool, FunctionTool)]
-    return tools + list(body.functions or [])
+    return body.function_tools + list(body.functions or [])
 
 
 def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> int:

@@ -325,7 +325,7 @@ def check_semantics(body: ChatCompletionRequest) -> None:
 
 def _check_forced_names(body: ChatCompletionRequest) -> None:
     """A forced tool or function must be one the request offers."""
-    offered = {tool.function.name for tool in body.tools or [] if isinstance(tool, FunctionTool)}
+    offered = {function.name for function in body.function_tools}
     choice = body.tool_choice
     if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
         raise invalid_request(

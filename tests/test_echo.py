@@ -125,3 +125,24 @@ async def test_logit_bias_token_must_exist(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "logit_bias"
     assert "100277" in response.json()["error"]["message"]
+
+
+async def test_strict_schema_behind_a_top_level_ref(client: httpx.AsyncClient) -> None:
+    parameters = {
+        "$ref": "#/$defs/query",
+        "$defs": {
+            "query": {
+                "type": "object",
+                "properties": {"q": {"type": "string", "pattern": "^[a-z]{3}-[0-9]{2}$"}},
+                "required": ["q"],
+                "additionalProperties": False,
+            }
+        },
+    }
+    strict_tool = {
+        "type": "function",
+        "function": {"name": "search", "strict": True, "parameters": parameters},
+    }
+    body = await chat(client, tools=[strict_tool], tool_choice="required")
+    arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
+    assert list(Draft202012Validator(parameters).iter_errors(arguments)) == []

@@ -360,6 +360,11 @@ class ChatCompletionRequest(Wire):
     web_search_options: Annotated[WebSearchOptions | None, _not_null("model_type")] = None
 
     @property
+    def function_tools(self) -> list[FunctionDefinition]:
+        """The function definitions among `tools` (custom tools are not functions)."""
+        return [tool.function for tool in self.tools or [] if isinstance(tool, FunctionTool)]
+
+    @property
     def stop_sequences(self) -> list[str]:
         if self.stop is None:
             return []
