@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-
-from backends.base import Backend, Event, GenerationRequest, TextDelta
-from tests.servers import serve
 
 USER = [{"role": "user", "content": "hi"}]
 
@@ -151,30 +145,3 @@ async def test_empty_model_is_missing_model(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/chat/completions", json={"model": "", "messages": USER})
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "you must provide a model parameter"
-
-
-class Instant(Backend):
-    """Generates without ever awaiting, until closed."""
-
-    def __init__(self) -> None:
-        self.stopped = threading.Event()
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
-        try:
-            while True:
-                yield TextDelta("tick ")
-        finally:
-            self.stopped.set()
-
-
-async def test_disconnect_stops_a_backend_that_never_awaits(make_app: Any) -> None:
-    app = make_app()
-    backend = Instant()
-    app.state.runtime.backends["echo"] = backend
-    with serve(app) as server:
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            request = {"model": "gpt-4o", "stream": True, "messages": USER}
-            async with http.stream("POST", "/v1/chat/completions", json=request) as response:
-                async for _ in response.aiter_bytes():
-                    break
-        assert await asyncio.to_thread(backend.stopped.wait, 20)
