@@ -121,18 +121,18 @@ class Channel:
         return None if best is None else (best[1], best[0])
 
     def _limit_cut(self, limit: int) -> Cut | None:
-        """Count incrementally: everything but the last two tokens seen is taken as settled."""
+        """Count incrementally. Text before the second-to-last pre-token of the unsettled tail is
+        settled: BPE does not merge across pre-tokens, and only the last ones can still change
+        (they may grow, or a lookahead may move their boundary)."""
         tail = self._text[self.stable_chars :]
         tokens = self.tokenizer.encode(tail)
         if self.stable_tokens + len(tokens) > limit:
             kept, _ = self.tokenizer.truncate(tail, limit - self.stable_tokens)
             self.cut_at = self.stable_chars + len(kept)
             return Cut("length")
-        if len(tokens) > 2:
-            data = b"".join(self.tokenizer.token_bytes(t) for t in tokens[:-2])
-            try:
-                self.stable_chars += len(data.decode("utf-8"))
-                self.stable_tokens += len(tokens) - 2
-            except UnicodeDecodeError:
-                pass
+        starts = self.tokenizer.pretoken_starts(tail)
+        if len(starts) > 2:
+            settled = starts[-2]
+            self.stable_tokens += self.tokenizer.count(tail[:settled])
+            self.stable_chars += settled
         return None

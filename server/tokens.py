@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import regex
 import tiktoken
 from tiktoken.model import encoding_name_for_model
 
@@ -39,10 +40,16 @@ class Tokenizer:
 
     encoding: tiktoken.Encoding
     _counts: Callable[[str], int] = field(init=False, repr=False, compare=False)
+    _pretokens: regex.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         counter = functools.lru_cache(maxsize=8192)(self._count)
         object.__setattr__(self, "_counts", counter)
+        object.__setattr__(self, "_pretokens", regex.compile(self.encoding._pat_str))
+
+    def pretoken_starts(self, text: str) -> list[int]:
+        """Where the encoding's pre-tokenizer splits `text`: BPE never merges across these."""
+        return [match.start() for match in self._pretokens.finditer(text)]
 
     @classmethod
     def named(cls, name: str) -> Tokenizer:
