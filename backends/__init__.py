@@ -24,6 +24,7 @@ def _fixtures(config: Any, built: Mapping[str, Backend]) -> Backend:
         config.paths,
         fallback=built[config.fallback] if config.fallback is not None else None,
         reload_interval=config.reload_interval if config.reload else None,
+        time_scale=config.timing_factor,
     )
 
 
@@ -35,6 +36,12 @@ def _proxy(config: Any, built: Mapping[str, Backend]) -> Backend:
         authorization=config.authorization,
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
+        mode=config.mode,
+        cassettes=config.cassettes,
+        timing_factor=config.timing_factor,
+        scrub=config.scrub,
+        ignore_fields=config.ignore_fields,
+        models=config.models,
     )
 
 

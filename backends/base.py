@@ -74,6 +74,10 @@ class GenerationRequest:
     tokenizer: Tokenizer
     namespace: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw: bytes = b""  # the client's exact body
+    # What the backend did, for the request journal (which fixture or recording answered, the
+    # request key it matched by); None when no journal is kept, so backends skip the bookkeeping.
+    notes: dict[str, Any] | None = None
 
 
 class BackendError(APIError):
@@ -92,6 +96,7 @@ class ForwardCall:
     body: dict[str, Any]
     headers: Mapping[str, str]
     namespace: str = ""
+    notes: dict[str, Any] | None = None  # as in GenerationRequest
 
     @property
     def stream(self) -> bool:
@@ -113,6 +118,7 @@ class Backend(abc.ABC):
     """A source of assistant replies."""
 
     name: str = "backend"
+    forwards_models: bool = False  # answers GET /v1/models through `forward_models`
 
     @abc.abstractmethod
     def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
@@ -125,4 +131,9 @@ class Backend(abc.ABC):
         """A backend whose upstream already applies the API's semantics (ids, usage, stop, `n`)
         answers here and the server passes the answer through untouched. None, the default, means
         "not forwarded": the request is validated and served from `stream()` through the pipeline."""
+        return None
+
+    async def forward_models(self, path: str, headers: Mapping[str, str]) -> Upstream | None:
+        """`GET /v1/models` or `/v1/models/{id}` (`path` relative to the API root) answered by an
+        upstream, when `forwards_models` is set."""
         return None

@@ -1,64 +1,35 @@
-"""The proxy backend: forwards chat completions to an OpenAI-compatible upstream and passes its
-answer through untouched (status, body, ids, usage, finish reasons, stream chunks as they arrive).
+"""The proxy backend: an OpenAI-compatible upstream, passed through, recorded or replayed.
 
-One pooled `httpx.AsyncClient` per backend. The upstream key comes from the config or an environment
-variable; the client's own `Authorization` is either replaced by it or forwarded, as configured. The
-key is never logged. An upstream that cannot be reached or times out before answering is a 502 or
-504 in OpenAI's envelope; one that breaks mid-stream raises, which the server turns into an error
-frame and `[DONE]`.
+Modes, in the spirit of VCR:
+- `passthrough` (default): forward every request (`backends.upstream`) and pass the answer through
+  untouched: status, body, ids, usage, finish reasons, stream chunks as they arrive.
+- `record`: the same, and write each answered exchange into the cassette directory as a fixture.
+- `replay`: never touch the network; serve the cassette directory (`backends.recording.replay`).
+  A request without a recording is a 400 `recording_not_found` saying how to record it.
+- `auto`: replay what is recorded, record what is not.
+
+Requests are matched by their normalized, scrubbed form (`backends.request_key`): volatile fields
+and `ignore_fields` dropped, the upstream key, the client's key and the `scrub` patterns replaced.
+Replayed answers go through the server's pipeline like any fixture; passed-through ones do not.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncGenerator, Mapping
-from typing import Literal
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
 
-import httpx
+import orjson
 
 from backends.base import Backend, BackendError, Event, ForwardCall, GenerationRequest, Upstream
+from backends.recording import Recorder, Replayer
+from backends.recording.cassette import Exchange
+from backends.request_key import Scrubber, normalize, request_key
+from backends.upstream import UpstreamClient
+from server.auth import bearer
 
-log = logging.getLogger("chatdouble.proxy")
-
-# Request headers a client may send that the upstream should see.
-FORWARDED_REQUEST_HEADERS = ("openai-organization", "openai-project", "openai-beta", "user-agent")
-# Response headers passed back to the client: what the SDKs read and what rate limits say.
-PASSED_RESPONSE_HEADERS = (
-    "x-request-id",
-    "openai-processing-ms",
-    "openai-version",
-    "openai-organization",
-    "openai-project",
-    "retry-after",
-    "retry-after-ms",
-    "x-should-retry",
-)
-PASSED_RESPONSE_PREFIXES = ("x-ratelimit-",)
-
-
-def passed_headers(headers: httpx.Headers) -> dict[str, str]:
-    return {
-        name: value
-        for name, value in headers.items()
-        if name in PASSED_RESPONSE_HEADERS or name.startswith(PASSED_RESPONSE_PREFIXES)
-    }
-
-
-def unreachable(base_url: str, exc: Exception) -> BackendError:
-    if isinstance(exc, httpx.TimeoutException):
-        what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
-        return BackendError(
-            504,
-            f"The upstream timed out ({what} {base_url}).",
-            type="server_error",
-            code="upstream_timeout",
-        )
-    return BackendError(
-        502,
-        f"The upstream at {base_url} could not be reached ({type(exc).__name__}).",
-        type="server_error",
-        code="upstream_unreachable",
-    )
+Mode = Literal["passthrough", "record", "replay", "auto"]
 
 
 class ProxyBackend(Backend):
@@ -72,84 +43,127 @@ class ProxyBackend(Backend):
         authorization: Literal["replace", "forward"] = "replace",
         connect_timeout: float = 5.0,
         read_timeout: float = 600.0,
+        mode: Mode = "passthrough",
+        cassettes: str | None = None,
+        timing_factor: float = 1.0,
+        scrub: Sequence[str] = (),
+        ignore_fields: Sequence[str] = (),
+        models: bool = False,
+        reload_interval: float | None = 1.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.authorization = authorization
-        timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-        self._client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+        self.upstream = UpstreamClient(
+            base_url,
+            api_key=api_key,
+            authorization=authorization,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+        )
+        self.mode = mode
+        self.forwards_models = models and mode != "replay"
+        self.scrubber = Scrubber([api_key], scrub)
+        self.ignore_fields = tuple(ignore_fields)
+        self.recorder: Recorder | None = None
+        self.replayer: Replayer | None = None
+        self._written: set[str] = set()  # keys this process recorded
+        if mode == "passthrough":
+            return
+        if cassettes is None:
+            raise ValueError(f"mode {mode!r} needs a cassettes directory")
+        if mode != "replay":
+            Path(cassettes).mkdir(parents=True, exist_ok=True)
+            self.recorder = Recorder(cassettes)
+        if mode != "record":
+            self.replayer = Replayer(
+                cassettes,
+                view=self.view_of,
+                time_scale=timing_factor,
+                reload_interval=reload_interval,
+                ignore_fields=ignore_fields,
+                owner=self,
+            )
 
     def __repr__(self) -> str:  # never show the key
-        return f"ProxyBackend({self.base_url!r}, authorization={self.authorization!r})"
+        return f"ProxyBackend({self.upstream.shown_url!r}, mode={self.mode!r})"
 
-    def _headers(self, incoming: Mapping[str, str], stream: bool) -> dict[str, str]:
-        headers = {
-            "content-type": "application/json",
-            "accept": "text/event-stream" if stream else "application/json",
-        }
-        for name in FORWARDED_REQUEST_HEADERS:
-            if name in incoming:
-                headers[name] = incoming[name]
-        if self.authorization == "forward":
-            if "authorization" in incoming:
-                headers["authorization"] = incoming["authorization"]
-        elif self._api_key:
-            headers["authorization"] = f"Bearer {self._api_key}"
-        return headers
+    # ------------------------------------------------------------ how requests are matched
 
-    async def forward(self, call: ForwardCall) -> Upstream:
-        url = f"{self.base_url}/chat/completions"
-        request = self._client.build_request(
-            "POST", url, content=call.raw, headers=self._headers(call.headers, call.stream)
+    def view(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+        """The request as recordings hold it (normalized, scrubbed), and its key."""
+        request = self.scrubber.with_literals(bearer(headers)).value(normalize(body, self.ignore_fields))
+        return request, request_key(request)
+
+    def view_of(self, request: GenerationRequest) -> dict[str, Any]:
+        notes = request.notes
+        if notes is not None and "request" in notes:
+            known: dict[str, Any] = notes["request"]
+            return known
+        body = (
+            orjson.loads(request.raw)
+            if request.raw
+            else request.body.model_dump(mode="json", exclude_unset=True, by_alias=True)
         )
-        try:
-            response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise unreachable(self.base_url, exc) from None
-        headers = passed_headers(response.headers)
-        streaming = response.headers.get("content-type", "").startswith("text/event-stream")
-        if response.status_code >= 400 or not streaming:
-            try:
-                body = await response.aread()
-            except httpx.HTTPError as exc:
-                raise unreachable(self.base_url, exc) from None
-            finally:
-                await response.aclose()
-            headers["content-type"] = response.headers.get("content-type", "application/json")
-            return Upstream(response.status_code, headers, body=body)
-        return Upstream(response.status_code, headers, chunks=self._payloads(response))
+        view, key = self.view(body, request.headers)
+        if notes is not None:
+            notes.update(request=view, hash=key)
+        return view
 
-    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
-        """The `data:` payloads of an upstream stream, as they arrive, up to `[DONE]`."""
-        data: list[str] = []
-        try:
-            async for line in response.aiter_lines():
-                if line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif not line and data:
-                    payload, data = "\n".join(data), []
-                    if payload == "[DONE]":
-                        return
-                    yield payload.encode()
-            if data == ["[DONE]"]:
-                return
-            problem = "ended without [DONE]"
-        except httpx.HTTPError as exc:
-            problem = type(exc).__name__
-        finally:
-            await response.aclose()
-        log.warning("upstream stream from %s broke: %s", self.base_url, problem)
-        raise BackendError(
-            502,
-            f"The upstream at {self.base_url} broke off the stream ({problem}).",
-            type="server_error",
-            code="upstream_disconnected",
-        )
+    # ------------------------------------------------------------ answering
+
+    async def forward(self, call: ForwardCall) -> Upstream | None:
+        notes = call.notes
+        if notes is not None:
+            notes.update(mode=self.mode, outcome="forwarded")
+        if self.mode == "passthrough":
+            return await self.upstream.chat(call)
+        if self.mode == "replay":
+            return None
+        view, key = self.view(call.body, call.headers)
+        if notes is not None:
+            notes.update(request=view, hash=key)
+        if self.mode == "auto" and self._recorded(key):
+            return None
+        return await self._record(call, view, key)
+
+    def _recorded(self, key: str) -> bool:
+        assert self.replayer is not None
+        if self.replayer.has(key):
+            return True
+        if key in self._written:  # recorded since the files were last read
+            self.replayer.refresh()
+            return key in self.replayer.keys
+        return False
+
+    async def _record(self, call: ForwardCall, view: dict[str, Any], key: str) -> Upstream:
+        assert self.recorder is not None
+        started = time.monotonic()
+        answer = await self.upstream.chat(call)
+        exchange = Exchange(view, key, self.upstream.shown_url, answer.status, dict(answer.headers), 0.0)
+        scrubber = self.scrubber.with_literals(bearer(call.headers))
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self._written.add(key)
+                if call.notes is not None:
+                    call.notes.update(outcome="recorded", fixture=path.stem, source=str(path))
+
+        if answer.chunks is None:
+            exchange.body, exchange.seconds = answer.body, time.monotonic() - started
+            done(await self.recorder.save(exchange, scrubber))
+        else:
+            answer.chunks = self.recorder.tee(answer.chunks, exchange, started, scrubber, done)
+        return answer
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
-        raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
-        yield  # pragma: no cover - makes this an async generator
+        if self.replayer is None:
+            raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
+        if request.notes is not None:
+            request.notes.update(mode=self.mode, outcome="replayed")
+            self.view_of(request)  # the journal gets the key even when no recording is compared
+        async for event in self.replayer.stream(request):
+            yield event
+
+    async def forward_models(self, path: str, headers: Mapping[str, str]) -> Upstream:
+        return await self.upstream.get(path, headers)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.upstream.aclose()

@@ -1,5 +1,5 @@
-"""The `chatdouble` command line: `chatdouble serve [--config FILE] [--host] [--port] [--workers]` and
-`chatdouble fixtures check PATH...`."""
+"""The `chatdouble` command line: `chatdouble serve [--config FILE] [--host] [--port] [--workers]`,
+`chatdouble fixtures check PATH...` and `chatdouble cassettes check DIR [--journal FILE]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from backends.fixtures import FixtureLoadError, load
+from backends.recording.check import check as check_cassettes
 from server import __version__
 from server.app import create_app
 from server.config import ConfigError, Settings, load_settings
@@ -47,10 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to bind (default 8000; 0 picks a free one)")
     serve.add_argument("--workers", type=int, help="worker processes (default 1)")
     serve.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument(
+        "--record-mode",
+        choices=["passthrough", "record", "replay", "auto"],
+        help="mode of every proxy backend with cassettes (default: $CHATDOUBLE_RECORD_MODE or the config)",
+    )
     fixtures = commands.add_parser("fixtures", help="work with fixture files")
     actions = fixtures.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="validate fixture files; exit 1 listing every problem")
     check.add_argument("paths", nargs="+", metavar="PATH", help="a fixture file or a directory of them")
+    cassettes = commands.add_parser("cassettes", help="work with recordings (docs/recording.md)")
+    cassette_actions = cassettes.add_subparsers(dest="action", required=True)
+    stale = cassette_actions.add_parser(
+        "check", help="report recordings the last run no longer used; exit 1 if any"
+    )
+    stale.add_argument("directory", metavar="DIR", help="a cassette directory")
+    stale.add_argument("--journal", metavar="FILE", help="the request journal of the last test run")
     return parser
 
 
@@ -68,7 +81,13 @@ def check_fixtures(paths: Sequence[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    overrides = {"host": args.host, "port": args.port, "workers": args.workers, "log_level": args.log_level}
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_level": args.log_level,
+        "record_mode": args.record_mode,
+    }
     try:
         settings = load_settings(args.config, overrides=overrides)
         app = create_app(settings)  # also validates fixture files: the server never starts on bad ones
@@ -108,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "fixtures":
         return check_fixtures(args.paths)
+    if args.command == "cassettes":
+        lines, status = check_cassettes(args.directory, args.journal)
+        print("\n".join(lines), file=sys.stderr if status else sys.stdout)
+        return status
     return 2
 
 

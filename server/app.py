@@ -45,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.router.routes.insert(0, chat.route())
+    app.router.routes.insert(0, chat.route(journal=runtime.journal is not None))
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False
     app.include_router(models.router)

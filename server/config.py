@@ -10,6 +10,7 @@ import contextlib
 import fnmatch
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -46,6 +47,12 @@ class FixturesBackendConfig(Strict):
     reload_interval: float = Field(
         default=1.0, ge=0, description="Seconds between checks for changed files; 0: on every request."
     )
+    timing_factor: float = Field(
+        default=1.0, ge=0, description="Multiplies every timing pause; 0: as fast as possible."
+    )
+
+
+RecordMode = Literal["passthrough", "record", "replay", "auto"]
 
 
 class ProxyBackendConfig(Strict):
@@ -60,6 +67,38 @@ class ProxyBackendConfig(Strict):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=600.0, gt=0)
     models: bool = Field(default=False, description="Also forward GET /v1/models to the upstream.")
+    mode: RecordMode = Field(
+        default="passthrough",
+        description="passthrough; record (write every exchange); replay (offline); auto (record misses).",
+    )
+    cassettes: str | None = Field(
+        default=None, description="Directory of recordings (fixture files); needed unless passthrough."
+    )
+    timing_factor: float = Field(
+        default=1.0, ge=0, description="Replayed timing is the recorded one times this; 0: no pauses."
+    )
+    scrub: list[str] = Field(
+        default_factory=list, description="Regular expressions scrubbed from recordings (keys always are)."
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list, description="Request fields ignored when matching, besides the volatile ones."
+    )
+
+    @field_validator("scrub")
+    @classmethod
+    def _patterns_compile(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"scrub[{index}] does not compile: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cassettes_for_recording(self) -> ProxyBackendConfig:
+        if self.mode != "passthrough" and not self.cassettes:
+            raise ValueError(f"mode {self.mode!r} needs `cassettes` (a directory of recordings)")
+        return self
 
     def key(self, env: Mapping[str, str]) -> str | None:
         if self.api_key_env:
@@ -110,6 +149,9 @@ class Settings(Strict):
     system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
     default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
     created: int | None = Field(default=None, description="Fixed `created` for models; default: start time.")
+    journal: str | None = Field(
+        default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
+    )
     backends: dict[str, BackendConfig]
     routes: list[Route] = Field(min_length=1)
 
@@ -174,7 +216,9 @@ _ENV_FIELDS = (
     "default_encoding",
     "method_not_allowed",
     "contract",
+    "journal",
 )
+RECORD_MODE_ENV = ENV_PREFIX + "RECORD_MODE"
 
 
 def _parse_file(path: Path) -> dict[str, Any]:
@@ -240,12 +284,30 @@ def load_settings(
         value = env.get(ENV_PREFIX + name.upper())
         if value is not None:
             data[name] = value
-    data.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    explicit = dict(overrides or {})
+    record_mode = explicit.pop("record_mode", None) or env.get(RECORD_MODE_ENV)
+    data.update({key: value for key, value in explicit.items() if value is not None})
+    _apply_record_mode(data, record_mode)
     try:
         return Settings.model_validate(_coerce_env_types(data))
     except ValidationError as exc:
         problems = "; ".join(f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
+
+
+def _apply_record_mode(data: dict[str, Any], mode: str | None) -> None:
+    """`CHATDOUBLE_RECORD_MODE` (or `serve --record-mode`) sets the mode of every proxy backend that
+    has a cassettes directory: e.g. `auto` on a laptop, `replay` in CI, with one config file."""
+    if not mode:
+        return
+    backends = data.get("backends")
+    if isinstance(backends, dict):
+        data["backends"] = {
+            name: {**config, "mode": mode}
+            if isinstance(config, dict) and config.get("type") == "proxy" and config.get("cassettes")
+            else config
+            for name, config in backends.items()
+        }
 
 
 def _coerce_env_types(data: dict[str, Any]) -> dict[str, Any]:

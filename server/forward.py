@@ -7,6 +7,10 @@ Streams are re-framed chunk by chunk as they arrive, and end with `data: [DONE]`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,7 +29,9 @@ def peek(raw: bytes) -> dict[str, object] | None:
     return body if isinstance(body, dict) and isinstance(body.get("model"), str) else None
 
 
-async def try_forward(runtime: Runtime, raw: bytes, request: Request, namespace: str) -> Response | None:
+async def try_forward(
+    runtime: Runtime, raw: bytes, request: Request, namespace: str, notes: dict[str, Any] | None = None
+) -> Response | None:
     """The upstream's answer when the request's route leads to a forwarding backend that takes it."""
     body = peek(raw)
     if body is None:
@@ -34,10 +40,24 @@ async def try_forward(runtime: Runtime, raw: bytes, request: Request, namespace:
     if route is None or route.backend not in runtime.forwarders:
         return None
     backend = runtime.backends[route.backend]
-    upstream = await backend.forward(ForwardCall(raw, body, request.headers, namespace))
+    upstream = await backend.forward(ForwardCall(raw, body, request.headers, namespace, notes))
     if upstream is None:
         return None
     return await render(upstream, runtime.settings.sse_ping_seconds)
+
+
+async def forward_models(runtime: Runtime, model: str | None, headers: Mapping[str, str]) -> Response | None:
+    """`GET /v1/models` (model None) from the first backend that forwards models, or
+    `GET /v1/models/{model}` from the backend the model is routed to, if it forwards models."""
+    if model is None:
+        name, path = runtime.model_forwarders[0], "models"
+    else:
+        route = runtime.settings.route_for(model)
+        if route is None or route.backend not in runtime.model_forwarders:
+            return None
+        name, path = route.backend, "models/" + quote(model, safe="/:@")
+    upstream = await runtime.backends[name].forward_models(path, headers)
+    return None if upstream is None else await render(upstream, 0)
 
 
 async def render(upstream: Upstream, ping_seconds: float) -> Response:

@@ -10,6 +10,7 @@ from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
 from server.ids import fingerprint
+from server.journal import Journal
 from server.tokens import Tokenizer, encoding_for_model
 
 
@@ -22,6 +23,9 @@ class Runtime:
     _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
     # Backends that may pass an upstream's answer through (they override `Backend.forward`).
     forwarders: frozenset[str] = frozenset()
+    # Backends answering GET /v1/models from an upstream, in config order.
+    model_forwarders: tuple[str, ...] = ()
+    journal: Journal | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -30,7 +34,14 @@ class Runtime:
         forwarders = frozenset(
             name for name, backend in backends.items() if type(backend).forward is not Backend.forward
         )
-        return cls(settings=settings, backends=backends, system_fingerprint=fp, forwarders=forwarders)
+        return cls(
+            settings=settings,
+            backends=backends,
+            system_fingerprint=fp,
+            forwarders=forwarders,
+            model_forwarders=tuple(name for name, backend in backends.items() if backend.forwards_models),
+            journal=Journal(settings.journal) if settings.journal else None,
+        )
 
     def tokenizer(self, name: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(name)
@@ -57,6 +68,8 @@ class Runtime:
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
+        if self.journal is not None:
+            self.journal.close()
 
 
 def model_not_found(model: str) -> APIError:

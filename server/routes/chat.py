@@ -15,6 +15,7 @@ from server.completion import collect
 from server.contract import Guard
 from server.forward import try_forward
 from server.ids import completion_id
+from server.journal import Trace, journaled
 from server.pipeline import Generation, Plan, service_tier
 from server.prompt import count_prompt_tokens
 from server.responses import JSONBody
@@ -26,20 +27,29 @@ from server.validation import check_logit_bias_tokens, parse_request
 PATH = "/v1/chat/completions"
 
 
-def route() -> Route:
+def route(journal: bool = False) -> Route:
     """A plain Starlette route: the hot path skips FastAPI's dependency machinery (it has no
-    dependencies to solve); server/openapi.py documents it from the wire schemas."""
-    return Route(PATH, create_chat_completion, methods=["POST"], name="create_chat_completion")
+    dependencies to solve); server/openapi.py documents it from the wire schemas. With a journal,
+    the endpoint runs inside `server.journal.journaled`; without one, nothing of it is on the path."""
+    endpoint = create_journaled_chat_completion if journal else create_chat_completion
+    return Route(PATH, endpoint, methods=["POST"], name="create_chat_completion")
 
 
-async def create_chat_completion(request: Request) -> Response:
+async def create_journaled_chat_completion(request: Request) -> Response:
+    return await journaled(create_chat_completion, request)
+
+
+async def create_chat_completion(request: Request, trace: Trace | None = None) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
     namespace = authenticate(request.headers, settings.api_keys)
     check_content_type(request)
     raw = await read_body(request, settings.max_body_bytes)
+    notes = None
+    if trace is not None:
+        trace.raw, notes = raw, trace.notes
     if runtime.forwarders:
-        forwarded = await try_forward(runtime, raw, request, namespace)
+        forwarded = await try_forward(runtime, raw, request, namespace, notes)
         if forwarded is not None:
             return forwarded
     body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
@@ -63,7 +73,13 @@ async def create_chat_completion(request: Request) -> Response:
         system_fingerprint=runtime.system_fingerprint,
         tokenizer=tokenizer,
         request=GenerationRequest(
-            body=body, n=n, tokenizer=tokenizer, namespace=session or namespace, headers=request.headers
+            body=body,
+            n=n,
+            tokenizer=tokenizer,
+            namespace=session or namespace,
+            headers=request.headers,
+            raw=raw,
+            notes=notes,
         ),
     )
     guard = Guard(body, route.backend, warn_only=settings.contract == "warn")

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.auth import authenticate
+from server.forward import forward_models
 from server.openapi import MODEL_LIST_RESPONSES, MODEL_RESPONSES
 from server.responses import JSONBody
 from server.runtime import Runtime
@@ -23,6 +24,10 @@ def model_object(name: str, created: int) -> Model:
 async def list_models(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     authenticate(request.headers, runtime.settings.api_keys)
+    if runtime.model_forwarders:
+        forwarded = await forward_models(runtime, None, request.headers)
+        if forwarded is not None:
+            return forwarded
     created = runtime.settings.created or runtime.started
     listing: ModelList = {
         "object": "list",
@@ -37,5 +42,9 @@ async def list_models(request: Request) -> Response:
 async def retrieve_model(request: Request, model: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     authenticate(request.headers, runtime.settings.api_keys)
+    if runtime.model_forwarders:
+        forwarded = await forward_models(runtime, model, request.headers)
+        if forwarded is not None:
+            return forwarded
     runtime.route(model)
     return JSONBody(model_object(model, runtime.settings.created or runtime.started))

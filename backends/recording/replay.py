@@ -1,0 +1,72 @@
+"""Serving a cassette directory: the fixtures engine over the recordings, offline.
+
+A recording is an ordinary fixture, so replay is the fixtures backend reading the cassette
+directory, with two differences: a request is seen the way the recorder saw it (normalized with the
+proxy's ignored fields, secrets scrubbed with the proxy's scrubber), and a miss is an error that says
+how to record the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from backends.base import Backend, BackendError, GenerationRequest
+from backends.fixtures import FixturesBackend
+from backends.fixtures.facts import Facts
+from backends.request_key import normalize, request_key
+
+
+class Replayer(FixturesBackend):
+    name = "replay"
+
+    def __init__(
+        self,
+        directory: str,
+        *,
+        view: Callable[[GenerationRequest], dict[str, Any]],
+        time_scale: float = 1.0,
+        reload_interval: float | None = 1.0,
+        ignore_fields: Sequence[str] = (),
+        owner: Backend | None = None,
+    ) -> None:
+        super().__init__(
+            [directory], reload_interval=reload_interval, time_scale=time_scale, ignore_fields=ignore_fields
+        )
+        self.directory = directory
+        self.owner = owner  # the proxy backend, named in the how-to-record hint
+        self._view = view
+        self._keys: frozenset[str] = frozenset()
+        self._keys_of: object = None
+
+    def viewer(self, request: GenerationRequest) -> Callable[[], dict[str, Any]]:
+        return lambda: self._view(request)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """The request keys of the loaded recordings (fixtures with `match.request`)."""
+        if self._keys_of is not self.entries:
+            self._keys = frozenset(
+                request_key(normalize(entry.fixture.match.request, self.ignore_fields))
+                for entry in self.entries
+                if entry.fixture.match.request is not None
+            )
+            self._keys_of = self.entries
+        return self._keys
+
+    def has(self, key: str) -> bool:
+        self._maybe_reload()
+        return key in self.keys
+
+    def no_match(self, facts: Facts, namespace: str) -> BackendError:
+        directory = Path(self.directory)
+        return BackendError(
+            400,
+            f"No recording in {directory}/ matches this request ({facts.describe()}; request key "
+            f"{facts.request_key}). chatdouble is replaying without network access. To record it, run "
+            f"once with the upstream reachable and backend '{self.owner.name if self.owner else self.name}' in mode `auto` (records "
+            "only what is missing) or `record`, e.g. CHATDOUBLE_RECORD_MODE=auto; or write a fixture "
+            f"for it in {directory}/.{self.closest(facts, namespace)}",
+            code="recording_not_found",
+        )

@@ -1,0 +1,169 @@
+"""The request journal: one JSON line per chat request, appended when the request is over.
+
+Enabled by the `journal` setting (a file path). Each line holds the time the request arrived, the
+model, the route and backend, the request's key (the normalized request hash replay matching uses)
+with a short digest per field, the mode of a proxy, which fixture or recording answered, the
+outcome, the HTTP status, the error code if any, whether it streamed and the duration. A stream is
+journaled when it ends (or breaks, or the client leaves), so its outcome is the real one. No
+header, key or message text is written. `chatdouble cassettes check` reads it.
+
+When the setting is absent the chat route is built without it (`server.routes.chat.route`): nothing
+of this module is on the request path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sse_starlette import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import DropConnection
+from backends.request_key import field_digests, normalize, request_key
+from server.config import Settings
+from server.errors import APIError
+
+if TYPE_CHECKING:
+    from server.runtime import Runtime
+
+MISSES = ("recording_not_found", "fixture_not_matched")
+
+
+class Journal:
+    """An append-only JSON-lines file; one `write` per line, so workers' lines never interleave."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        os.write(self._fd, orjson.dumps(entry) + b"\n")
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+@dataclass(slots=True)
+class Trace:
+    """One request on its way: the client's bytes and what the backend noted."""
+
+    arrived: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.perf_counter)
+    raw: bytes = b""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
+    try:
+        body = orjson.loads(trace.raw) if trace.raw else None
+    except orjson.JSONDecodeError:
+        body = None
+    body = body if isinstance(body, dict) else None
+    model = body.get("model") if body is not None else None
+    model = model if isinstance(model, str) else None
+    route = settings.route_for(model) if model is not None else None
+    notes = trace.notes
+    request = notes.get("request")
+    if request is None and body is not None:
+        request = normalize(body)
+    if error in MISSES:
+        outcome = "miss"
+    elif error is not None or (status or 0) >= 400:
+        outcome = "error"
+    else:
+        outcome = notes.get("outcome") or ("fixture" if "fixture" in notes else "generated")
+    return {
+        "time": datetime.fromtimestamp(trace.arrived, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+        "model": model,
+        "route": route.model if route is not None else None,
+        "backend": route.backend if route is not None else None,
+        "mode": notes.get("mode"),
+        "hash": notes.get("hash") or (request_key(request) if request is not None else None),
+        "fields": field_digests(request) if request is not None else None,
+        "outcome": outcome,
+        "fixture": notes.get("fixture"),
+        "source": notes.get("source"),
+        "status": status,
+        "error": error,
+        "stream": bool(body and body.get("stream") is True),
+        "duration_ms": round((time.perf_counter() - trace.started) * 1000, 1),
+    }
+
+
+def error_code(payload: bytes) -> str | None:
+    """The `code` (else `type`) of an error envelope, or None when `payload` is not one."""
+    try:
+        error = orjson.loads(payload).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    if not isinstance(error, dict):
+        return None
+    return str(error.get("code") or error.get("type") or "error")
+
+
+Handler = Callable[[Request, Trace], Awaitable[Response]]
+
+
+async def journaled(handler: Handler, request: Request) -> Response:
+    """Run the chat handler and journal the request once its response is complete."""
+    runtime: Runtime = request.app.state.runtime
+    journal, settings = runtime.journal, runtime.settings
+    assert journal is not None
+    trace = Trace()
+    try:
+        response = await handler(request, trace)
+    except APIError as exc:
+        journal.append(entry(trace, settings, exc.status, exc.code or exc.type))
+        raise
+    except DropConnection:
+        journal.append(entry(trace, settings, None, "connection_dropped"))
+        raise
+    except BaseException:
+        journal.append(entry(trace, settings, 500, "server_error"))
+        raise
+    if isinstance(response, EventSourceResponse):
+        status = response.status_code
+        response.body_iterator = _watch(response.body_iterator, journal, trace, settings, status)
+    else:
+        failed = error_code(bytes(response.body)) if response.status_code >= 400 else None
+        journal.append(entry(trace, settings, response.status_code, failed))
+    return response
+
+
+async def _watch(
+    frames: AsyncIterable[Any], journal: Journal, trace: Trace, settings: Settings, status: int
+) -> AsyncIterator[Any]:
+    error: str | None = None
+    try:
+        async for frame in frames:
+            if isinstance(frame, bytes) and frame.startswith(b'data: {"error"'):
+                error = error_code(frame[6:])
+            yield frame
+    except DropConnection:
+        error = "connection_dropped"
+        raise
+    except (GeneratorExit, asyncio.CancelledError):
+        error = error or "client_disconnected"
+        raise
+    except BaseException:
+        error = error or "server_error"
+        raise
+    finally:
+        aclose = getattr(frames, "aclose", None)
+        try:
+            if aclose is not None:
+                await aclose()
+        finally:
+            journal.append(entry(trace, settings, status, error))
