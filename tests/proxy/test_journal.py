@@ -1,0 +1,129 @@
+"""The request journal: one JSON line per chat request, written once the request is over, with the
+route, the request key, what answered, the outcome, status and duration; nothing when disabled."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from backends.request_key import normalize, request_key
+from tests.proxy.helpers import proxy_app, upstream_app, user
+from tests.servers import serve
+
+UPSTREAM_KEY = "sk-journal-upstream-1234567890"
+KEYS = {
+    "time",
+    "model",
+    "route",
+    "backend",
+    "mode",
+    "hash",
+    "fields",
+    "outcome",
+    "fixture",
+    "source",
+    "status",
+    "error",
+    "stream",
+    "duration_ms",
+}
+
+
+def entries(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_chat_request_is_journaled(tmp_path: Path) -> None:
+    journal, cassettes = tmp_path / "logs" / "journal.jsonl", tmp_path / "cassettes"
+    settings = {"journal": str(journal)}
+    with (
+        serve(upstream_app(tmp_path, api_keys=[UPSTREAM_KEY])) as upstream,
+        serve(
+            proxy_app(
+                upstream.base_url,
+                mode="auto",
+                cassettes=str(cassettes),
+                api_key=UPSTREAM_KEY,
+                settings=settings,
+            )
+        ) as proxy,
+    ):
+        url = proxy.base_url + "/chat/completions"
+        first = {"model": "gpt-4o", "messages": user("journal me")}
+        assert httpx.post(url, json=first).status_code == 200  # recorded
+        assert httpx.post(url, json={**first, "stream": True}).status_code == 200  # replayed
+        assert httpx.post(url, json={"model": "local-echo", "messages": user("hi")}).status_code == 200
+        assert httpx.post(url, json={"model": "gpt-4o", "messages": user("forbidden")}).status_code == 403
+        assert (
+            httpx.post(url, content=b"{not json", headers={"content-type": "application/json"}).status_code
+            == 400
+        )
+        broken = httpx.post(url, json={"model": "gpt-4o", "messages": user("drop"), "stream": True})
+        assert broken.status_code == 200  # the upstream dropped mid-stream: an error frame, then [DONE]
+    lines = entries(journal)
+    assert len(lines) == 6
+    assert all(set(line) == KEYS for line in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["time"]) for line in lines)
+    recorded, replayed, local, forbidden, garbage, dropped = lines
+    key = request_key(normalize(first))
+    assert recorded | {"time": 0, "duration_ms": 0, "source": 0} == {
+        "time": 0,
+        "model": "gpt-4o",
+        "route": "*",
+        "backend": "upstream",
+        "mode": "auto",
+        "hash": key,
+        "fields": recorded["fields"],
+        "outcome": "recorded",
+        "fixture": f"gpt-4o--journal-me--{key}",
+        "source": 0,
+        "status": 200,
+        "error": None,
+        "stream": False,
+        "duration_ms": 0,
+    }
+    assert set(recorded["fields"]) == {"model", "messages[0]"}
+    assert recorded["source"] == str(cassettes / f"gpt-4o--journal-me--{key}.yaml")
+    assert (replayed["outcome"], replayed["hash"], replayed["fixture"]) == (
+        "replayed",
+        key,
+        recorded["fixture"],
+    )
+    assert replayed["stream"] is True
+    assert replayed["source"] == recorded["source"] + ":4"
+    assert (local["backend"], local["outcome"], local["mode"], local["route"]) == (
+        "echo",
+        "generated",
+        None,
+        "local-*",
+    )
+    assert (forbidden["status"], forbidden["outcome"], forbidden["error"]) == (403, "error", "forbidden_here")
+    assert (garbage["model"], garbage["status"], garbage["hash"]) == (None, 400, None)
+    assert (dropped["status"], dropped["outcome"], dropped["error"]) == (
+        200,
+        "error",
+        "upstream_disconnected",
+    )
+    assert UPSTREAM_KEY not in journal.read_text()
+
+
+def test_fixtures_and_misses_are_journaled(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    with serve(upstream_app(tmp_path, journal=str(journal))) as server:
+        url = server.base_url + "/chat/completions"
+        httpx.post(url, json={"model": "gpt-4o", "messages": user("tell me a story"), "stream": True})
+        httpx.post(url, json={"model": "gpt-4o", "messages": user("echo")})
+    story, echoed = entries(journal)
+    assert (story["outcome"], story["fixture"], story["backend"]) == ("fixture", "story", "scripted")
+    assert story["source"].endswith("upstream-fixtures.yaml:3")
+    assert story["duration_ms"] >= 700  # journaled when the stream ended, not when it began
+    assert (echoed["outcome"], echoed["fixture"]) == ("generated", None)
+
+
+def test_no_journal_by_default(tmp_path: Path) -> None:
+    app = upstream_app(tmp_path)
+    assert app.state.runtime.journal is None

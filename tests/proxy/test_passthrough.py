@@ -1,0 +1,189 @@
+"""Pass-through through a real HTTP hop: the official SDK talks to a chatdouble proxy whose upstream is
+another chatdouble on loopback, wrapped in a capturing layer, so the test sees the exact bytes the
+upstream sent and checks that the client got the same: ids, usage, chunks, headers, unknown fields."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from tests.fixtures.helpers import WEATHER_TOOL
+from tests.proxy.helpers import Exchange, chat_posts, loads, proxy_app, upstream_app, user
+from tests.servers import LiveServer, serve
+
+UPSTREAM_KEY = "sk-upstream-5c1f0e7a9b3d2468"
+
+
+@pytest.fixture(scope="module")
+def captured() -> list[Exchange]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory, captured: list[Exchange]) -> Iterator[LiveServer]:
+    app = upstream_app(tmp_path_factory.mktemp("upstream"), captured, unknown_fields="accept", created=1111)
+    with serve(app) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream: LiveServer) -> Iterator[LiveServer]:
+    app = proxy_app(upstream.base_url, api_key=UPSTREAM_KEY, models=True, settings={"created": 2222})
+    with serve(app) as live:
+        yield live
+
+
+@pytest.fixture
+def sdk(proxy: LiveServer) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=proxy.base_url, api_key="sk-client", max_retries=0) as client:
+        yield client
+
+
+def last_post(captured: list[Exchange]) -> Exchange:
+    return chat_posts(captured)[-1]
+
+
+def test_non_stream_keeps_the_upstream_answer(sdk: openai.OpenAI, captured: list[Exchange]) -> None:
+    completion = sdk.chat.completions.create(model="gpt-4o", messages=user("hello through the proxy"))  # type: ignore[arg-type]
+    sent = json.loads(last_post(captured).response)
+    assert completion.id == sent["id"]
+    assert completion.created == sent["created"]
+    assert completion.system_fingerprint == sent["system_fingerprint"]
+    assert completion.usage is not None
+    assert completion.usage.model_dump(exclude_unset=True) == sent["usage"]
+    assert completion.choices[0].message.content == "hello through the proxy"
+    assert completion.choices[0].finish_reason == sent["choices"][0]["finish_reason"]
+
+
+def test_stream_chunks_are_the_upstream_chunks(sdk: openai.OpenAI, captured: list[Exchange]) -> None:
+    chunks = list(
+        sdk.chat.completions.create(
+            model="gpt-4o",
+            messages=user("stream these words to me please"),  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    sent = loads(last_post(captured).payloads)
+    assert len(chunks) == len(sent) > 3
+    for got, want in zip(chunks, sent, strict=True):
+        assert got.model_dump(mode="json", exclude_unset=True) == want
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.model_dump(exclude_unset=True) == sent[-1]["usage"]
+    assert {c.id for c in chunks} == {sent[0]["id"]}
+
+
+def test_bytes_and_headers_pass_through_untouched(proxy: LiveServer, captured: list[Exchange]) -> None:
+    body = {"model": "gpt-4o", "messages": user("exact bytes"), "stream": True}
+    response = httpx.post(proxy.base_url + "/chat/completions", json=body)
+    upstream = last_post(captured)
+    assert response.content == upstream.response
+    assert response.headers["x-request-id"] == upstream.response_headers["x-request-id"]
+    plain = httpx.post(proxy.base_url + "/chat/completions", json={**body, "stream": False})
+    assert plain.content == last_post(captured).response
+
+
+def test_unknown_fields_are_forwarded_byte_for_byte(proxy: LiveServer, captured: list[Exchange]) -> None:
+    raw = b'{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"x_vendor":{"beam":3},"seed":1}'
+    response = httpx.post(
+        proxy.base_url + "/chat/completions", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text  # the proxy rejects unknown fields itself, but forwards
+    assert last_post(captured).body == raw
+
+
+def test_authorization_replaced_or_forwarded(
+    upstream: LiveServer, captured: list[Exchange], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client_headers = {"authorization": "Bearer sk-the-client", "openai-organization": "org-x"}
+    request = {"model": "gpt-4o", "messages": user("who am I")}
+    monkeypatch.setenv("TEST_UPSTREAM_KEY", "sk-from-the-environment")
+    for options, expected in (
+        ({"api_key": UPSTREAM_KEY}, f"Bearer {UPSTREAM_KEY}"),
+        ({"api_key_env": "TEST_UPSTREAM_KEY"}, "Bearer sk-from-the-environment"),
+        ({"api_key": UPSTREAM_KEY, "authorization": "forward"}, "Bearer sk-the-client"),
+    ):
+        with serve(proxy_app(upstream.base_url, **options)) as proxy:
+            httpx.post(proxy.base_url + "/chat/completions", json=request, headers=client_headers)
+        seen = last_post(captured).headers
+        assert seen["authorization"] == expected
+        assert seen["openai-organization"] == "org-x"
+
+
+def test_models_are_forwarded(proxy: LiveServer, upstream: LiveServer, captured: list[Exchange]) -> None:
+    listing = httpx.get(proxy.base_url + "/models")
+    assert listing.status_code == 200
+    assert listing.content == httpx.get(upstream.base_url + "/models").content
+    assert [(m["id"], m["created"]) for m in listing.json()["data"]] == [
+        ("gpt-4o", 1111),
+        ("gpt-4o-mini", 1111),
+    ]
+    one = httpx.get(proxy.base_url + "/models/gpt-4o")
+    assert one.json() == {"id": "gpt-4o", "object": "model", "created": 1111, "owned_by": "chatdouble"}
+    assert captured[-1].path == "/v1/models/gpt-4o"
+    local = httpx.get(proxy.base_url + "/models/local-model")  # routed to echo: answered here
+    assert local.json()["created"] == 2222
+
+
+def test_other_models_use_local_backends(sdk: openai.OpenAI, captured: list[Exchange]) -> None:
+    before = len(chat_posts(captured))
+    reply = sdk.chat.completions.create(model="local-echo", messages=user("stay here"))  # type: ignore[arg-type]
+    assert reply.choices[0].message.content == "stay here"
+    assert len(chat_posts(captured)) == before
+    sdk.chat.completions.create(model="gpt-4o", messages=user("go upstream"))  # type: ignore[arg-type]
+    assert len(chat_posts(captured)) == before + 1
+
+
+def test_tool_calls_pass_through(sdk: openai.OpenAI, captured: list[Exchange]) -> None:
+    reply = sdk.chat.completions.create(
+        model="gpt-4o",
+        messages=user("weather?"),  # type: ignore[arg-type]
+        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+    )
+    sent = json.loads(last_post(captured).response)["choices"][0]["message"]["tool_calls"]
+    calls = reply.choices[0].message.tool_calls or []
+    assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [  # type: ignore[union-attr]
+        (s["id"], s["function"]["name"], s["function"]["arguments"]) for s in sent
+    ]
+
+
+def first_token(base_url: str) -> tuple[float, list[float]]:
+    """Seconds to the first content chunk, and the arrival time of every content chunk."""
+    with openai.OpenAI(base_url=base_url, api_key="sk-timing", max_retries=0) as sdk:
+        started = time.perf_counter()
+        arrivals = [
+            time.perf_counter() - started
+            for chunk in sdk.chat.completions.create(
+                model="gpt-4o",
+                messages=user("tell me a story"),  # type: ignore[arg-type]
+                stream=True,
+            )
+            if chunk.choices and chunk.choices[0].delta.content
+        ]
+    return arrivals[0], arrivals
+
+
+def test_time_to_first_token_is_the_upstream_one(upstream: LiveServer, proxy: LiveServer) -> None:
+    direct, _ = first_token(upstream.base_url)
+    proxied, arrivals = first_token(proxy.base_url)
+    assert 0.3 <= direct < 0.3 + 0.25
+    assert 0.3 <= proxied < direct + 0.15
+    # Chunks arrive as the upstream sends them (0.1 s apart), not buffered into one burst.
+    assert len(arrivals) == 5
+    assert arrivals[-1] - arrivals[0] >= 0.3
+
+
+def test_the_upstream_key_never_reaches_logs(
+    proxy: LiveServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    httpx.post(proxy.base_url + "/chat/completions", json={"model": "gpt-4o", "messages": user("log me")})
+    assert caplog.records
+    assert UPSTREAM_KEY not in caplog.text
+    assert UPSTREAM_KEY not in repr(proxy.app.state.runtime.backends["upstream"])
