@@ -118,6 +118,9 @@ class Backend(abc.ABC):
     """A source of assistant replies."""
 
     name: str = "backend"
+    # True when replies never wait on anything (no timing, no I/O): the server then need not watch
+    # for the client leaving before the answer is ready.
+    instant: bool = False
     forwards_models: bool = False  # answers GET /v1/models through `forward_models`
 
     @abc.abstractmethod

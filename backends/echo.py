@@ -97,6 +97,7 @@ def split(request: GenerationRequest, text: str) -> list[str]:
 
 class EchoBackend(Backend):
     name = "echo"
+    instant = True
 
     def __init__(self, *, text: str | None = None, prefix: str = "") -> None:
         self.text = text

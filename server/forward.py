@@ -14,8 +14,10 @@ from urllib.parse import quote
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive
 
 from backends.base import ForwardCall, Upstream
+from server.disconnect import ClientGoneError, unless_disconnected
 from server.runtime import Runtime
 from server.sse import open_stream
 
@@ -40,10 +42,14 @@ async def try_forward(
     if route is None or route.backend not in runtime.forwarders:
         return None
     backend = runtime.backends[route.backend]
-    upstream = await backend.forward(ForwardCall(raw, body, request.headers, namespace, notes))
-    if upstream is None:
-        return None
-    return await render(upstream, runtime.settings.sse_ping_seconds)
+    call = ForwardCall(raw, body, request.headers, namespace, notes)
+    try:
+        upstream = await unless_disconnected(backend.forward(call), request.receive)
+        if upstream is None:
+            return None
+        return await render(upstream, runtime.settings.sse_ping_seconds, request.receive)
+    except ClientGoneError:
+        return Response(status_code=499)  # the upstream request was cancelled with it
 
 
 async def forward_models(runtime: Runtime, model: str | None, headers: Mapping[str, str]) -> Response | None:
@@ -60,9 +66,9 @@ async def forward_models(runtime: Runtime, model: str | None, headers: Mapping[s
     return None if upstream is None else await render(upstream, 0)
 
 
-async def render(upstream: Upstream, ping_seconds: float) -> Response:
+async def render(upstream: Upstream, ping_seconds: float, receive: Receive | None = None) -> Response:
     headers = dict(upstream.headers)
     if upstream.chunks is None:
         media = headers.pop("content-type", "application/json")
         return Response(upstream.body, upstream.status, headers, media_type=media)
-    return await open_stream(upstream.chunks, headers, ping_seconds)
+    return await open_stream(upstream.chunks, headers, ping_seconds, receive)

@@ -8,9 +8,10 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Send
 
 from backends.base import DropConnection
+from server.disconnect import unless_disconnected
 from server.errors import APIError, server_error
 from server.json import dumps
 
@@ -41,15 +42,19 @@ def _ping() -> ServerSentEvent:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[bytes, None], headers: dict[str, str], ping_seconds: float
+    chunks: AsyncGenerator[bytes, None],
+    headers: dict[str, str],
+    ping_seconds: float,
+    receive: Receive | None = None,
 ) -> EventStream:
     """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
 
     A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`.
-    A client disconnect cancels the body, whose `finally` closes the chunk source and the backend.
+    A client disconnect cancels the body, whose `finally` closes the chunk source and the backend;
+    with `receive`, a disconnect while waiting for the first chunk does too (`ClientGoneError`).
     """
     try:
-        first = await anext(chunks)
+        first = await unless_disconnected(anext(chunks), receive)
     except StopAsyncIteration:
         first = None
     except BaseException:

@@ -49,3 +49,32 @@ async def test_disconnect_cancels_backend(make_app: Any, pace: float | None) -> 
                         break
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept generating after the client left"
+
+
+class Stalling(Backend):
+    """Never produces anything (a backend waiting on something), recording when it is closed."""
+
+    instant = False
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        try:
+            await asyncio.get_running_loop().create_future()
+            yield TextDelta("never")  # pragma: no cover
+        finally:
+            self.stopped.set()
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_client_leaving_before_the_first_byte_releases_the_backend(make_app: Any, stream: bool) -> None:
+    app = make_app()
+    backend = Stalling()
+    app.state.runtime.backends["echo"] = backend
+    with serve(app) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=0.5) as http:
+            request = {"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "go"}]}
+            with pytest.raises(httpx.ReadTimeout):
+                await http.post("/v1/chat/completions", json=request)
+        assert await asyncio.to_thread(backend.stopped.wait, 20), "the request outlived its client"

@@ -13,6 +13,7 @@ from server.auth import authenticate
 from server.chunks import StreamFormatter
 from server.completion import collect
 from server.contract import Guard
+from server.disconnect import ClientGoneError, unless_disconnected
 from server.forward import try_forward
 from server.ids import completion_id
 from server.journal import Trace, journaled
@@ -83,9 +84,20 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         ),
     )
     guard = Guard(body, route.backend, warn_only=settings.contract == "warn")
-    generation = Generation(plan, runtime.backends[route.backend], guard)
+    backend = runtime.backends[route.backend]
+    generation = Generation(plan, backend, guard)
+    # A backend that may wait (timing, stalls, an upstream) is raced against the client leaving.
+    receive = None if backend.instant else request.receive
     if body.stream:
         obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
         formatter = StreamFormatter(generation, obfuscation=obfuscate)
-        return await open_stream(formatter.chunks(generation.events()), {}, settings.sse_ping_seconds)
-    return JSONBody(await collect(generation, generation.events()))
+        try:
+            return await open_stream(
+                formatter.chunks(generation.events()), {}, settings.sse_ping_seconds, receive
+            )
+        except ClientGoneError:
+            return Response(status_code=499)  # nobody is listening any more
+    try:
+        return JSONBody(await unless_disconnected(collect(generation, generation.events()), receive))
+    except ClientGoneError:
+        return Response(status_code=499)
