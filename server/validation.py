@@ -17,18 +17,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from server.errors import APIError, invalid_request
-from server.schemas import schema_problem
-from server.wire.chat_request import (
-    ROLES,
-    AllowedToolsChoice,
-    AssistantMessage,
-    ChatCompletionRequest,
-    FunctionTool,
-    JSONSchemaFormat,
-    NamedFunction,
-    NamedFunctionChoice,
-    ToolMessage,
-)
+from server.rules import check_semantics
+from server.wire.chat_request import ROLES, ChatCompletionRequest
 
 log = logging.getLogger("chatdouble.validation")
 
@@ -283,136 +273,6 @@ def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
                 if isinstance(item, BaseModel):
                     found.extend(unknown_fields(item, f"{path}[{index}]"))
     return found
-
-
-def check_semantics(body: ChatCompletionRequest) -> None:
-    """Cross-field rules the schema cannot express, in the API's words."""
-    if body.top_logprobs is not None and not body.logprobs:
-        raise invalid_request(
-            "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", param="top_logprobs"
-        )
-    if body.stream_options is not None and not body.stream:
-        raise invalid_request(
-            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
-        )
-    if body.tool_choice is not None and not body.tools:
-        raise invalid_request(
-            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
-            param="tool_choice",
-        )
-    if body.function_call is not None and not body.functions:
-        raise invalid_request(
-            "Invalid value for 'function_call': 'function_call' is only allowed when 'functions' are specified.",
-            param="function_call",
-        )
-    _check_forced_names(body)
-    for token, bias in (body.logit_bias or {}).items():
-        if not (token.isascii() and token.isdigit() and len(token) <= 10):
-            raise invalid_request(
-                f"Invalid key in 'logit_bias': {token}. You should only be submitting non-negative integers.",
-                param="logit_bias",
-                code="invalid_value",
-            )
-        if not -100 <= bias <= 100:
-            raise invalid_request(
-                f"Invalid value in 'logit_bias': {bias}. Bias values must be between -100 and 100.",
-                param="logit_bias",
-                code="invalid_value",
-            )
-    _check_tool_sequence(body)
-    _check_schemas(body)
-
-
-def _check_forced_names(body: ChatCompletionRequest) -> None:
-    """A forced tool or function must be one the request offers."""
-    offered = {function.name for function in body.function_tools}
-    choice = body.tool_choice
-    if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
-        raise invalid_request(
-            f"Invalid value for 'tool_choice': function '{choice.function.name}' is not in 'tools'.",
-            param="tool_choice",
-            code="invalid_value",
-        )
-    unknown = (
-        sorted(choice.allowed_tools.function_names() - offered)
-        if isinstance(choice, AllowedToolsChoice)
-        else []
-    )
-    if unknown:
-        raise invalid_request(
-            f"Invalid value for 'tool_choice.allowed_tools': function '{unknown[0]}' is not in 'tools'.",
-            param="tool_choice.allowed_tools.tools",
-            code="invalid_value",
-        )
-    legacy = {function.name for function in body.functions or []}
-    if isinstance(body.function_call, NamedFunction) and body.function_call.name not in legacy:
-        raise invalid_request(
-            f"Invalid value for 'function_call': function '{body.function_call.name}' is not in 'functions'.",
-            param="function_call",
-            code="invalid_value",
-        )
-
-
-def _check_schemas(body: ChatCompletionRequest) -> None:
-    """Function parameters and response formats must be JSON Schemas the server can apply."""
-    functions = [
-        (f"tools[{i}].function.parameters", tool.function)
-        for i, tool in enumerate(body.tools or [])
-        if isinstance(tool, FunctionTool)
-    ]
-    functions += [(f"functions[{i}].parameters", f) for i, f in enumerate(body.functions or [])]
-    for param, function in functions:
-        if function.parameters is not None:
-            problem = schema_problem(function.parameters)
-            if problem is not None:
-                raise invalid_request(
-                    f"Invalid schema for function '{function.name}': {problem}.",
-                    param=param,
-                    code="invalid_function_parameters",
-                )
-    fmt = body.response_format
-    if isinstance(fmt, JSONSchemaFormat) and fmt.json_schema.schema_ is not None:
-        problem = schema_problem(fmt.json_schema.schema_)
-        if problem is not None:
-            raise invalid_request(
-                f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}.",
-                param="response_format",
-                code="invalid_json_schema",
-            )
-
-
-def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:
-    """Biased token ids must exist in the model's vocabulary."""
-    for token in body.logit_bias or {}:
-        if int(token) >= vocabulary_size:
-            raise invalid_request(
-                f"Invalid key in 'logit_bias': {token}. Token ids must be below {vocabulary_size} for this model.",
-                param="logit_bias",
-                code="invalid_value",
-            )
-
-
-def _check_tool_sequence(body: ChatCompletionRequest) -> None:
-    waiting: list[str] = []
-    for index, message in enumerate(body.messages):
-        if isinstance(message, ToolMessage):
-            if message.tool_call_id in waiting:
-                waiting.remove(message.tool_call_id)
-                continue
-            raise invalid_request(
-                "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with "
-                "'tool_calls'.",
-                param=f"messages.[{index}].role",
-            )
-        if waiting:
-            raise invalid_request(
-                "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-                f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(waiting)}",
-                param=f"messages.[{index}].role",
-            )
-        if isinstance(message, AssistantMessage) and message.tool_calls:
-            waiting = [call.id for call in message.tool_calls]
-    # A conversation may end on an assistant turn with unanswered calls only if it is the last message.
 
 
 def parse_request(raw: bytes, *, reject_unknown: bool) -> ChatCompletionRequest:

@@ -21,9 +21,10 @@ from server.pipeline import Generation, Plan, service_tier
 from server.prompt import count_prompt_tokens
 from server.responses import JSONBody
 from server.routes.body import check_content_type, read_body
+from server.rules import check_logit_bias_tokens
 from server.runtime import Runtime
 from server.sse import open_stream
-from server.validation import check_logit_bias_tokens, parse_request
+from server.validation import parse_request
 
 PATH = "/v1/chat/completions"
 
