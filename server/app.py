@@ -43,6 +43,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's built-in OpenTelemetry hooks ask the global providers on every request; a test
+        # stand-in has no use for them, and the hot path is measured (bench/).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.router.routes.insert(0, chat.route(journal=runtime.journal is not None))

@@ -7,6 +7,7 @@ Field names, types and ranges follow the current `openai` SDK's `completion_crea
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -359,7 +360,7 @@ class ChatCompletionRequest(Wire):
     verbosity: Literal["low", "medium", "high"] | None = None
     web_search_options: Annotated[WebSearchOptions | None, _not_null("model_type")] = None
 
-    @property
+    @functools.cached_property
     def function_tools(self) -> list[FunctionDefinition]:
         """The function definitions among `tools` (custom tools are not functions)."""
         return [tool.function for tool in self.tools or [] if isinstance(tool, FunctionTool)]
