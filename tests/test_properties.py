@@ -111,6 +111,20 @@ def test_synthesized_arguments_satisfy_schema(schema: dict[str, Any], seed: int,
 
 
 TOKENIZER = Tokenizer.named("cl100k_base")
+
+
+def split(units: list[str], sizes: list[int]) -> list[str]:
+    """Deltas of `sizes` units each (characters or tokens), the rest in a last delta."""
+    deltas: list[str] = []
+    for size in sizes:
+        if units:
+            deltas.append("".join(units[:size]))
+            units = units[size:]
+    if units:
+        deltas.append("".join(units))
+    return deltas
+
+
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
 
 
@@ -124,15 +138,7 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
 def test_cuts_never_overrun_or_split_characters(
     text: str, sizes: list[int], stops: list[str], limit: int | None
 ) -> None:
-    deltas: list[str] = []
-    rest = text
-    for size in sizes:
-        if not rest:
-            break
-        deltas.append(rest[:size])
-        rest = rest[size:]
-    if rest:
-        deltas.append(rest)
+    deltas = split(list(text), sizes)
     channel = Channel(TOKENIZER, stop=tuple(stops), budget=limit)
     released: list[str] = []
     cut = None
@@ -186,14 +192,7 @@ def test_streamed_and_whole_replies_agree(
 ) -> None:
     """The same reply is cut the same way whether it arrives whole or in deltas made of its tokens
     (as a model streams it: a delta never splits a token)."""
-    tokens = TOKENIZER.pieces(text)
-    deltas: list[str] = []
-    for size in sizes:
-        if tokens:
-            deltas.append("".join(tokens[:size]))
-            tokens = tokens[size:]
-    if tokens:
-        deltas.append("".join(tokens))
+    deltas = split(TOKENIZER.pieces(text), sizes)
     whole = _run([text] if text else [], stops, limit)
     pieces = _run(deltas, stops, limit)
     assert pieces == whole
