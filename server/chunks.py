@@ -60,6 +60,18 @@ class ChunkWriter:
         return self._prefix + b'],"usage":' + dumps(usage) + self._tail()
 
 
+def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
+    """A call's first delta carries index, id, type and name; later ones only index and arguments."""
+    if event.name is None:
+        return {"index": event.call, "function": {"arguments": event.arguments}}
+    return {
+        "index": event.call,
+        "id": event.id,
+        "type": "function",
+        "function": {"name": event.name, "arguments": event.arguments},
+    }
+
+
 class StreamFormatter:
     """Maps normalized events to chunk JSON strings, per the real API's streaming shapes."""
 
@@ -89,12 +101,7 @@ class StreamFormatter:
                 empty_logprobs = {"content": None, "refusal": []}
             delta: dict[str, Any] = {"role": "assistant", "content": None, "refusal": ""}
         elif isinstance(event, ToolCallDelta) and event.name is not None:
-            call = {
-                "index": event.call,
-                "id": event.id,
-                "type": "function",
-                "function": {"name": event.name, "arguments": event.arguments},
-            }
+            call = tool_call_delta(event)
             if event.parallel:
                 return [
                     self.writer.choice(choice, {"role": "assistant", "content": None}),
@@ -135,16 +142,7 @@ class StreamFormatter:
                 )
             ]
         if isinstance(event, ToolCallDelta):
-            function: dict[str, Any] = {"arguments": event.arguments}
-            call: dict[str, Any] = {"index": event.call, "function": function}
-            if event.name is not None:
-                call = {
-                    "index": event.call,
-                    "id": event.id,
-                    "type": "function",
-                    "function": {"name": event.name, "arguments": event.arguments},
-                }
-            return [self.writer.choice(choice, {"tool_calls": [call]})]
+            return [self.writer.choice(choice, {"tool_calls": [tool_call_delta(event)]})]
         if isinstance(event, FunctionCallDelta):
             return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
         return []

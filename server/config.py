@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from server.fieldpath import field_path
+
 
 class ConfigError(Exception):
     """A configuration problem, with the file and field it concerns."""
@@ -257,10 +259,7 @@ def default_config() -> dict[str, Any]:
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return field_path(loc) or "(top level)"
 
 
 def load_settings(

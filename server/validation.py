@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from server.errors import APIError, invalid_request
+from server.fieldpath import field_path
 from server.rules import check_semantics
 from server.wire.chat_request import ROLES, ChatCompletionRequest
 
@@ -58,13 +59,6 @@ def json_type(value: Any) -> str:
     return "an object"
 
 
-def _path(parts: list[str | int]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def locate(data: Any, error: ErrorDetails) -> tuple[str, Any]:
     """The API-style path of an error and the value there, skipping pydantic's union-member tags."""
     node = data
@@ -79,7 +73,7 @@ def locate(data: Any, error: ErrorDetails) -> tuple[str, Any]:
         elif position == len(loc) - 1 and error["type"] == "missing":
             parts.append(segment)
             node = None
-    return _path(parts), node
+    return field_path(parts), node
 
 
 def _choices(values: list[str]) -> str:
