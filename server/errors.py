@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from server.wire.errors import ErrorEnvelope
 
 INVALID_REQUEST = "invalid_request_error"
+SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
 
 
 class APIError(Exception):
@@ -44,6 +45,6 @@ def invalid_request(message: str, *, param: str | None = None, code: str | None 
 def server_error() -> APIError:
     return APIError(
         500,
-        "The server had an error while processing your request. Sorry about that!",
+        SERVER_ERROR_MESSAGE,
         type="server_error",
     )
