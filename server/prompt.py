@@ -32,6 +32,7 @@ from server.wire.chat_request import (
     RefusalPart,
     SystemMessage,
     TextPart,
+    ToolMessage,
 )
 
 TOKENS_PER_MESSAGE = 3
@@ -135,7 +136,7 @@ def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> in
             content, padded_system = content + "\n", True
         total += _content(tokenizer, content)
         name = getattr(message, "name", None)
-        if name:
+        if name and not isinstance(message, ToolMessage):  # a tool message's name is accepted, not read
             total += tokenizer.count(name) + TOKENS_PER_NAME
         if isinstance(message, FunctionMessage):
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts

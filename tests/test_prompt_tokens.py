@@ -194,3 +194,19 @@ async def test_tool_call_history_follows_the_documented_approximation(client: ht
         + (3 + 1 + t.count("sunny"))
     )
     assert await prompt_tokens(client, model="gpt-4o", messages=messages) == expected
+
+
+async def test_a_tool_message_name_is_accepted_and_not_counted(client: httpx.AsyncClient) -> None:
+    history: list[dict[str, Any]] = [
+        {"role": "user", "content": "What's the weather?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+            ],
+        },
+    ]
+    plain = {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
+    named = {**plain, "name": "get_weather"}
+    without = await prompt_tokens(client, model="gpt-4o", messages=[*history, plain])
+    assert await prompt_tokens(client, model="gpt-4o", messages=[*history, named]) == without

@@ -205,6 +205,58 @@ CASES: list[tuple[str, Any, str | None, str | None, str]] = [
         "Unknown parameter: 'messages[0].foo'.",
     ),
     (
+        # The real API rejects the `index` streamed deltas carry when a client sends the accumulated
+        # calls back (labring/FastGPT#1253: the same 400 from api.openai.com).
+        "tool-call-index-sent-back",
+        body(
+            messages=[
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "name": "f", "content": "42"},
+            ]
+        ),
+        "messages[1].tool_calls[0].index",
+        "unknown_parameter",
+        "Unknown parameter: 'messages[1].tool_calls[0].index'.",
+    ),
+    (
+        "unknown-field-on-a-tool-message",
+        body(
+            messages=[
+                {"role": "user", "content": "x"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "name": "f", "tool_name": "f", "content": "42"},
+            ]
+        ),
+        "messages[2].tool_name",
+        "unknown_parameter",
+        "Unknown parameter: 'messages[2].tool_name'.",
+    ),
+    # Top-level names other providers take; the real API answers this 400 (e.g. for `reasoning`,
+    # teabranch/open-responses-server#41).
+    (
+        "unknown-reasoning-object",
+        body(reasoning={"effort": "low"}),
+        "reasoning",
+        "unknown_parameter",
+        "Unknown parameter: 'reasoning'.",
+    ),
+    (
         "null-for-non-nullable",
         body(parallel_tool_calls=None),
         "parallel_tool_calls",
@@ -279,3 +331,22 @@ async def test_never_fastapi_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/chat/completions", json={"model": 1, "messages": 2})
     assert response.status_code == 400
     assert "detail" not in response.json()
+
+
+async def test_a_tool_message_may_carry_the_function_name(client: httpx.AsyncClient) -> None:
+    """OpenAI's function-calling cookbook sends `name` on its tool message and shows the model's
+    answer; instructor's retry loop sends it on every retry. The API accepts and ignores it."""
+    messages = [
+        {"role": "user", "content": "Weather in Glasgow?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "12 C, rain"},
+    ]
+    response = await client.post("/v1/chat/completions", json=body(messages=messages))
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "Weather in Glasgow?"

@@ -94,6 +94,8 @@ class ToolCallFunction(Wire):
 
 
 class FunctionToolCall(Wire):
+    # A streamed delta's `index` sent back stays unknown: the API answers "Unknown parameter:
+    # 'messages[2].tool_calls[0].index'." (labring/FastGPT#1253, against api.openai.com).
     id: str
     type: Literal["function"]
     function: ToolCallFunction
@@ -152,6 +154,10 @@ class ToolMessage(Wire):
     role: Literal["tool"]
     content: str | list[TextPart]
     tool_call_id: str
+    # Not in the published schema, but the API accepts it: OpenAI's function-calling cookbook
+    # (How_to_call_functions_with_chat_models.ipynb) sends `{"role": "tool", "tool_call_id", "name",
+    # "content"}` and shows the model's answer, and instructor's retry loop sends it. Nothing reads it.
+    name: str | None = None
 
 
 class FunctionMessage(Wire):

@@ -136,6 +136,21 @@ def test_forced_tool_call(sdk: openai.OpenAI, kind: str) -> None:
     assert len(fragments) > 4, "arguments are streamed in fragments"
 
 
+def test_the_cookbook_tool_loop_with_a_named_tool_result(sdk: openai.OpenAI) -> None:
+    """OpenAI's function-calling cookbook appends the SDK's own message object, then a tool result
+    carrying the function's `name`, and asks again."""
+    messages: list[Any] = list(MESSAGES)
+    _, first = create(sdk, messages=messages, tools=TOOLS, tool_choice="required")
+    message = first.choices[0].message
+    assert message.tool_calls
+    call = message.tool_calls[0]
+    assert call.type == "function"
+    messages.append(message)
+    messages.append({"role": "tool", "tool_call_id": call.id, "name": call.function.name, "content": "12 C"})
+    _, answer = create(sdk, messages=messages, tools=TOOLS)
+    assert answer.choices[0].message.content == PROMPT
+
+
 def test_forced_legacy_function_call(sdk: openai.OpenAI) -> None:
     forced = {"functions": LEGACY_FUNCTIONS, "function_call": {"name": "lookup_order"}}
     _, completion = create(sdk, **forced)
