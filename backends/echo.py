@@ -4,6 +4,12 @@ By default the reply is the text of the last user message (its text parts joined
 token-sized pieces. When the request forces a call (`function_call` naming a function,
 `tool_choice` "required" or naming a tool), the reply is that call, with arguments synthesized to
 satisfy the function's JSON Schema.
+
+Under "required" echo picks the first offered tool that no assistant message in the conversation
+has called yet, and the first offered tool once all have been called. A framework that keeps
+"required" on every turn and offers an output tool after its function tools (pydantic-ai's
+structured output) then calls its tools once each and ends on the output tool, as it would with a
+model, instead of calling the first tool until its request limit.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ from backends.base import (
 from server.ids import tool_call_id
 from server.wire.chat_request import (
     AllowedToolsChoice,
+    AssistantMessage,
     ChatCompletionRequest,
     FunctionDefinition,
+    FunctionToolCall,
     JSONObjectFormat,
     JSONSchemaFormat,
     NamedFunction,
@@ -61,13 +69,32 @@ def forced_function(body: ChatCompletionRequest) -> tuple[FunctionDefinition, bo
     if not tools or choice is None or choice in ("none", "auto"):
         return None
     if choice == "required":
-        return tools[0], False
+        return first_uncalled(tools, body), False
     if isinstance(choice, NamedFunctionChoice):
         return next(((f, False) for f in tools if f.name == choice.function.name), None)
     if isinstance(choice, AllowedToolsChoice) and choice.allowed_tools.mode == "required":
         allowed = choice.allowed_tools.function_names()
-        return next(((f, False) for f in tools if f.name in allowed), None)
+        candidates = [f for f in tools if f.name in allowed]
+        return (first_uncalled(candidates, body), False) if candidates else None
     return None
+
+
+def called_names(body: ChatCompletionRequest) -> set[str]:
+    """The functions the conversation's assistant messages have already called."""
+    names: set[str] = set()
+    for message in body.messages:
+        if not isinstance(message, AssistantMessage):
+            continue
+        if message.function_call is not None:
+            names.add(message.function_call.name)
+        names.update(c.function.name for c in message.tool_calls or [] if isinstance(c, FunctionToolCall))
+    return names
+
+
+def first_uncalled(tools: list[FunctionDefinition], body: ChatCompletionRequest) -> FunctionDefinition:
+    """The first of `tools` not called yet in the conversation, else the first (`tools` is not empty)."""
+    called = called_names(body)
+    return next((f for f in tools if f.name not in called), tools[0])
 
 
 def format_reply(body: ChatCompletionRequest, text: str) -> str:

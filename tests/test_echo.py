@@ -146,3 +146,72 @@ async def test_strict_schema_behind_a_top_level_ref(client: httpx.AsyncClient) -
     body = await chat(client, tools=[strict_tool], tool_choice="required")
     arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
     assert list(Draft202012Validator(parameters).iter_errors(arguments)) == []
+
+
+def called(*names: str) -> list[dict[str, Any]]:
+    """A history in which the assistant has called `names`, each answered by its tool result."""
+    calls = [
+        {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": "{}"}}
+        for i, name in enumerate(names)
+    ]
+    results = [{"role": "tool", "tool_call_id": c["id"], "content": "done"} for c in calls]
+    return [
+        {"role": "user", "content": "Book me a room"},
+        {"role": "assistant", "tool_calls": calls},
+        *results,
+    ]
+
+
+def called_name(body: dict[str, Any]) -> str:
+    (call,) = body["choices"][0]["message"]["tool_calls"]
+    return str(call["function"]["name"])
+
+
+async def test_required_calls_the_first_tool_the_conversation_has_not_called(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER], tool_choice="required")
+    assert called_name(body) == "cancel"
+
+
+async def test_required_falls_back_to_the_first_tool_once_all_were_called(client: httpx.AsyncClient) -> None:
+    body = await chat(client, messages=called("cancel", "book"), tools=[TOOL, OTHER], tool_choice="required")
+    assert called_name(body) == "book"
+
+
+async def test_required_allowed_tools_prefer_an_uncalled_allowed_tool(client: httpx.AsyncClient) -> None:
+    third = {"type": "function", "function": {"name": "extend", "parameters": {"type": "object"}}}
+    allowed = {
+        "type": "allowed_tools",
+        "allowed_tools": {
+            "mode": "required",
+            "tools": [{"type": "function", "function": {"name": n}} for n in ("book", "extend")],
+        },
+    }
+    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER, third], tool_choice=allowed)
+    assert called_name(body) == "extend"
+
+
+async def test_a_named_tool_choice_is_called_again_even_when_already_called(
+    client: httpx.AsyncClient,
+) -> None:
+    named = {"type": "function", "function": {"name": "book"}}
+    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER], tool_choice=named)
+    assert called_name(body) == "book"
+
+
+async def test_an_agent_loop_under_required_ends_on_its_output_tool(client: httpx.AsyncClient) -> None:
+    """pydantic-ai with structured output keeps tool_choice "required" on every turn and offers its
+    output tool after the function tools; the run ends when the output tool is called."""
+    output = {"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Book me a room"}]
+    names: list[str] = []
+    while len(names) < 5 and "final_result" not in names:
+        body = await chat(client, messages=messages, tools=[TOOL, output], tool_choice="required")
+        message = body["choices"][0]["message"]
+        names.append(called_name(body))
+        messages.append(message)
+        messages.extend(
+            {"role": "tool", "tool_call_id": c["id"], "content": "ok"} for c in message["tool_calls"]
+        )
+    assert names == ["book", "final_result"]
