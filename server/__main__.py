@@ -22,6 +22,10 @@ from server.app import create_app
 from server.config import ConfigError, Settings, load_settings
 
 SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
+# uvicorn cancels whatever still runs this long after the shutdown grace period: sse-starlette sees
+# the exit signal up to 0.5 s late (it polls), and a stream cut at the end of the grace period still
+# has to close its backend and send its error frame.
+FAREWELL_SECONDS = 2.0
 log = logging.getLogger("chatdouble")
 
 
@@ -103,7 +107,7 @@ def serve(args: argparse.Namespace) -> int:
         "port": settings.port,
         "log_level": settings.log_level,
         "access_log": settings.log_level == "debug",
-        "timeout_graceful_shutdown": 5,
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds + FAREWELL_SECONDS,
     }
     # uvicorn handles SIGTERM, shuts down, then re-raises the signal with the handler that was there
     # before it; with Python's default that kills the process (exit 143). Exit 0, as on SIGINT.

@@ -148,6 +148,9 @@ class Settings(Strict):
         default="error", description="A backend reply the real API could not give: error (500) or warn (log)."
     )
     sse_ping_seconds: float = Field(default=0, ge=0, description="0 disables SSE keep-alive comments.")
+    shutdown_grace_seconds: float = Field(
+        default=5, ge=0, description="On SIGTERM/SIGINT, how long streams in flight may still run."
+    )
     system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
     default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
     created: int | None = Field(default=None, description="Fixed `created` for models; default: start time.")
@@ -214,6 +217,7 @@ _ENV_FIELDS = (
     "unknown_fields",
     "max_body_bytes",
     "sse_ping_seconds",
+    "shutdown_grace_seconds",
     "system_fingerprint",
     "default_encoding",
     "method_not_allowed",

@@ -8,6 +8,7 @@ from server.wire.errors import ErrorEnvelope
 
 INVALID_REQUEST = "invalid_request_error"
 SERVER_ERROR_MESSAGE = "The server had an error while processing your request. Sorry about that!"
+SHUTTING_DOWN_MESSAGE = "The server is shutting down and cut this response short. Please retry your request."
 
 
 class APIError(Exception):
@@ -48,3 +49,8 @@ def server_error() -> APIError:
         SERVER_ERROR_MESSAGE,
         type="server_error",
     )
+
+
+def shutting_down() -> APIError:
+    """A stream still running when the shutdown grace period is over (it ends with this frame)."""
+    return APIError(503, SHUTTING_DOWN_MESSAGE, type="server_error")

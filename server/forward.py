@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import Receive
 
 from backends.base import ForwardCall, Upstream
+from server.config import Settings
 from server.disconnect import ClientGoneError, unless_disconnected
 from server.runtime import Runtime
 from server.sse import open_stream
@@ -47,7 +48,7 @@ async def try_forward(
         upstream = await unless_disconnected(backend.forward(call), request.receive)
         if upstream is None:
             return None
-        return await render(upstream, runtime.settings.sse_ping_seconds, request.receive)
+        return await render(upstream, runtime.settings, request.receive)
     except ClientGoneError:
         return Response(status_code=499)  # the upstream request was cancelled with it
 
@@ -63,12 +64,12 @@ async def forward_models(runtime: Runtime, model: str | None, headers: Mapping[s
             return None
         name, path = route.backend, "models/" + quote(model, safe="/:@")
     upstream = await runtime.backends[name].forward_models(path, headers)
-    return None if upstream is None else await render(upstream, 0)
+    return None if upstream is None else await render(upstream, runtime.settings)
 
 
-async def render(upstream: Upstream, ping_seconds: float, receive: Receive | None = None) -> Response:
+async def render(upstream: Upstream, settings: Settings, receive: Receive | None = None) -> Response:
     headers = dict(upstream.headers)
     if upstream.chunks is None:
         media = headers.pop("content-type", "application/json")
         return Response(upstream.body, upstream.status, headers, media_type=media)
-    return await open_stream(upstream.chunks, headers, ping_seconds, receive)
+    return await open_stream(upstream.chunks, headers, settings, receive)

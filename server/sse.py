@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
 
 from backends.base import DropConnection
 from server.disconnect import unless_disconnected
-from server.errors import APIError, server_error
+from server.errors import APIError, server_error, shutting_down
 from server.json import dumps
+
+if TYPE_CHECKING:
+    from server.config import Settings
 
 log = logging.getLogger("chatdouble.sse")
 
@@ -24,9 +28,30 @@ YIELD_EVERY = 16  # chunks between turns given to the event loop
 class EventStream(EventSourceResponse):
     """sse-starlette's response (disconnect watching, optional pings, shutdown handling), minus the
     cancel scope it opens around every chunk even when no send timeout is set: that scope was a
-    third of a streamed request's cost."""
+    third of a streamed request's cost.
+
+    On the server's exit signal sse-starlette waits `shutdown_grace_period`, then cancels the stream
+    and closes the body cleanly: without more, a client would take the cut stream for a complete,
+    short answer. A stream cut that way ends with an error frame and `[DONE]`, so an SDK raises.
+    """
+
+    cut_by_shutdown = False
+
+    async def _listen_for_exit_signal_with_grace(self) -> None:
+        await super()._listen_for_exit_signal_with_grace()
+        # A stream that ended within the grace period has cancelled this listener already; one still
+        # active is cancelled when this returns, and its closing send then says so.
+        if self.active:
+            self.cut_by_shutdown = True
+            log.warning(
+                "stream cut short: still running after the %ss shutdown grace", self._shutdown_grace_period
+            )
 
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
+        if self.cut_by_shutdown and not message.get("more_body", False):
+            # sse-starlette ends a stream cancelled by its exit listener with this closing send.
+            farewell = frame(dumps(shutting_down().envelope())) + DONE
+            await send({"type": "http.response.body", "body": farewell, "more_body": True})
         if self.send_timeout is None:
             await send(message)
         else:
@@ -44,12 +69,13 @@ def _ping() -> ServerSentEvent:
 async def open_stream(
     chunks: AsyncGenerator[bytes, None],
     headers: dict[str, str],
-    ping_seconds: float,
+    settings: Settings,
     receive: Receive | None = None,
 ) -> EventStream:
     """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
 
-    A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`.
+    A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`; so
+    does a stream still running `shutdown_grace_seconds` after the server was told to stop.
     A client disconnect cancels the body, whose `finally` closes the chunk source and the backend;
     with `receive`, a disconnect while waiting for the first chunk does too (`ClientGoneError`).
     """
@@ -84,4 +110,11 @@ async def open_stream(
             await chunks.aclose()
         yield DONE
 
-    return EventStream(body(), headers=headers, ping=ping_seconds, sep="\n", ping_message_factory=_ping)
+    return EventStream(
+        body(),
+        headers=headers,
+        ping=settings.sse_ping_seconds,
+        sep="\n",
+        ping_message_factory=_ping,
+        shutdown_grace_period=settings.shutdown_grace_seconds,
+    )

@@ -1,13 +1,19 @@
-"""`chatdouble serve` as a process: config errors, the startup line, clean shutdown on signals."""
+"""`chatdouble serve` as a process: config errors, the startup line, clean shutdown on signals,
+and streams in flight at SIGTERM: finished within the grace period, or ended with an error frame."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.processes import ROOT, clean_env, python_command, running
@@ -144,3 +150,126 @@ def test_config_file_is_used(tmp_path: Path) -> None:
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "model_not_found"
         assert server.stop(signal.SIGINT) == 0
+
+
+SHORT = [f"{n} " for n in range(15)]  # 1.5 s at 0.1 s a chunk: well inside the default grace of 5 s
+LONG = [f"{n} " for n in range(300)]  # 30 s: far beyond a grace of 1 s
+STREAM_TIMEOUT = 30.0
+GRACE_EXCEEDED = "timeout graceful shutdown exceeded"  # uvicorn's log line when it cancels tasks
+
+
+def paced_config(tmp_path: Path, **settings: Any) -> Path:
+    """A config whose every model streams a fixture at 0.1 s a chunk: "short" or "long"."""
+    fixtures = {
+        "fixtures": [
+            {
+                "id": name,
+                "match": {"last_user": name},
+                "timing": {"chunk_delay": 0.1},
+                "response": {"chunks": chunks},
+            }
+            for name, chunks in (("short", SHORT), ("long", LONG))
+        ]
+    }
+    (tmp_path / "paced.json").write_text(json.dumps(fixtures), encoding="utf-8")
+    config = {
+        "backends": {"paced": {"type": "fixtures", "paths": [str(tmp_path / "paced.json")], "reload": False}},
+        "routes": [{"model": "*", "backend": "paced"}],
+        **settings,
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+def read_stream(port: int, prompt: str, started: threading.Event) -> list[str]:
+    """The `data:` payloads of one streamed request; `started` is set at the first one (or on failure)."""
+    payloads: list[str] = []
+    request = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": prompt}]}
+    try:
+        with (
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=STREAM_TIMEOUT
+            ) as http,
+            http.stream("POST", "/v1/chat/completions", json=request) as response,
+        ):
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    payloads.append(line.removeprefix("data: "))
+                    started.set()
+    finally:
+        started.set()
+    return payloads
+
+
+def read_stream_with_sdk(port: int, prompt: str, started: threading.Event) -> openai.APIError | None:
+    """What the official SDK raises while iterating a stream (None: it accepted the stream as whole)."""
+    try:
+        with openai.OpenAI(
+            base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-test", max_retries=0, timeout=STREAM_TIMEOUT
+        ) as sdk:
+            messages = [{"role": "user", "content": prompt}]
+            for _ in sdk.chat.completions.create(model="gpt-4o", messages=messages, stream=True):
+                started.set()
+    except openai.APIError as exc:
+        return exc
+    finally:
+        started.set()
+    return None
+
+
+def test_streams_in_flight_at_sigterm_finish_normally_within_the_grace_period(tmp_path: Path) -> None:
+    started = [threading.Event() for _ in range(20)]
+    with (
+        ThreadPoolExecutor(len(started)) as pool,
+        running(
+            python_command("serve", "--config", str(paced_config(tmp_path)), "--port", "0"), clean_env()
+        ) as server,
+    ):
+        port = server.wait_ready()
+        streams = [pool.submit(read_stream, port, "short", event) for event in started]
+        assert all(event.wait(STREAM_TIMEOUT) for event in started)
+        server.proc.send_signal(signal.SIGTERM)
+        results = [stream.result(STREAM_TIMEOUT) for stream in streams]
+        code = server.finish()
+
+    for payloads in results:
+        assert payloads[-1] == "[DONE]", payloads
+        chunks = [json.loads(payload) for payload in payloads[:-1]]
+        assert "".join(chunk["choices"][0]["delta"].get("content", "") for chunk in chunks) == "".join(SHORT)
+        assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert code == 0, server.output
+    assert "Traceback" not in server.output, server.output
+
+
+def test_a_stream_outlasting_the_grace_period_ends_with_an_error_frame_and_done(tmp_path: Path) -> None:
+    config = paced_config(tmp_path, shutdown_grace_seconds=1)
+    raw_started, sdk_started = threading.Event(), threading.Event()
+    with (
+        ThreadPoolExecutor(2) as pool,
+        running(python_command("serve", "--config", str(config), "--port", "0"), clean_env()) as server,
+    ):
+        port = server.wait_ready()
+        raw = pool.submit(read_stream, port, "long", raw_started)
+        sdk = pool.submit(read_stream_with_sdk, port, "long", sdk_started)
+        assert raw_started.wait(STREAM_TIMEOUT)
+        assert sdk_started.wait(STREAM_TIMEOUT)
+        server.proc.send_signal(signal.SIGTERM)
+        payloads, raised = raw.result(STREAM_TIMEOUT), sdk.result(STREAM_TIMEOUT)
+        code = server.finish()
+
+    assert payloads[-1] == "[DONE]", payloads
+    error = json.loads(payloads[-2])
+    assert error == {
+        "error": {"message": error["error"]["message"], "type": "server_error", "param": None, "code": None}
+    }
+    assert "shutting down" in error["error"]["message"]
+    chunks = [json.loads(payload) for payload in payloads[:-2]]
+    assert 0 < len(chunks) < len(LONG)
+    assert all(chunk["choices"][0]["finish_reason"] is None for chunk in chunks)
+    assert isinstance(raised, openai.APIError)
+    assert "shutting down" in raised.message
+    assert code == 0, server.output
+    assert GRACE_EXCEEDED not in server.output, server.output
+    assert "Traceback" not in server.output, server.output

@@ -60,6 +60,13 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
     assert load_settings(env={"CHATDOUBLE_CONFIG": str(path)}).port == 9100
 
 
+def test_shutdown_grace_defaults_to_five_seconds_and_comes_from_the_environment() -> None:
+    assert load_settings(env={}).shutdown_grace_seconds == 5
+    assert load_settings(env={"CHATDOUBLE_SHUTDOWN_GRACE_SECONDS": "0.5"}).shutdown_grace_seconds == 0.5
+    with pytest.raises(ConfigError, match="shutdown_grace_seconds"):
+        load_settings(env={"CHATDOUBLE_SHUTDOWN_GRACE_SECONDS": "-1"})
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

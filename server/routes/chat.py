@@ -93,9 +93,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
         formatter = StreamFormatter(generation, obfuscation=obfuscate)
         try:
-            return await open_stream(
-                formatter.chunks(generation.events()), {}, settings.sse_ping_seconds, receive
-            )
+            return await open_stream(formatter.chunks(generation.events()), {}, settings, receive)
         except ClientGoneError:
             return Response(status_code=499)  # nobody is listening any more
     try:
