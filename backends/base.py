@@ -10,74 +10,67 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from server.errors import APIError
+from server.generation.conversation import Conversation
+from server.generation.events import (
+    Event,
+    Finish,
+    FinishReason,
+    FunctionCallDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+)
 from server.tokens import Tokenizer
-from server.wire.chat_request import ChatCompletionRequest
+
+__all__ = [
+    "Backend",
+    "BackendError",
+    "Conversation",
+    "DropConnection",
+    "Event",
+    "Finish",
+    "FinishReason",
+    "ForwardCall",
+    "FunctionCallDelta",
+    "GenerationRequest",
+    "Notes",
+    "RefusalDelta",
+    "TextDelta",
+    "ToolCallDelta",
+    "Upstream",
+]
+
+RecordMode = Literal["passthrough", "record", "replay", "auto"]
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    """A piece of assistant `content` for one choice."""
+@dataclass(slots=True)
+class Notes:
+    """What a backend did with one request, for the request journal; filled in as it answers."""
 
-    text: str
-    choice: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RefusalDelta:
-    """A piece of assistant `refusal` for one choice."""
-
-    text: str
-    choice: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallDelta:
-    """Part of a tool call. The first delta of a call carries `id` and `name`; later ones only arguments."""
-
-    call: int
-    arguments: str
-    id: str | None = None
-    name: str | None = None
-    choice: int = 0
-    parallel: bool = False  # on a first delta: more calls follow in this choice
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionCallDelta:
-    """Part of a legacy `function_call`: the name first, then argument fragments."""
-
-    arguments: str
-    name: str | None = None
-    choice: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """The backend is done with a choice. `reason` None lets the pipeline infer it."""
-
-    reason: str | None = None
-    choice: int = 0
-
-
-Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish
+    fixture: str | None = None  # the fixture (or recording) that answered
+    source: str | None = None  # where it is: file and line
+    mode: RecordMode | None = None  # a proxy's record mode
+    outcome: str | None = None  # a proxy's outcome: forwarded, recorded, replayed, ...
+    request: dict[str, Any] | None = None  # the normalized request, as recordings hold it
+    hash: str | None = None  # its key
 
 
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
-    """What a backend gets: the validated body and what the server decided about it."""
+    """What a backend gets: the neutral conversation and what the server decided about it."""
 
-    body: ChatCompletionRequest
+    conversation: Conversation
     n: int
     tokenizer: Tokenizer
     namespace: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     raw: bytes = b""  # the client's exact body
-    # What the backend did, for the request journal (which fixture or recording answered, the
-    # request key it matched by); None when no journal is kept, so backends skip the bookkeeping.
-    notes: dict[str, Any] | None = None
+    # What the backend did, for the request journal; None when no journal is kept, so backends
+    # skip the bookkeeping.
+    notes: Notes | None = None
 
 
 class BackendError(APIError):
@@ -96,7 +89,7 @@ class ForwardCall:
     body: dict[str, Any]
     headers: Mapping[str, str]
     namespace: str = ""
-    notes: dict[str, Any] | None = None  # as in GenerationRequest
+    notes: Notes | None = None  # as in GenerationRequest
 
     @property
     def stream(self) -> bool:

@@ -94,17 +94,12 @@ class ProxyBackend(Backend):
 
     def view_of(self, request: GenerationRequest) -> dict[str, Any]:
         notes = request.notes
-        if notes is not None and "request" in notes:
-            known: dict[str, Any] = notes["request"]
-            return known
-        body = (
-            orjson.loads(request.raw)
-            if request.raw
-            else request.body.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        )
+        if notes is not None and notes.request is not None:
+            return notes.request
+        body = orjson.loads(request.raw) if request.raw else request.conversation.wire()
         view, key = self.view(body, request.headers)
         if notes is not None:
-            notes.update(request=view, hash=key)
+            notes.request, notes.hash = view, key
         return view
 
     # ------------------------------------------------------------ answering
@@ -112,14 +107,14 @@ class ProxyBackend(Backend):
     async def forward(self, call: ForwardCall) -> Upstream | None:
         notes = call.notes
         if notes is not None:
-            notes.update(mode=self.mode, outcome="forwarded")
+            notes.mode, notes.outcome = self.mode, "forwarded"
         if self.mode == "passthrough":
             return await self.upstream.chat(call)
         if self.mode == "replay":
             return None
         view, key = self.view(call.body, call.headers)
         if notes is not None:
-            notes.update(request=view, hash=key)
+            notes.request, notes.hash = view, key
         if self.mode == "auto" and self._recorded(key):
             return None
         return await self._record(call, view, key)
@@ -144,7 +139,11 @@ class ProxyBackend(Backend):
             if path is not None:
                 self._written.add(key)
                 if call.notes is not None:
-                    call.notes.update(outcome="recorded", fixture=path.stem, source=str(path))
+                    call.notes.outcome, call.notes.fixture, call.notes.source = (
+                        "recorded",
+                        path.stem,
+                        str(path),
+                    )
 
         if answer.chunks is None:
             exchange.body, exchange.seconds = answer.body, time.monotonic() - started
@@ -157,7 +156,7 @@ class ProxyBackend(Backend):
         if self.replayer is None:
             raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
         if request.notes is not None:
-            request.notes.update(mode=self.mode, outcome="replayed")
+            request.notes.mode, request.notes.outcome = self.mode, "replayed"
             self.view_of(request)  # the journal gets the key even when no recording is compared
         async for event in self.replayer.stream(request):
             yield event

@@ -14,13 +14,14 @@ neither keeps no running copy of its text, so long replies cost linear time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from server.tokens import Tokenizer
 
 
 @dataclass(slots=True)
 class Cut:
-    reason: str  # "stop" or "length"
+    reason: Literal["stop", "length"]
 
 
 @dataclass(slots=True)

@@ -14,18 +14,28 @@ import secrets
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
+from server.chat.plan import ChatPlan
+from server.chat.shapes import chat_logprobs, chat_usage
+from server.generation.events import (
+    Event,
+    Finish,
+    FinishReason,
+    FunctionCallDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+)
+from server.generation.usage import Usage
 from server.ids import ALPHANUMERIC
 from server.json import dumps
 from server.logprobs import logprobs_for
-from server.pipeline import Generation, Plan
-from server.wire.chat_response import Usage
+from server.pipeline import Generation
 
 
 class ChunkWriter:
     """Serializes chunks for one stream."""
 
-    def __init__(self, plan: Plan, *, obfuscation: bool) -> None:
+    def __init__(self, plan: ChatPlan, *, obfuscation: bool) -> None:
         self.plan = plan
         head = {
             "id": plan.id,
@@ -57,7 +67,7 @@ class ChunkWriter:
         return self._prefix + body + b"]" + self._usage_null + self._tail()
 
     def usage(self, usage: Usage) -> bytes:
-        return self._prefix + b'],"usage":' + dumps(usage) + self._tail()
+        return self._prefix + b'],"usage":' + dumps(chat_usage(usage)) + self._tail()
 
 
 def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
@@ -75,18 +85,21 @@ def tool_call_delta(event: ToolCallDelta) -> dict[str, Any]:
 class StreamFormatter:
     """Maps normalized events to chunk JSON strings, per the real API's streaming shapes."""
 
-    def __init__(self, generation: Generation, *, obfuscation: bool = True) -> None:
+    def __init__(self, plan: ChatPlan, generation: Generation, *, obfuscation: bool = True) -> None:
         self.generation = generation
-        self.plan = generation.plan
-        self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
-        self._started = [False] * self.plan.n
-        self._positions = [0] * self.plan.n
-        self._finishes: list[tuple[int, str]] = []
+        self.plan = plan
+        self.writer = ChunkWriter(plan, obfuscation=obfuscation)
+        self._started = [False] * plan.plan.n
+        self._positions = [0] * plan.plan.n
+        self._finishes: list[tuple[int, FinishReason]] = []
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:
             return None
-        entries = logprobs_for(self.plan.tokenizer, text, self.plan.top_logprobs, self._positions[choice])
+        tokenizer = self.plan.plan.tokenizer
+        entries = chat_logprobs(
+            logprobs_for(tokenizer, text, self.plan.top_logprobs, self._positions[choice])
+        )
         self._positions[choice] += len(entries)
         other = "refusal" if key == "content" else "content"
         return {key: entries, other: None} if key == "content" else {"content": None, "refusal": entries}

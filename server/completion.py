@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from backends.base import Event, Finish, FunctionCallDelta, RefusalDelta, TextDelta, ToolCallDelta
+from server.chat.plan import ChatPlan
+from server.chat.shapes import chat_logprobs, chat_usage
+from server.generation.events import (
+    Event,
+    Finish,
+    FinishReason,
+    FunctionCallDelta,
+    RefusalDelta,
+    TextDelta,
+    ToolCallDelta,
+)
 from server.logprobs import logprobs_for
 from server.pipeline import Generation
-from server.wire.chat_response import ChatCompletion, Choice, FunctionCall, ToolCall
+from server.tokens import Tokenizer
+from server.wire.chat_response import ChatCompletion, Choice, FunctionCall, TokenLogprob, ToolCall
 
 
 class _Draft:
@@ -19,7 +30,7 @@ class _Draft:
         self.refusal: list[str] = []
         self.tool_calls: list[ToolCall] = []
         self.function_call: FunctionCall | None = None
-        self.finish = "stop"
+        self.finish: FinishReason = "stop"
 
 
 def _fold(draft: _Draft, event: Event) -> None:
@@ -42,9 +53,15 @@ def _fold(draft: _Draft, event: Event) -> None:
         draft.finish = event.reason or "stop"
 
 
-async def collect(generation: Generation, events: AsyncGenerator[Event, None]) -> ChatCompletion:
-    plan = generation.plan
-    drafts = [_Draft() for _ in range(plan.n)]
+def _logprobs(tokenizer: Tokenizer, text: str | None, top: int) -> list[TokenLogprob] | None:
+    return chat_logprobs(logprobs_for(tokenizer, text, top)) if text else None
+
+
+async def collect(
+    plan: ChatPlan, generation: Generation, events: AsyncGenerator[Event, None]
+) -> ChatCompletion:
+    tokenizer = plan.plan.tokenizer
+    drafts = [_Draft() for _ in range(plan.plan.n)]
     async for event in events:
         _fold(drafts[event.choice], event)
     choices: list[Choice] = []
@@ -62,8 +79,8 @@ async def collect(generation: Generation, events: AsyncGenerator[Event, None]) -
         logprobs: dict[str, Any] | None = None
         if plan.logprobs:
             logprobs = {
-                "content": logprobs_for(plan.tokenizer, content, plan.top_logprobs) if content else None,
-                "refusal": logprobs_for(plan.tokenizer, refusal, plan.top_logprobs) if refusal else None,
+                "content": _logprobs(tokenizer, content, plan.top_logprobs),
+                "refusal": _logprobs(tokenizer, refusal, plan.top_logprobs),
             }
             if content is not None and logprobs["content"] is None:
                 logprobs["content"] = []
@@ -76,7 +93,7 @@ async def collect(generation: Generation, events: AsyncGenerator[Event, None]) -
         "created": plan.created,
         "model": plan.model,
         "choices": choices,
-        "usage": generation.usage(),
+        "usage": chat_usage(generation.usage()),
         "service_tier": plan.service_tier,
         "system_fingerprint": plan.system_fingerprint,
     }

@@ -16,22 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.errors import APIError
+from server.generation.conversation import Conversation, Tool
+from server.generation.events import ChannelKind, FinishReason
 from server.schemas import first_error
-from server.wire.chat_request import (
-    AllowedToolsChoice,
-    ChatCompletionRequest,
-    FunctionDefinition,
-    JSONObjectFormat,
-    JSONSchemaFormat,
-    NamedFunction,
-    NamedFunctionChoice,
-)
 
 log = logging.getLogger("chatdouble.contract")
 
 
 @dataclass(slots=True)
-class Reply:
+class Transcript:
     """What a choice said, gathered as its channels close."""
 
     content: str = ""
@@ -39,7 +32,7 @@ class Reply:
     calls: list[tuple[str, str]] = field(default_factory=list)
     function: tuple[str, str] | None = None
 
-    def record(self, kind: str, text: str) -> None:
+    def record(self, kind: ChannelKind, text: str) -> None:
         if kind == "content":
             self.content += text
         elif kind == "refusal":
@@ -65,12 +58,12 @@ class ContractViolationError(APIError):
 class Guard:
     """Checks one request's replies; built per request by the route."""
 
-    def __init__(self, body: ChatCompletionRequest, backend: str, *, warn_only: bool = False) -> None:
-        self.body = body
+    def __init__(self, conversation: Conversation, backend: str, *, warn_only: bool = False) -> None:
+        self.conversation = conversation
         self.backend = backend
         self.warn_only = warn_only
-        self.tools = {function.name: function for function in body.function_tools}
-        self.functions = {f.name: f for f in body.functions or []}
+        self.tools = {tool.name: tool for tool in conversation.function_tools}
+        self.functions = {tool.name: tool for tool in conversation.functions}
 
     def violation(self, what: str) -> None:
         if self.warn_only:
@@ -79,7 +72,7 @@ class Guard:
         raise ContractViolationError(self.backend, what)
 
     def check_call(self, name: str, *, legacy: bool, index: int) -> None:
-        body = self.body
+        conversation = self.conversation
         offered = self.functions if legacy else self.tools
         kind = "function" if legacy else "tool"
         if name not in offered:
@@ -88,43 +81,27 @@ class Guard:
                 f"the reply calls {kind} '{name}', which the request did not offer (offered: {names})"
             )
             return
-        if legacy:
-            if body.function_call == "none":
-                self.violation(f"the reply calls function '{name}' although function_call is 'none'")
-            elif isinstance(body.function_call, NamedFunction) and body.function_call.name != name:
-                self.violation(
-                    f"the reply calls function '{name}' but function_call forces '{body.function_call.name}'"
-                )
-            return
-        choice = body.tool_choice
-        if choice == "none":
-            self.violation(f"the reply calls tool '{name}' although tool_choice is 'none'")
-        elif isinstance(choice, NamedFunctionChoice) and choice.function.name != name:
-            self.violation(f"the reply calls tool '{name}' but tool_choice forces '{choice.function.name}'")
-        elif isinstance(choice, AllowedToolsChoice):
-            allowed = choice.allowed_tools.function_names()
-            if name not in allowed:
-                self.violation(
-                    f"the reply calls tool '{name}', which tool_choice.allowed_tools does not allow"
-                )
-        if index >= 1 and body.parallel_tool_calls is False:
+        choice = conversation.function_choice if legacy else conversation.tool_choice
+        setting = "function_call" if legacy else "tool_choice"
+        if choice.mode == "none":
+            self.violation(f"the reply calls {kind} '{name}' although {setting} is 'none'")
+        elif choice.named is not None and choice.named != name:
+            self.violation(f"the reply calls {kind} '{name}' but {setting} forces '{choice.named}'")
+        elif not choice.permits(name):
+            self.violation(f"the reply calls tool '{name}', which tool_choice.allowed_tools does not allow")
+        if not legacy and index >= 1 and not conversation.parallel_tool_calls:
             self.violation("the reply makes more than one tool call although parallel_tool_calls is false")
 
-    def check_reply(self, reply: Reply, finish_reason: str) -> None:
-        body = self.body
+    def check_reply(self, reply: Transcript, finish_reason: FinishReason) -> None:
+        conversation = self.conversation
         if finish_reason == "length":
             return  # a cut reply is incomplete by design: its JSON need not parse
         if not reply.calls and reply.function is None and not reply.refusal:
-            choice = body.tool_choice
-            forced = choice == "required" or isinstance(choice, NamedFunctionChoice)
-            if isinstance(choice, AllowedToolsChoice):
-                forced = choice.allowed_tools.mode == "required"
-            if forced and self.tools:
+            if conversation.tool_choice.mode == "required" and self.tools:
                 self.violation("tool_choice requires a tool call but the reply has none")
-            if isinstance(body.function_call, NamedFunction):
-                self.violation(
-                    f"function_call forces '{body.function_call.name}' but the reply has no function call"
-                )
+            named = conversation.function_choice.named
+            if named is not None:
+                self.violation(f"function_call forces '{named}' but the reply has no function call")
         for name, arguments in reply.calls:
             self._check_arguments(self.tools.get(name), name, arguments, "tool")
         if reply.function is not None:
@@ -133,9 +110,7 @@ class Guard:
             )
         self._check_format(reply)
 
-    def _check_arguments(
-        self, function: FunctionDefinition | None, name: str, arguments: str, kind: str
-    ) -> None:
+    def _check_arguments(self, function: Tool | None, name: str, arguments: str, kind: str) -> None:
         if function is None:
             return
         try:
@@ -149,26 +124,25 @@ class Guard:
         if problem is not None:
             self.violation(f"the arguments of {kind} '{name}' fail its parameters schema: {problem}")
 
-    def _check_format(self, reply: Reply) -> None:
-        fmt = self.body.response_format
+    def _check_format(self, reply: Transcript) -> None:
+        fmt = self.conversation.output
         if reply.refusal or (reply.calls or reply.function):
             return
-        if isinstance(fmt, JSONObjectFormat | JSONSchemaFormat):
-            try:
-                value = json.loads(reply.content)
-            except ValueError:
-                self.violation(
-                    f"response_format is {fmt.type} but the content is not JSON: {reply.content[:200]!r}"
-                )
-                return
-            if isinstance(fmt, JSONObjectFormat) and not isinstance(value, dict):
-                self.violation("response_format is json_object but the content is not a JSON object")
-            if isinstance(fmt, JSONSchemaFormat):
-                problem = first_error(fmt.json_schema.schema_, value)
-                if problem is not None:
-                    self.violation(
-                        f"the content fails response_format schema '{fmt.json_schema.name}': {problem}"
-                    )
+        if fmt is None or fmt.kind == "text":
+            return
+        try:
+            value = json.loads(reply.content)
+        except ValueError:
+            self.violation(
+                f"response_format is {fmt.kind} but the content is not JSON: {reply.content[:200]!r}"
+            )
+            return
+        if fmt.kind == "json_object" and not isinstance(value, dict):
+            self.violation("response_format is json_object but the content is not a JSON object")
+        if fmt.kind == "json_schema":
+            problem = first_error(fmt.schema, value)
+            if problem is not None:
+                self.violation(f"the content fails response_format schema '{fmt.name}': {problem}")
 
 
 def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ Streams are re-framed chunk by chunk as they arrive, and end with `data: [DONE]`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-from backends.base import ForwardCall, Upstream
+from backends.base import ForwardCall, Notes, Upstream
 from server.config import Settings
 from server.disconnect import ClientGoneError, unless_disconnected
 from server.runtime import Runtime
@@ -33,7 +32,7 @@ def peek(raw: bytes) -> dict[str, object] | None:
 
 
 async def try_forward(
-    runtime: Runtime, raw: bytes, request: Request, namespace: str, notes: dict[str, Any] | None = None
+    runtime: Runtime, raw: bytes, request: Request, namespace: str, notes: Notes | None = None
 ) -> Response | None:
     """The upstream's answer when the request's route leads to a forwarding backend that takes it."""
     body = peek(raw)

@@ -27,7 +27,7 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backends.base import DropConnection
+from backends.base import DropConnection, Notes
 from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
 from server.errors import APIError
@@ -62,7 +62,7 @@ class Trace:
     arrived: float = field(default_factory=time.time)
     started: float = field(default_factory=time.perf_counter)
     raw: bytes = b""
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: Notes = field(default_factory=Notes)
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def entry(trace: Trace, settings: Settings, status: int | None, error: str | Non
     model = model if isinstance(model, str) else None
     route = settings.route_for(model) if model is not None else None
     notes = trace.notes
-    request = notes.get("request")
+    request = notes.request
     if request is None and body is not None:
         request = normalize(body)
     if error in MISSES:
@@ -83,18 +83,18 @@ def entry(trace: Trace, settings: Settings, status: int | None, error: str | Non
     elif error is not None or (status or 0) >= 400:
         outcome = "error"
     else:
-        outcome = notes.get("outcome") or ("fixture" if "fixture" in notes else "generated")
+        outcome = notes.outcome or ("fixture" if notes.fixture is not None else "generated")
     return {
         "time": datetime.fromtimestamp(trace.arrived, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
         "model": model,
         "route": route.model if route is not None else None,
         "backend": route.backend if route is not None else None,
-        "mode": notes.get("mode"),
-        "hash": notes.get("hash") or (request_key(request) if request is not None else None),
+        "mode": notes.mode,
+        "hash": notes.hash or (request_key(request) if request is not None else None),
         "fields": field_digests(request) if request is not None else None,
         "outcome": outcome,
-        "fixture": notes.get("fixture"),
-        "source": notes.get("source"),
+        "fixture": notes.fixture,
+        "source": notes.source,
         "status": status,
         "error": error,
         "stream": bool(body and body.get("stream") is True),

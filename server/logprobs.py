@@ -8,9 +8,28 @@ chosen token first, then neighbouring vocabulary entries with strictly lower log
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from server.tokens import Tokenizer
-from server.wire.chat_response import TokenLogprob, TopLogprob
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A token the model could have chosen, with its logprob; `data` is its bytes."""
+
+    token: str
+    logprob: float
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One token of a reply with its logprob and the `top` alternatives (the chosen token first)."""
+
+    token: str
+    logprob: float
+    data: bytes
+    top: tuple[Alternative, ...]
 
 
 def token_text(data: bytes) -> str:
@@ -26,9 +45,9 @@ def _logprob(token: int, position: int) -> float:
     return -round(int.from_bytes(digest, "big") / 2**32 * 0.5, 6)
 
 
-def _entry(tokenizer: Tokenizer, token: int, logprob: float) -> TopLogprob:
+def _entry(tokenizer: Tokenizer, token: int, logprob: float) -> Alternative:
     data = tokenizer.token_bytes(token)
-    return {"token": token_text(data), "logprob": logprob, "bytes": list(data)}
+    return Alternative(token_text(data), logprob, data)
 
 
 def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> list[TokenLogprob]:
@@ -38,9 +57,9 @@ def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> l
     for offset, token in enumerate(tokenizer.encode(text)):
         chosen = _logprob(token, start + offset)
         entry = _entry(tokenizer, token, chosen)
-        alternatives: list[TopLogprob] = []
+        alternatives: list[Alternative] = []
         if top:
-            alternatives.append(dict(entry))  # type: ignore[arg-type]
+            alternatives.append(entry)
             candidate = token
             while len(alternatives) < top:
                 # Stride through the ordinary (mergeable) tokens only: never a special token, and
@@ -50,5 +69,5 @@ def logprobs_for(tokenizer: Tokenizer, text: str, top: int, start: int = 0) -> l
                     continue
                 step = len(alternatives)
                 alternatives.append(_entry(tokenizer, candidate, round(chosen - 1.5 * step - 0.25, 6)))
-        out.append({**entry, "top_logprobs": alternatives})
+        out.append(TokenLogprob(entry.token, entry.logprob, entry.data, tuple(alternatives)))
     return out

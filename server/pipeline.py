@@ -8,43 +8,34 @@ from these events, so the two can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
-from backends.base import (
-    Backend,
+from server.channel import Channel
+from server.contract import Guard, Transcript
+from server.generation.events import (
+    ChannelKind,
     Event,
     Finish,
+    FinishReason,
     FunctionCallDelta,
-    GenerationRequest,
     RefusalDelta,
     TextDelta,
     ToolCallDelta,
 )
-from server.channel import Channel
-from server.contract import Guard, Reply
+from server.generation.usage import Usage
 from server.tokens import Tokenizer
-from server.wire.chat_response import CompletionTokensDetails, PromptTokensDetails, Usage
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """Everything decided about a request before the backend runs."""
+    """The limits decided for a request before the backend runs."""
 
-    id: str
-    created: int
-    model: str
     n: int
     stop: tuple[str, ...]
     limit: int | None
     prompt_tokens: int
-    include_usage: bool
-    logprobs: bool
-    top_logprobs: int
-    service_tier: str
-    system_fingerprint: str
     tokenizer: Tokenizer
-    request: GenerationRequest
 
 
 @dataclass(slots=True)
@@ -52,28 +43,28 @@ class ChoiceState:
     """What one choice has produced so far: its open channel and the token cost of closed ones."""
 
     channel: Channel | None = None
-    kind: str = ""  # the open channel's kind: content, refusal, tool, function
+    kind: ChannelKind | None = None  # the open channel's kind
     call: int = -1
     closed_tokens: int = 0
     calls: int = 0
     function_call: bool = False
-    finish: str | None = None
-    reply: Reply = field(default_factory=lambda: Reply())
+    finish: FinishReason | None = None
+    said: Transcript = field(default_factory=Transcript)
 
 
 class Generation:
     """Runs one backend for one plan and yields normalized events."""
 
-    def __init__(self, plan: Plan, backend: Backend, guard: Guard | None = None) -> None:
+    def __init__(self, plan: Plan, stream: AsyncIterator[Event], guard: Guard | None = None) -> None:
         self.plan = plan
-        self.backend = backend
+        self.stream = stream
         self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
         self.completion_tokens = 0
 
     async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
-        stream = self.backend.stream(self.plan.request)
+        stream = self.stream
         try:
             async for event in stream:
                 if not 0 <= event.choice < self.plan.n:
@@ -112,7 +103,7 @@ class Generation:
                 if self._over_budget(state, event.name or ""):
                     return out + self._finish(state, choice, "length")
                 state.function_call = True
-                state.reply.function = (event.name or "", "")
+                state.said.function = (event.name or "", "")
                 state.closed_tokens += self.plan.tokenizer.count(event.name or "")
                 if self.guard is not None:
                     self.guard.check_call(event.name or "", legacy=True, index=0)
@@ -129,7 +120,7 @@ class Generation:
                     self.guard.check_call(event.name, legacy=False, index=state.calls)
                 state.call = event.call
                 state.calls += 1
-                state.reply.calls.append((event.name, ""))
+                state.said.calls.append((event.name, ""))
                 state.closed_tokens += self.plan.tokenizer.count(event.name)
                 out.append(
                     ToolCallDelta(
@@ -147,13 +138,13 @@ class Generation:
         limit = self.plan.limit
         return limit is not None and state.closed_tokens + self.plan.tokenizer.count(name) > limit
 
-    def _channel(self, state: ChoiceState, kind: str) -> Channel:
+    def _channel(self, state: ChoiceState, kind: ChannelKind) -> Channel:
         limit = self.plan.limit
         budget = None if limit is None else max(0, limit - state.closed_tokens)
         stop = self.plan.stop if kind == "content" else ()
         return Channel(self.plan.tokenizer, stop=stop, budget=budget)
 
-    def _feed(self, state: ChoiceState, choice: int, kind: str, call: int, piece: str) -> list[Event]:
+    def _feed(self, state: ChoiceState, choice: int, kind: ChannelKind, call: int, piece: str) -> list[Event]:
         out: list[Event] = []
         if state.kind != kind:
             out += self._close(state, choice)
@@ -165,7 +156,7 @@ class Generation:
             out += self._finish(state, choice, cut.reason)
         return out
 
-    def _event(self, kind: str, call: int, choice: int, text: str) -> Event:
+    def _event(self, kind: ChannelKind, call: int, choice: int, text: str) -> Event:
         if kind == "content":
             return TextDelta(text, choice)
         if kind == "refusal":
@@ -179,43 +170,22 @@ class Generation:
         channel, kind = state.channel, state.kind
         if channel is None:
             return []
+        assert kind is not None
         out = [self._event(kind, state.call, choice, text) for text in channel.flush()]
         state.closed_tokens += channel.tokens()
-        state.reply.record(kind, channel.text)
-        state.channel, state.kind = None, ""
+        state.said.record(kind, channel.text)
+        state.channel, state.kind = None, None
         return out
 
-    def _finish(self, state: ChoiceState, choice: int, reason: str | None) -> list[Event]:
+    def _finish(self, state: ChoiceState, choice: int, reason: FinishReason | None) -> list[Event]:
         out = self._close(state, choice)
         if reason is None:
             reason = "function_call" if state.function_call else "tool_calls" if state.calls else "stop"
         state.finish = reason
         if self.guard is not None:
-            self.guard.check_reply(state.reply, reason)
+            self.guard.check_reply(state.said, reason)
         out.append(Finish(reason, choice))
         return out
 
     def usage(self) -> Usage:
-        return usage_dict(self.plan.prompt_tokens, self.completion_tokens)
-
-
-def usage_dict(prompt_tokens: int, completion_tokens: int) -> Usage:
-    prompt_details: PromptTokensDetails = {"cached_tokens": 0, "audio_tokens": 0}
-    completion_details: CompletionTokensDetails = {
-        "reasoning_tokens": 0,
-        "audio_tokens": 0,
-        "accepted_prediction_tokens": 0,
-        "rejected_prediction_tokens": 0,
-    }
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": prompt_details,
-        "completion_tokens_details": completion_details,
-    }
-
-
-def service_tier(requested: str | None) -> str:
-    """The tier the response reports: `auto` (or nothing) is served as `default`."""
-    return "default" if requested in (None, "auto") else requested
+        return Usage(self.plan.prompt_tokens, self.completion_tokens)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 
 from backends.fixtures.model import FixtureFile
 from backends.request_key import Scrubber
+from server.generation.events import FinishReason
 
-FINISH_REASONS = ("stop", "length", "tool_calls", "content_filter", "function_call")
+FINISH_REASONS = get_args(FinishReason)
 # Answers a client retries are passed through but not recorded: replayed, they would be retried forever.
 TRANSIENT = (408, 409, 429)
 ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from backends.base import GenerationRequest
 from server.auth import authenticate
+from server.chat.conversation import to_conversation
+from server.chat.plan import plan_chat
 from server.chunks import StreamFormatter
 from server.completion import collect
 from server.contract import Guard
 from server.disconnect import ClientGoneError, unless_disconnected
 from server.forward import try_forward
-from server.ids import completion_id
 from server.journal import Trace, journaled
-from server.pipeline import Generation, Plan, service_tier
-from server.prompt import count_prompt_tokens
+from server.pipeline import Generation
 from server.responses import JSONBody
 from server.routes.body import check_content_type, read_body
 from server.rules import check_logit_bias_tokens
@@ -58,45 +56,32 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body, tokenizer.vocabulary_size)
-    n = body.n or 1
+    chat = plan_chat(body, tokenizer, runtime.system_fingerprint)
+    conversation = to_conversation(body)
     session = request.headers.get("x-chatdouble-session")
-    plan = Plan(
-        id=completion_id(),
-        created=int(time.time()),
-        model=body.model,
-        n=n,
-        stop=tuple(s for s in body.stop_sequences if s),
-        limit=body.completion_limit,
-        prompt_tokens=count_prompt_tokens(body, tokenizer),
-        include_usage=bool(body.stream_options and body.stream_options.include_usage),
-        logprobs=bool(body.logprobs),
-        top_logprobs=body.top_logprobs or 0,
-        service_tier=service_tier(body.service_tier),
-        system_fingerprint=runtime.system_fingerprint,
-        tokenizer=tokenizer,
-        request=GenerationRequest(
-            body=body,
-            n=n,
-            tokenizer=tokenizer,
-            namespace=session or namespace,
-            headers=request.headers,
-            raw=raw,
-            notes=notes,
-        ),
-    )
-    guard = Guard(body, route.backend, warn_only=settings.contract == "warn")
     backend = runtime.backends[route.backend]
-    generation = Generation(plan, backend, guard)
+    generation = Generation(
+        chat.plan,
+        backend.stream(
+            GenerationRequest(
+                conversation,
+                n=chat.plan.n,
+                tokenizer=tokenizer,
+                namespace=session or namespace,
+                headers=request.headers,
+                raw=raw,
+                notes=notes,
+            )
+        ),
+        Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
+    )
     # A backend that may wait (timing, stalls, an upstream) is raced against the client leaving.
     receive = None if backend.instant else request.receive
-    if body.stream:
-        obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
-        formatter = StreamFormatter(generation, obfuscation=obfuscate)
-        try:
-            return await open_stream(formatter.chunks(generation.events()), {}, settings, receive)
-        except ClientGoneError:
-            return Response(status_code=499)  # nobody is listening any more
     try:
-        return JSONBody(await unless_disconnected(collect(generation, generation.events()), receive))
+        if body.stream:
+            obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
+            formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
+            return await open_stream(formatter.chunks(generation.events()), {}, settings, receive)
+        return JSONBody(await unless_disconnected(collect(chat, generation, generation.events()), receive))
     except ClientGoneError:
-        return Response(status_code=499)
+        return Response(status_code=499)  # nobody is listening any more

@@ -91,29 +91,29 @@ class ChatCompletion(TypedDict):
     system_fingerprint: str
 
 
-class FunctionCallDelta(TypedDict, total=False):
+class ChoiceDeltaFunctionCall(TypedDict, total=False):
     name: str
     arguments: str
 
 
-class ToolCallDeltaFunction(TypedDict, total=False):
+class ChoiceDeltaToolCallFunction(TypedDict, total=False):
     name: str
     arguments: str
 
 
-class ToolCallDelta(TypedDict):
+class ChoiceDeltaToolCall(TypedDict):
     index: int
     id: NotRequired[str]
     type: NotRequired[Literal["function"]]
-    function: ToolCallDeltaFunction
+    function: ChoiceDeltaToolCallFunction
 
 
 class Delta(TypedDict, total=False):
     role: Literal["assistant"]
     content: str | None
     refusal: str | None
-    function_call: FunctionCallDelta
-    tool_calls: list[ToolCallDelta]
+    function_call: ChoiceDeltaFunctionCall
+    tool_calls: list[ChoiceDeltaToolCall]
 
 
 class ChunkChoice(TypedDict):

@@ -1,0 +1,1 @@
+"""The Chat Completions dialect: its wire schema, validation, prompt counting, rendering and routes."""

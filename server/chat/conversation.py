@@ -1,0 +1,132 @@
+"""A validated `ChatCompletionRequest` mapped into the neutral `Conversation` backends read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from server.generation.conversation import (
+    LEGACY_CALL_ID,
+    Conversation,
+    Message,
+    OutputFormat,
+    Tool,
+    ToolCall,
+    ToolChoice,
+)
+from server.wire.chat_request import (
+    AllowedToolsChoice,
+    AssistantMessage,
+    ChatCompletionRequest,
+    CustomTool,
+    FunctionCallChoice,
+    FunctionDefinition,
+    FunctionMessage,
+    FunctionToolCall,
+    JSONObjectFormat,
+    JSONSchemaFormat,
+    NamedFunction,
+    NamedFunctionChoice,
+    TextFormat,
+    TextPart,
+    ToolMessage,
+)
+from server.wire.chat_request import Message as WireMessage
+from server.wire.chat_request import ToolChoice as WireToolChoice
+
+
+def message_text(content: object) -> str:
+    """The plain text of a message's content: a string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.text for part in content if isinstance(part, TextPart))
+    return ""
+
+
+def _message(message: WireMessage) -> Message:
+    text = message_text(getattr(message, "content", None))
+    if isinstance(message, AssistantMessage):
+        calls = tuple(
+            ToolCall(call.id, call.function.name, call.function.arguments)
+            if isinstance(call, FunctionToolCall)
+            else ToolCall(call.id, call.custom.name, call.custom.input, kind="custom")
+            for call in message.tool_calls or []
+        )
+        if message.function_call is not None:
+            legacy = message.function_call
+            calls += (ToolCall(LEGACY_CALL_ID, legacy.name, legacy.arguments),)
+        return Message("assistant", text, calls)
+    if isinstance(message, ToolMessage):
+        return Message("tool", text, call_id=message.tool_call_id)
+    if isinstance(message, FunctionMessage):
+        return Message("function", text, name=message.name)
+    return Message(message.role, text)
+
+
+def _tool(function: FunctionDefinition) -> Tool:
+    return Tool(function.name, function.parameters, bool(function.strict), function.description)
+
+
+def _tools(body: ChatCompletionRequest) -> tuple[Tool, ...]:
+    return tuple(
+        Tool(tool.custom.name, None, False, tool.custom.description, kind="custom")
+        if isinstance(tool, CustomTool)
+        else _tool(tool.function)
+        for tool in body.tools or []
+    )
+
+
+def _tool_choice(choice: WireToolChoice | None) -> ToolChoice:
+    if choice is None or choice == "auto":
+        return ToolChoice()
+    if choice in ("none", "required"):
+        return ToolChoice(mode=choice)
+    if isinstance(choice, NamedFunctionChoice):
+        name = choice.function.name
+        return ToolChoice(mode="required", allowed=frozenset((name,)), named=name)
+    if isinstance(choice, AllowedToolsChoice):
+        allowed = choice.allowed_tools
+        return ToolChoice(mode=allowed.mode, allowed=frozenset(allowed.function_names()))
+    # A named custom tool: no backend produces custom tool calls yet (docs/usage.md), so it
+    # constrains nothing here.
+    return ToolChoice()
+
+
+def _function_choice(choice: FunctionCallChoice | None) -> ToolChoice:
+    if isinstance(choice, NamedFunction):
+        return ToolChoice(mode="required", allowed=frozenset((choice.name,)), named=choice.name)
+    return ToolChoice(mode=choice) if choice == "none" else ToolChoice()
+
+
+def _output(body: ChatCompletionRequest) -> OutputFormat | None:
+    fmt = body.response_format
+    if isinstance(fmt, JSONSchemaFormat):
+        spec = fmt.json_schema
+        return OutputFormat("json_schema", spec.schema_, spec.name, bool(spec.strict))
+    if isinstance(fmt, JSONObjectFormat):
+        return OutputFormat("json_object")
+    if isinstance(fmt, TextFormat):
+        return OutputFormat("text")
+    return None
+
+
+def _messages(messages: Sequence[WireMessage]) -> tuple[Message, ...]:
+    return tuple(_message(message) for message in messages)
+
+
+def to_conversation(body: ChatCompletionRequest) -> Conversation:
+    """The neutral view of a chat request."""
+    return Conversation(
+        model=body.model,
+        messages=_messages(body.messages),
+        tools=_tools(body),
+        tool_choice=_tool_choice(body.tool_choice),
+        functions=tuple(_tool(function) for function in body.functions or []),
+        function_choice=_function_choice(body.function_call),
+        parallel_tool_calls=body.parallel_tool_calls is not False,
+        output=_output(body),
+        seed=body.seed,
+        logit_bias={int(token): bias for token, bias in (body.logit_bias or {}).items()},
+        stream=bool(body.stream),
+        wire=lambda: body.model_dump(mode="json", exclude_unset=True, by_alias=True),
+    )

@@ -1,0 +1,53 @@
+"""Everything decided about a chat request before its backend runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from server.ids import completion_id
+from server.pipeline import Plan
+from server.prompt import count_prompt_tokens
+from server.tokens import Tokenizer
+from server.wire.chat_request import ChatCompletionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPlan:
+    """The generation's limits, and what the chat renderers add around its events."""
+
+    plan: Plan
+    id: str
+    created: int
+    model: str
+    include_usage: bool
+    logprobs: bool
+    top_logprobs: int
+    service_tier: str
+    system_fingerprint: str
+
+
+def service_tier(requested: str | None) -> str:
+    """The tier the response reports: `auto` (or nothing) is served as `default`."""
+    return "default" if requested in (None, "auto") else requested
+
+
+def plan_chat(body: ChatCompletionRequest, tokenizer: Tokenizer, system_fingerprint: str) -> ChatPlan:
+    options = body.stream_options
+    return ChatPlan(
+        plan=Plan(
+            n=body.n or 1,
+            stop=tuple(s for s in body.stop_sequences if s),
+            limit=body.completion_limit,
+            prompt_tokens=count_prompt_tokens(body, tokenizer),
+            tokenizer=tokenizer,
+        ),
+        id=completion_id(),
+        created=int(time.time()),
+        model=body.model,
+        include_usage=bool(options and options.include_usage),
+        logprobs=bool(body.logprobs),
+        top_logprobs=body.top_logprobs or 0,
+        service_tier=service_tier(body.service_tier),
+        system_fingerprint=system_fingerprint,
+    )

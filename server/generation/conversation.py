@@ -1,0 +1,117 @@
+"""A request as every backend reads it, whatever API dialect it arrived in.
+
+A dialect parses its wire request and maps it into one `Conversation`: the messages with their roles,
+text, tool calls and tool results; the tools offered and how the reply may use them; the output format;
+and the few sampling inputs a deterministic backend honours. Backends, the fixtures matcher and the
+contract guard read only this, so a fixture written for one dialect answers another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# `function` is the legacy result of a `function_call`; roles keep the name the client used, so a
+# fixture matching on a role sees what was sent.
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+ToolKind = Literal["function", "custom"]
+ChoiceMode = Literal["none", "auto", "required"]
+FormatKind = Literal["text", "json_object", "json_schema"]
+
+LEGACY_CALL_ID = "function_call"
+"""The id a legacy `function_call` carries in `Message.calls` (the wire gives it none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A call the assistant made earlier in the conversation."""
+
+    id: str
+    name: str
+    arguments: str
+    kind: ToolKind = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message: its role, its plain text (text parts joined), and any calls or result it carries."""
+
+    role: Role
+    text: str
+    calls: tuple[ToolCall, ...] = ()
+    call_id: str | None = None  # a tool result: the id of the call it answers
+    name: str | None = None  # a legacy function result: the function's name
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A tool the request offers. `parameters` is its JSON Schema (None: any arguments)."""
+
+    name: str
+    parameters: dict[str, Any] | None = None
+    strict: bool = False
+    description: str | None = None
+    kind: ToolKind = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """How the reply may use the offered tools.
+
+    `mode` none forbids calls, required demands one; `allowed` narrows the tools a call may name (a
+    named choice is `required` with one allowed name, and `named` set)."""
+
+    mode: ChoiceMode = "auto"
+    allowed: frozenset[str] | None = None
+    named: str | None = None
+
+    def permits(self, name: str) -> bool:
+        return self.allowed is None or name in self.allowed
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """The requested output format; `schema` only for json_schema."""
+
+    kind: FormatKind = "text"
+    schema: dict[str, Any] | None = None
+    name: str = ""
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What a backend answers: the conversation so far and the constraints on the reply."""
+
+    model: str
+    messages: tuple[Message, ...]
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice = ToolChoice()
+    # Tools offered the legacy way (chat's `functions`): a call to one is answered as a
+    # `function_call`, under `function_choice`.
+    functions: tuple[Tool, ...] = ()
+    function_choice: ToolChoice = ToolChoice()
+    parallel_tool_calls: bool = True
+    output: OutputFormat | None = None  # None: the request asked for no format
+    seed: int | None = None
+    logit_bias: Mapping[int, int] = field(default_factory=dict)
+    stream: bool = False
+    # The request as JSON in its dialect's own shape, built only when read (fixtures' `params`).
+    wire: Callable[[], dict[str, Any]] = field(default=dict, repr=False, compare=False)
+
+    @property
+    def function_tools(self) -> tuple[Tool, ...]:
+        """The offered tools a function call may name (custom tools take free text, not JSON)."""
+        return tuple(tool for tool in self.tools if tool.kind == "function")
+
+    def last_user_text(self) -> str:
+        """The last user message's text, else the last message's."""
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.text
+        return self.messages[-1].text if self.messages else ""
+
+    def called_names(self) -> list[str]:
+        """The names of every call the assistant made so far, in order."""
+        return [call.name for message in self.messages for call in message.calls]

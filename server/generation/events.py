@@ -1,0 +1,61 @@
+"""The events a backend yields and the pipeline passes on, tagged by choice index.
+
+The pipeline normalizes them (cuts at stops and limits, one `Finish` per choice with its reason), and
+each dialect renders the normalized events in its own wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
+ChannelKind = Literal["content", "refusal", "tool", "function"]
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the assistant's text for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """A piece of the assistant's refusal for one choice."""
+
+    text: str
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """Part of a tool call. The first delta of a call carries `id` and `name`; later ones only arguments."""
+
+    call: int
+    arguments: str
+    id: str | None = None
+    name: str | None = None
+    choice: int = 0
+    parallel: bool = False  # on a first delta: more calls follow in this choice
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCallDelta:
+    """Part of a legacy function call: the name first, then argument fragments."""
+
+    arguments: str
+    name: str | None = None
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The backend is done with a choice. `reason` None lets the pipeline infer it."""
+
+    reason: FinishReason | None = None
+    choice: int = 0
+
+
+Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish
