@@ -17,6 +17,7 @@ from server.disconnect import ClientGoneError, unless_disconnected
 from server.forward import try_forward
 from server.ids import completion_id
 from server.journal import Trace, journaled
+from server.namespaces import of_request
 from server.pipeline import Generation, Plan, service_tier
 from server.prompt import count_prompt_tokens
 from server.responses import JSONBody
@@ -44,7 +45,7 @@ async def create_journaled_chat_completion(request: Request) -> Response:
 async def create_chat_completion(request: Request, trace: Trace | None = None) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
-    namespace = authenticate(request.headers, settings.api_keys)
+    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
     check_content_type(request)
     raw = await read_body(request, settings.max_body_bytes)
     notes = None
@@ -59,7 +60,6 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body, tokenizer.vocabulary_size)
     n = body.n or 1
-    session = request.headers.get("x-chatdouble-session")
     plan = Plan(
         id=completion_id(),
         created=int(time.time()),
@@ -78,7 +78,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
             body=body,
             n=n,
             tokenizer=tokenizer,
-            namespace=session or namespace,
+            namespace=namespace,
             headers=request.headers,
             raw=raw,
             notes=notes,
