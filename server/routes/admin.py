@@ -49,7 +49,12 @@ def parse_options(raw: bytes) -> dict[str, Any]:
         raise invalid_request(BODY_RULE)
     if not all(isinstance(options.get(name, ""), str) for name in ("key", "session")):
         raise invalid_request(BODY_RULE)
-    return options
+    # Namespaces hold header text (bytes read as Latin-1); a name in the body is the UTF-8 of its text.
+    return {name: as_header(value) if isinstance(value, str) else value for name, value in options.items()}
+
+
+def as_header(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1")
 
 
 @router.post(
