@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from backends.base import BackendError, ForwardCall, Upstream
+from server.auth import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
 
@@ -93,16 +94,18 @@ class UpstreamClient:
     def __repr__(self) -> str:  # never show the key
         return f"UpstreamClient({self.shown_url!r}, authorization={self.authorization!r})"
 
-    def headers(self, incoming: Mapping[str, str], accept: str) -> dict[str, str]:
-        headers = {"content-type": "application/json", "accept": accept}
+    def headers(self, incoming: Mapping[str, str], accept: str) -> dict[bytes, bytes]:
+        """The headers sent upstream. A client's go as the bytes it sent: httpx would encode text as
+        ASCII and fail on a non-ASCII value, which the upstream should judge, not us."""
+        headers = {b"content-type": b"application/json", b"accept": accept.encode()}
         for name in FORWARDED_REQUEST_HEADERS:
             if name in incoming:
-                headers[name] = incoming[name]
+                headers[name.encode()] = header_bytes(incoming[name])
         if self.authorization == "forward":
             if "authorization" in incoming:
-                headers["authorization"] = incoming["authorization"]
+                headers[b"authorization"] = header_bytes(incoming["authorization"])
         elif self.api_key:
-            headers["authorization"] = f"Bearer {self.api_key}"
+            headers[b"authorization"] = f"Bearer {self.api_key}".encode()
         return headers
 
     async def chat(self, call: ForwardCall) -> Upstream:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import logging
 import os
 import signal
@@ -84,6 +85,26 @@ def check_fixtures(paths: Sequence[str]) -> int:
     return 0
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost may resolve to any interface
+        return False
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """A warning when other machines can reach a server that anyone may use and reset."""
+    if is_loopback(settings.host) or settings.api_keys or settings.admin_token is not None:
+        return None
+    return (
+        f"listening on {settings.host} with no api_keys and no admin_token: anyone who can reach this "
+        "address may call the API and reset every client's fixture lifetimes and sequences "
+        "(POST /_chatdouble/fixtures/reset); set api_keys, admin_token, or bind 127.0.0.1"
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host,
@@ -102,6 +123,9 @@ def serve(args: argparse.Namespace) -> int:
     source = args.config or os.environ.get("CHATDOUBLE_CONFIG") or "built-in default config"
     routes = ", ".join(f"{r.model} -> {r.backend}" for r in settings.routes)
     log.info("chatdouble %s: config %s; routes %s", __version__, source, routes)
+    warning = exposure_warning(settings)
+    if warning:
+        log.warning(warning)
     common = {
         "host": settings.host,
         "port": settings.port,

@@ -1,4 +1,10 @@
-"""Optional API keys, checked with the real API's wording."""
+"""Optional API keys and the admin token, checked with the real API's wording.
+
+Secrets are compared as bytes, in constant time. A header arrives as bytes, which the ASGI server
+decodes as Latin-1, so any byte may reach us: turning the text back into its bytes lets a non-ASCII
+key be just another wrong key (`secrets.compare_digest` refuses non-ASCII text with a TypeError).
+Configured secrets are UTF-8, so a client sending a configured key's UTF-8 bytes matches it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,32 @@ def mask(key: str) -> str:
     return key[:8] + "*" * (len(key) - 12) + key[-4:]
 
 
+def header_bytes(value: str) -> bytes:
+    """A header value's bytes as they came over the wire (ASGI servers decode them as Latin-1)."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire: text a caller built, beyond Latin-1
+        return value.encode("utf-8")
+
+
+def shown(value: str) -> str:
+    """A header value as a person reads it: its bytes as UTF-8 when they are, else as they came."""
+    try:
+        return header_bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        return value
+
+
+def same_secret(token: str, secret: str) -> bool:
+    return secrets.compare_digest(header_bytes(token), secret.encode("utf-8"))
+
+
+def is_admin(headers: Mapping[str, str], admin_token: str | None) -> bool:
+    """Whether the caller presents the admin token, as `Authorization: Bearer <admin_token>`."""
+    token = bearer(headers)
+    return admin_token is not None and token is not None and same_secret(token, admin_token)
+
+
 def bearer(headers: Mapping[str, str]) -> str | None:
     value = headers.get("authorization")
     if not value:
@@ -37,10 +69,10 @@ def authenticate(headers: Mapping[str, str], keys: Sequence[str]) -> str:
         return token or ""
     if not token:
         raise APIError(401, MISSING_KEY)
-    if not any(secrets.compare_digest(token, key) for key in keys):
+    if not any(same_secret(token, key) for key in keys):
         raise APIError(
             401,
-            f"Incorrect API key provided: {mask(token)}. You can find your API key at "
+            f"Incorrect API key provided: {mask(shown(token))}. You can find your API key at "
             "https://platform.openai.com/account/api-keys.",
             code="invalid_api_key",
         )

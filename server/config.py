@@ -137,6 +137,11 @@ class Settings(Strict):
     workers: int = Field(default=1, ge=1)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     api_keys: list[str] = Field(default_factory=list, description="Empty: no authentication.")
+    admin_token: str | None = Field(
+        default=None,
+        description="Resets other clients' fixture namespaces, or all (docs/fixtures.md); none: only "
+        "without api_keys can anyone do so.",
+    )
     unknown_fields: Literal["reject", "accept"] = Field(
         default="reject", description="reject: 400 as the real API; accept: ignore and log them."
     )
@@ -164,6 +169,11 @@ class Settings(Strict):
     @classmethod
     def _status_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("admin_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -214,6 +224,7 @@ _ENV_FIELDS = (
     "workers",
     "log_level",
     "api_keys",
+    "admin_token",
     "unknown_fields",
     "max_body_bytes",
     "sse_ping_seconds",

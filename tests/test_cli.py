@@ -16,6 +16,8 @@ import httpx
 import openai
 import pytest
 
+from server.__main__ import exposure_warning
+from server.config import load_settings
 from tests.processes import ROOT, clean_env, python_command, running
 
 CONFIG_ERROR_TIMEOUT = 60.0
@@ -105,6 +107,7 @@ def test_port_zero_logs_the_bound_url_and_serves_it() -> None:
         url, port = match.group(1), int(match.group(2))
         assert port != 0
         assert any("config built-in default config" in line for line in server.lines), server.output
+        assert "no admin_token" not in server.output  # loopback: no exposure warning
         with httpx.Client(base_url=url, trust_env=False, timeout=10) as http:
             response = http.get("/health")
         assert response.status_code == 200
@@ -273,3 +276,38 @@ def test_a_stream_outlasting_the_grace_period_ends_with_an_error_frame_and_done(
     assert code == 0, server.output
     assert GRACE_EXCEEDED not in server.output, server.output
     assert "Traceback" not in server.output, server.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "warned"),
+    [
+        ({"host": "0.0.0.0"}, True),
+        ({"host": "::"}, True),
+        ({"host": "192.168.1.20"}, True),
+        ({"host": "chatdouble.internal"}, True),
+        ({"host": "127.0.0.1"}, False),
+        ({"host": "127.0.0.2"}, False),
+        ({"host": "::1"}, False),
+        ({"host": "localhost"}, False),
+        ({"host": "0.0.0.0", "api_keys": ["sk-a"]}, False),
+        ({"host": "0.0.0.0", "admin_token": "admin-secret"}, False),
+    ],
+)
+def test_binding_beyond_loopback_with_no_keys_and_no_admin_token_warns(
+    settings: dict[str, object], warned: bool
+) -> None:
+    warning = exposure_warning(load_settings(env={}, overrides=settings))
+    assert (warning is not None) == warned
+    if warning:
+        assert str(settings["host"]) in warning
+        assert "api_keys" in warning
+        assert "admin_token" in warning
+
+
+def test_serve_logs_the_exposure_warning_at_startup() -> None:
+    command = python_command("serve", "--host", "0.0.0.0", "--port", "0")
+    with running(command, clean_env()) as server:
+        server.wait_for(re.compile(r"Uvicorn running on http://0\.0\.0\.0:\d+"))
+        warnings = [line for line in server.lines if line.startswith("WARNING") and "no admin_token" in line]
+        assert len(warnings) == 1, server.output
+        assert server.stop(signal.SIGINT) == 0, server.output

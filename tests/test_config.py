@@ -54,6 +54,15 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert settings.unknown_fields == "accept"
 
 
+def test_admin_token_comes_from_the_environment_and_a_blank_one_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("admin_token: from-file\n")
+    assert load_settings(path, env={}).admin_token == "from-file"
+    assert load_settings(path, env={"CHATDOUBLE_ADMIN_TOKEN": "from-env"}).admin_token == "from-env"
+    assert load_settings(env={"CHATDOUBLE_ADMIN_TOKEN": " "}).admin_token is None
+    assert load_settings(env={}).admin_token is None
+
+
 def test_config_file_from_environment(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text('{"port": 9100}')

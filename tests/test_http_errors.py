@@ -86,6 +86,34 @@ async def test_right_key_passes(make_app: Any) -> None:
     assert response.status_code == 200
 
 
+async def test_a_non_ascii_key_is_an_incorrect_key_not_a_crash(make_app: Any) -> None:
+    wrong = "sk-clé-secrète-0123456789"
+    headers = [(b"authorization", b"Bearer " + wrong.encode())]
+    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+        chat = await http.post("/v1/chat/completions", json=CHAT, headers=headers)
+        models = await http.get("/v1/models", headers=headers)
+        reset = await http.post("/_chatdouble/fixtures/reset", headers=headers)
+        latin1 = await http.get("/v1/models", headers=[(b"authorization", b"Bearer sk-\xff\xfe-9876")])
+    for response in (chat, models, reset):
+        assert response.status_code == 401, response.text
+        assert response.json()["error"] == {
+            "message": "Incorrect API key provided: sk-clé-s*************6789. "
+            "You can find your API key at https://platform.openai.com/account/api-keys.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "invalid_api_key",
+        }
+    assert latin1.status_code == 401
+    assert latin1.json()["error"]["code"] == "invalid_api_key"
+
+
+async def test_a_configured_non_ascii_key_matches_its_utf8_bytes(make_app: Any) -> None:
+    key = "sk-clé-0123456789"
+    async with client_for(make_app(api_keys=[key])) as http:
+        response = await http.get("/v1/models", headers=[(b"authorization", b"Bearer " + key.encode())])
+    assert response.status_code == 200, response.text
+
+
 def test_mask_keeps_short_keys() -> None:
     assert mask("test-key") == "test-key"
     assert mask("sk-1234567890abcdef") == "sk-12345" + "*" * 7 + "cdef"

@@ -1,25 +1,60 @@
 """`POST /_chatdouble/fixtures/reset`: forget fixture lifetimes and sequence positions. Not OpenAI's API.
 
-With no body the caller's own namespace is reset (its `X-Chatdouble-Session`, else its API key);
-`{"namespace": "..."}` names another, `{"all": true}` resets every namespace. Authenticated like the
-chat route.
+Authenticated like the chat route, or with the admin token (`Authorization: Bearer <admin_token>`,
+as OpenAI's own admin keys are sent). With no body the caller's own namespace is reset (its key, and
+its `X-Chatdouble-Session` when sent); `{"session": "..."}` names a session of the caller's key.
+`{"key": "...", "session": "..."}` names another key's namespace (the key alone without a session);
+`{"all": true}` every namespace: both need the admin token, unless neither `api_keys` nor
+`admin_token` is configured (a server for local use, where anyone may reset anything).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backends.fixtures import FixturesBackend
-from server.auth import authenticate
-from server.errors import invalid_request
+from server.auth import authenticate, bearer, is_admin
+from server.errors import APIError, invalid_request
+from server.namespaces import SESSION_HEADER, namespace
 from server.routes.body import read_body
 from server.runtime import Runtime
 
 router = APIRouter()
+
+BODY_RULE = (
+    'The body must be empty or one of {"session": "..."}, {"key": "...", "session": "..."} '
+    '(session optional) and {"all": true}.'
+)
+# The real API's wording when a key lacks a permission (a restricted or non-admin key): a 401.
+INSUFFICIENT = (
+    "You have insufficient permissions for this operation. Resetting another key's namespace, or all "
+    "of them, needs the admin token: send `Authorization: Bearer <admin_token>` (the `admin_token` "
+    "setting)."
+)
+
+
+def parse_options(raw: bytes) -> dict[str, Any]:
+    try:
+        options = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise invalid_request(BODY_RULE) from None
+    if not isinstance(options, dict) or set(options) - {"key", "session", "all"}:
+        raise invalid_request(BODY_RULE)
+    if "all" in options and (options["all"] is not True or len(options) > 1):
+        raise invalid_request(BODY_RULE)
+    if not all(isinstance(options.get(name, ""), str) for name in ("key", "session")):
+        raise invalid_request(BODY_RULE)
+    # Namespaces hold header text (bytes read as Latin-1); a name in the body is the UTF-8 of its text.
+    return {name: as_header(value) if isinstance(value, str) else value for name, value in options.items()}
+
+
+def as_header(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1")
 
 
 @router.post(
@@ -27,22 +62,22 @@ router = APIRouter()
 )
 async def reset_fixtures(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    namespace: str | None = authenticate(request.headers, runtime.settings.api_keys)
-    namespace = request.headers.get("x-chatdouble-session") or namespace
-    raw = await read_body(request, 64 * 1024)
-    try:
-        options = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise invalid_request("The body must be empty or a JSON object.") from None
-    if not isinstance(options, dict) or set(options) - {"namespace", "all"}:
-        raise invalid_request("The body may only hold `namespace` (a string) or `all` (true).")
-    if options.get("all") is True:
-        namespace = None
-    elif isinstance(options.get("namespace"), str):
-        namespace = options["namespace"]
+    settings = runtime.settings
+    admin = is_admin(request.headers, settings.admin_token)
+    own_key = (bearer(request.headers) or "") if admin else authenticate(request.headers, settings.api_keys)
+    options = parse_options(await read_body(request, 64 * 1024))
+    key = options.get("key", own_key)
+    open_to_all = not settings.api_keys and settings.admin_token is None
+    if (options.get("all") or key != own_key) and not (admin or open_to_all):
+        raise APIError(401, INSUFFICIENT)
+    target: str | None = None
+    if not options.get("all"):
+        # The session header only completes the caller's own namespace; a named one is named whole.
+        session = options.get("session") if options else request.headers.get(SESSION_HEADER)
+        target = namespace(key, session or None)
     reset = []
     for name, backend in runtime.backends.items():
         if isinstance(backend, FixturesBackend):
-            backend.reset(namespace)
+            backend.reset(target)
             reset.append(name)
-    return JSONResponse({"object": "chatdouble.fixtures.reset", "all": namespace is None, "backends": reset})
+    return JSONResponse({"object": "chatdouble.fixtures.reset", "all": target is None, "backends": reset})

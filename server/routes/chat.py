@@ -16,6 +16,7 @@ from server.contract import Guard
 from server.disconnect import ClientGoneError, unless_disconnected
 from server.forward import try_forward
 from server.journal import Trace, journaled
+from server.namespaces import of_request
 from server.pipeline import Generation
 from server.responses import JSONBody
 from server.routes.body import check_content_type, read_body
@@ -42,7 +43,7 @@ async def create_journaled_chat_completion(request: Request) -> Response:
 async def create_chat_completion(request: Request, trace: Trace | None = None) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
-    namespace = authenticate(request.headers, settings.api_keys)
+    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
     check_content_type(request)
     raw = await read_body(request, settings.max_body_bytes)
     notes = None
@@ -58,7 +59,6 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     check_logit_bias_tokens(body, tokenizer.vocabulary_size)
     chat = plan_chat(body, tokenizer, runtime.system_fingerprint)
     conversation = to_conversation(body)
-    session = request.headers.get("x-chatdouble-session")
     backend = runtime.backends[route.backend]
     generation = Generation(
         chat.plan,
@@ -67,7 +67,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
                 conversation,
                 n=chat.plan.n,
                 tokenizer=tokenizer,
-                namespace=session or namespace,
+                namespace=namespace,
                 headers=request.headers,
                 raw=raw,
                 notes=notes,

@@ -116,6 +116,20 @@ def test_authorization_replaced_or_forwarded(
         assert seen["openai-organization"] == "org-x"
 
 
+def test_non_ascii_header_bytes_are_forwarded_as_they_came(
+    upstream: LiveServer, captured: list[Exchange]
+) -> None:
+    key = "Bearer sk-clé-\xff".encode("latin-1")
+    headers = [(b"authorization", key), (b"openai-organization", "org-café".encode())]
+    request = {"model": "gpt-4o", "messages": user("bytes")}
+    with serve(proxy_app(upstream.base_url, authorization="forward")) as proxy:
+        response = httpx.post(proxy.base_url + "/chat/completions", json=request, headers=headers)
+    assert response.status_code == 200, response.text
+    seen = last_post(captured).headers
+    assert seen["authorization"].encode("latin-1") == key
+    assert seen["openai-organization"].encode("latin-1") == "org-café".encode()
+
+
 def test_models_are_forwarded(proxy: LiveServer, upstream: LiveServer, captured: list[Exchange]) -> None:
     listing = httpx.get(proxy.base_url + "/models")
     assert listing.status_code == 200
