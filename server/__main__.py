@@ -16,7 +16,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from backends.fixtures import FixtureLoadError, load
+from backends.fixtures import FixtureLoadError, barren, load
 from backends.recording.check import check as check_cassettes
 from server import __version__
 from server.app import create_app
@@ -73,12 +73,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def check_fixtures(paths: Sequence[str]) -> int:
+    """Exit 1 on any problem, and when the paths hold no fixture at all (a server would serve
+    nothing); a path that yields none beside others that do is a warning."""
     try:
         loaded = load(paths)
     except FixtureLoadError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"chatdouble: {len(exc.problems)} problem(s) in fixtures", file=sys.stderr)
+        return 1
+    for warning in barren(paths, loaded):
+        print(f"warning: {warning}", file=sys.stderr)
+    if not loaded:
+        print(f"chatdouble: no fixtures in {', '.join(paths)}", file=sys.stderr)
         return 1
     files = len({item.source.rsplit(":", 1)[0] for item in loaded})
     print(f"ok: {len(loaded)} fixtures in {files} file(s)")
@@ -115,11 +122,14 @@ def serve(args: argparse.Namespace) -> int:
     }
     try:
         settings = load_settings(args.config, overrides=overrides)
+        # Before the app is built, so what building it logs (fixture paths that yield nothing) shows.
+        logging.basicConfig(
+            level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s"
+        )
         app = create_app(settings)  # also validates fixture files: the server never starts on bad ones
     except ConfigError as exc:
         print(f"chatdouble: config error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     source = args.config or os.environ.get("CHATDOUBLE_CONFIG") or "built-in default config"
     routes = ", ".join(f"{r.model} -> {r.backend}" for r in settings.routes)
     log.info("chatdouble %s: config %s; routes %s", __version__, source, routes)

@@ -19,12 +19,22 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from server.fieldpath import field_path
 
 
 class ConfigError(Exception):
     """A configuration problem, with the file and field it concerns."""
+
+
+class FieldError(ValueError):
+    """A validator's error about a field below the model it checks: `path` is relative to that model,
+    so the message names the field the user wrote (`backends.p.mode`), not the model (`(top level)`)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class Strict(BaseModel):
@@ -93,13 +103,13 @@ class ProxyBackendConfig(Strict):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"scrub[{index}] does not compile: {exc}") from None
+                raise FieldError((index,), f"does not compile: {exc}") from None
         return value
 
     @model_validator(mode="after")
     def _cassettes_for_recording(self) -> ProxyBackendConfig:
         if self.mode != "passthrough" and not self.cassettes:
-            raise ValueError(f"mode {self.mode!r} needs `cassettes` (a directory of recordings)")
+            raise FieldError(("mode",), f"{self.mode!r} needs `cassettes` (a directory of recordings)")
         return self
 
     def key(self, env: Mapping[str, str]) -> str | None:
@@ -187,8 +197,8 @@ class Settings(Strict):
         for index, route in enumerate(self.routes):
             if route.backend not in self.backends:
                 known = ", ".join(sorted(self.backends)) or "none"
-                raise ValueError(
-                    f"routes[{index}].backend: no backend named {route.backend!r} (configured: {known})"
+                raise FieldError(
+                    ("routes", index, "backend"), f"no backend named {route.backend!r} (configured: {known})"
                 )
         for name, backend in self.backends.items():
             fallback = getattr(backend, "fallback", None)
@@ -196,8 +206,9 @@ class Settings(Strict):
                 fallback is not None
                 and getattr(self.backends.get(fallback), "type", "fixtures") == "fixtures"
             ):
-                raise ValueError(
-                    f"backends.{name}.fallback: {fallback!r} is not a configured backend other than fixtures"
+                raise FieldError(
+                    ("backends", name, "fallback"),
+                    f"{fallback!r} is not a configured backend other than fixtures",
                 )
         return self
 
@@ -273,8 +284,37 @@ def default_config() -> dict[str, Any]:
     return data
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    return field_path(loc) or "(top level)"
+def _problem(error: ErrorDetails, data: Any) -> str:
+    """One validation error as `field.path: message`, the path as written in the config."""
+    loc, message, ctx = _written(error["loc"], data, error["type"]), error["msg"], error.get("ctx", {})
+    cause = ctx.get("error")
+    if isinstance(cause, FieldError):
+        loc, message = loc + cause.path, str(cause)
+    elif error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # a backend's `type`
+        loc += (ctx["discriminator"].strip("'"),)
+        expected = " or ".join(ctx["expected_tags"].rsplit(", ", 1)) if "expected_tags" in ctx else ""
+        message = f"Input should be {expected}" if expected else "Field required"
+    elif error["type"] == "model_attributes_type":
+        message = "Input should be a valid dictionary"
+    else:
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{field_path(loc) or '(top level)'}: {message}"
+
+
+def _written(loc: tuple[int | str, ...], data: Any, kind: str) -> tuple[int | str, ...]:
+    """`loc` without the parts that name no key of the input: pydantic's union branch labels, such
+    as the `fixtures` in `backends.s.fixtures.paths`. A missing key is kept, as it names the field."""
+    out: list[int | str] = []
+    node = data
+    for index, part in enumerate(loc):
+        is_key = isinstance(node, dict) and part in node
+        is_item = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_item:
+            node = node[part]
+        elif not (kind == "missing" and index == len(loc) - 1):
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def load_settings(
@@ -302,10 +342,11 @@ def load_settings(
     record_mode = explicit.pop("record_mode", None) or env.get(RECORD_MODE_ENV)
     data.update({key: value for key, value in explicit.items() if value is not None})
     _apply_record_mode(data, record_mode)
+    data = _coerce_env_types(data)
     try:
-        return Settings.model_validate(_coerce_env_types(data))
+        return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(_problem(error, data) for error in exc.errors(include_url=False))
         raise ConfigError(f"{source}: {problems}") from None
 
 

@@ -98,3 +98,56 @@ def test_errors_name_file_and_field(tmp_path: Path, text: str, expected: str) ->
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         load_settings(tmp_path / "absent.yaml", env={})
+
+
+ROUTE_S = "routes: [{model: '*', backend: s}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "backends:\n  s: {type: fixtures, paths: [f], reload_intervall: 2}\n" + ROUTE_S,
+            "backends.s.reload_intervall: Extra inputs are not permitted",
+        ),
+        (
+            "backends:\n  fixtures: {type: fixtures, paths: [f], relaod: false}\n"
+            "routes: [{model: '*', backend: fixtures}]\n",
+            "backends.fixtures.relaod: Extra inputs are not permitted",
+        ),
+        ("backends:\n  s: {type: fixtures}\n" + ROUTE_S, "backends.s.paths: Field required"),
+        (
+            "backends:\n  s: {type: proxy, base_url: 'http://up', read_timeout: -1}\n" + ROUTE_S,
+            "backends.s.read_timeout: Input should be greater than 0",
+        ),
+        (
+            "backends:\n  s: {type: telepathy}\n" + ROUTE_S,
+            "backends.s.type: Input should be 'echo', 'fixtures' or 'proxy'",
+        ),
+        ("backends:\n  s: {text: hi}\n" + ROUTE_S, "backends.s.type: Field required"),
+        (
+            "backends:\n  s: {type: echo}\nroutes: [{model: '*', backend: nope}]\n",
+            "routes[0].backend: no backend named 'nope' (configured: s)",
+        ),
+        (
+            "backends:\n  s: {type: fixtures, paths: [f], fallback: s}\n" + ROUTE_S,
+            "backends.s.fallback: 's' is not a configured backend other than fixtures",
+        ),
+        (
+            "backends:\n  s: {type: proxy, base_url: 'http://up', mode: record}\n" + ROUTE_S,
+            "backends.s.mode: 'record' needs `cassettes` (a directory of recordings)",
+        ),
+        (
+            "backends:\n  s: {type: proxy, base_url: 'http://up', scrub: ['ok', '(']}\n" + ROUTE_S,
+            "backends.s.scrub[1]: does not compile: missing ), unterminated subpattern at position 0",
+        ),
+    ],
+)
+def test_errors_name_the_field_as_written_without_validator_internals(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(caught.value) == f"{path}: {expected}"

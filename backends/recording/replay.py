@@ -20,6 +20,7 @@ from backends.request_key import normalize, request_key
 
 class Replayer(FixturesBackend):
     name = "replay"
+    warn_when_empty = False  # a cassette directory starts empty and fills as requests are recorded
 
     def __init__(
         self,
