@@ -66,6 +66,18 @@ Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish
 
 
 @dataclass(frozen=True, slots=True)
+class AnsweredAs:
+    """The answer's own fields as a recording holds them, yielded before any other event: the model
+    that answered (a dated name where the request gave an alias), its `system_fingerprint`, and
+    whether its chunks carried an `obfuscation` pad. None leaves the server's own value. The
+    pipeline consumes it; it never reaches the stream formatter."""
+
+    model: str | None = None
+    system_fingerprint: str | None = None
+    obfuscation: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GenerationRequest:
     """What a backend gets: the validated body and what the server decided about it."""
 
@@ -103,15 +115,23 @@ class ForwardCall:
         return self.body.get("stream") is True
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """An SSE comment line of an upstream stream (`: keep-alive`): what a slow upstream sends to keep
+    the client's read timeout from firing, so it is passed on in its place among the payloads."""
+
+    text: bytes  # the line after its colon
+
+
 @dataclass(slots=True)
 class Upstream:
     """An upstream's answer, passed to the client as it is: status, the headers worth passing on, and
-    either the whole body or the stream's `data:` payloads (without the final `[DONE]`)."""
+    either the whole body or the stream's `data:` payloads (without the final `[DONE]`) and comments."""
 
     status: int
     headers: dict[str, str]
     body: bytes = b""
-    chunks: AsyncGenerator[bytes, None] | None = None
+    chunks: AsyncGenerator[bytes | Comment, None] | None = None
 
 
 class Backend(abc.ABC):
@@ -124,7 +144,7 @@ class Backend(abc.ABC):
     forwards_models: bool = False  # answers GET /v1/models through `forward_models`
 
     @abc.abstractmethod
-    def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
         """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
 
-from backends.base import DropConnection
+from backends.base import Comment, DropConnection
 from server.disconnect import unless_disconnected
 from server.errors import APIError, server_error
 from server.json import dumps
@@ -33,7 +33,10 @@ class EventStream(EventSourceResponse):
             await super()._send_with_timeout(send, message)
 
 
-def frame(data: bytes) -> bytes:
+def frame(data: bytes | Comment) -> bytes:
+    """A payload as a `data:` event, or an upstream's comment line as it came (`: keep-alive`)."""
+    if isinstance(data, Comment):
+        return b":" + data.text + b"\n\n"
     return b"data: " + data + b"\n\n"
 
 
@@ -42,7 +45,7 @@ def _ping() -> ServerSentEvent:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[bytes, None],
+    chunks: AsyncGenerator[bytes | Comment, None],
     headers: dict[str, str],
     ping_seconds: float,
     receive: Receive | None = None,
