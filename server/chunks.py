@@ -78,10 +78,20 @@ class StreamFormatter:
     def __init__(self, generation: Generation, *, obfuscation: bool = True) -> None:
         self.generation = generation
         self.plan = generation.plan
-        self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
+        self._obfuscation = obfuscation
+        self._writer: ChunkWriter | None = None
         self._started = [False] * self.plan.n
         self._positions = [0] * self.plan.n
         self._finishes: list[tuple[int, str]] = []
+
+    @property
+    def writer(self) -> ChunkWriter:
+        """Made at the first chunk: by then a replayed recording has given its model and fingerprint."""
+        if self._writer is None:
+            generation = self.generation
+            obfuscation = self._obfuscation and generation.obfuscation
+            self._writer = ChunkWriter(generation.plan, obfuscation=obfuscation)
+        return self._writer
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:

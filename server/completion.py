@@ -43,10 +43,10 @@ def _fold(draft: _Draft, event: Event) -> None:
 
 
 async def collect(generation: Generation, events: AsyncGenerator[Event, None]) -> ChatCompletion:
-    plan = generation.plan
-    drafts = [_Draft() for _ in range(plan.n)]
+    drafts = [_Draft() for _ in range(generation.plan.n)]
     async for event in events:
         _fold(drafts[event.choice], event)
+    plan = generation.plan  # after the events: a replayed recording may have given its model
     choices: list[Choice] = []
     for index, draft in enumerate(drafts):
         has_text = bool(draft.content) or not (draft.tool_calls or draft.function_call or draft.refusal)

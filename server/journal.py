@@ -78,12 +78,18 @@ def entry(trace: Trace, settings: Settings, status: int | None, error: str | Non
     request = notes.get("request")
     if request is None and body is not None:
         request = normalize(body)
+    # What answered; `status` and `error` say whether the answer was an error. `error` is left for
+    # requests nothing answered (invalid, or an upstream that could not be reached).
     if error in MISSES:
         outcome = "miss"
+    elif "outcome" in notes:
+        outcome = notes["outcome"]
+    elif "fixture" in notes:
+        outcome = "fixture"
     elif error is not None or (status or 0) >= 400:
         outcome = "error"
     else:
-        outcome = notes.get("outcome") or ("fixture" if "fixture" in notes else "generated")
+        outcome = "generated"
     return {
         "time": datetime.fromtimestamp(trace.arrived, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
         "model": model,

@@ -9,9 +9,10 @@ from these events, so the two can never disagree.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from backends.base import (
+    AnsweredAs,
     Backend,
     Event,
     Finish,
@@ -70,12 +71,16 @@ class Generation:
         self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
         self.completion_tokens = 0
+        self.obfuscation = True  # False: the recorded answer's chunks had no `obfuscation` pad
 
     async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.backend.stream(self.plan.request)
         try:
             async for event in stream:
+                if isinstance(event, AnsweredAs):
+                    self._answered_as(event)
+                    continue
                 if not 0 <= event.choice < self.plan.n:
                     continue
                 state = self.states[event.choice]
@@ -96,6 +101,17 @@ class Generation:
                 for out in self._finish(state, index, None):
                     yield out
         self.completion_tokens = sum(state.closed_tokens for state in self.states)
+
+    def _answered_as(self, recorded: AnsweredAs) -> None:
+        """A recording's model and fingerprint replace the plan's (before any chunk is written)."""
+        plan = self.plan
+        self.plan = replace(
+            plan,
+            model=recorded.model or plan.model,
+            system_fingerprint=recorded.system_fingerprint or plan.system_fingerprint,
+        )
+        if recorded.obfuscation is not None:
+            self.obfuscation = recorded.obfuscation
 
     def _apply(self, state: ChoiceState, event: Event) -> list[Event]:
         choice = event.choice
