@@ -15,6 +15,7 @@ from typing import Any, Literal
 from server.errors import APIError
 from server.generation.conversation import Conversation
 from server.generation.events import (
+    AnsweredAs,
     Event,
     Finish,
     FinishReason,
@@ -26,6 +27,7 @@ from server.generation.events import (
 from server.tokens import Tokenizer
 
 __all__ = [
+    "AnsweredAs",
     "Backend",
     "BackendError",
     "Conversation",
@@ -96,15 +98,23 @@ class ForwardCall:
         return self.body.get("stream") is True
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """An SSE comment line of an upstream stream (`: keep-alive`): what a slow upstream sends to keep
+    the client's read timeout from firing, so it is passed on in its place among the payloads."""
+
+    text: bytes  # the line after its colon
+
+
 @dataclass(slots=True)
 class Upstream:
     """An upstream's answer, passed to the client as it is: status, the headers worth passing on, and
-    either the whole body or the stream's `data:` payloads (without the final `[DONE]`)."""
+    either the whole body or the stream's `data:` payloads (without the final `[DONE]`) and comments."""
 
     status: int
     headers: dict[str, str]
     body: bytes = b""
-    chunks: AsyncGenerator[bytes, None] | None = None
+    chunks: AsyncGenerator[bytes | Comment, None] | None = None
 
 
 class Backend(abc.ABC):
@@ -117,7 +127,7 @@ class Backend(abc.ABC):
     forwards_models: bool = False  # answers GET /v1/models through `forward_models`
 
     @abc.abstractmethod
-    def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
         """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook

@@ -22,7 +22,15 @@ from typing import Any, Literal
 
 import orjson
 
-from backends.base import Backend, BackendError, Event, ForwardCall, GenerationRequest, Upstream
+from backends.base import (
+    AnsweredAs,
+    Backend,
+    BackendError,
+    Event,
+    ForwardCall,
+    GenerationRequest,
+    Upstream,
+)
 from backends.recording import Recorder, Replayer
 from backends.recording.cassette import Exchange
 from backends.request_key import Scrubber, normalize, request_key
@@ -107,9 +115,9 @@ class ProxyBackend(Backend):
     async def forward(self, call: ForwardCall) -> Upstream | None:
         notes = call.notes
         if notes is not None:
-            notes.mode, notes.outcome = self.mode, "forwarded"
+            notes.mode = self.mode
         if self.mode == "passthrough":
-            return await self.upstream.chat(call)
+            return self._answered(call, await self.upstream.chat(call))
         if self.mode == "replay":
             return None
         view, key = self.view(call.body, call.headers)
@@ -131,7 +139,7 @@ class ProxyBackend(Backend):
     async def _record(self, call: ForwardCall, view: dict[str, Any], key: str) -> Upstream:
         assert self.recorder is not None
         started = time.monotonic()
-        answer = await self.upstream.chat(call)
+        answer = self._answered(call, await self.upstream.chat(call))
         exchange = Exchange(view, key, self.upstream.shown_url, answer.status, dict(answer.headers), 0.0)
         scrubber = self.scrubber.with_literals(bearer(call.headers))
 
@@ -152,7 +160,14 @@ class ProxyBackend(Backend):
             answer.chunks = self.recorder.tee(answer.chunks, exchange, started, scrubber, done)
         return answer
 
-    async def stream(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
+    @staticmethod
+    def _answered(call: ForwardCall, answer: Upstream) -> Upstream:
+        """Note that the upstream answered (one that cannot be reached leaves the outcome `error`)."""
+        if call.notes is not None:
+            call.notes.outcome = "forwarded"  # until the recorder says `recorded`
+        return answer
+
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[Event | AnsweredAs, None]:
         if self.replayer is None:
             raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
         if request.notes is not None:

@@ -14,6 +14,7 @@ import hashlib
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from difflib import SequenceMatcher
 from itertools import accumulate
 from typing import Any
 
@@ -85,6 +86,40 @@ def field_digests(normalized: Mapping[str, Any]) -> dict[str, str]:
 def differing(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
     """The names whose digests differ between two `field_digests` results (present in one only too)."""
     return [name for name in sorted(set(a) | set(b), key=_field_order) if a.get(name) != b.get(name)]
+
+
+def distance(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[int, float]:
+    """How far apart two normalized requests are: how many fields differ (each message counts as one,
+    as in `field_digests`), then how much, summed over those fields, each from 0 to 1 (numbers by
+    their relative difference, anything else by the similarity of its JSON text)."""
+    fields_a, fields_b = _fields(a), _fields(b)
+    gaps = []
+    for name in set(fields_a) | set(fields_b):
+        if name not in fields_a or name not in fields_b:
+            gaps.append(1.0)
+        elif canonical(fields_a[name]) != canonical(fields_b[name]):
+            gaps.append(_gap(fields_a[name], fields_b[name]))
+    return len(gaps), sum(gaps)
+
+
+def _fields(normalized: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in normalized.items():
+        if key == "messages" and isinstance(value, list):
+            out.update({f"messages[{i}]": message for i, message in enumerate(value)})
+        else:
+            out[key] = value
+    return out
+
+
+def _gap(a: Any, b: Any) -> float:
+    numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+    if numbers:
+        return float(abs(a - b) / (abs(a) + abs(b) or 1))
+    text_a, text_b = canonical(a).decode(), canonical(b).decode()
+    matcher = SequenceMatcher(None, text_a, text_b, autojunk=False)
+    # ratio() is quadratic in the worst case; long texts are compared by their characters only.
+    return 1.0 - (matcher.ratio() if len(text_a) + len(text_b) <= 4000 else matcher.quick_ratio())
 
 
 def _field_order(name: str) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from backends.base import BackendError, ForwardCall, Upstream
+from backends.base import BackendError, Comment, ForwardCall, Upstream
 from server.auth import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
@@ -144,12 +144,15 @@ class UpstreamClient:
             return Upstream(response.status_code, headers, body=body)
         return Upstream(response.status_code, headers, chunks=self._payloads(response))
 
-    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[bytes, None]:
-        """The `data:` payloads of an upstream stream, as they arrive, up to `[DONE]`."""
+    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[bytes | Comment, None]:
+        """The `data:` payloads of an upstream stream and its comment lines, in the order they
+        arrive, up to `[DONE]`."""
         data: list[str] = []
         try:
             async for line in response.aiter_lines():
-                if line.startswith("data:"):
+                if line.startswith(":"):
+                    yield Comment(line[1:].encode())
+                elif line.startswith("data:"):
                     data.append(line[5:].removeprefix(" "))
                 elif not line and data:
                     payload, data = "\n".join(data), []

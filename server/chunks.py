@@ -88,10 +88,21 @@ class StreamFormatter:
     def __init__(self, plan: ChatPlan, generation: Generation, *, obfuscation: bool = True) -> None:
         self.generation = generation
         self.plan = plan
-        self.writer = ChunkWriter(plan, obfuscation=obfuscation)
+        self._obfuscation = obfuscation
+        self._writer: ChunkWriter | None = None
         self._started = [False] * plan.plan.n
         self._positions = [0] * plan.plan.n
         self._finishes: list[tuple[int, FinishReason]] = []
+
+    @property
+    def writer(self) -> ChunkWriter:
+        """Made at the first chunk: by then a replayed recording has given its model and fingerprint."""
+        if self._writer is None:
+            recorded = self.generation.answered_as
+            self.plan = self.plan.as_recorded(recorded)
+            obfuscation = self._obfuscation and (recorded is None or recorded.obfuscation is not False)
+            self._writer = ChunkWriter(self.plan, obfuscation=obfuscation)
+        return self._writer
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:

@@ -64,6 +64,7 @@ async def collect(
     drafts = [_Draft() for _ in range(plan.plan.n)]
     async for event in events:
         _fold(drafts[event.choice], event)
+    plan = plan.as_recorded(generation.answered_as)  # a replayed recording may have given its model
     choices: list[Choice] = []
     for index, draft in enumerate(drafts):
         has_text = bool(draft.content) or not (draft.tool_calls or draft.function_call or draft.refusal)

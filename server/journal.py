@@ -78,12 +78,18 @@ def entry(trace: Trace, settings: Settings, status: int | None, error: str | Non
     request = notes.request
     if request is None and body is not None:
         request = normalize(body)
+    # What answered; `status` and `error` say whether the answer was an error. `error` is left for
+    # requests nothing answered (invalid, or an upstream that could not be reached).
     if error in MISSES:
         outcome = "miss"
+    elif notes.outcome is not None:
+        outcome = notes.outcome
+    elif notes.fixture is not None:
+        outcome = "fixture"
     elif error is not None or (status or 0) >= 400:
         outcome = "error"
     else:
-        outcome = notes.outcome or ("fixture" if notes.fixture is not None else "generated")
+        outcome = "generated"
     return {
         "time": datetime.fromtimestamp(trace.arrived, UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
         "model": model,

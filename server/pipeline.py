@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from server.channel import Channel
 from server.contract import Guard, Transcript
 from server.generation.events import (
+    AnsweredAs,
     ChannelKind,
     Event,
     Finish,
@@ -55,18 +56,26 @@ class ChoiceState:
 class Generation:
     """Runs one backend for one plan and yields normalized events."""
 
-    def __init__(self, plan: Plan, stream: AsyncIterator[Event], guard: Guard | None = None) -> None:
+    def __init__(
+        self, plan: Plan, stream: AsyncIterator[Event | AnsweredAs], guard: Guard | None = None
+    ) -> None:
         self.plan = plan
         self.stream = stream
         self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
         self.completion_tokens = 0
+        # What a replayed recording says about the answer (its model, fingerprint, padding); the
+        # backend yields it before any other event, so a dialect reads it before its first byte.
+        self.answered_as: AnsweredAs | None = None
 
     async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.stream
         try:
             async for event in stream:
+                if isinstance(event, AnsweredAs):
+                    self.answered_as = event
+                    continue
                 if not 0 <= event.choice < self.plan.n:
                     continue
                 state = self.states[event.choice]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
 
-from backends.base import DropConnection
+from backends.base import Comment, DropConnection
 from server.disconnect import unless_disconnected
 from server.errors import APIError, server_error, shutting_down
 from server.json import dumps
@@ -58,7 +58,10 @@ class EventStream(EventSourceResponse):
             await super()._send_with_timeout(send, message)
 
 
-def frame(data: bytes) -> bytes:
+def frame(data: bytes | Comment) -> bytes:
+    """A payload as a `data:` event, or an upstream's comment line as it came (`: keep-alive`)."""
+    if isinstance(data, Comment):
+        return b":" + data.text + b"\n\n"
     return b"data: " + data + b"\n\n"
 
 
@@ -67,7 +70,7 @@ def _ping() -> ServerSentEvent:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[bytes, None],
+    chunks: AsyncGenerator[bytes | Comment, None],
     headers: dict[str, str],
     settings: Settings,
     receive: Receive | None = None,

@@ -3,8 +3,9 @@
 The fixture matches the whole normalized request (`match.request`) and replies with what the
 upstream said: content in the pieces it was streamed in (`chunks`), tool calls with their ids and
 argument pieces, the finish reason, and the pause before each piece (`timing.delays`); an error
-answer becomes an `error` reply. What the fixture format cannot express is left out: logprobs, the
-upstream's ids and usage (noted under `recorded:` for reference, not replayed).
+answer becomes an `error` reply. Under `recorded:` go the answer's `model`, `system_fingerprint`
+and (streamed) whether its chunks had an `obfuscation` pad, which replay returns as they were, and
+notes for people: the upstream's completion id and usage. Logprobs are left out.
 """
 
 from __future__ import annotations
@@ -31,6 +32,20 @@ class Unrecordable(Exception):  # noqa: N818 - a reason, not a failure of ours
 
 def recordable(status: int) -> bool:
     return status < 500 and status not in TRANSIENT
+
+
+def failure(payload: bytes) -> str | None:
+    """The code (else type) of a stream's error frame (`{"error": {...}}`), None for a chunk."""
+    if b'"error"' not in payload:
+        return None
+    try:
+        item = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    error = item.get("error") if isinstance(item, dict) and "choices" not in item else None
+    if not error:
+        return None
+    return str(error.get("code") or error.get("type") or "error") if isinstance(error, dict) else "error"
 
 
 @dataclass(slots=True)
@@ -85,6 +100,8 @@ class _Stream:
         for name in ("id", "model", "system_fingerprint", "usage"):
             if chunk.get(name) is not None:
                 self.info[name] = chunk[name]
+        if "obfuscation" in chunk:
+            self.info["obfuscation"] = True
         for item in chunk.get("choices") or []:
             choice = self.choices.setdefault(int(item.get("index", 0)), _choice())
             delta = item.get("delta") or {}
@@ -221,7 +238,8 @@ def fixture_of(exchange: Exchange, fixture_id: str, scrubber: Scrubber) -> dict[
             stream = _Stream()
             for payload, delay in zip(exchange.payloads, exchange.delays or [], strict=True):
                 stream.feed(orjson.loads(payload), delay)
-            choices, info = stream.choices, stream.info
+            choices, info = stream.choices, {**stream.info}
+            info.setdefault("obfuscation", False)  # replayed chunks get a pad only if these had one
         else:
             body = orjson.loads(exchange.body)
             choices = {int(c.get("index", i)): _message(c) for i, c in enumerate(body["choices"])}

@@ -2,8 +2,9 @@
 
 A stream is teed: each payload goes to the client as it arrives, with its arrival time noted, and
 the file is written once the upstream's `[DONE]` came (before ours is sent, so a client that saw the
-end of a stream can rely on the file). A stream that breaks off or that the client leaves is not
-written. Every write is atomic: a temporary file in the same directory (a dot-name ending in
+end of a stream can rely on the file). Comment lines (`: keep-alive`) are passed on, not recorded.
+A stream that breaks off, that the client leaves, or that holds an error frame is not written: an
+error after the first chunk is the streamed form of a 5xx, and, like one, passed through only. Every write is atomic: a temporary file in the same directory (a dot-name ending in
 `.tmp`, which the fixtures loader never reads), flushed and fsynced, then renamed over the target
 with `os.replace`, and the directory fsynced. A crash or kill leaves either the old file or the new
 one, never half of one (`atomic`); concurrent writers of different requests write different files.
@@ -17,8 +18,9 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
+from backends.base import Comment
 from backends.recording.atomic import write_atomic
-from backends.recording.cassette import Exchange, Unrecordable, check, fixture_of, recordable
+from backends.recording.cassette import Exchange, Unrecordable, check, failure, fixture_of, recordable
 from backends.recording.files import dump, file_stem
 from backends.request_key import Scrubber
 
@@ -54,18 +56,23 @@ class Recorder:
 
     async def tee(
         self,
-        chunks: AsyncGenerator[bytes, None],
+        chunks: AsyncGenerator[bytes | Comment, None],
         exchange: Exchange,
         started: float,
         scrubber: Scrubber,
         done: Callable[[Path | None], None],
-    ) -> AsyncGenerator[bytes, None]:
+    ) -> AsyncGenerator[bytes | Comment, None]:
         """Pass the payloads on as they arrive; record the stream once it ended normally."""
         payloads: list[bytes] = []
         delays: list[float] = []
         last = started
+        failed: str | None = None
         try:
             async for payload in chunks:
+                if isinstance(payload, Comment):
+                    yield payload
+                    continue
+                failed = failed or failure(payload)
                 now = time.monotonic()
                 delays.append(now - last)
                 payloads.append(payload)
@@ -73,5 +80,9 @@ class Recorder:
                 yield payload
         finally:
             await chunks.aclose()
+        if failed is not None:
+            log.info("not recording a stream that failed after its first chunk (%s)", failed)
+            done(None)
+            return
         exchange.payloads, exchange.delays, exchange.seconds = payloads, delays, last - started
         done(await self.save(exchange, scrubber))

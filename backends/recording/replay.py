@@ -3,7 +3,8 @@
 A recording is an ordinary fixture, so replay is the fixtures backend reading the cassette
 directory, with two differences: a request is seen the way the recorder saw it (normalized with the
 proxy's ignored fields, secrets scrubbed with the proxy's scrubber), and a miss is an error that says
-how to record the request.
+how to record the request, naming the recordings closest to it: the fewest fields differing, then
+the smallest differences.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any
 
 from backends.base import Backend, BackendError, GenerationRequest
 from backends.fixtures import FixturesBackend
+from backends.fixtures.backend import Entry
 from backends.fixtures.facts import Facts
-from backends.request_key import normalize, request_key
+from backends.fixtures.matcher import Score
+from backends.request_key import distance, normalize, request_key
 
 
 class Replayer(FixturesBackend):
@@ -71,3 +74,11 @@ class Replayer(FixturesBackend):
             f"for it in {directory}/.{self.closest(facts, namespace)}",
             code="recording_not_found",
         )
+
+    def rank(self, entry: Entry, near: Score, facts: Facts) -> tuple[float, ...]:
+        """A recording by how far its request is from this one; a hand-written fixture by how many of
+        its conditions fail."""
+        recorded = entry.fixture.match.request
+        if recorded is None:
+            return (near.failed, 0.0)
+        return distance(normalize(recorded, self.ignore_fields), facts.request)

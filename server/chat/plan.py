@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from server.generation.events import AnsweredAs
 from server.ids import completion_id
 from server.pipeline import Plan
 from server.prompt import count_prompt_tokens
@@ -25,6 +26,16 @@ class ChatPlan:
     top_logprobs: int
     service_tier: str
     system_fingerprint: str
+
+    def as_recorded(self, recorded: AnsweredAs | None) -> ChatPlan:
+        """This plan with a replayed recording's model and fingerprint, where it gives them."""
+        if recorded is None:
+            return self
+        return replace(
+            self,
+            model=recorded.model or self.model,
+            system_fingerprint=recorded.system_fingerprint or self.system_fingerprint,
+        )
 
 
 def service_tier(requested: str | None) -> str:

@@ -58,4 +58,16 @@ class Finish:
     choice: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class AnsweredAs:
+    """The answer's own fields as a recording holds them, yielded before any other event: the model
+    that answered (a dated name where the request gave an alias), its `system_fingerprint`, and
+    whether its chunks carried an `obfuscation` pad. None leaves the server's own value. The
+    pipeline keeps it for the dialect (`Generation.answered_as`); it is not a normalized event."""
+
+    model: str | None = None
+    system_fingerprint: str | None = None
+    obfuscation: bool | None = None
+
+
 Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish

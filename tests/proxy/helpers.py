@@ -45,6 +45,21 @@ fixtures:
     match: {last_user: drop}
     response: {chunks: ["one", " two", " three"]}
     fault: {kind: drop, after_chunks: 2}
+  - id: crashed
+    match: {last_user: crash}
+    response: {error: {status: 500, message: The upstream crashed.}}
+  - id: broke-midway
+    match: {last_user: break midway}
+    response: {chunks: ["one", " two", " three"]}
+    fault: {kind: error, after_chunks: 2, error: {status: 500, message: The model broke., code: model_broke}}
+  - id: dated
+    match: {last_user: dated}
+    response: {text: A dated answer.}
+    recorded: {model: gpt-4o-mini-2024-07-18}  # answered as a dated model, as OpenAI does for an alias
+  - id: paced
+    match: {last_user: paced}
+    response: {chunks: ["one", " two", " three"]}
+    timing: {chunk_delay: 0.3}
 """
 
 

@@ -64,11 +64,14 @@ def test_every_chat_request_is_journaled(tmp_path: Path) -> None:
         )
         broken = httpx.post(url, json={"model": "gpt-4o", "messages": user("drop"), "stream": True})
         assert broken.status_code == 200  # the upstream dropped mid-stream: an error frame, then [DONE]
+        assert httpx.post(url, json={"model": "gpt-4o", "messages": user("flaky")}).status_code == 429
+        assert httpx.post(url, json={"model": "gpt-4o", "messages": user("crash")}).status_code == 500
+        assert httpx.post(url, json={"model": "gpt-4o", "messages": user("forbidden")}).status_code == 403
     lines = entries(journal)
-    assert len(lines) == 6
+    assert len(lines) == 9
     assert all(set(line) == KEYS for line in lines)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["time"]) for line in lines)
-    recorded, replayed, local, forbidden, garbage, dropped = lines
+    recorded, replayed, local, forbidden, garbage, dropped, limited, crashed, forbidden_again = lines
     key = request_key(normalize(first))
     assert recorded | {"time": 0, "duration_ms": 0, "source": 0} == {
         "time": 0,
@@ -101,13 +104,35 @@ def test_every_chat_request_is_journaled(tmp_path: Path) -> None:
         None,
         "local-*",
     )
-    assert (forbidden["status"], forbidden["outcome"], forbidden["error"]) == (403, "error", "forbidden_here")
-    assert (garbage["model"], garbage["status"], garbage["hash"]) == (None, 400, None)
+    # The outcome says what answered; status and error say whether the answer was an error.
+    assert (forbidden["status"], forbidden["outcome"], forbidden["error"]) == (
+        403,
+        "recorded",
+        "forbidden_here",
+    )
+    assert forbidden["fixture"].startswith("gpt-4o--forbidden--")
+    assert (forbidden_again["status"], forbidden_again["outcome"], forbidden_again["fixture"]) == (
+        403,
+        "replayed",
+        forbidden["fixture"],
+    )
+    assert (garbage["model"], garbage["status"], garbage["hash"], garbage["outcome"]) == (
+        None,
+        400,
+        None,
+        "error",
+    )
     assert (dropped["status"], dropped["outcome"], dropped["error"]) == (
         200,
-        "error",
+        "forwarded",
         "upstream_disconnected",
     )
+    assert (limited["status"], limited["outcome"], limited["error"]) == (
+        429,
+        "forwarded",
+        "rate_limit_exceeded",
+    )
+    assert (crashed["status"], crashed["outcome"], crashed["error"]) == (500, "forwarded", "server_error")
     assert UPSTREAM_KEY not in journal.read_text()
 
 
@@ -117,7 +142,9 @@ def test_fixtures_and_misses_are_journaled(tmp_path: Path) -> None:
         url = server.base_url + "/chat/completions"
         httpx.post(url, json={"model": "gpt-4o", "messages": user("tell me a story"), "stream": True})
         httpx.post(url, json={"model": "gpt-4o", "messages": user("echo")})
-    story, echoed = entries(journal)
+        httpx.post(url, json={"model": "gpt-4o", "messages": user("forbidden")})
+    story, echoed, refused = entries(journal)
+    assert (refused["outcome"], refused["fixture"], refused["status"]) == ("fixture", "refused", 403)
     assert (story["outcome"], story["fixture"], story["backend"]) == ("fixture", "story", "scripted")
     assert story["source"].endswith("upstream-fixtures.yaml:3")
     assert story["duration_ms"] >= 700  # journaled when the stream ended, not when it began
@@ -127,3 +154,15 @@ def test_fixtures_and_misses_are_journaled(tmp_path: Path) -> None:
 def test_no_journal_by_default(tmp_path: Path) -> None:
     app = upstream_app(tmp_path)
     assert app.state.runtime.journal is None
+
+
+def test_an_upstream_that_cannot_be_reached_is_an_error_outcome(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.jsonl"
+    settings = {"journal": str(journal)}
+    with serve(proxy_app("http://127.0.0.1:9/v1", settings=settings)) as proxy:
+        answer = httpx.post(
+            proxy.base_url + "/chat/completions", json={"model": "gpt-4o", "messages": user("hi")}
+        )
+    assert answer.status_code == 502
+    (line,) = entries(journal)
+    assert (line["outcome"], line["status"], line["error"]) == ("error", 502, "upstream_unreachable")

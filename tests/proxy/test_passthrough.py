@@ -13,6 +13,8 @@ import httpx
 import openai
 import pytest
 
+from server.__main__ import main
+from server.config import ConfigError
 from tests.fixtures.helpers import WEATHER_TOOL
 from tests.proxy.helpers import Exchange, chat_posts, loads, proxy_app, upstream_app, user
 from tests.servers import LiveServer, serve
@@ -201,3 +203,60 @@ def test_the_upstream_key_never_reaches_logs(
     assert caplog.records
     assert UPSTREAM_KEY not in caplog.text
     assert UPSTREAM_KEY not in repr(proxy.app.state.runtime.backends["upstream"])
+
+
+@pytest.mark.parametrize("mode", ["passthrough", "record"])
+def test_keep_alive_comments_reach_the_client_in_order(tmp_path: Path, mode: str) -> None:
+    log: list[Exchange] = []
+    options = {"mode": mode, "cassettes": str(tmp_path / "cassettes")} if mode == "record" else {}
+    request = {"model": "gpt-4o", "messages": user("paced"), "stream": True}
+    with (
+        serve(upstream_app(tmp_path, log, sse_ping_seconds=0.05)) as upstream,
+        serve(proxy_app(upstream.base_url, **options)) as proxy,
+    ):
+        response = httpx.post(proxy.base_url + "/chat/completions", json=request)
+    sent = chat_posts(log)[-1].response
+    assert b"\n\n: ping\n\n" in sent  # the upstream kept its slow stream alive between chunks
+    assert response.content == sent
+
+
+def test_an_unset_api_key_env_stops_a_proxy_that_must_forward(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("TEST_UNSET_UPSTREAM_KEY", raising=False)
+    for mode in ("passthrough", "record"):
+        with pytest.raises(ConfigError) as caught:
+            proxy_app(
+                "http://127.0.0.1:9/v1", api_key_env="TEST_UNSET_UPSTREAM_KEY", mode=mode, cassettes="c"
+            )
+        assert (
+            "backends.upstream.api_key_env: the environment variable TEST_UNSET_UPSTREAM_KEY is not set"
+            in str(caught.value)
+        )
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "backends:\n  openai: {type: proxy, base_url: 'http://127.0.0.1:9/v1', api_key_env: TEST_UNSET_UPSTREAM_KEY}\n"
+        "routes:\n  - {model: '*', backend: openai}\n",
+        encoding="utf-8",
+    )
+    assert main(["serve", "--config", str(config), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "chatdouble: config error: backends.openai.api_key_env: the environment variable "
+        "TEST_UNSET_UPSTREAM_KEY is not set, so mode 'passthrough' would send every request upstream "
+        "without a key. Set it (or use mode `replay` to answer from recordings).\n"
+    )
+    # Forwarding the client's own Authorization needs no key of ours.
+    proxy_app("http://127.0.0.1:9/v1", api_key_env="TEST_UNSET_UPSTREAM_KEY", authorization="forward")
+
+
+def test_an_unset_api_key_env_is_a_warning_in_auto_and_nothing_in_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("TEST_UNSET_UPSTREAM_KEY", raising=False)
+    options = {"api_key_env": "TEST_UNSET_UPSTREAM_KEY", "cassettes": str(tmp_path)}
+    proxy_app("http://127.0.0.1:9/v1", mode="replay", **options)
+    assert "TEST_UNSET_UPSTREAM_KEY" not in caplog.text  # replay never sends a key
+    proxy_app("http://127.0.0.1:9/v1", mode="auto", **options)
+    (warning,) = [r for r in caplog.records if "TEST_UNSET_UPSTREAM_KEY" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert "is not set" in warning.getMessage()

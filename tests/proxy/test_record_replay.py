@@ -6,6 +6,7 @@ only misses; a miss in `replay` says how to record it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,18 @@ import openai
 import pytest
 
 from backends.fixtures import load
+from backends.request_key import normalize, request_key
 from tests.fixtures.helpers import WEATHER_TOOL
-from tests.proxy.helpers import Exchange, chat_posts, content_of, proxy_app, upstream_app, user
+from tests.proxy.helpers import (
+    Exchange,
+    chat_posts,
+    content_of,
+    loads,
+    proxy_app,
+    sse_payloads,
+    upstream_app,
+    user,
+)
 from tests.servers import serve
 
 DEAD_UPSTREAM = "http://127.0.0.1:9/v1"  # replay never connects
@@ -272,3 +283,98 @@ def test_errors_are_recorded_but_transient_ones_are_not(tmp_path: Path) -> None:
     ):
         sdk.chat.completions.create(model="gpt-4o", messages=user("forbidden"))  # type: ignore[arg-type]
     assert caught.value.code == "forbidden_here"
+
+
+def test_a_stream_that_fails_midway_is_passed_on_but_not_recorded(tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    log: list[Exchange] = []
+    request = {"model": "gpt-4o", "messages": user("break midway"), "stream": True}
+    with (
+        serve(upstream_app(tmp_path, log)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="auto", cassettes=str(cassettes), timing_factor=0)) as proxy,
+    ):
+        answers = [httpx.post(proxy.base_url + "/chat/completions", json=request) for _ in range(2)]
+    for answer in answers:  # the second went upstream too: nothing was recorded to replay
+        chunks = loads(sse_payloads(answer.content))
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1]) == "one two"
+        assert chunks[-1]["error"]["code"] == "model_broke"
+        assert answer.content.endswith(b"data: [DONE]\n\n")
+    assert len(chat_posts(log)) == 2
+    assert list(cassettes.iterdir()) == []
+
+
+def test_replay_returns_the_recorded_model_fingerprint_and_padding(tmp_path: Path) -> None:
+    cassettes = str(tmp_path / "cassettes")
+    log: list[Exchange] = []
+    base = {"model": "gpt-4o-mini", "messages": user("dated")}
+    unpadded = {**base, "stream": True, "stream_options": {"include_obfuscation": False}}
+    with (
+        serve(upstream_app(tmp_path, log, system_fingerprint="fp_upstream01")) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=cassettes)) as proxy,
+    ):
+        httpx.post(proxy.base_url + "/chat/completions", json=unpadded)
+    recorded = loads(chat_posts(log)[0].payloads)
+    assert {c["model"] for c in recorded} == {"gpt-4o-mini-2024-07-18"}
+    assert {c["system_fingerprint"] for c in recorded} == {"fp_upstream01"}
+    assert not any("obfuscation" in c for c in recorded)
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes, timing_factor=0)) as proxy:
+        streamed = httpx.post(proxy.base_url + "/chat/completions", json={**base, "stream": True})
+        whole = httpx.post(proxy.base_url + "/chat/completions", json=base)
+    chunks = loads(sse_payloads(streamed.content))
+    assert {c["model"] for c in chunks} == {"gpt-4o-mini-2024-07-18"}
+    assert {c["system_fingerprint"] for c in chunks} == {"fp_upstream01"}
+    assert not any("obfuscation" in c for c in chunks)  # the upstream sent none: replay adds none
+    body = whole.json()
+    assert (body["model"], body["system_fingerprint"]) == ("gpt-4o-mini-2024-07-18", "fp_upstream01")
+    assert body["choices"][0]["message"]["content"] == "A dated answer."
+
+
+def test_a_recording_padded_upstream_replays_padded(tmp_path: Path) -> None:
+    cassettes = str(tmp_path / "cassettes")
+    request = {"model": "gpt-4o", "messages": user("tell me a story"), "stream": True}
+    with (
+        serve(upstream_app(tmp_path)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=cassettes)) as proxy,
+    ):
+        httpx.post(proxy.base_url + "/chat/completions", json=request)
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes, timing_factor=0)) as proxy:
+        replayed = loads(sse_payloads(httpx.post(proxy.base_url + "/chat/completions", json=request).content))
+    assert all("obfuscation" in c for c in replayed)
+
+
+def test_a_miss_names_the_closest_recordings_first(tmp_path: Path) -> None:
+    cassettes = str(tmp_path / "cassettes")
+    recorded = [
+        ("alpha", 0.5),
+        ("bravo", 0.5),
+        ("charlie", 0.5),
+        ("match me", 0.1),
+        ("match me", 0.8),
+    ]
+    with (
+        serve(upstream_app(tmp_path)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=cassettes)) as proxy,
+    ):
+        for text, temperature in recorded:
+            body = {"model": "gpt-4o", "messages": user(text), "temperature": temperature}
+            assert httpx.post(proxy.base_url + "/chat/completions", json=body).status_code == 200
+    keys = {
+        temperature: request_key(
+            normalize({"model": "gpt-4o", "messages": user("match me"), "temperature": temperature})
+        )
+        for temperature in (0.1, 0.8)
+    }
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes)) as proxy:
+        miss = httpx.post(
+            proxy.base_url + "/chat/completions",
+            json={"model": "gpt-4o", "messages": user("match me"), "temperature": 0.9},
+        )
+    assert miss.json()["error"]["code"] == "recording_not_found"
+    closest = miss.json()["error"]["message"].split("Closest: ")[1]
+    named = re.findall(r"'(gpt-4o--[a-z-]+--[0-9a-f]+)'", closest)
+    assert named == [
+        f"gpt-4o--match-me--{keys[0.8]}",  # differs in temperature alone, by 0.1
+        f"gpt-4o--match-me--{keys[0.1]}",  # differs in temperature alone, by 0.8
+        named[2],
+    ]
+    assert "differs from the recorded one in temperature)" in closest.split(";")[0]
