@@ -6,7 +6,6 @@ default (`default_config.yaml`, which routes every model to the echo backend).
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
 import os
@@ -288,7 +287,7 @@ def load_settings(
     data.update({key: value for key, value in explicit.items() if value is not None})
     _apply_record_mode(data, record_mode)
     try:
-        return Settings.model_validate(_coerce_env_types(data))
+        return Settings.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{_location(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{source}: {problems}") from None
@@ -307,14 +306,3 @@ def _apply_record_mode(data: dict[str, Any], mode: str | None) -> None:
             else config
             for name, config in backends.items()
         }
-
-
-def _coerce_env_types(data: dict[str, Any]) -> dict[str, Any]:
-    """Environment values are strings; turn the numeric ones into numbers before validation."""
-    out = dict(data)
-    for name, kind in (("port", int), ("workers", int), ("max_body_bytes", int), ("sse_ping_seconds", float)):
-        value = out.get(name)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                out[name] = kind(value)
-    return out
