@@ -8,7 +8,7 @@ Latency is to the last byte. It prints p50/p99 of both and the difference: what 
 With two or more cpus the upstream and the proxy are pinned to their own cpus; the load generator
 runs unpinned. Both servers are stopped at the end, also on errors and Ctrl-C.
 
-It reuses bench/run.py's pieces: bench/processes.py, bench/slices.py and bench/report.py.
+It is built from the same pieces as bench/run.py: bench/processes.py, bench/slices.py, bench/report.py.
 """
 
 from __future__ import annotations
