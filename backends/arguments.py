@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from backends.patterns import example
+from server.schemas import resolve_ref
 
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
@@ -43,7 +44,7 @@ class Synthesizer:
         if not isinstance(schema, dict) or depth > _MAX_DEPTH:
             return None
         if "$ref" in schema:
-            return self.value(self.resolve(schema["$ref"]), name, depth + 1)
+            return self.value(resolve_ref(self.root, schema["$ref"]), name, depth + 1)
         if "const" in schema:
             return schema["const"]
         if schema.get("enum"):
@@ -56,7 +57,11 @@ class Synthesizer:
         if schema.get("allOf"):
             merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
             for part in schema["allOf"]:
-                part = self.resolve(part["$ref"]) if isinstance(part, dict) and "$ref" in part else part
+                part = (
+                    resolve_ref(self.root, part["$ref"])
+                    if isinstance(part, dict) and "$ref" in part
+                    else part
+                )
                 merged = _merge(merged, part if isinstance(part, dict) else {})
             return self.value(merged, name, depth + 1)
         kind = _pick_type(schema)
@@ -73,17 +78,6 @@ class Synthesizer:
         if kind == "null":
             return None
         return self.string(schema, name)
-
-    def resolve(self, ref: str) -> Any:
-        if not ref.startswith("#"):
-            return {}
-        node: Any = self.root
-        for part in ref.lstrip("#").split("/"):
-            if not part:
-                continue
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        return node
 
     def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         properties: dict[str, Any] = schema.get("properties") or {}

@@ -6,7 +6,6 @@ default (`default_config.yaml`, which routes every model to the echo backend).
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
 import os
@@ -342,7 +341,6 @@ def load_settings(
     record_mode = explicit.pop("record_mode", None) or env.get(RECORD_MODE_ENV)
     data.update({key: value for key, value in explicit.items() if value is not None})
     _apply_record_mode(data, record_mode)
-    data = _coerce_env_types(data)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -363,14 +361,3 @@ def _apply_record_mode(data: dict[str, Any], mode: str | None) -> None:
             else config
             for name, config in backends.items()
         }
-
-
-def _coerce_env_types(data: dict[str, Any]) -> dict[str, Any]:
-    """Environment values are strings; turn the numeric ones into numbers before validation."""
-    out = dict(data)
-    for name, kind in (("port", int), ("workers", int), ("max_body_bytes", int), ("sse_ping_seconds", float)):
-        value = out.get(name)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                out[name] = kind(value)
-    return out

@@ -18,7 +18,7 @@ from typing import Any
 from server.errors import APIError
 from server.generation.conversation import Conversation, Tool
 from server.generation.events import ChannelKind, FinishReason
-from server.schemas import first_error
+from server.schemas import first_error, resolve_ref
 
 log = logging.getLogger("chatdouble.contract")
 
@@ -151,12 +151,7 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
         ref = schema.get("$ref")
         if not isinstance(ref, str) or not ref.startswith("#"):
             return schema
-        node: Any = root
-        for part in ref.lstrip("#").split("/"):
-            if part:
-                node = (
-                    node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
-                )
+        node = resolve_ref(root, ref)
         schema = node if isinstance(node, dict) else {}
     return schema
 

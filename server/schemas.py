@@ -23,6 +23,18 @@ def canonical(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, separators=(",", ":"))
 
 
+def resolve_ref(root: Any, ref: str) -> Any:
+    """The node a local `$ref` (`#/$defs/x`: a JSON pointer into `root`) names; {} where it names
+    nothing, and for a remote ref, which is never fetched."""
+    if not ref.startswith("#"):
+        return {}
+    node: Any = root
+    for part in ref.lstrip("#").split("/"):
+        if part:
+            node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
+    return node
+
+
 def _remote_ref(node: Any) -> str | None:
     if isinstance(node, dict):
         ref = node.get("$ref")

@@ -55,10 +55,6 @@ class Tokenizer:
     def named(cls, name: str) -> Tokenizer:
         return cls(load_encoding(name))
 
-    @property
-    def name(self) -> str:
-        return str(self.encoding.name)
-
     def encode(self, text: str) -> list[int]:
         # Special-token text in a message is ordinary text to the API: never a control token.
         return list(self.encoding.encode_ordinary(text))
