@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from backends.patterns import example
-from server.schemas import resolve_ref
+from server.generation.schemas import resolve_ref
 
 _FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",

@@ -24,7 +24,7 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
-from server.tokens import Tokenizer
+from server.generation.tokens import Tokenizer
 
 __all__ = [
     "AnsweredAs",

@@ -29,7 +29,7 @@ from backends.base import (
     ToolCallDelta,
 )
 from server.generation.conversation import Tool
-from server.ids import tool_call_id
+from server.generation.ids import tool_call_id
 
 
 def forced_function(conversation: Conversation) -> tuple[Tool, bool] | None:

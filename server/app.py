@@ -14,12 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import __version__
+from server.chat import route as chat
 from server.config import Settings
+from server.control import admin
 from server.errors import APIError, invalid_request
-from server.middleware import OpenAIHeaders
+from server.http.json_response import error_response
+from server.http.middleware import OpenAIHeaders
 from server.openapi import build_openapi
-from server.responses import error_response
-from server.routes import admin, chat, health, models
+from server.routes import health, models
 from server.runtime import Runtime
 
 log = logging.getLogger("chatdouble")

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from backends import build_backends
 from backends.base import Backend
 from server.config import Route, Settings
+from server.control.journal import Journal
 from server.errors import APIError
-from server.ids import fingerprint
-from server.journal import Journal
-from server.tokens import Tokenizer, encoding_for_model
+from server.generation.ids import fingerprint
+from server.generation.tokens import Tokenizer, encoding_for_model
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from server.tokens import Tokenizer
+from server.generation.tokens import Tokenizer
 
 TOOL = {
     "type": "function",

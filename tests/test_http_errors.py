@@ -10,8 +10,8 @@ import pytest
 
 from backends.base import Backend, Event, GenerationRequest
 from server.app import create_app
-from server.auth import MISSING_KEY, mask
 from server.config import load_settings
+from server.http.auth import MISSING_KEY, mask
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 

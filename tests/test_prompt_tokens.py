@@ -168,7 +168,7 @@ async def test_image_detail_costs(client: httpx.AsyncClient) -> None:
 async def test_tool_call_history_follows_the_documented_approximation(client: httpx.AsyncClient) -> None:
     """No public rule exists for tool calls in the history; docs/usage.md names ours: each call
     costs like a legacy function call (name + arguments + 3), a tool result like any message."""
-    from server.tokens import Tokenizer
+    from server.generation.tokens import Tokenizer
 
     t = Tokenizer.named("o200k_base")
     arguments = '{"city": "Paris"}'

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from backends.arguments import synthesize
-from server.channel import Channel
-from server.tokens import Tokenizer
+from server.generation.channel import Channel
+from server.generation.tokens import Tokenizer
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 

@@ -12,8 +12,8 @@ import pytest
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
 
-from server import vocab
-from server.tokens import Tokenizer, encoding_for_model
+from server.generation import vocab
+from server.generation.tokens import Tokenizer, encoding_for_model
 
 NAMES = ["cl100k_base", "o200k_base"]
 
@@ -94,7 +94,7 @@ def test_pieces_never_split_a_character() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_role_is_one_token(name: str) -> None:
-    from server.prompt import ROLE_TOKENS
+    from server.chat.prompt import ROLE_TOKENS
     from server.wire.chat_request import ROLES
 
     tokenizer = Tokenizer.named(name)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from server.chat.prompt import count_prompt_tokens
 from server.generation.events import AnsweredAs
-from server.ids import completion_id
-from server.pipeline import Plan
-from server.prompt import count_prompt_tokens
-from server.tokens import Tokenizer
+from server.generation.ids import completion_id
+from server.generation.pipeline import Plan
+from server.generation.tokens import Tokenizer
 from server.wire.chat_request import ChatCompletionRequest
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from server.generation.logprobs import TokenLogprob
 from server.generation.usage import Usage
-from server.logprobs import TokenLogprob
 from server.wire.chat_response import TokenLogprob as WireTokenLogprob
 from server.wire.chat_response import Usage as WireUsage
 

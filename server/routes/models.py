@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.auth import authenticate
-from server.forward import forward_models
+from server.http.auth import authenticate
+from server.http.forward import forward_models
+from server.http.json_response import JSONBody
 from server.openapi import MODEL_LIST_RESPONSES, MODEL_RESPONSES
-from server.responses import JSONBody
 from server.runtime import Runtime
 from server.wire.models import Model, ModelList
 

@@ -17,9 +17,9 @@ from starlette.types import Receive
 
 from backends.base import ForwardCall, Notes, Upstream
 from server.config import Settings
-from server.disconnect import ClientGoneError, unless_disconnected
+from server.http.disconnect import ClientGoneError, unless_disconnected
+from server.http.sse import open_stream
 from server.runtime import Runtime
-from server.sse import open_stream
 
 
 def peek(raw: bytes) -> dict[str, object] | None:

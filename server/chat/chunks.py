@@ -25,11 +25,11 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
+from server.generation.ids import ALPHANUMERIC
+from server.generation.logprobs import logprobs_for
+from server.generation.pipeline import Generation
 from server.generation.usage import Usage
-from server.ids import ALPHANUMERIC
-from server.json import dumps
-from server.logprobs import logprobs_for
-from server.pipeline import Generation
+from server.http.json import dumps
 
 
 class ChunkWriter:

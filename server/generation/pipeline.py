@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
-from server.channel import Channel
-from server.contract import Guard, Transcript
+from server.generation.channel import Channel
+from server.generation.contract import Guard, Transcript
 from server.generation.events import (
     AnsweredAs,
     ChannelKind,
@@ -24,8 +24,8 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
+from server.generation.tokens import Tokenizer
 from server.generation.usage import Usage
-from server.tokens import Tokenizer
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from server.tokens import Tokenizer
+from server.generation.tokens import Tokenizer
 
 
 @dataclass(slots=True)

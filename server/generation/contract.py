@@ -18,7 +18,7 @@ from typing import Any
 from server.errors import APIError
 from server.generation.conversation import Conversation, Tool
 from server.generation.events import ChannelKind, FinishReason
-from server.schemas import first_error, resolve_ref
+from server.generation.schemas import first_error, resolve_ref
 
 log = logging.getLogger("chatdouble.contract")
 

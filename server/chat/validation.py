@@ -16,9 +16,9 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from server.chat.rules import check_semantics
 from server.errors import APIError, invalid_request
 from server.fieldpath import field_path
-from server.rules import check_semantics
 from server.wire.chat_request import ROLES, ChatCompletionRequest
 
 log = logging.getLogger("chatdouble.validation")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from server.tokens import Tokenizer
+from server.generation.tokens import Tokenizer
 
 
 @dataclass(frozen=True, slots=True)

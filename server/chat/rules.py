@@ -5,7 +5,7 @@ that must be offered, `logit_bias` keys, and the JSON Schemas a request carries.
 from __future__ import annotations
 
 from server.errors import invalid_request
-from server.schemas import schema_problem
+from server.generation.schemas import schema_problem
 from server.wire.chat_request import (
     AllowedToolsChoice,
     AssistantMessage,

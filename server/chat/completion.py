@@ -16,9 +16,9 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
-from server.logprobs import logprobs_for
-from server.pipeline import Generation
-from server.tokens import Tokenizer
+from server.generation.logprobs import logprobs_for
+from server.generation.pipeline import Generation
+from server.generation.tokens import Tokenizer
 from server.wire.chat_response import ChatCompletion, Choice, FunctionCall, TokenLogprob, ToolCall
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.tokens import Tokenizer
+from server.generation.tokens import Tokenizer
 from server.wire.chat_request import (
     AssistantMessage,
     AudioPart,

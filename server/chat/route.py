@@ -7,23 +7,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from backends.base import GenerationRequest
-from server.auth import authenticate
+from server.chat.chunks import StreamFormatter
+from server.chat.completion import collect
 from server.chat.conversation import to_conversation
 from server.chat.plan import plan_chat
-from server.chunks import StreamFormatter
-from server.completion import collect
-from server.contract import Guard
-from server.disconnect import ClientGoneError, unless_disconnected
-from server.forward import try_forward
-from server.journal import Trace, journaled
+from server.chat.rules import check_logit_bias_tokens
+from server.chat.validation import parse_request
+from server.control.journal import Trace, journaled
+from server.generation.contract import Guard
+from server.generation.pipeline import Generation
+from server.http.auth import authenticate
+from server.http.body import check_content_type, read_body
+from server.http.disconnect import ClientGoneError, unless_disconnected
+from server.http.forward import try_forward
+from server.http.json_response import JSONBody
+from server.http.sse import open_stream
 from server.namespaces import of_request
-from server.pipeline import Generation
-from server.responses import JSONBody
-from server.routes.body import check_content_type, read_body
-from server.rules import check_logit_bias_tokens
 from server.runtime import Runtime
-from server.sse import open_stream
-from server.validation import parse_request
 
 PATH = "/v1/chat/completions"
 
@@ -31,7 +31,7 @@ PATH = "/v1/chat/completions"
 def route(journal: bool = False) -> Route:
     """A plain Starlette route: the hot path skips FastAPI's dependency machinery (it has no
     dependencies to solve); server/openapi.py documents it from the wire schemas. With a journal,
-    the endpoint runs inside `server.journal.journaled`; without one, nothing of it is on the path."""
+    the endpoint runs inside `server.control.journal.journaled`; without one, nothing of it is on the path."""
     endpoint = create_journaled_chat_completion if journal else create_chat_completion
     return Route(PATH, endpoint, methods=["POST"], name="create_chat_completion")
 

@@ -10,7 +10,7 @@ import regex
 import tiktoken
 from tiktoken.model import encoding_name_for_model
 
-from server.vocab import VOCABULARIES, load_encoding
+from server.generation.vocab import VOCABULARIES, load_encoding
 
 DEFAULT_ENCODING = "o200k_base"
 

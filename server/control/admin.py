@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backends.fixtures import FixturesBackend
-from server.auth import authenticate, bearer, is_admin
 from server.errors import APIError, invalid_request
+from server.http.auth import authenticate, bearer, is_admin
+from server.http.body import read_body
 from server.namespaces import SESSION_HEADER, namespace
-from server.routes.body import read_body
 from server.runtime import Runtime
 
 router = APIRouter()

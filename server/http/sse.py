@@ -12,9 +12,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
 
 from backends.base import Comment, DropConnection
-from server.disconnect import unless_disconnected
 from server.errors import APIError, server_error, shutting_down
-from server.json import dumps
+from server.http.disconnect import unless_disconnected
+from server.http.json import dumps
 
 if TYPE_CHECKING:
     from server.config import Settings

@@ -11,8 +11,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backends.base import DropConnection
 from server.errors import server_error
-from server.ids import request_id
-from server.responses import error_response
+from server.generation.ids import request_id
+from server.http.json_response import error_response
 
 OPENAI_VERSION = b"2020-10-01"
 log = logging.getLogger("chatdouble")

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from server.errors import APIError
-from server.json import body_bytes, error_bytes
+from server.http.json import body_bytes, error_bytes
 
 
 class JSONBody(Response):

@@ -7,7 +7,7 @@ outcome, the HTTP status, the error code if any, whether it streamed and the dur
 journaled when it ends (or breaks, or the client leaves), so its outcome is the real one. No
 header, key or message text is written. `chatdouble cassettes check` reads it.
 
-When the setting is absent the chat route is built without it (`server.routes.chat.route`): nothing
+When the setting is absent the chat route is built without it (`server.chat.route.route`): nothing
 of this module is on the request path.
 """
 
