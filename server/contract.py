@@ -118,7 +118,10 @@ class Guard:
             choice = body.tool_choice
             forced = choice == "required" or isinstance(choice, NamedFunctionChoice)
             if isinstance(choice, AllowedToolsChoice):
-                forced = choice.allowed_tools.mode == "required"
+                # `required` over an allowed set that names no function leaves nothing to call: every
+                # reply would break it, so it demands no call.
+                allowed = choice.allowed_tools
+                forced = allowed.mode == "required" and bool(allowed.function_names())
             if forced and self.tools:
                 self.violation("tool_choice requires a tool call but the reply has none")
             if isinstance(body.function_call, NamedFunction):
