@@ -86,8 +86,11 @@ def component_schemas() -> dict[str, Any]:
         ("ModelList", ModelList, "serialization"),
     ):
         schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
-        schemas.update(schema.pop("$defs", {}))
-        schemas[name] = schema
+        for component, definition in [*schema.pop("$defs", {}).items(), (name, schema)]:
+            # Two shapes of one name would share a component, and one side's `$ref` would describe
+            # the other's shape (the request's and the reply's assistant message once did).
+            if schemas.setdefault(component, definition) != definition:
+                raise ValueError(f"two wire shapes are both named {component!r}")
     return dict(sorted(schemas.items()))
 
 

@@ -140,6 +140,33 @@ def test_request_body_requires_model_and_messages(document: dict[str, Any]) -> N
     assert not validator.is_valid({"messages": [{"role": "user", "content": "hi"}]})
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"function_call": None},  # refused as the real API does, though the field may be omitted
+        {"tools": None},
+        {"bogus": 1},  # unknown parameters are refused (the default `unknown_fields: reject`)
+        {"messages": [{"role": "user", "content": "hi", "bogus": 1}]},
+        {"messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
+    ],
+)
+def test_request_schema_refuses_what_the_route_refuses(
+    document: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    validator = schema_for(document, "#/components/schemas/ChatCompletionRequest")
+    base = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    assert validator.is_valid(base)
+    assert not validator.is_valid({**base, **fields})
+
+
+def test_request_and_reply_messages_are_separate_components(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    reply = {"$ref": "#/components/schemas/ChatCompletionMessage"}
+    assert schemas["Choice"]["properties"]["message"] == reply
+    assert "tool_call_id" in schemas["ToolMessage"]["properties"]
+    assert schemas["AssistantMessage"]["additionalProperties"] is False  # the request's, not the reply's
+
+
 async def test_real_responses_validate_against_the_document(
     client: httpx.AsyncClient, document: dict[str, Any]
 ) -> None:
