@@ -18,7 +18,7 @@ from tests.processes import ROOT
 COMMITTED = ROOT / "openapi" / "openapi.json"
 TOOL = ROOT / "tools" / "gen_openapi.py"
 CHAT = "/v1/chat/completions"
-ERROR_STATUSES = ("400", "401", "404", "413", "500")
+ERROR_STATUSES = ("400", "401", "404", "413", "500", "default")
 
 
 def load_tool() -> ModuleType:
@@ -106,8 +106,19 @@ def test_chat_route_documents_json_and_event_stream(document: dict[str, Any]) ->
     ok = document["paths"][CHAT]["post"]["responses"]["200"]["content"]
     assert set(ok) == {"application/json", "text/event-stream"}
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
-    assert ok["text/event-stream"]["schema"]["type"] == "string"
-    assert ok["text/event-stream"]["x-chunk-schema"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+    assert document["openapi"] == "3.2.0"  # the version that has `itemSchema`
+    event = ok["text/event-stream"]["itemSchema"]
+    assert "schema" not in ok["text/event-stream"]  # in 3.2 it would describe the whole stream
+    assert event["required"] == ["data"]
+    data = event["properties"]["data"]
+    assert data["if"] == {"const": "[DONE]"}
+    assert data["else"]["contentMediaType"] == "application/json"
+    assert data["else"]["contentSchema"] == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ChatCompletionChunk"},
+            {"$ref": "#/components/schemas/ErrorEnvelope"},
+        ]
+    }
 
 
 @pytest.mark.parametrize("status", ERROR_STATUSES)
