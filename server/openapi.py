@@ -1,5 +1,11 @@
 """The server's OpenAPI document: the wire schemas as components, both chat response media types,
-and the error envelope on every error status."""
+and the error envelope on every error status.
+
+The document is OpenAPI 3.2 for one keyword: `itemSchema`, which describes each event of a
+`text/event-stream` response, so a tool (schemathesis, a client generator) can check every event
+instead of seeing one opaque string. Each event is an object whose `data` is either the `[DONE]`
+sentinel or JSON (`contentMediaType`) holding a chunk, or the error envelope when the stream failed
+after its first byte (server/http/sse.py)."""
 
 from __future__ import annotations
 
@@ -25,12 +31,52 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("ErrorEnvelope")}}}
 
 
+OPENAPI_VERSION = "3.2.0"
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("Invalid request: malformed JSON, wrong content type, or a parameter out of schema"),
     401: _error("Missing or invalid API key (only when API keys are configured)"),
     404: _error("Unknown model (`model_not_found`) or unknown URL"),
     413: _error("Request body over the configured size limit"),
     500: _error("Server error"),
+}
+# Statuses no route produces on its own: a fixture's scripted error (any status, e.g. 429 or 503) or a
+# proxy's upstream answer, passed through, or its 502/504 when the upstream fails.
+OTHER_ERRORS = _error("A scripted fixture error or an upstream error, in the same envelope")
+
+STREAM_EVENT: dict[str, Any] = {
+    "description": "One event: `data: ` + a chat.completion.chunk; after a failure once the stream "
+    "has begun, `data: ` + the error envelope; last, `data: [DONE]`. No `event:`, `id:` or "
+    "`retry:` fields.",
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"const": "message"},
+        "data": {
+            "type": "string",
+            "if": {"const": "[DONE]"},
+            "else": {
+                "contentMediaType": "application/json",
+                "contentSchema": {"anyOf": [_ref("ChatCompletionChunk"), _ref("ErrorEnvelope")]},
+            },
+        },
+    },
+}
+
+CHAT_EXAMPLES: dict[str, Any] = {
+    "completion": {
+        "summary": "A chat.completion object",
+        "value": {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello."}]},
+    },
+    "stream": {
+        "summary": "A stream of chunks, the last one carrying usage",
+        "value": {
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "Say hello."}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+    },
 }
 
 CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -39,16 +85,11 @@ CHAT_RESPONSES: dict[int | str, dict[str, Any]] = {
         "`data: <chat.completion.chunk JSON>` frames ending with `data: [DONE]`.",
         "content": {
             "application/json": {"schema": _ref("ChatCompletion")},
-            "text/event-stream": {
-                "schema": {
-                    "type": "string",
-                    "description": "SSE frames, each `data: ` + a ChatCompletionChunk",
-                },
-                "x-chunk-schema": _ref("ChatCompletionChunk"),
-            },
+            "text/event-stream": {"itemSchema": STREAM_EVENT},
         },
     },
     **ERRORS,
+    "default": OTHER_ERRORS,
 }
 MODEL_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -56,11 +97,15 @@ MODEL_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"application/json": {"schema": _ref("ModelList")}},
     },
     401: ERRORS[401],
+    500: ERRORS[500],
+    "default": OTHER_ERRORS,
 }
 MODEL_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "A model", "content": {"application/json": {"schema": _ref("Model")}}},
     401: ERRORS[401],
     404: ERRORS[404],
+    500: ERRORS[500],
+    "default": OTHER_ERRORS,
 }
 
 
@@ -69,7 +114,7 @@ CHAT_OPERATION: dict[str, Any] = {
     "operationId": "create_chat_completion",
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": _ref("ChatCompletionRequest")}},
+        "content": {"application/json": {"schema": _ref("ChatCompletionRequest"), "examples": CHAT_EXAMPLES}},
     },
     "responses": {str(status): response for status, response in CHAT_RESPONSES.items()},
 }
@@ -86,14 +131,21 @@ def component_schemas() -> dict[str, Any]:
         ("ModelList", ModelList, "serialization"),
     ):
         schema = TypeAdapter(kind).json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
-        schemas.update(schema.pop("$defs", {}))
-        schemas[name] = schema
+        for component, definition in [*schema.pop("$defs", {}).items(), (name, schema)]:
+            # Two shapes of one name would share a component, and one side's `$ref` would describe
+            # the other's shape (the request's and the reply's assistant message once did).
+            if schemas.setdefault(component, definition) != definition:
+                raise ValueError(f"two wire shapes are both named {component!r}")
     return dict(sorted(schemas.items()))
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     document = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title,
+        version=app.version,
+        openapi_version=OPENAPI_VERSION,
+        description=app.description,
+        routes=app.routes,
     )
     document.setdefault("components", {})["schemas"] = component_schemas()
     document.setdefault("paths", {})["/v1/chat/completions"] = {"post": CHAT_OPERATION}

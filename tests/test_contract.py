@@ -166,3 +166,19 @@ async def test_truncated_arguments_are_not_a_violation(make_app: Any) -> None:
     choice = response.json()["choices"][0]
     assert choice["finish_reason"] == "length"
     assert response.json()["usage"]["completion_tokens"] == 4
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [[], [{"type": "custom", "custom": {"name": "grep"}}]],
+    ids=["empty", "no-function"],
+)
+async def test_required_allowed_tools_that_allow_no_function_do_not_demand_a_call(
+    make_app: Any, allowed: list[dict[str, Any]]
+) -> None:
+    # No call could satisfy both `required` and an allowed set naming no offered function: a text
+    # reply is the backend's only answer, not a contract violation (found by schemathesis as a 500).
+    choice = {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": allowed}}
+    response = await post(make_app(), tools=[WEATHER], tool_choice=choice)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["finish_reason"] == "stop"

@@ -18,7 +18,7 @@ from tests.processes import ROOT
 COMMITTED = ROOT / "openapi" / "openapi.json"
 TOOL = ROOT / "tools" / "gen_openapi.py"
 CHAT = "/v1/chat/completions"
-ERROR_STATUSES = ("400", "401", "404", "413", "500")
+ERROR_STATUSES = ("400", "401", "404", "413", "500", "default")
 
 
 def load_tool() -> ModuleType:
@@ -106,8 +106,19 @@ def test_chat_route_documents_json_and_event_stream(document: dict[str, Any]) ->
     ok = document["paths"][CHAT]["post"]["responses"]["200"]["content"]
     assert set(ok) == {"application/json", "text/event-stream"}
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
-    assert ok["text/event-stream"]["schema"]["type"] == "string"
-    assert ok["text/event-stream"]["x-chunk-schema"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+    assert document["openapi"] == "3.2.0"  # the version that has `itemSchema`
+    event = ok["text/event-stream"]["itemSchema"]
+    assert "schema" not in ok["text/event-stream"]  # in 3.2 it would describe the whole stream
+    assert event["required"] == ["data"]
+    data = event["properties"]["data"]
+    assert data["if"] == {"const": "[DONE]"}
+    assert data["else"]["contentMediaType"] == "application/json"
+    assert data["else"]["contentSchema"] == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ChatCompletionChunk"},
+            {"$ref": "#/components/schemas/ErrorEnvelope"},
+        ]
+    }
 
 
 @pytest.mark.parametrize("status", ERROR_STATUSES)
@@ -138,6 +149,33 @@ def test_request_body_requires_model_and_messages(document: dict[str, Any]) -> N
     assert validator.is_valid({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
     assert not validator.is_valid({"model": "gpt-4o"})
     assert not validator.is_valid({"messages": [{"role": "user", "content": "hi"}]})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"function_call": None},  # refused as the real API does, though the field may be omitted
+        {"tools": None},
+        {"bogus": 1},  # unknown parameters are refused (the default `unknown_fields: reject`)
+        {"messages": [{"role": "user", "content": "hi", "bogus": 1}]},
+        {"messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
+    ],
+)
+def test_request_schema_refuses_what_the_route_refuses(
+    document: dict[str, Any], fields: dict[str, Any]
+) -> None:
+    validator = schema_for(document, "#/components/schemas/ChatCompletionRequest")
+    base = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    assert validator.is_valid(base)
+    assert not validator.is_valid({**base, **fields})
+
+
+def test_request_and_reply_messages_are_separate_components(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    reply = {"$ref": "#/components/schemas/ChatCompletionMessage"}
+    assert schemas["Choice"]["properties"]["message"] == reply
+    assert "tool_call_id" in schemas["ToolMessage"]["properties"]
+    assert schemas["AssistantMessage"]["additionalProperties"] is False  # the request's, not the reply's
 
 
 async def test_real_responses_validate_against_the_document(

@@ -97,7 +97,10 @@ class Guard:
         if finish_reason == "length":
             return  # a cut reply is incomplete by design: its JSON need not parse
         if not reply.calls and reply.function is None and not reply.refusal:
-            if conversation.tool_choice.mode == "required" and self.tools:
+            choice = conversation.tool_choice
+            # `required` over an allowed set naming no offered function leaves nothing to call: every
+            # reply would break it, so it demands no call.
+            if choice.mode == "required" and any(choice.permits(name) for name in self.tools):
                 self.violation("tool_choice requires a tool call but the reply has none")
             named = conversation.function_choice.named
             if named is not None:

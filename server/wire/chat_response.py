@@ -44,7 +44,9 @@ class ToolCall(TypedDict):
     function: FunctionCall
 
 
-class AssistantMessage(TypedDict):
+class ChatCompletionMessage(TypedDict):
+    """The reply message (the SDK's `ChatCompletionMessage`; `AssistantMessage` is the request's)."""
+
     role: Literal["assistant"]
     content: str | None
     refusal: str | None
@@ -55,7 +57,7 @@ class AssistantMessage(TypedDict):
 
 class Choice(TypedDict):
     index: int
-    message: AssistantMessage
+    message: ChatCompletionMessage
     logprobs: ChoiceLogprobs | None
     finish_reason: FinishReason
 

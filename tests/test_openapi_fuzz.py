@@ -1,0 +1,130 @@
+"""schemathesis over the committed OpenAPI document, against the real app in process.
+
+Proven: every answer the app gives to requests generated from openapi/openapi.json (the document's
+examples, schemathesis's coverage phase, then a fixed-seed, derandomized fuzzing phase; valid and
+invalid data alike) is no 5xx, has a documented status, and validates against the schema documented
+for its media type. For an event stream that is each event against `itemSchema`: the chunks, the
+`[DONE]` sentinel and the error frame of a stream that fails after its first byte.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from schemathesis.checks import not_a_server_error
+from schemathesis.errors import FailureGroup
+from schemathesis.python.asgi import shutdown_lifespans
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+from backends.base import Backend, BackendError, Event, GenerationRequest, TextDelta
+from server.app import create_app
+from server.config import load_settings
+from tests.processes import ROOT
+from tests.scripted import with_backend
+
+DOCUMENT = ROOT / "openapi" / "openapi.json"
+CHAT = "/v1/chat/completions"
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+SEED = 20260708
+MAX_EXAMPLES = 75  # fuzzed requests per operation; four operations
+
+
+def load_schema() -> Any:
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        }
+    )
+    return schemathesis.openapi.from_path(DOCUMENT, config=config)
+
+
+# `parametrize` needs the operations at collection time: the document is read once, as data.
+schema = load_schema()
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app() -> Iterator[FastAPI]:
+    yield create_app(load_settings(env={}))
+    shutdown_lifespans()  # schemathesis keeps an app's lifespan running until it is told to stop
+
+
+@schema.parametrize()
+def test_generated_requests_get_documented_answers(case: Any, fuzzed_app: FastAPI) -> None:
+    case.call_and_validate(app=fuzzed_app, checks=CHECKS)
+
+
+class FailsMidStream(Backend):
+    """One piece of text, then a failure: the stream has begun, so it ends with an error frame."""
+
+    name = "fails-mid-stream"
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        yield TextDelta("Hello")
+        raise BackendError(503, "The engine is currently overloaded.", type="server_error")
+
+
+def chat_case(**fields: Any) -> Any:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello."}], **fields}
+    return schema[CHAT]["POST"].Case(body=body, media_type="application/json")
+
+
+def data_lines(text: str) -> list[str]:
+    return [line.removeprefix("data: ") for line in text.split("\n") if line.startswith("data: ")]
+
+
+@pytest.fixture
+def in_process() -> Iterator[None]:
+    yield
+    shutdown_lifespans()
+
+
+@pytest.mark.usefixtures("in_process")
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "event-stream"])
+def test_a_reply_conforms_to_the_document(make_app: Any, stream: bool) -> None:
+    fields = {"stream": True, "stream_options": {"include_usage": True}} if stream else {}
+    response = chat_case(**fields).call_and_validate(app=make_app(), checks=CHECKS)
+    assert response.status_code == 200
+    if stream:
+        events = data_lines(response.text)
+        assert len(events) >= 3
+        assert events[-1] == "[DONE]"
+        assert json.loads(events[-2])["usage"]["total_tokens"] > 0
+
+
+@pytest.mark.usefixtures("in_process")
+def test_a_stream_that_fails_after_its_first_chunk_conforms_to_the_document(make_app: Any) -> None:
+    app = with_backend(make_app(), FailsMidStream())
+    response = chat_case(stream=True).call_and_validate(app=app, checks=CHECKS)
+    assert response.status_code == 200
+    events = data_lines(response.text)
+    assert events[-1] == "[DONE]"
+    assert json.loads(events[-2])["error"]["message"] == "The engine is currently overloaded."
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        b'{"id": "chatcmpl-1", "object": "chat.completion"}',  # a chunk missing its fields
+        b'{"error": {"message": "m"}}',  # an error envelope missing its fields
+        b"[done]",  # not the sentinel, not JSON
+    ],
+)
+def test_the_event_schema_rejects_what_we_do_not_send(event: bytes) -> None:
+    body = b"data: " + event + b"\n\ndata: [DONE]\n\n"
+    response = httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream; charset=utf-8"},
+        content=body,
+        request=httpx.Request("POST", "http://testserver" + CHAT),
+    )
+    response.elapsed = datetime.timedelta(0)  # set by a client's transport; this one never travelled
+    with pytest.raises(FailureGroup, match="SSE event violates schema"):
+        chat_case(stream=True).validate_response(response, checks=[response_schema_conformance])
