@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up chatdouble with its development tools (once) and run every check:
-# ruff lint, ruff format check, mypy, then pytest. Extra arguments go to pytest:
+# ruff lint, ruff format check, mypy, the import contracts (lint-imports), then pytest. Extra arguments go to pytest:
 #   bash scripts/test.sh -k openapi -x
 set -euo pipefail
 
@@ -29,5 +29,7 @@ echo "== ruff format --check" >&2
 ruff format --check .
 echo "== mypy" >&2
 mypy
+echo "== lint-imports" >&2
+lint-imports --no-cache
 echo "== pytest" >&2
 pytest -q "$@"

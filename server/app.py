@@ -12,11 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from server import __version__
 from server.chat import route as chat
 from server.config import Settings
 from server.control import admin
+from server.control.journal import Endpoint, journaled
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
@@ -50,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    app.router.routes.insert(0, chat.route(journal=runtime.journal is not None))
+    app.router.routes.insert(0, _chat_route(runtime))
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False
     app.include_router(models.router)
@@ -67,6 +69,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _chat_route(runtime: Runtime) -> Route:
+    """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
+    without one nothing of the journal is on the path."""
+    endpoint: Endpoint = chat.create_chat_completion
+    if runtime.journal is not None:
+        endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
+    return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
 
 
 def _install_error_handlers(app: FastAPI, settings: Settings) -> None:

@@ -1,17 +1,21 @@
-"""Per-process state, built once by `create_app` and held on `app.state.runtime`."""
+"""Per-process state, built once by `create_app` and held on `app.state.runtime`; endpoints reach
+it through `runtime_of(request)`."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
 from backends import build_backends
 from backends.base import Backend
 from server.config import Route, Settings
-from server.control.journal import Journal
 from server.errors import APIError
 from server.generation.ids import fingerprint
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.sse import StreamOptions
+from server.state.journal_file import Journal
 
 
 @dataclass
@@ -26,6 +30,7 @@ class Runtime:
     # Backends answering GET /v1/models from an upstream, in config order.
     model_forwarders: tuple[str, ...] = ()
     journal: Journal | None = None
+    stream_options: StreamOptions = field(default_factory=StreamOptions)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -41,6 +46,7 @@ class Runtime:
             forwarders=forwarders,
             model_forwarders=tuple(name for name, backend in backends.items() if backend.forwards_models),
             journal=Journal(settings.journal) if settings.journal else None,
+            stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
         )
 
     def tokenizer(self, name: str) -> Tokenizer:
@@ -62,6 +68,23 @@ class Runtime:
             raise model_not_found(model)
         return route
 
+    def forwarder(self, model: str) -> Backend | None:
+        """The backend `model` is routed to, when it may pass an upstream's answer through."""
+        route = self.settings.route_for(model)
+        if route is None or route.backend not in self.forwarders:
+            return None
+        return self.backends[route.backend]
+
+    def model_forwarder(self, model: str | None) -> Backend | None:
+        """The backend answering `GET /v1/models` (model None: the first that forwards models) or
+        `GET /v1/models/{model}` (the one `model` is routed to, if it forwards models)."""
+        if model is None:
+            return self.backends[self.model_forwarders[0]] if self.model_forwarders else None
+        route = self.settings.route_for(model)
+        if route is None or route.backend not in self.model_forwarders:
+            return None
+        return self.backends[route.backend]
+
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         return self.tokenizer(route.encoding or encoding_for_model(model, self.settings.default_encoding))
 
@@ -70,6 +93,12 @@ class Runtime:
             await backend.aclose()
         if self.journal is not None:
             self.journal.close()
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The runtime of the app serving `request`."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def model_not_found(model: str) -> APIError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from backends.base import GenerationRequest
 from server.chat.chunks import StreamFormatter
@@ -13,35 +12,26 @@ from server.chat.conversation import to_conversation
 from server.chat.plan import plan_chat
 from server.chat.rules import check_logit_bias_tokens
 from server.chat.validation import parse_request
-from server.control.journal import Trace, journaled
 from server.generation.contract import Guard
 from server.generation.pipeline import Generation
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
-from server.http.disconnect import ClientGoneError, unless_disconnected
-from server.http.forward import try_forward
+from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.forward import forward_call, try_forward
 from server.http.json_response import JSONBody
 from server.http.sse import open_stream
+from server.http.trace import Trace
 from server.namespaces import of_request
-from server.runtime import Runtime
+from server.runtime import runtime_of
 
 PATH = "/v1/chat/completions"
 
 
-def route(journal: bool = False) -> Route:
-    """A plain Starlette route: the hot path skips FastAPI's dependency machinery (it has no
-    dependencies to solve); server/openapi.py documents it from the wire schemas. With a journal,
-    the endpoint runs inside `server.control.journal.journaled`; without one, nothing of it is on the path."""
-    endpoint = create_journaled_chat_completion if journal else create_chat_completion
-    return Route(PATH, endpoint, methods=["POST"], name="create_chat_completion")
-
-
-async def create_journaled_chat_completion(request: Request) -> Response:
-    return await journaled(create_chat_completion, request)
-
-
 async def create_chat_completion(request: Request, trace: Trace | None = None) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    """A plain Starlette endpoint: the hot path skips FastAPI's dependency machinery (it has no
+    dependencies to solve); server/openapi.py documents it from the wire schemas. `trace` is given
+    when a journal is kept (`server.control.journal.journaled`)."""
+    runtime = runtime_of(request)
     settings = runtime.settings
     namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
     check_content_type(request)
@@ -50,9 +40,12 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     if trace is not None:
         trace.raw, notes = raw, trace.notes
     if runtime.forwarders:
-        forwarded = await try_forward(runtime, raw, request, namespace, notes)
-        if forwarded is not None:
-            return forwarded
+        call = forward_call(raw, request, namespace, notes)
+        backend = runtime.forwarder(str(call.body["model"])) if call is not None else None
+        if backend is not None and call is not None:
+            forwarded = await try_forward(backend, call, request, runtime.stream_options)
+            if forwarded is not None:
+                return forwarded
     body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
@@ -81,7 +74,9 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         if body.stream:
             obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
             formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
-            return await open_stream(formatter.chunks(generation.events()), {}, settings, receive)
+            return await open_stream(
+                formatter.chunks(generation.events()), {}, runtime.stream_options, receive
+            )
         return JSONBody(await unless_disconnected(collect(chat, generation, generation.events()), receive))
     except ClientGoneError:
-        return Response(status_code=499)  # nobody is listening any more
+        return client_gone()

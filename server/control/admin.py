@@ -22,7 +22,7 @@ from server.errors import APIError, invalid_request
 from server.http.auth import authenticate, bearer, is_admin
 from server.http.body import read_body
 from server.namespaces import SESSION_HEADER, namespace
-from server.runtime import Runtime
+from server.runtime import runtime_of
 
 router = APIRouter()
 
@@ -61,7 +61,7 @@ def as_header(text: str) -> str:
     "/_chatdouble/fixtures/reset", summary="Reset fixture lifetimes and sequences", include_in_schema=False
 )
 async def reset_fixtures(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     settings = runtime.settings
     admin = is_admin(request.headers, settings.admin_token)
     own_key = (bearer(request.headers) or "") if admin else authenticate(request.headers, settings.api_keys)

@@ -7,62 +7,31 @@ outcome, the HTTP status, the error code if any, whether it streamed and the dur
 journaled when it ends (or breaks, or the client leaves), so its outcome is the real one. No
 header, key or message text is written. `chatdouble cassettes check` reads it.
 
-When the setting is absent the chat route is built without it (`server.chat.route.route`): nothing
-of this module is on the request path.
+When the setting is absent the app builds the chat route without it (`server.app`): nothing of this
+module is on the request path.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backends.base import DropConnection, Notes
+from backends.base import DropConnection
 from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
 from server.errors import APIError
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
+from server.http.trace import Trace
+from server.state.journal_file import Journal
 
 MISSES = ("recording_not_found", "fixture_not_matched")
-
-
-class Journal:
-    """An append-only JSON-lines file; one `write` per line, so workers' lines never interleave."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-
-    def append(self, entry: dict[str, Any]) -> None:
-        os.write(self._fd, orjson.dumps(entry) + b"\n")
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-
-@dataclass(slots=True)
-class Trace:
-    """One request on its way: the client's bytes and what the backend noted."""
-
-    arrived: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.perf_counter)
-    raw: bytes = b""
-    notes: Notes = field(default_factory=Notes)
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -119,14 +88,20 @@ def error_code(payload: bytes) -> str | None:
     return str(error.get("code") or error.get("type") or "error")
 
 
-Handler = Callable[[Request, Trace], Awaitable[Response]]
+Handler = Callable[[Request, Trace | None], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-async def journaled(handler: Handler, request: Request) -> Response:
-    """Run the chat handler and journal the request once its response is complete."""
-    runtime: Runtime = request.app.state.runtime
-    journal, settings = runtime.journal, runtime.settings
-    assert journal is not None
+def journaled(handler: Handler, journal: Journal, settings: Settings) -> Endpoint:
+    """The endpoint `handler` with each request journaled once its response is complete."""
+
+    async def endpoint(request: Request) -> Response:
+        return await _journaled(handler, request, journal, settings)
+
+    return endpoint
+
+
+async def _journaled(handler: Handler, request: Request, journal: Journal, settings: Settings) -> Response:
     trace = Trace()
     try:
         response = await handler(request, trace)

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
+from starlette.responses import Response
 from starlette.types import Receive
 
 T = TypeVar("T")
@@ -20,6 +21,11 @@ T = TypeVar("T")
 
 class ClientGoneError(Exception):
     """The client disconnected before the answer was ready."""
+
+
+def client_gone() -> Response:
+    """The answer to a client that left before it was ready: nginx's 499, which nobody reads."""
+    return Response(status_code=499)
 
 
 async def _disconnected(receive: Receive) -> None:

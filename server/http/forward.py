@@ -15,11 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-from backends.base import ForwardCall, Notes, Upstream
-from server.config import Settings
-from server.http.disconnect import ClientGoneError, unless_disconnected
-from server.http.sse import open_stream
-from server.runtime import Runtime
+from backends.base import Backend, ForwardCall, Notes, Upstream
+from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.sse import StreamOptions, open_stream
 
 
 def peek(raw: bytes) -> dict[str, object] | None:
@@ -32,43 +30,40 @@ def peek(raw: bytes) -> dict[str, object] | None:
 
 
 async def try_forward(
-    runtime: Runtime, raw: bytes, request: Request, namespace: str, notes: Notes | None = None
+    backend: Backend,
+    call: ForwardCall,
+    request: Request,
+    options: StreamOptions,
 ) -> Response | None:
-    """The upstream's answer when the request's route leads to a forwarding backend that takes it."""
-    body = peek(raw)
-    if body is None:
-        return None
-    route = runtime.settings.route_for(str(body["model"]))
-    if route is None or route.backend not in runtime.forwarders:
-        return None
-    backend = runtime.backends[route.backend]
-    call = ForwardCall(raw, body, request.headers, namespace, notes)
+    """The upstream's answer, when the forwarding `backend` takes the request; None when it leaves
+    it to the pipeline (a proxy that replays)."""
     try:
         upstream = await unless_disconnected(backend.forward(call), request.receive)
         if upstream is None:
             return None
-        return await render(upstream, runtime.settings, request.receive)
+        return await render(upstream, options, request.receive)
     except ClientGoneError:
-        return Response(status_code=499)  # the upstream request was cancelled with it
+        return client_gone()  # the upstream request was cancelled with it
 
 
-async def forward_models(runtime: Runtime, model: str | None, headers: Mapping[str, str]) -> Response | None:
-    """`GET /v1/models` (model None) from the first backend that forwards models, or
-    `GET /v1/models/{model}` from the backend the model is routed to, if it forwards models."""
-    if model is None:
-        name, path = runtime.model_forwarders[0], "models"
-    else:
-        route = runtime.settings.route_for(model)
-        if route is None or route.backend not in runtime.model_forwarders:
-            return None
-        name, path = route.backend, "models/" + quote(model, safe="/:@")
-    upstream = await runtime.backends[name].forward_models(path, headers)
-    return None if upstream is None else await render(upstream, runtime.settings)
+async def forward_models(
+    backend: Backend, model: str | None, headers: Mapping[str, str], options: StreamOptions
+) -> Response | None:
+    """`GET /v1/models` (model None) or `GET /v1/models/{model}` answered by `backend`'s upstream."""
+    path = "models" if model is None else "models/" + quote(model, safe="/:@")
+    upstream = await backend.forward_models(path, headers)
+    return None if upstream is None else await render(upstream, options)
 
 
-async def render(upstream: Upstream, settings: Settings, receive: Receive | None = None) -> Response:
+async def render(upstream: Upstream, options: StreamOptions, receive: Receive | None = None) -> Response:
     headers = dict(upstream.headers)
     if upstream.chunks is None:
         media = headers.pop("content-type", "application/json")
         return Response(upstream.body, upstream.status, headers, media_type=media)
-    return await open_stream(upstream.chunks, headers, settings, receive)
+    return await open_stream(upstream.chunks, headers, options, receive)
+
+
+def forward_call(raw: bytes, request: Request, namespace: str, notes: Notes | None) -> ForwardCall | None:
+    """The request as a forwarding backend takes it, when its body names a model."""
+    body = peek(raw)
+    return None if body is None else ForwardCall(raw, body, request.headers, namespace, notes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
@@ -16,13 +16,19 @@ from server.errors import APIError, server_error, shutting_down
 from server.http.disconnect import unless_disconnected
 from server.http.json import dumps
 
-if TYPE_CHECKING:
-    from server.config import Settings
-
 log = logging.getLogger("chatdouble.sse")
 
 DONE = b"data: [DONE]\n\n"
 YIELD_EVERY = 16  # chunks between turns given to the event loop
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """How every stream is run: seconds between `: ping` comments (0: none), and how long a stream
+    may go on after the server was told to stop."""
+
+    ping_seconds: float = 0
+    shutdown_grace_seconds: float = 5
 
 
 class EventStream(EventSourceResponse):
@@ -72,7 +78,7 @@ def _ping() -> ServerSentEvent:
 async def open_stream(
     chunks: AsyncGenerator[bytes | Comment, None],
     headers: dict[str, str],
-    settings: Settings,
+    options: StreamOptions,
     receive: Receive | None = None,
 ) -> EventStream:
     """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
@@ -116,8 +122,8 @@ async def open_stream(
     return EventStream(
         body(),
         headers=headers,
-        ping=settings.sse_ping_seconds,
+        ping=options.ping_seconds,
         sep="\n",
         ping_message_factory=_ping,
-        shutdown_grace_period=settings.shutdown_grace_seconds,
+        shutdown_grace_period=options.shutdown_grace_seconds,
     )
