@@ -94,7 +94,7 @@ def test_pieces_never_split_a_character() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_role_is_one_token(name: str) -> None:
-    from server.chat.prompt import ROLE_TOKENS
+    from server.generation.prompt import ROLE_TOKENS
     from server.wire.chat_request import ROLES
 
     tokenizer = Tokenizer.named(name)

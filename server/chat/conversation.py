@@ -9,6 +9,7 @@ from server.generation.conversation import (
     Conversation,
     Message,
     OutputFormat,
+    Part,
     Tool,
     ToolCall,
     ToolChoice,
@@ -16,16 +17,20 @@ from server.generation.conversation import (
 from server.wire.chat_request import (
     AllowedToolsChoice,
     AssistantMessage,
+    AudioPart,
     ChatCompletionRequest,
     CustomTool,
+    FilePart,
     FunctionCallChoice,
     FunctionDefinition,
     FunctionMessage,
     FunctionToolCall,
+    ImagePart,
     JSONObjectFormat,
     JSONSchemaFormat,
     NamedFunction,
     NamedFunctionChoice,
+    RefusalPart,
     TextFormat,
     TextPart,
     ToolMessage,
@@ -43,8 +48,29 @@ def message_text(content: object) -> str:
     return ""
 
 
+def _part(part: object) -> Part | None:
+    if isinstance(part, TextPart):
+        return Part("text", part.text)
+    if isinstance(part, RefusalPart):
+        return Part("refusal", part.refusal)
+    if isinstance(part, ImagePart):
+        return Part("image", detail=part.image_url.detail, url=part.image_url.url)
+    if isinstance(part, AudioPart):
+        return Part("audio", size=len(part.input_audio.data))
+    if isinstance(part, FilePart):
+        return Part("file", size=len(part.file.file_data or ""))
+    return None
+
+
+def _parts(content: object) -> tuple[Part, ...] | None:
+    if not isinstance(content, list):
+        return None
+    return tuple(part for part in map(_part, content) if part is not None)
+
+
 def _message(message: WireMessage) -> Message:
-    text = message_text(getattr(message, "content", None))
+    content = getattr(message, "content", None)
+    text, parts = message_text(content), _parts(content)
     if isinstance(message, AssistantMessage):
         calls = tuple(
             ToolCall(call.id, call.function.name, call.function.arguments)
@@ -55,12 +81,13 @@ def _message(message: WireMessage) -> Message:
         if message.function_call is not None:
             legacy = message.function_call
             calls += (ToolCall(LEGACY_CALL_ID, legacy.name, legacy.arguments),)
-        return Message("assistant", text, calls)
+        return Message("assistant", text, calls, name=message.name, parts=parts)
     if isinstance(message, ToolMessage):
-        return Message("tool", text, call_id=message.tool_call_id)
+        # A tool message's `name` is accepted (clients send it) but the API reads nothing of it.
+        return Message("tool", text, call_id=message.tool_call_id, parts=parts)
     if isinstance(message, FunctionMessage):
         return Message("function", text, name=message.name)
-    return Message(message.role, text)
+    return Message(message.role, text, name=message.name, parts=parts)
 
 
 def _tool(function: FunctionDefinition) -> Tool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from server.chat.prompt import count_prompt_tokens
+from server.generation.conversation import Conversation
 from server.generation.events import AnsweredAs
 from server.generation.ids import completion_id
 from server.generation.pipeline import Plan
+from server.generation.prompt import count_prompt_tokens
 from server.generation.tokens import Tokenizer
 from server.wire.chat_request import ChatCompletionRequest
 
@@ -43,14 +44,16 @@ def service_tier(requested: str | None) -> str:
     return "default" if requested in (None, "auto") else requested
 
 
-def plan_chat(body: ChatCompletionRequest, tokenizer: Tokenizer, system_fingerprint: str) -> ChatPlan:
+def plan_chat(
+    body: ChatCompletionRequest, conversation: Conversation, tokenizer: Tokenizer, system_fingerprint: str
+) -> ChatPlan:
     options = body.stream_options
     return ChatPlan(
         plan=Plan(
             n=body.n or 1,
             stop=tuple(s for s in body.stop_sequences if s),
             limit=body.completion_limit,
-            prompt_tokens=count_prompt_tokens(body, tokenizer),
+            prompt_tokens=count_prompt_tokens(conversation, tokenizer),
             tokenizer=tokenizer,
         ),
         id=completion_id(),

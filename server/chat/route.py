@@ -50,8 +50,8 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body, tokenizer.vocabulary_size)
-    chat = plan_chat(body, tokenizer, runtime.system_fingerprint)
     conversation = to_conversation(body)
+    chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint)
     backend = runtime.backends[route.backend]
     generation = Generation(
         chat.plan,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 # fixture matching on a role sees what was sent.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 ToolKind = Literal["function", "custom"]
+PartKind = Literal["text", "refusal", "image", "audio", "file"]
 ChoiceMode = Literal["none", "auto", "required"]
 FormatKind = Literal["text", "json_object", "json_schema"]
 
@@ -34,14 +35,30 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One part of a message's content: text or refusal (`text`), an image (`detail`, `url`), or
+    audio or a file (`size`: the length of its base64 data)."""
+
+    kind: PartKind
+    text: str = ""
+    detail: str | None = None
+    url: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """One message: its role, its plain text (text parts joined), and any calls or result it carries."""
+    """One message: its role, its plain text (text parts joined), and any calls or result it carries.
+
+    `parts` is None when the content was one plain string (then `text` is all of it), and the parts
+    as sent otherwise; counting tells the two apart."""
 
     role: Role
     text: str
     calls: tuple[ToolCall, ...] = ()
     call_id: str | None = None  # a tool result: the id of the call it answers
-    name: str | None = None  # a legacy function result: the function's name
+    name: str | None = None  # the author's name; for a legacy function result, the function's name
+    parts: tuple[Part, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,23 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.generation.conversation import Conversation, Part, Tool
 from server.generation.tokens import Tokenizer
-from server.wire.chat_request import (
-    AssistantMessage,
-    AudioPart,
-    ChatCompletionRequest,
-    FilePart,
-    FunctionDefinition,
-    FunctionMessage,
-    FunctionToolCall,
-    ImagePart,
-    NamedFunction,
-    NamedFunctionChoice,
-    RefusalPart,
-    SystemMessage,
-    TextPart,
-    ToolMessage,
-)
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
@@ -45,23 +30,15 @@ IMAGE_LOW = 85
 IMAGE_HIGH = 765
 
 
-def _content(tokenizer: Tokenizer, content: object) -> int:
-    if content is None:
-        return 0
-    if isinstance(content, str):
-        return tokenizer.count(content)
+def _parts(tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
     total = 0
-    for part in content if isinstance(content, list) else []:
-        if isinstance(part, TextPart):
+    for part in parts:
+        if part.kind in ("text", "refusal"):
             total += tokenizer.count(part.text)
-        elif isinstance(part, RefusalPart):
-            total += tokenizer.count(part.refusal)
-        elif isinstance(part, ImagePart):
-            total += IMAGE_LOW if part.image_url.detail == "low" else IMAGE_HIGH
-        elif isinstance(part, AudioPart):
-            total += len(part.input_audio.data) // 4
-        elif isinstance(part, FilePart):
-            total += len(part.file.file_data or "") // 4
+        elif part.kind == "image":
+            total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
+        else:  # audio, file: nothing better is public
+            total += part.size // 4
     return total
 
 
@@ -98,7 +75,7 @@ def _format_properties(schema: dict[str, Any], indent: int) -> str:
     return "\n".join(" " * indent + line for line in lines)
 
 
-def render_functions(functions: list[FunctionDefinition]) -> str:
+def render_functions(functions: tuple[Tool, ...]) -> str:
     """The function definitions as the model sees them."""
     lines = ["namespace functions {", ""]
     for function in functions:
@@ -116,53 +93,38 @@ def render_functions(functions: list[FunctionDefinition]) -> str:
     return "\n".join(lines)
 
 
-def offered_functions(body: ChatCompletionRequest) -> list[FunctionDefinition]:
-    return body.function_tools + list(body.functions or [])
-
-
-def count_prompt_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> int:
-    functions = offered_functions(body)
+def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
+    functions = conversation.function_tools + conversation.functions
     total = REPLY_PRIMING
     padded_system = False
-    for message in body.messages:
+    for message in conversation.messages:
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
-        content = getattr(message, "content", None)
-        if (
-            functions
-            and not padded_system
-            and isinstance(message, SystemMessage)
-            and isinstance(content, str)
-        ):
-            content, padded_system = content + "\n", True
-        total += _content(tokenizer, content)
-        name = getattr(message, "name", None)
-        if name and not isinstance(message, ToolMessage):  # a tool message's name is accepted, not read
-            total += tokenizer.count(name) + TOKENS_PER_NAME
-        if isinstance(message, FunctionMessage):
+        if message.parts is not None:
+            total += _parts(tokenizer, message.parts)
+        elif functions and not padded_system and message.role == "system":
+            total += tokenizer.count(message.text + "\n")
+            padded_system = True
+        elif message.text:
+            total += tokenizer.count(message.text)
+        if message.name:
+            total += tokenizer.count(message.name) + TOKENS_PER_NAME
+        if message.role == "function":
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
-        if isinstance(message, AssistantMessage):
-            if message.function_call is not None:
-                call = message.function_call
-                total += tokenizer.count(call.name) + tokenizer.count(call.arguments) + 3
-            for tool_call in message.tool_calls or []:
-                if isinstance(tool_call, FunctionToolCall):
-                    name, text = tool_call.function.name, tool_call.function.arguments
-                else:
-                    name, text = tool_call.custom.name, tool_call.custom.input
-                total += tokenizer.count(name) + tokenizer.count(text) + 3
+        for call in message.calls:
+            total += tokenizer.count(call.name) + tokenizer.count(call.arguments) + 3
     if functions:
         total += tokenizer.count(render_functions(functions)) + FUNCTIONS_OVERHEAD
-        if any(isinstance(m, SystemMessage) for m in body.messages):
+        if any(m.role == "system" for m in conversation.messages):
             total -= SYSTEM_MESSAGE_DISCOUNT
-    total += _choice_tokens(body, tokenizer)
-    return total
+    return total + _choice_tokens(conversation, tokenizer)
 
 
-def _choice_tokens(body: ChatCompletionRequest, tokenizer: Tokenizer) -> int:
-    if body.function_call == "none" or body.tool_choice == "none":
+def _choice_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
+    legacy, choice = conversation.function_choice, conversation.tool_choice
+    if legacy.mode == "none" or choice.mode == "none":
         return 1
-    if isinstance(body.function_call, NamedFunction):
-        return 4 + tokenizer.count(body.function_call.name)
-    if isinstance(body.tool_choice, NamedFunctionChoice):
-        return 7 + tokenizer.count(body.tool_choice.function.name)
+    if legacy.named is not None:
+        return 4 + tokenizer.count(legacy.named)
+    if choice.named is not None:
+        return 7 + tokenizer.count(choice.named)
     return 0
