@@ -1,0 +1,190 @@
+"""Score chatdouble's prompt-token counts against the real API's, on recorded traffic.
+
+Every pair of tests/data/usage_corpus.jsonl (built by tools/extract_usage_corpus.py) is posted,
+in process, to an app built from the embedded default configuration (the echo backend answers
+every model): the recorded body with `stream: false` and `stream_options` removed (we would
+otherwise have to read usage off a stream), nothing else changed. Our `usage.prompt_tokens`
+(`input_tokens` on /v1/responses) is compared with the recorded one.
+
+The table gives, per endpoint and model family: pairs, exact matches, the mean absolute
+difference over the pairs we answered, requests we rejected (a 4xx on a body the real API
+accepted) and requests to an endpoint we do not serve yet. `-v` lists every mismatch with its
+source and difference; rejections are always grouped by their message, since each one names a
+field or value the real API accepts and we do not.
+
+Usage: python tools/score_usage.py [-v] [--corpus PATH] [--dump PATH] [--endpoint chat|responses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from server.app import create_app
+from server.config import load_settings
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corpus.jsonl"
+PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
+PROMPT_FIELD = {"chat": "prompt_tokens", "responses": "input_tokens"}
+FAMILIES = (
+    ("gpt-4o", re.compile(r"^(gpt-4o|chatgpt-4o)")),
+    ("gpt-4.1", re.compile(r"^gpt-4\.1")),
+    ("gpt-4/3.5 (cl100k)", re.compile(r"^(gpt-4($|-)|gpt-3\.5)")),
+    ("o-series", re.compile(r"^o\d")),
+    ("gpt-5", re.compile(r"^gpt-5")),
+)
+
+
+def family(model: str) -> str:
+    return next((name for name, pattern in FAMILIES if pattern.match(model)), "other")
+
+
+@dataclass(slots=True)
+class Outcome:
+    pair: dict[str, Any]
+    status: int
+    ours: int | None = None
+    error: str | None = None
+
+    @property
+    def real(self) -> int:
+        return int(self.pair["usage"].get(PROMPT_FIELD[self.pair["endpoint"]]) or 0)
+
+    @property
+    def where(self) -> str:
+        s = self.pair["source"]
+        return f"{s['repo']}@{s['commit'][:10]}:{s['path']}#{s['index']}"
+
+
+@dataclass(slots=True)
+class Cell:
+    pairs: int = 0
+    exact: int = 0
+    answered: int = 0
+    abs_diff: int = 0
+    rejected: int = 0
+    missing: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+
+async def run(pairs: list[dict[str, Any]]) -> list[Outcome]:
+    app = create_app(load_settings(env={}, overrides={}))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    outcomes = []
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
+        for pair in pairs:
+            body = dict(pair["request"])
+            body["stream"] = False
+            body.pop("stream_options", None)
+            response = await http.post(PATHS[pair["endpoint"]], json=body)
+            outcome = Outcome(pair, response.status_code)
+            try:
+                answer = response.json()
+            except json.JSONDecodeError:
+                answer = {}
+            if response.status_code == 200:
+                outcome.ours = int(answer["usage"][PROMPT_FIELD[pair["endpoint"]]])
+            else:
+                error = answer.get("error") if isinstance(answer, dict) else None
+                outcome.error = (error or {}).get("message") or response.text[:200]
+            outcomes.append(outcome)
+    return outcomes
+
+
+def tabulate(outcomes: list[Outcome]) -> dict[tuple[str, str], Cell]:
+    cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
+    for outcome in outcomes:
+        key = (outcome.pair["endpoint"], family(str(outcome.pair["model"])))
+        for cell in (cells[key], cells[(key[0], "all")]):
+            cell.pairs += 1
+            cell.outcomes.append(outcome)
+            if outcome.status == 404:
+                cell.missing += 1
+            elif outcome.ours is None:
+                cell.rejected += 1
+            else:
+                cell.answered += 1
+                cell.exact += outcome.ours == outcome.real
+                cell.abs_diff += abs(outcome.ours - outcome.real)
+    return cells
+
+
+def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
+    header = f"{'endpoint':<10} {'family':<20} {'pairs':>5} {'exact':>5} {'exact%':>6} {'mean|d|':>8} {'rejected':>8} {'no route':>8}"
+    print(header)
+    print("-" * len(header))
+    for (endpoint, fam), cell in sorted(
+        cells.items(), key=lambda kv: (kv[0][0], kv[0][1] == "all", kv[0][1])
+    ):
+        share = f"{100 * cell.exact / cell.answered:.0f}%" if cell.answered else "-"
+        mean = f"{cell.abs_diff / cell.answered:.1f}" if cell.answered else "-"
+        print(
+            f"{endpoint:<10} {fam:<20} {cell.pairs:>5} {cell.exact:>5} {share:>6} {mean:>8} {cell.rejected:>8} {cell.missing:>8}"
+        )
+    everything = [o for (_, fam), c in cells.items() if fam == "all" for o in c.outcomes]
+    rejections = Counter(
+        f"{o.pair['endpoint']} {o.status}: {o.error}"
+        for o in everything
+        if o.ours is None and o.status != 404
+    )
+    if rejections:
+        print("\nRejected by our validation (the real API accepted these):")
+        for message, count in rejections.most_common():
+            print(f"  {count:>4}  {message}")
+    if verbose:
+        print("\nMismatches (ours - real):")
+        for outcome in sorted(everything, key=lambda o: (o.pair["endpoint"], o.pair["model"], o.where)):
+            if outcome.ours is not None and outcome.ours != outcome.real:
+                diff = outcome.ours - outcome.real
+                print(
+                    f"  {diff:+6d}  ours={outcome.ours:<6} real={outcome.real:<6} {outcome.pair['model']:<22} {outcome.where}"
+                )
+        print("\nRejections:")
+        for outcome in everything:
+            if outcome.ours is None and outcome.status != 404:
+                print(f"  {outcome.status} {outcome.where}: {outcome.error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every mismatch and rejection")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--endpoint", choices=sorted(PATHS), help="score one endpoint only")
+    parser.add_argument(
+        "--dump", type=Path, help="write one JSON line per pair: source, model, ours, real, status, error"
+    )
+    args = parser.parse_args(argv)
+    pairs = [
+        json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    if args.endpoint:
+        pairs = [p for p in pairs if p["endpoint"] == args.endpoint]
+    outcomes = asyncio.run(run(pairs))
+    report(tabulate(outcomes), args.verbose)
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as out:
+            for o in outcomes:
+                record = {
+                    "source": o.pair["source"],
+                    "endpoint": o.pair["endpoint"],
+                    "model": o.pair["model"],
+                    "ours": o.ours,
+                    "real": o.real,
+                    "status": o.status,
+                    "error": o.error,
+                }
+                out.write(json.dumps(record) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
