@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from backends.arguments import impossibility
+from server.chat.strict import strict_problem
 from server.errors import invalid_request
 from server.generation.schemas import schema_problem
 from server.wire.chat_request import (
@@ -123,6 +124,10 @@ def _schema_problem(schema: dict[str, Any] | None, strict: bool) -> str | None:
     if schema is None:
         return None
     problem = schema_problem(schema)
+    if problem is None and strict:
+        refused = strict_problem(schema)  # a whole sentence of the API's
+        if refused is not None:
+            return refused
     if problem is None:
         problem = impossibility(schema)
     return None if problem is None else f"{problem}."
