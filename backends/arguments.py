@@ -1,241 +1,364 @@
 """Deterministic JSON values that satisfy a JSON Schema, for synthesized tool-call arguments.
 
-Covers what function schemas use in practice: type (single or list), required, properties,
-additionalProperties, enum, const, nested objects and arrays (items, prefixItems, min/maxItems),
-string length, numeric bounds (inclusive and exclusive, multipleOf), $ref into $defs/definitions,
-anyOf/oneOf (first satisfiable branch), allOf (merged), and the `format` of common strings.
-The `seed` picks among valid values so different seeds give different but valid arguments.
+Each schema node offers candidate values, best first, and the first that the contract guard's own
+validator accepts is taken, so keywords the generator does not model (`not`, `if`, `contains`'s
+counts, `dependentSchemas`, ...) are still honoured by trying the next candidate. Candidates follow
+`type` (or the keywords that imply one, then every other type), `const`/`enum`, the branches of
+`anyOf`/`oneOf`/`if`-`then`-`else`, and merged `allOf` parts; `seed` picks among valid values.
+
+A recursion (a `$ref` met again below itself) and anything nested deeper than a few levels is built
+"lean": the cheapest instance, with optional properties left out, arrays at `minItems`, and null or
+the simplest type first. Lean values are memoised per schema; meeting a schema inside its own lean
+build is a cycle that cannot be the cheapest instance, so that branch is abandoned for another.
+
+When no value fits, or none fits within the size caps (`backends/synthesis.py`), `Unsatisfiable`
+names the keyword and where it sits; request validation answers that as a 400 before any backend
+runs. Values are checked with formats asserted too, so a client that parses them gets real ones.
 """
 
 from __future__ import annotations
 
-import math
+import functools
+import json
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from itertools import islice
 from typing import Any
 
-from backends.patterns import example
-from server.generation.schemas import resolve_ref
+from backends import scalars
+from backends.composite import arrays, objects
+from backends.schema_merge import ANNOTATIONS, merge, without
+from backends.synthesis import MAX_DEPTH, Cycle, Unsatisfiable, place
+from server.generation.schemas import Validator, canonical, validator
 
-_FORMATS = {
-    "date-time": "2024-01-01T00:00:00Z",
-    "date": "2024-01-01",
-    "time": "00:00:00Z",
-    "email": "user@example.com",
-    "uri": "https://example.com/",
-    "url": "https://example.com/",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "ipv4": "127.0.0.1",
-    "ipv6": "::1",
-    "hostname": "example.com",
-}
-_MAX_DEPTH = 24
-# Sizes a schema may ask for are capped, so a request cannot make the server build huge values.
-MAX_ITEMS = 1000
-MAX_LENGTH = 10_000
+_MAX_WORK = 200_000  # schema nodes visited while building one value
+_MAX_CHARS = 2_000_000  # characters in all the strings of one value
+_LEAN_FROM = 12  # from this depth on, values are built lean
+_TRIES = 48  # candidates tried per node
+_TYPES = ("string", "integer", "number", "boolean", "null", "object", "array")
+_LEAN_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+
+
+class _Work:
+    """What one synthesis shares across seeds: validators, lean values, and its budgets."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.resolver = validator(root)._resolver  # `$ref`s in subschemas resolve against the root
+        self.checks: dict[int, tuple[Any, Any]] = {}
+        self.lean: dict[str, Any] = {}
+        self.active: set[str] = set()
+        self.cycles = 0
+        self.steps = 0
+        self.chars = 0
+
+    def valid(self, schema: Any, value: Any) -> bool:
+        return bool(self.check(schema).is_valid(value))
+
+    def check(self, schema: Any) -> Any:
+        held = self.checks.get(id(schema))
+        if held is None or held[0] is not schema:
+            # Formats are checked too (the guard does not), so clients that parse them get real ones.
+            checker = Validator(schema, _resolver=self.resolver, format_checker=Validator.FORMAT_CHECKER)
+            held = (schema, checker)  # holding the schema pins its id
+            self.checks[id(schema)] = held
+        return held[1]
+
+    def tick(self, where: str) -> None:
+        self.steps += 1
+        if self.steps > _MAX_WORK:
+            raise Unsatisfiable(
+                f"the schema needs more work than the server spends on one value (at '{place(where)}')"
+            )
+
+
+Thunk = Callable[[], Any]
 
 
 class Synthesizer:
     """Builds one value for a schema; `$ref`s resolve against the root document."""
 
-    def __init__(self, root: dict[str, Any], seed: int = 0) -> None:
+    def __init__(self, root: dict[str, Any], seed: int = 0, work: _Work | None = None) -> None:
         self.root = root
         self.seed = seed
+        self.work = work or _Work(root)
+        self.refs: list[tuple[str, int]] = []  # the `$ref`s being followed, with the depth each was met at
+        self.breadth = 24  # candidates per type; wider when distinct values are drawn
 
-    def value(self, schema: Any, name: str = "", depth: int = 0) -> Any:
-        if not isinstance(schema, dict) or depth > _MAX_DEPTH:
-            return None
-        if "$ref" in schema:
-            return self.value(resolve_ref(self.root, schema["$ref"]), name, depth + 1)
-        if "const" in schema:
-            return schema["const"]
-        if schema.get("enum"):
-            options = schema["enum"]
-            return options[self.seed % len(options)]
-        for key in ("anyOf", "oneOf"):
-            if schema.get(key):
-                branches = [b for b in schema[key] if not _is_null(b)] or schema[key]
-                return self.value(branches[0], name, depth + 1)
-        if schema.get("allOf"):
-            merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-            for part in schema["allOf"]:
-                part = (
-                    resolve_ref(self.root, part["$ref"])
-                    if isinstance(part, dict) and "$ref" in part
-                    else part
-                )
-                merged = _merge(merged, part if isinstance(part, dict) else {})
-            return self.value(merged, name, depth + 1)
-        kind = _pick_type(schema)
-        if kind == "object":
-            return self.object(schema, depth)
-        if kind == "array":
-            return self.array(schema, name, depth)
-        if kind == "integer":
-            return self.integer(schema)
-        if kind == "number":
-            return self.number(schema)
-        if kind == "boolean":
-            return self.seed % 2 == 0
-        if kind == "null":
-            return None
-        return self.string(schema, name)
+    def build(self) -> Any:
+        try:
+            value = self.value(self.root, "#", 0, False)
+        except RecursionError:
+            raise Unsatisfiable("the schema is nested too deeply to build a value") from None
+        if not self.work.valid(self.root, value):
+            raise Unsatisfiable("no value satisfying the schema was found")
+        return value
 
-    def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        properties: dict[str, Any] = schema.get("properties") or {}
-        required = [key for key in schema.get("required", []) if isinstance(key, str)]
-        strict_all = schema.get("additionalProperties") is False
-        keys = list(properties) if strict_all or not required else required
-        out: dict[str, Any] = {}
-        for key in keys:
-            out[key] = self.value(properties.get(key, {}), key, depth + 1)
-        for key in required:
-            if key not in out:
-                extra = schema.get("additionalProperties")
-                out[key] = self.value(
-                    extra if isinstance(extra, dict) else {"type": "string"}, key, depth + 1
-                )
-        minimum = min(int(schema.get("minProperties", 0)), MAX_ITEMS)
-        extra_schema = schema.get("additionalProperties")
-        filler = 0
-        while len(out) < minimum and extra_schema is not False:
-            out[f"key{filler}"] = self.value(
-                extra_schema if isinstance(extra_schema, dict) else {}, "", depth + 1
+    def value(self, schema: Any, where: str, depth: int, lean: bool, name: str = "") -> Any:
+        self.work.tick(where)
+        if schema is False:
+            raise Unsatisfiable(f"the schema at '{place(where)}' is false: no value is allowed")
+        if not isinstance(schema, dict):
+            return None if lean else name or "value"
+        if depth > MAX_DEPTH:
+            raise Unsatisfiable(f"a value at '{place(where)}' would be nested deeper than {MAX_DEPTH} levels")
+        lean = lean or depth >= _LEAN_FROM
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return self._ref(schema, ref, where, depth, lean, name)
+        if not lean:
+            return self._pick(schema, where, depth, False, name)
+        key = canonical(schema)
+        work = self.work
+        if key in work.lean:
+            found = work.lean[key]
+            if isinstance(found, Unsatisfiable):
+                raise found
+            return found
+        if key in work.active:
+            work.cycles += 1
+            raise Cycle(f"the schema at '{place(where)}' only recurses: no finite value satisfies it")
+        cycles = work.cycles
+        work.active.add(key)
+        try:
+            found = self._pick(schema, where, depth, True, name)
+        except Unsatisfiable as exc:
+            if work.cycles == cycles:  # a failure that did not hang on an unfinished schema is final
+                work.lean[key] = exc
+            raise
+        finally:
+            work.active.discard(key)
+        work.lean[key] = found
+        return found
+
+    def _ref(self, schema: dict[str, Any], ref: str, where: str, depth: int, lean: bool, name: str) -> Any:
+        if (ref, depth) in self.refs:
+            raise Unsatisfiable(
+                f"'$ref' at '{place(where)}' leads back to itself without nesting: the schema never ends"
             )
-            filler += 1
-        return out
+        target = self.resolve(ref)
+        rest = without(schema, "$ref", *ANNOTATIONS)
+        again = any(seen == ref for seen, _ in self.refs)  # a recursion: end it at its cheapest instance
+        self.refs.append((ref, depth))
+        try:
+            if rest:
+                return self._pick(schema, where, depth, lean or again, name, generate=merge(rest, target))
+            return self.value(target, ref, depth, lean or again, name)
+        finally:
+            self.refs.pop()
 
-    def array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
-        prefix = schema.get("prefixItems") or []
-        items = schema.get("items", {})
-        count = min(max(int(schema.get("minItems", 1)), len(prefix)), MAX_ITEMS)
-        if "maxItems" in schema:
-            count = min(count, int(schema["maxItems"]))
-        out = [self.value(part, name, depth + 1) for part in prefix[:count]]
-        while len(out) < count:
-            if items is False:
-                break
-            item = self.value(items if isinstance(items, dict) else {}, name, depth + 1)
-            if schema.get("uniqueItems") and item in out:
-                item = self._distinct(items, out, depth)
-            out.append(item)
-        return out
+    def resolve(self, ref: str) -> Any:
+        if not ref.startswith("#"):
+            return {}
+        node: Any = self.root
+        for part in ref[1:].split("/"):
+            if not part:
+                continue
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = node.get(part, {}) if isinstance(node, dict) else {}
+        return node
 
-    def _distinct(self, items: Any, taken: list[Any], depth: int) -> Any:
-        for offset in range(1, 64):
-            candidate = Synthesizer(self.root, self.seed + offset).value(items, "", depth + 1)
-            if candidate not in taken:
-                return candidate
-        return taken[-1]
+    def _pick(
+        self, schema: dict[str, Any], where: str, depth: int, lean: bool, name: str, generate: Any = None
+    ) -> Any:
+        """The first candidate for `generate` (default: `schema`) that `schema` accepts."""
+        reason: Unsatisfiable | None = None
+        last: list[Any] = []
+        for thunk in islice(
+            self.candidates(schema if generate is None else generate, where, depth, lean, name), _TRIES
+        ):
+            try:
+                value = thunk()
+            except Unsatisfiable as exc:
+                reason = reason if reason is not None and not isinstance(reason, Cycle) else exc
+                continue
+            if self.work.valid(schema, value):
+                return value
+            last = [value]
+        if reason is not None and not last:
+            raise reason
+        raise Unsatisfiable(self._why(schema, where, last, reason))
 
-    def integer(self, schema: dict[str, Any]) -> int:
-        low, high = _bounds(schema, integer=True)
-        value = (
-            low if low is not None else (min(high, self.seed % 10) if high is not None else self.seed % 10)
-        )
-        step = schema.get("multipleOf")
-        if isinstance(step, int | float) and step > 0:
-            value = _multiple(step, low, high, value)
-        return int(value)
+    def _why(self, schema: dict[str, Any], where: str, last: list[Any], reason: Unsatisfiable | None) -> str:
+        if reason is not None and not isinstance(reason, Cycle):
+            return str(reason)
+        if last:
+            error = min(self.work.check(schema).iter_errors(last[0]), key=lambda e: len(e.path), default=None)
+            if error is not None:
+                spot = where + "".join(f"/{p}" for p in error.schema_path if p != error.validator)
+                return f"no value satisfies '{error.validator}' at '{place(spot)}'"
+        return str(reason) if reason is not None else f"no value satisfies the schema at '{place(where)}'"
 
-    def number(self, schema: dict[str, Any]) -> float | int:
-        low, high = _bounds(schema, integer=False)
-        step = schema.get("multipleOf")
-        if isinstance(step, int | float) and step > 0:
-            value = _multiple(step, low, high, low if low is not None else 0)
-            return int(value) if float(value).is_integer() else value
-        if low is not None and high is not None:
-            return (low + high) / 2
-        if low is not None:
-            return low
-        if high is not None:
-            return min(high, 0.5)
-        return 0.5
+    def candidates(
+        self, schema: dict[str, Any], where: str, depth: int, lean: bool, name: str
+    ) -> Iterator[Thunk]:
+        if "const" in schema:
+            yield lambda: schema["const"]
+            return
+        if isinstance(schema.get("enum"), list):
+            options = schema["enum"]
+            turn = 0 if lean or not options else self.seed % len(options)
+            for option in options[turn:] + options[:turn]:
+                yield functools.partial(_same, option)
+            return
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list) and branches:
+                others = without(schema, key)
+                order = sorted(range(len(branches)), key=lambda i: _null(branches[i]) != lean)
+                for i in order:
+                    yield from self._sub(merge(others, branches[i]), f"{where}/{key}/{i}", depth, lean, name)
+                return
+        if isinstance(schema.get("allOf"), list):
+            merged = without(schema, "allOf")
+            for part in schema["allOf"]:
+                if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                    part = merge(without(part, "$ref"), self.resolve(part["$ref"]))
+                merged = merge(merged, part)
+            yield from self._sub(merged, where, depth, lean, name)
+            return
+        if "if" in schema:
+            rest = without(schema, "if", "then", "else")
+            for key in ("then", "else"):
+                yield from self._sub(merge(rest, schema.get(key)), where, depth, lean, name, 8)
+            yield from self._typed(rest, where, depth, lean, name)
+            return
+        yield from self._typed(schema, where, depth, lean, name)
 
-    def string(self, schema: dict[str, Any], name: str) -> str:
-        fmt = schema.get("format")
-        if isinstance(fmt, str) and fmt in _FORMATS:
-            return _FORMATS[fmt]
+    def _sub(
+        self, schema: dict[str, Any], where: str, depth: int, lean: bool, name: str, limit: int = 16
+    ) -> Iterator[Thunk]:
+        if isinstance(schema.get("$ref"), str):
+            yield lambda: self.value(schema, where, depth, lean, name)
+            return
+        yield from islice(self.candidates(schema, where, depth, lean, name), limit)
+
+    def _typed(
+        self, schema: dict[str, Any], where: str, depth: int, lean: bool, name: str
+    ) -> Iterator[Thunk]:
+        for kind in _types(schema, lean):
+            if kind == "object":
+                yield from objects(self, schema, where, depth, lean)
+            elif kind == "array":
+                yield from arrays(self, schema, where, depth, lean)
+            elif kind in ("integer", "number"):
+                start = Fraction(self.seed % 10) if kind == "integer" else Fraction(1, 2) + self.seed % 10
+                try:
+                    found = scalars.numbers(schema, kind, where, Fraction(0) if lean else start, self.breadth)
+                except Unsatisfiable as exc:
+                    yield functools.partial(_raise, exc)
+                    continue
+                for number in found:
+                    yield functools.partial(_same, number)
+            elif kind == "boolean":
+                yield lambda: self.seed % 2 == 0
+                yield lambda: self.seed % 2 != 0
+            elif kind == "null":
+                yield lambda: None
+            else:
+                yield from self._strings(schema, where, name)
+
+    def _strings(self, schema: dict[str, Any], where: str, name: str) -> Iterator[Thunk]:
         text = name or "value"
         if self.seed:
             text = f"{text}{self.seed % 1000}"
-        pattern = schema.get("pattern")
-        if isinstance(pattern, str):
-            text = example(pattern, text) or text
-        minimum = min(int(schema.get("minLength", 0)), MAX_LENGTH)
-        maximum = schema.get("maxLength")
-        if len(text) < minimum:
-            text = text + "x" * (minimum - len(text))
-        if isinstance(maximum, int):
-            text = text[:maximum]
+        try:
+            for found in scalars.strings(schema, where, text, self.seed, self.breadth):
+                yield functools.partial(self._counted, found)
+        except Unsatisfiable as exc:
+            yield functools.partial(_raise, exc)
+
+    def _counted(self, text: str) -> str:
+        self.work.chars += len(text)
+        if self.work.chars > _MAX_CHARS:
+            raise Unsatisfiable(f"the value would hold more than {_MAX_CHARS} characters of strings")
         return text
 
+    def variant(self, offset: int, breadth: int = 24) -> Synthesizer:
+        """The same synthesis under another seed, sharing this one's work (for distinct values)."""
+        other = Synthesizer(self.root, self.seed + offset, self.work)
+        other.refs = list(self.refs)
+        other.breadth = breadth
+        return other
 
-def _multiple(step: float, low: float | None, high: float | None, start: float) -> float:
-    """A multiple of `step` within [low, high], nearest `start`; `start` when there is none."""
-    try:
-        value = math.ceil(start / step) * step
-        if high is not None and value > high:
-            value = math.floor(high / step) * step
-        if low is not None and value < low:
-            return start
-        return value
-    except (OverflowError, ValueError):
-        return start
+    def valid_values(self, schema: Any, where: str, depth: int, lean: bool) -> Iterator[Any]:
+        """Every candidate `schema` accepts, in order (a `$ref` followed first)."""
+        while isinstance(schema, dict) and set(schema) - set(ANNOTATIONS) == {"$ref"}:
+            schema = self.resolve(schema["$ref"])
+        if not isinstance(schema, dict) or isinstance(schema.get("$ref"), str):
+            yield self.value(schema, where, depth, lean)
+            return
+        for thunk in self.candidates(schema, where, depth, lean, ""):
+            try:
+                value = thunk()
+            except Unsatisfiable:
+                continue
+            if self.work.valid(schema, value):
+                yield value
 
 
-def _is_null(schema: Any) -> bool:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _raise(exc: Exception) -> Any:
+    raise exc
+
+
+def _null(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "null"
 
 
-def _pick_type(schema: dict[str, Any]) -> str:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        usable = [k for k in kind if k != "null"]
-        return str(usable[0]) if usable else "null"
-    if isinstance(kind, str):
-        return kind
-    if "properties" in schema or "required" in schema or "additionalProperties" in schema:
-        return "object"
-    if "items" in schema or "prefixItems" in schema:
-        return "array"
-    return "string"
+def _types(schema: dict[str, Any], lean: bool) -> list[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        kinds = [declared]
+    elif isinstance(declared, list):
+        kinds = [k for k in declared if isinstance(k, str)]
+    else:
+        implied = [k for k, keys in _IMPLIED if any(key in schema for key in keys)]
+        kinds = implied + [k for k in _TYPES if k not in implied]
+    order = _LEAN_TYPES if lean else (*[k for k in kinds if k != "null"], "null")
+    return sorted(dict.fromkeys(kinds), key=lambda k: order.index(k) if k in order else len(order))
 
 
-def _bounds(schema: dict[str, Any], *, integer: bool) -> tuple[float | None, float | None]:
-    low = schema.get("minimum")
-    high = schema.get("maximum")
-    if "exclusiveMinimum" in schema and isinstance(schema["exclusiveMinimum"], int | float):
-        bump = 1 if integer else 1e-6
-        low = schema["exclusiveMinimum"] + bump
-    if "exclusiveMaximum" in schema and isinstance(schema["exclusiveMaximum"], int | float):
-        bump = 1 if integer else 1e-6
-        high = schema["exclusiveMaximum"] - bump
-    if integer:
-        low = math.ceil(low) if low is not None else None
-        high = math.floor(high) if high is not None else None
-    return low, high
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if key == "properties" and isinstance(value, dict):
-            out["properties"] = {**out.get("properties", {}), **value}
-        elif key == "required" and isinstance(value, list):
-            out["required"] = list(dict.fromkeys([*out.get("required", []), *value]))
-        else:
-            out.setdefault(key, value)
-    return out
+_IMPLIED = (
+    ("object", ("properties", "required", "additionalProperties", "minProperties", "patternProperties")),
+    ("array", ("items", "prefixItems", "contains", "minItems", "uniqueItems")),
+    ("string", ("pattern", "minLength", "maxLength", "format")),
+    ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")),
+)
 
 
 def synthesize(schema: dict[str, Any] | None, seed: int = 0) -> Any:
     """A value valid under `schema` (an empty object for a tool without parameters).
 
-    Best effort for what it cannot satisfy (`not`, `contains`, unusual patterns): the contract
-    guard then reports the mismatch rather than the server failing.
+    Raises `Unsatisfiable` when there is none within the caps; request validation has already
+    answered such a schema with a 400 (`impossibility`). A seed whose choices lead nowhere falls
+    back to seed 0, whose value validation has seen built.
     """
     if not schema:
         return {}
     try:
-        return Synthesizer(schema, seed).value(schema)
-    except (RecursionError, OverflowError, ValueError, TypeError):
-        return {}
+        return Synthesizer(schema, seed).build()
+    except Unsatisfiable:
+        if not seed:
+            raise
+    return Synthesizer(schema, 0).build()
+
+
+@functools.lru_cache(maxsize=512)
+def _impossibility(text: str) -> str | None:
+    try:
+        Synthesizer(json.loads(text), 0).build()
+    except Unsatisfiable as exc:
+        return str(exc)
+    return None
+
+
+def impossibility(schema: dict[str, Any] | None) -> str | None:
+    """Why no value can be synthesized for `schema` (a schema already checked), or None."""
+    return _impossibility(canonical(schema)) if schema else None

@@ -182,3 +182,26 @@ async def test_required_allowed_tools_that_allow_no_function_do_not_demand_a_cal
     response = await post(make_app(), tools=[WEATHER], tool_choice=choice)
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_decimal_multiples_pass_as_json_schema_defines_them(make_app: Any) -> None:
+    """0.3 is a multiple of 0.1 in JSON Schema's decimal sense, though 0.3 / 0.1 is not an integer
+    in floats: a model answering 0.3 is not a violation."""
+    step = {
+        "type": "function",
+        "function": {
+            "name": "dose",
+            "parameters": {
+                "type": "object",
+                "properties": {"ml": {"type": "number", "multipleOf": 0.1}},
+                "required": ["ml"],
+            },
+        },
+    }
+    app = with_backend(make_app(), ScriptedBackend([*call("dose", '{"ml": 0.3}'), Finish()]))
+    response = await post(app, tools=[step], tool_choice="required")
+    assert response.status_code == 200, response.text
+    bad = with_backend(make_app(), ScriptedBackend([*call("dose", '{"ml": 0.35}'), Finish()]))
+    refused = await post(bad, tools=[step], tool_choice="required")
+    assert refused.status_code == 500
+    assert "0.35 is not a multiple of 0.1" in refused.json()["error"]["message"]

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from jsonschema import Draft202012Validator
 
+from server.generation.schemas import validator
 from server.generation.tokens import Tokenizer
 
 TOOL = {
@@ -215,3 +217,145 @@ async def test_an_agent_loop_under_required_ends_on_its_output_tool(client: http
             {"role": "tool", "tool_call_id": c["id"], "content": "ok"} for c in message["tool_calls"]
         )
     assert names == ["book", "final_result"]
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        schema = {"type": "object", "properties": {"inner": schema}, "required": ["inner"]}
+    return schema
+
+
+# OpenAI's own recursive UI schema, from the Structured Outputs guide.
+UI_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["div", "button", "header", "section", "field", "form"]},
+        "label": {"type": "string"},
+        "children": {"type": "array", "items": {"$ref": "#"}},
+        "attributes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "value": {"type": "string"}},
+                "additionalProperties": False,
+                "required": ["name", "value"],
+            },
+        },
+    },
+    "required": ["type", "label", "children", "attributes"],
+    "additionalProperties": False,
+}
+HARD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ref-to-root": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "parent": {"$ref": "#"}},
+        "required": ["name"],
+        "additionalProperties": False,
+    },
+    "defs-refer-to-themselves": {
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {"value": {"type": "integer"}, "next": {"$ref": "#/$defs/node"}},
+                "required": ["value"],
+                "additionalProperties": False,
+            },
+            "chain": {
+                "type": "object",
+                "properties": {"link": {"anyOf": [{"$ref": "#/$defs/chain"}, {"type": "null"}]}},
+                "required": ["link"],
+            },
+        },
+        "type": "object",
+        "properties": {"head": {"$ref": "#/$defs/node"}, "chain": {"$ref": "#/$defs/chain"}},
+        "required": ["head", "chain"],
+    },
+    "recursive-ui": UI_SCHEMA,
+    "forty-levels": _nested(40),
+    "fractional-multiple": {
+        "type": "object",
+        "properties": {"x": {"type": "number", "multipleOf": 0.1, "minimum": 0.25, "maximum": 0.35}},
+        "required": ["x"],
+    },
+    "pattern-and-min-length": {
+        "type": "object",
+        "properties": {"code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]+$", "minLength": 12}},
+        "required": ["code"],
+    },
+    "unique-items": {
+        "type": "object",
+        "properties": {
+            "ids": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 40},
+                "minItems": 30,
+                "uniqueItems": True,
+            }
+        },
+        "required": ["ids"],
+    },
+    "not": {
+        "type": "object",
+        "properties": {
+            "word": {"type": "string", "not": {"enum": ["word", "value"]}},
+            "any": {"not": {"type": "string"}},
+        },
+        "required": ["word", "any"],
+    },
+    "if-then-else": {
+        "type": "object",
+        "properties": {
+            "kind": {"enum": ["card", "cash"]},
+            "number": {"type": "string", "pattern": "^[0-9]{16}$"},
+        },
+        "required": ["kind"],
+        "if": {"properties": {"kind": {"const": "card"}}},
+        "then": {"required": ["number"]},
+        "else": {"not": {"required": ["number"]}},
+    },
+    "contains": {
+        "type": "object",
+        "properties": {
+            "xs": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "contains": {"minimum": 10},
+                "minContains": 2,
+                "maxContains": 2,
+            }
+        },
+        "required": ["xs"],
+    },
+}
+
+
+@pytest.mark.parametrize("schema", HARD_SCHEMAS.values(), ids=HARD_SCHEMAS.keys())
+@pytest.mark.parametrize("seed", [0, 7])
+async def test_forced_calls_satisfy_every_schema_the_api_accepts(
+    client: httpx.AsyncClient, schema: dict[str, Any], seed: int
+) -> None:
+    tool = {"type": "function", "function": {"name": "act", "parameters": schema}}
+    body = await chat(client, tools=[tool], tool_choice="required", seed=seed)
+    arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
+    assert list(validator(schema).iter_errors(arguments)) == []
+
+
+@pytest.mark.parametrize("schema", HARD_SCHEMAS.values(), ids=HARD_SCHEMAS.keys())
+async def test_json_schema_content_satisfies_every_schema_the_api_accepts(
+    client: httpx.AsyncClient, schema: dict[str, Any]
+) -> None:
+    fmt = {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}
+    content = (await chat(client, response_format=fmt, stream=False))["choices"][0]["message"]["content"]
+    assert list(validator(schema).iter_errors(json.loads(content))) == []
+
+
+async def test_recursion_ends_at_its_cheapest_instance(client: httpx.AsyncClient) -> None:
+    tool = {"type": "function", "function": {"name": "ui", "parameters": UI_SCHEMA}}
+    body = await chat(client, tools=[tool], tool_choice="required")
+    arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
+
+    def depth(node: dict[str, Any]) -> int:
+        return 1 + max((depth(child) for child in node["children"]), default=0)
+
+    assert depth(arguments) <= 3  # one example of a child, then the empty array that ends it

@@ -1,4 +1,7 @@
-"""Property-based checks: synthesized arguments satisfy their schemas; cuts never overrun or split."""
+"""Property-based checks: synthesized arguments satisfy their schemas (with the contract guard's
+validator, formats checked too), recursive and deep ones, `not`, `if`/`then`/`else`, `contains`,
+`uniqueItems`, fractional `multipleOf` and patterns with length bounds included; a schema that may
+have no value yields one or a named `Unsatisfiable`, never anything else. Cuts never overrun or split."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from backends.arguments import synthesize
+from backends.synthesis import Unsatisfiable
 from server.generation.channel import Channel
+from server.generation.schemas import NO_REMOTE, Validator
 from server.generation.tokens import Tokenizer
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
@@ -32,26 +37,39 @@ def _string() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _number(kind: str) -> st.SearchStrategy[dict[str, Any]]:
-    def build(low: int | None, span: int, exclusive: bool, step: int | None) -> dict[str, Any]:
+    def build(low: int | None, span: int, exclusive: bool, step: int | float | None) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": kind}
         if low is not None:
-            schema["exclusiveMinimum" if exclusive else "minimum"] = low
-            schema["maximum"] = low + span + 2
-        elif step:
+            start = low / 4 if kind == "number" else low
+            schema["exclusiveMinimum" if exclusive else "minimum"] = start
+            schema["maximum"] = start + span + 6  # wide enough for any step below
+        if step:
             schema["multipleOf"] = step
         return schema
 
+    steps = [None, 2, 3, 5] + ([0.1, 0.25, 0.01, 1.5, 0.3] if kind == "number" else [])
     return st.builds(
         build,
         st.one_of(st.none(), st.integers(-50, 50)),
         st.integers(0, 20),
         st.booleans(),
-        st.sampled_from([None, 2, 3, 5]),
+        st.sampled_from(steps),
     )
+
+
+PATTERNS = ["^[a-z]+$", "^[A-Z]{2}-[0-9]+$", "[0-9]{3}", "^(ab|cd)+x?$", "^\\w+@\\w+\\.com$"]
+
+
+def _patterned() -> st.SearchStrategy[dict[str, Any]]:
+    def build(pattern: str, low: int, extra: int) -> dict[str, Any]:
+        return {"type": "string", "pattern": pattern, "minLength": low, "maxLength": low + 12 + extra}
+
+    return st.builds(build, st.sampled_from(PATTERNS), st.integers(0, 30), st.integers(0, 10))
 
 
 LEAVES = st.one_of(
     _string(),
+    _patterned(),
     _number("integer"),
     _number("number"),
     st.just({"type": "boolean"}),
@@ -73,6 +91,29 @@ def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
     def arr(items: dict[str, Any], low: int, extra: int) -> dict[str, Any]:
         return {"type": "array", "items": items, "minItems": low, "maxItems": low + extra}
 
+    def unique(low: int) -> dict[str, Any]:
+        # items from endless domains, so any count of distinct ones exists
+        return {"type": "array", "items": {"type": "string"}, "minItems": low, "uniqueItems": True}
+
+    def contains(child: dict[str, Any], low: int) -> dict[str, Any]:
+        return {"type": "array", "contains": child, "minContains": low, "maxContains": low + 1}
+
+    def conditional(props: dict[str, dict[str, Any]], flag: bool) -> dict[str, Any]:
+        names = list(props)
+        return {
+            "type": "object",
+            "properties": {"flag": {"type": "boolean"}, **props},
+            "required": ["flag"],
+            "if": {"properties": {"flag": {"const": flag}}},
+            "then": {"required": names[:1]},
+            "else": {"required": names[1:2]},
+        }
+
+    def negated(child: dict[str, Any]) -> dict[str, Any]:
+        # "not" of a type the child never is (a string or an object, depending on the child)
+        kind = "object" if child.get("type") != "object" else "string"
+        return {**child, "not": {"type": kind}} if "type" in child else child
+
     return st.one_of(
         st.builds(
             obj,
@@ -83,6 +124,14 @@ def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
         st.builds(arr, children, st.integers(0, 3), st.integers(0, 3)),
         st.builds(lambda branches: {"anyOf": branches}, st.lists(children, min_size=1, max_size=3)),
         st.builds(lambda kinds: {"type": kinds}, st.just(["string", "null"])),
+        st.builds(unique, st.integers(0, 40)),
+        st.builds(contains, children, st.integers(1, 3)),
+        st.builds(
+            conditional,
+            st.dictionaries(NAMES.filter(lambda n: n != "flag"), children, min_size=2, max_size=3),
+            st.booleans(),
+        ),
+        st.builds(negated, children),
     )
 
 
@@ -99,15 +148,75 @@ def with_refs(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(SCHEMAS, st.integers(0, 1000), st.booleans())
-def test_synthesized_arguments_satisfy_schema(schema: dict[str, Any], seed: int, referenced: bool) -> None:
-    root = with_refs(schema) if referenced else schema
-    value = synthesize(root, seed)
-    errors = list(
-        Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(value)
+def recursive(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tree of `schema` values: each node may hold children of its own kind, by `$ref`."""
+    return {
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {
+                    "value": schema,
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                    "parent": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]},
+                    "root": {"$ref": "#"},
+                },
+                "required": ["value", "children", "parent"],
+            }
+        },
+        "$ref": "#/$defs/node",
+    }
+
+
+def deep(schema: dict[str, Any], levels: int) -> dict[str, Any]:
+    for index in range(levels):
+        schema = {"type": "object", "properties": {f"l{index}": schema}, "required": [f"l{index}"]}
+    return schema
+
+
+SHAPES = st.sampled_from(["plain", "referenced", "recursive", "deep"])
+
+
+def shaped(schema: dict[str, Any], shape: str, levels: int) -> dict[str, Any]:
+    return {"plain": schema, "referenced": with_refs(schema), "recursive": recursive(schema)}.get(
+        shape, deep(schema, levels)
     )
-    assert errors == [], (root, value, [e.message for e in errors])
+
+
+def errors_of(root: dict[str, Any], value: Any) -> list[str]:
+    checker = Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER, registry=NO_REMOTE)
+    return [e.message for e in checker.iter_errors(value)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SCHEMAS, st.integers(0, 1000), SHAPES, st.integers(1, 45))
+def test_synthesized_arguments_satisfy_schema(
+    schema: dict[str, Any], seed: int, shape: str, levels: int
+) -> None:
+    root = shaped(schema, shape, levels)
+    value = synthesize(root, seed)
+    assert errors_of(root, value) == [], (root, value)
+
+
+def _risky(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Combinations that may have no value at all: `not` of anything, contradicting branches."""
+    return st.one_of(
+        st.builds(lambda a, b: {**a, "not": b}, children, children),
+        st.builds(lambda a, b: {"allOf": [a, b]}, children, children),
+        st.builds(lambda a, b: {"if": a, "then": b, "else": {"not": b}}, children, children),
+        st.builds(lambda a: {"type": "array", "items": a, "minItems": 3, "uniqueItems": True}, children),
+    )
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(LEAVES, lambda c: st.one_of(_extend(c), _risky(c)), max_leaves=8), st.integers(0, 50))
+def test_any_schema_gets_a_valid_value_or_a_named_refusal(schema: dict[str, Any], seed: int) -> None:
+    try:
+        value = synthesize(schema, seed)
+    except Unsatisfiable as exc:
+        refusal = str(exc)
+        assert "'" in refusal  # it names a keyword or a place
+        return
+    assert errors_of(schema, value) == [], (schema, value)
 
 
 TOKENIZER = Tokenizer.named("cl100k_base")

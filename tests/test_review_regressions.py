@@ -55,15 +55,70 @@ async def test_invalid_schemas_are_400(client: httpx.AsyncClient, parameters: An
     assert response.json()["error"]["code"] == "invalid_function_parameters"
 
 
-async def test_huge_requested_sizes_are_capped(client: httpx.AsyncClient) -> None:
-    schema = {
-        "type": "object",
-        "properties": {"s": {"type": "string", "minLength": 10_000_000}},
-        "required": ["s"],
-    }
+def _required(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        schema = _required(inner=schema)
+    return schema
+
+
+IMPOSSIBLE = {
+    "min-items-past-cap": (
+        _required(xs={"type": "array", "minItems": 10**9}),
+        "'minItems' at '#/properties/xs' is 1000000000",
+    ),
+    "min-length-past-cap": (
+        _required(s={"type": "string", "minLength": 10**6}),
+        "'minLength' at '#/properties/s' is 1000000",
+    ),
+    "min-properties-past-cap": (
+        _required(o={"type": "object", "minProperties": 5000}),
+        "'minProperties' at '#/properties/o'",
+    ),
+    "deeper-than-cap": (_nested(70), "nested deeper than 64 levels"),
+    "empty-range": (
+        _required(n={"type": "integer", "minimum": 5, "maximum": 3}),
+        "'minimum' 5 and 'maximum' 3",
+    ),
+    "no-multiple-in-range": (
+        _required(x={"type": "number", "multipleOf": 0.1, "minimum": 0.25, "maximum": 0.29}),
+        "'multipleOf' 0.1",
+    ),
+    "too-few-distinct": (
+        _required(flags={"type": "array", "items": {"type": "boolean"}, "minItems": 3, "uniqueItems": True}),
+        "'uniqueItems' at '#/properties/flags'",
+    ),
+    "false-schema": (_required(a=False), "'#/properties/a' is false"),
+    "bare-self-ref": ({"$ref": "#"}, "'$ref' at '#' leads back to itself"),
+    "required-self-ref": (_required(parent={"$ref": "#"}), "only recurses"),
+    "pattern-within-max-length": (
+        _required(s={"type": "string", "pattern": "^[0-9]{5}$", "maxLength": 3}),
+        "'pattern'",
+    ),
+    "not-everything": (_required(a={"not": {}}), "'not' at '#/properties/a'"),
+}
+
+
+@pytest.mark.parametrize(("schema", "named"), IMPOSSIBLE.values(), ids=IMPOSSIBLE.keys())
+async def test_unsatisfiable_or_oversized_schemas_are_400_naming_the_constraint(
+    client: httpx.AsyncClient, schema: dict[str, Any], named: str
+) -> None:
     response = await post(client, tools=[tool(schema)], tool_choice="required", max_tokens=5)
-    assert response.status_code == 200
-    assert len(response.content) < 100_000
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_function_parameters"
+    assert error["param"] == "tools[0].function.parameters"
+    assert error["message"].startswith("Invalid schema for function 'f': ")
+    assert named in error["message"]
+    fmt = {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}
+    response = await post(client, response_format=fmt)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_json_schema"
+    assert named in response.json()["error"]["message"]
 
 
 async def test_top_logprobs_never_fail_or_show_special_tokens(client: httpx.AsyncClient) -> None:

@@ -4,6 +4,10 @@ that must be offered, `logit_bias` keys, and the JSON Schemas a request carries.
 
 from __future__ import annotations
 
+from typing import Any
+
+from backends.arguments import impossibility
+from server.chat.strict import strict_problem
 from server.errors import invalid_request
 from server.generation.schemas import schema_problem
 from server.wire.chat_request import (
@@ -87,7 +91,9 @@ def _check_forced_names(body: ChatCompletionRequest) -> None:
 
 
 def _check_schemas(body: ChatCompletionRequest) -> None:
-    """Function parameters and response formats must be JSON Schemas the server can apply."""
+    """Function parameters and response formats must be JSON Schemas the server can apply, within
+    strict mode's limits when `strict` is set, and satisfiable by some value within the synthesizer's
+    caps (no reply could pass the contract guard otherwise)."""
     functions = [
         (f"tools[{i}].function.parameters", tool.function)
         for i, tool in enumerate(body.tools or [])
@@ -95,23 +101,36 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
     ]
     functions += [(f"functions[{i}].parameters", f) for i, f in enumerate(body.functions or [])]
     for param, function in functions:
-        if function.parameters is not None:
-            problem = schema_problem(function.parameters)
-            if problem is not None:
-                raise invalid_request(
-                    f"Invalid schema for function '{function.name}': {problem}.",
-                    param=param,
-                    code="invalid_function_parameters",
-                )
-    fmt = body.response_format
-    if isinstance(fmt, JSONSchemaFormat) and fmt.json_schema.schema_ is not None:
-        problem = schema_problem(fmt.json_schema.schema_)
+        problem = _schema_problem(function.parameters, bool(function.strict))
         if problem is not None:
             raise invalid_request(
-                f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}.",
+                f"Invalid schema for function '{function.name}': {problem}",
+                param=param,
+                code="invalid_function_parameters",
+            )
+    fmt = body.response_format
+    if isinstance(fmt, JSONSchemaFormat) and fmt.json_schema.schema_ is not None:
+        problem = _schema_problem(fmt.json_schema.schema_, bool(fmt.json_schema.strict))
+        if problem is not None:
+            raise invalid_request(
+                f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}",
                 param="response_format",
                 code="invalid_json_schema",
             )
+
+
+def _schema_problem(schema: dict[str, Any] | None, strict: bool) -> str | None:
+    """The reason to refuse a schema, as a sentence (the strict limits are the API's own)."""
+    if schema is None:
+        return None
+    problem = schema_problem(schema)
+    if problem is None and strict:
+        refused = strict_problem(schema)  # a whole sentence of the API's
+        if refused is not None:
+            return refused
+    if problem is None:
+        problem = impossibility(schema)
+    return None if problem is None else f"{problem}."
 
 
 def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:

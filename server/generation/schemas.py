@@ -4,19 +4,46 @@ They are checked once when a request is validated: a schema that is not a valid 
 that points outside itself (`$ref` to a URL), is the client's error, a 400. Validators are built
 with an empty registry, so no `$ref` ever makes the server fetch anything. Checks and validators are
 memoised by the schema's canonical JSON: agent loops send the same tools with every request.
+
+`multipleOf` is judged in decimal, as JSON Schema defines it: jsonschema divides floats, so it
+finds 0.3 no multiple of 0.1, and a model's `0.3` would be reported as a contract violation.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import SchemaError, ValidationError
 from referencing import Registry
 
 NO_REMOTE = Registry()
+
+
+def exact(number: int | float) -> Fraction:
+    """The value a JSON number's text denotes (a float by its shortest repr, as it was written)."""
+    return Fraction(number) if isinstance(number, int) else Fraction(Decimal(repr(number)))
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        failed = exact(instance) % exact(step) != 0
+    except (ArithmeticError, InvalidOperation, ValueError):  # inf or nan: no multiple of anything
+        failed = True
+    if failed:
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+Validator: Any = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema leaves `extend` untyped
+    Draft202012Validator, {"multipleOf": _multiple_of}
+)
 
 
 def canonical(schema: Any) -> str:
@@ -77,8 +104,13 @@ def schema_problem(schema: Any) -> str | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _validator(text: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(text), registry=NO_REMOTE)
+def _validator(text: str) -> Any:
+    return Validator(json.loads(text), registry=NO_REMOTE)
+
+
+def validator(schema: Any) -> Any:
+    """The validator the contract guard applies to `schema` (a schema already checked)."""
+    return _validator(canonical(schema))
 
 
 def first_error(schema: dict[str, Any] | None, value: Any) -> str | None:
@@ -86,7 +118,7 @@ def first_error(schema: dict[str, Any] | None, value: Any) -> str | None:
     if not schema:
         return None
     try:
-        errors = _validator(canonical(schema)).iter_errors(value)
+        errors = validator(schema).iter_errors(value)
         error = min(errors, key=lambda e: list(map(str, e.path)), default=None)
     except Exception as exc:  # a schema jsonschema cannot apply (e.g. an unresolvable ref)
         return f"the schema cannot be applied: {type(exc).__name__}"
