@@ -35,7 +35,7 @@ from backends.recording import Recorder, Replayer
 from backends.recording.cassette import Exchange
 from backends.request_key import Scrubber, normalize, request_key
 from backends.upstream import UpstreamClient
-from server.http.auth import bearer
+from server.headers import bearer
 
 Mode = Literal["passthrough", "record", "replay", "auto"]
 

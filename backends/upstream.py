@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from backends.base import BackendError, Comment, ForwardCall, Upstream
-from server.http.auth import header_bytes
+from server.headers import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
 
