@@ -2,6 +2,8 @@
 
 Precedence, highest first: command-line flags, environment variables, the file, the embedded
 default (`default_config.yaml`, which routes every model to the echo backend).
+
+Each backend owns its config model (`backends`); `Settings` composes them.
 """
 
 from __future__ import annotations
@@ -9,117 +11,22 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from backends import BackendConfig
 from server.fieldpath import field_path
+from server.options import ConfigError, FieldError, Strict
 
-
-class ConfigError(Exception):
-    """A configuration problem, with the file and field it concerns."""
-
-
-class FieldError(ValueError):
-    """A validator's error about a field below the model it checks: `path` is relative to that model,
-    so the message names the field the user wrote (`backends.p.mode`), not the model (`(top level)`)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EchoBackendConfig(Strict):
-    type: Literal["echo"]
-    text: str | None = Field(default=None, description="A fixed reply instead of the last user message.")
-    prefix: str = ""
-
-
-class FixturesBackendConfig(Strict):
-    type: Literal["fixtures"]
-    paths: list[str] = Field(
-        min_length=1, description="Fixture files (YAML or JSON) or directories of them; see docs/fixtures.md."
-    )
-    fallback: str | None = Field(
-        default=None, description="A backend that answers when no fixture matches (default: a 400 error)."
-    )
-    reload: bool = Field(default=True, description="Reload the files when they change on disk.")
-    reload_interval: float = Field(
-        default=1.0, ge=0, description="Seconds between checks for changed files; 0: on every request."
-    )
-    timing_factor: float = Field(
-        default=1.0, ge=0, description="Multiplies every timing pause; 0: as fast as possible."
-    )
-
-
-RecordMode = Literal["passthrough", "record", "replay", "auto"]
-
-
-class ProxyBackendConfig(Strict):
-    type: Literal["proxy"]
-    base_url: str = Field(description="The upstream's API root, e.g. https://api.openai.com/v1.")
-    api_key: str | None = Field(default=None, description="The upstream key (prefer api_key_env).")
-    api_key_env: str | None = Field(default=None, description="An environment variable holding the key.")
-    authorization: Literal["replace", "forward"] = Field(
-        default="replace",
-        description="replace: send the configured key upstream; forward: pass the client's Authorization.",
-    )
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=600.0, gt=0)
-    models: bool = Field(default=False, description="Also forward GET /v1/models to the upstream.")
-    mode: RecordMode = Field(
-        default="passthrough",
-        description="passthrough; record (write every exchange); replay (offline); auto (record misses).",
-    )
-    cassettes: str | None = Field(
-        default=None, description="Directory of recordings (fixture files); needed unless passthrough."
-    )
-    timing_factor: float = Field(
-        default=1.0, ge=0, description="Replayed timing is the recorded one times this; 0: no pauses."
-    )
-    scrub: list[str] = Field(
-        default_factory=list, description="Regular expressions scrubbed from recordings (keys always are)."
-    )
-    ignore_fields: list[str] = Field(
-        default_factory=list, description="Request fields ignored when matching, besides the volatile ones."
-    )
-
-    @field_validator("scrub")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for index, pattern in enumerate(value):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise FieldError((index,), f"does not compile: {exc}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _cassettes_for_recording(self) -> ProxyBackendConfig:
-        if self.mode != "passthrough" and not self.cassettes:
-            raise FieldError(("mode",), f"{self.mode!r} needs `cassettes` (a directory of recordings)")
-        return self
-
-    def key(self, env: Mapping[str, str]) -> str | None:
-        if self.api_key_env:
-            return env.get(self.api_key_env) or self.api_key
-        return self.api_key
-
-
-BackendConfig = Annotated[
-    EchoBackendConfig | FixturesBackendConfig | ProxyBackendConfig, Field(discriminator="type")
-]
+# ConfigError and BackendConfig live where backends may import them; they are named here too.
+__all__ = ["BackendConfig", "ConfigError", "Route", "Settings", "load_settings"]
 
 
 class Route(Strict):
