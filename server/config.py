@@ -3,7 +3,8 @@
 Precedence, highest first: command-line flags, environment variables, the file, the embedded
 default (`default_config.yaml`, which routes every model to the echo backend).
 
-Each backend owns its config model (`backends`); `Settings` composes them.
+Each field of `Settings` is also the variable `CHATDOUBLE_<FIELD>` unless it is marked `FILE_ONLY`
+(backends, routes, created). Each backend owns its config model (`backends`); `Settings` composes them.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from backends import BackendConfig
@@ -26,7 +28,14 @@ from server.fieldpath import field_path
 from server.options import ConfigError, FieldError, Strict
 
 # ConfigError and BackendConfig live where backends may import them; they are named here too.
-__all__ = ["BackendConfig", "ConfigError", "Route", "Settings", "load_settings"]
+__all__ = ["CONFIG_ENV", "BackendConfig", "ConfigError", "Route", "Settings", "env_fields", "load_settings"]
+
+
+class FileOnly:
+    """Marks a Settings field that a config file (or a flag) sets, but no environment variable."""
+
+
+FILE_ONLY = FileOnly()
 
 
 class Route(Strict):
@@ -74,12 +83,15 @@ class Settings(Strict):
     )
     system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
     default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
-    created: int | None = Field(default=None, description="Fixed `created` for models; default: start time.")
+    # FILE_ONLY: it pins what GET /v1/models shows, for reproducible runs, which a config file records.
+    created: Annotated[int | None, FILE_ONLY] = Field(
+        default=None, description="Fixed `created` for models; default: start time."
+    )
     journal: str | None = Field(
         default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
     )
-    backends: dict[str, BackendConfig]
-    routes: list[Route] = Field(min_length=1)
+    backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
+    routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 
     @field_validator("method_not_allowed", mode="before")
     @classmethod
@@ -135,24 +147,21 @@ class Settings(Strict):
 
 
 ENV_PREFIX = "CHATDOUBLE_"
-_ENV_FIELDS = (
-    "host",
-    "port",
-    "workers",
-    "log_level",
-    "api_keys",
-    "admin_token",
-    "unknown_fields",
-    "max_body_bytes",
-    "sse_ping_seconds",
-    "shutdown_grace_seconds",
-    "system_fingerprint",
-    "default_encoding",
-    "method_not_allowed",
-    "contract",
-    "journal",
-)
-RECORD_MODE_ENV = ENV_PREFIX + "RECORD_MODE"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"  # the config file itself
+RECORD_MODE_ENV = ENV_PREFIX + "RECORD_MODE"  # not a setting: it rewrites the proxy backends' `mode`
+
+
+def env_fields() -> dict[str, str]:
+    """`CHATDOUBLE_<FIELD>` -> field, for every Settings field not marked `FILE_ONLY`."""
+    return {
+        ENV_PREFIX + name.upper(): name
+        for name, field in Settings.model_fields.items()
+        if not _file_only(field)
+    }
+
+
+def _file_only(field: FieldInfo) -> bool:
+    return any(isinstance(marker, FileOnly) for marker in field.metadata)
 
 
 def _parse_file(path: Path) -> dict[str, Any]:
@@ -232,7 +241,7 @@ def load_settings(
     env = os.environ if env is None else env
     source = "embedded default config"
     data = default_config()
-    file_path = path if path is not None else env.get(ENV_PREFIX + "CONFIG")
+    file_path = path if path is not None else env.get(CONFIG_ENV)
     if file_path:
         source = str(file_path)
         file_data = _parse_file(Path(file_path))
@@ -240,8 +249,8 @@ def load_settings(
             data.pop("backends", None)
             data.pop("routes", None)
         data.update(file_data)
-    for name in _ENV_FIELDS:
-        value = env.get(ENV_PREFIX + name.upper())
+    for variable, name in env_fields().items():
+        value = env.get(variable)
         if value is not None:
             data[name] = value
     explicit = dict(overrides or {})
