@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Literal
+
+from pydantic import Field
 
 from backends.arguments import synthesize
 from backends.base import (
@@ -30,6 +33,13 @@ from backends.base import (
 )
 from server.generation.conversation import Tool
 from server.generation.ids import tool_call_id
+from server.options import Strict
+
+
+class EchoConfig(Strict):
+    type: Literal["echo"]
+    text: str | None = Field(default=None, description="A fixed reply instead of the last user message.")
+    prefix: str = ""
 
 
 def forced_function(conversation: Conversation) -> tuple[Tool, bool] | None:
@@ -83,9 +93,8 @@ class EchoBackend(Backend):
     name = "echo"
     instant = True
 
-    def __init__(self, *, text: str | None = None, prefix: str = "") -> None:
-        self.text = text
-        self.prefix = prefix
+    def __init__(self, config: EchoConfig) -> None:
+        self.config = config
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
         conversation = request.conversation
@@ -106,7 +115,8 @@ class EchoBackend(Backend):
                         yield ToolCallDelta(0, piece, choice=choice)
                     yield Finish("tool_calls", choice)
             return
-        text = self.text if self.text is not None else self.prefix + conversation.last_user_text()
+        config = self.config
+        text = config.text if config.text is not None else config.prefix + conversation.last_user_text()
         text = without_banned_tokens(format_reply(conversation, text), request)
         for piece in split(request, text):
             for choice in range(request.n):

@@ -15,10 +15,11 @@ Replayed answers go through the server's pipeline like any fixture; passed-throu
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
@@ -31,73 +32,47 @@ from backends.base import (
     GenerationRequest,
     Upstream,
 )
+from backends.proxy_config import ProxyConfig
 from backends.recording import Recorder, Replayer
 from backends.recording.cassette import Exchange
 from backends.request_key import Scrubber, normalize, request_key
 from backends.upstream import UpstreamClient
-from server.http.auth import bearer
-
-Mode = Literal["passthrough", "record", "replay", "auto"]
+from server.headers import bearer
 
 
 class ProxyBackend(Backend):
     name = "proxy"
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        authorization: Literal["replace", "forward"] = "replace",
-        connect_timeout: float = 5.0,
-        read_timeout: float = 600.0,
-        mode: Mode = "passthrough",
-        cassettes: str | None = None,
-        timing_factor: float = 1.0,
-        scrub: Sequence[str] = (),
-        ignore_fields: Sequence[str] = (),
-        models: bool = False,
-        reload_interval: float | None = 1.0,
-    ) -> None:
-        self.upstream = UpstreamClient(
-            base_url,
-            api_key=api_key,
-            authorization=authorization,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-        )
-        self.mode = mode
-        self.forwards_models = models and mode != "replay"
-        self.scrubber = Scrubber([api_key], scrub)
-        self.ignore_fields = tuple(ignore_fields)
+    def __init__(self, config: ProxyConfig, *, env: Mapping[str, str] | None = None) -> None:
+        """`env` holds the variable `config.api_key_env` names (default: the process environment)."""
+        self.config = config
+        api_key = config.upstream_key(os.environ if env is None else env)
+        self.upstream = UpstreamClient(config, api_key=api_key)
+        self.forwards_models = config.models and config.mode != "replay"
+        self.scrubber = Scrubber([api_key], config.scrub)
         self.recorder: Recorder | None = None
         self.replayer: Replayer | None = None
         self._written: set[str] = set()  # keys this process recorded
-        if mode == "passthrough":
+        if config.mode == "passthrough":
             return
-        if cassettes is None:
-            raise ValueError(f"mode {mode!r} needs a cassettes directory")
-        if mode != "replay":
-            Path(cassettes).mkdir(parents=True, exist_ok=True)
-            self.recorder = Recorder(cassettes)
-        if mode != "record":
-            self.replayer = Replayer(
-                cassettes,
-                view=self.view_of,
-                time_scale=timing_factor,
-                reload_interval=reload_interval,
-                ignore_fields=ignore_fields,
-                owner=self,
-            )
+        if config.cassettes is None:
+            raise ValueError(f"mode {config.mode!r} needs a cassettes directory")
+        if config.mode != "replay":
+            Path(config.cassettes).mkdir(parents=True, exist_ok=True)
+            self.recorder = Recorder(config.cassettes)
+        if config.mode != "record":
+            self.replayer = Replayer(config, view=self.view_of, owner=self)
 
     def __repr__(self) -> str:  # never show the key
-        return f"ProxyBackend({self.upstream.shown_url!r}, mode={self.mode!r})"
+        return f"ProxyBackend({self.upstream.shown_url!r}, mode={self.config.mode!r})"
 
     # ------------------------------------------------------------ how requests are matched
 
     def view(self, body: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         """The request as recordings hold it (normalized, scrubbed), and its key."""
-        request = self.scrubber.with_literals(bearer(headers)).value(normalize(body, self.ignore_fields))
+        request = self.scrubber.with_literals(bearer(headers)).value(
+            normalize(body, self.config.ignore_fields)
+        )
         return request, request_key(request)
 
     def view_of(self, request: GenerationRequest) -> dict[str, Any]:
@@ -115,15 +90,15 @@ class ProxyBackend(Backend):
     async def forward(self, call: ForwardCall) -> Upstream | None:
         notes = call.notes
         if notes is not None:
-            notes.mode = self.mode
-        if self.mode == "passthrough":
+            notes.mode = self.config.mode
+        if self.config.mode == "passthrough":
             return self._answered(call, await self.upstream.chat(call))
-        if self.mode == "replay":
+        if self.config.mode == "replay":
             return None
         view, key = self.view(call.body, call.headers)
         if notes is not None:
             notes.request, notes.hash = view, key
-        if self.mode == "auto" and self._recorded(key):
+        if self.config.mode == "auto" and self._recorded(key):
             return None
         return await self._record(call, view, key)
 
@@ -171,7 +146,7 @@ class ProxyBackend(Backend):
         if self.replayer is None:
             raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
         if request.notes is not None:
-            request.notes.mode, request.notes.outcome = self.mode, "replayed"
+            request.notes.mode, request.notes.outcome = self.config.mode, "replayed"
             self.view_of(request)  # the journal gets the key even when no recording is compared
         async for event in self.replayer.stream(request):
             yield event

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, Mapping
-from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from backends.base import BackendError, Comment, ForwardCall, Upstream
-from server.http.auth import header_bytes
+from backends.proxy_config import ProxyConfig
+from server.headers import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
 
@@ -74,25 +74,18 @@ def unreachable(base_url: str, exc: Exception) -> BackendError:
 class UpstreamClient:
     """Sends requests to one OpenAI-compatible API root and returns its answers as `Upstream`s."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        authorization: Literal["replace", "forward"] = "replace",
-        connect_timeout: float = 5.0,
-        read_timeout: float = 600.0,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, config: ProxyConfig, *, api_key: str | None) -> None:
+        self.config = config
+        self.base_url = config.base_url.rstrip("/")
         self.shown_url = public_url(self.base_url)
-        self.api_key = api_key
-        self.authorization = authorization
-        timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
+        self.api_key = api_key  # the key `config` leads to (`ProxyConfig.upstream_key`)
+        connect = config.connect_timeout
+        timeout = httpx.Timeout(config.read_timeout, connect=connect, pool=connect)
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         self._client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
 
     def __repr__(self) -> str:  # never show the key
-        return f"UpstreamClient({self.shown_url!r}, authorization={self.authorization!r})"
+        return f"UpstreamClient({self.shown_url!r}, authorization={self.config.authorization!r})"
 
     def headers(self, incoming: Mapping[str, str], accept: str) -> dict[bytes, bytes]:
         """The headers sent upstream. A client's go as the bytes it sent: httpx would encode text as
@@ -101,7 +94,7 @@ class UpstreamClient:
         for name in FORWARDED_REQUEST_HEADERS:
             if name in incoming:
                 headers[name.encode()] = header_bytes(incoming[name])
-        if self.authorization == "forward":
+        if self.config.authorization == "forward":
             if "authorization" in incoming:
                 headers[b"authorization"] = header_bytes(incoming["authorization"])
         elif self.api_key:

@@ -20,7 +20,7 @@ from backends.fixtures import FixtureLoadError, barren, load
 from backends.recording.check import check as check_cassettes
 from server import __version__
 from server.app import create_app
-from server.config import ConfigError, Settings, load_settings
+from server.config import CONFIG_ENV, ConfigError, Settings, load_settings
 
 SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
 # uvicorn cancels whatever still runs this long after the shutdown grace period: sse-starlette sees
@@ -130,7 +130,7 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"chatdouble: config error: {exc}", file=sys.stderr)
         return 2
-    source = args.config or os.environ.get("CHATDOUBLE_CONFIG") or "built-in default config"
+    source = args.config or os.environ.get(CONFIG_ENV) or "built-in default config"
     routes = ", ".join(f"{r.model} -> {r.backend}" for r in settings.routes)
     log.info("chatdouble %s: config %s; routes %s", __version__, source, routes)
     warning = exposure_warning(settings)

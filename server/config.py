@@ -2,6 +2,9 @@
 
 Precedence, highest first: command-line flags, environment variables, the file, the embedded
 default (`default_config.yaml`, which routes every model to the echo backend).
+
+Each field of `Settings` is also the variable `CHATDOUBLE_<FIELD>` unless it is marked `FILE_ONLY`
+(backends, routes, created). Each backend owns its config model (`backends`); `Settings` composes them.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -17,109 +19,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from backends import BackendConfig
 from server.fieldpath import field_path
+from server.options import ConfigError, FieldError, Strict
+
+# ConfigError and BackendConfig live where backends may import them; they are named here too.
+__all__ = ["CONFIG_ENV", "BackendConfig", "ConfigError", "Route", "Settings", "env_fields", "load_settings"]
 
 
-class ConfigError(Exception):
-    """A configuration problem, with the file and field it concerns."""
+class FileOnly:
+    """Marks a Settings field that a config file (or a flag) sets, but no environment variable."""
 
 
-class FieldError(ValueError):
-    """A validator's error about a field below the model it checks: `path` is relative to that model,
-    so the message names the field the user wrote (`backends.p.mode`), not the model (`(top level)`)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EchoBackendConfig(Strict):
-    type: Literal["echo"]
-    text: str | None = Field(default=None, description="A fixed reply instead of the last user message.")
-    prefix: str = ""
-
-
-class FixturesBackendConfig(Strict):
-    type: Literal["fixtures"]
-    paths: list[str] = Field(
-        min_length=1, description="Fixture files (YAML or JSON) or directories of them; see docs/fixtures.md."
-    )
-    fallback: str | None = Field(
-        default=None, description="A backend that answers when no fixture matches (default: a 400 error)."
-    )
-    reload: bool = Field(default=True, description="Reload the files when they change on disk.")
-    reload_interval: float = Field(
-        default=1.0, ge=0, description="Seconds between checks for changed files; 0: on every request."
-    )
-    timing_factor: float = Field(
-        default=1.0, ge=0, description="Multiplies every timing pause; 0: as fast as possible."
-    )
-
-
-RecordMode = Literal["passthrough", "record", "replay", "auto"]
-
-
-class ProxyBackendConfig(Strict):
-    type: Literal["proxy"]
-    base_url: str = Field(description="The upstream's API root, e.g. https://api.openai.com/v1.")
-    api_key: str | None = Field(default=None, description="The upstream key (prefer api_key_env).")
-    api_key_env: str | None = Field(default=None, description="An environment variable holding the key.")
-    authorization: Literal["replace", "forward"] = Field(
-        default="replace",
-        description="replace: send the configured key upstream; forward: pass the client's Authorization.",
-    )
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=600.0, gt=0)
-    models: bool = Field(default=False, description="Also forward GET /v1/models to the upstream.")
-    mode: RecordMode = Field(
-        default="passthrough",
-        description="passthrough; record (write every exchange); replay (offline); auto (record misses).",
-    )
-    cassettes: str | None = Field(
-        default=None, description="Directory of recordings (fixture files); needed unless passthrough."
-    )
-    timing_factor: float = Field(
-        default=1.0, ge=0, description="Replayed timing is the recorded one times this; 0: no pauses."
-    )
-    scrub: list[str] = Field(
-        default_factory=list, description="Regular expressions scrubbed from recordings (keys always are)."
-    )
-    ignore_fields: list[str] = Field(
-        default_factory=list, description="Request fields ignored when matching, besides the volatile ones."
-    )
-
-    @field_validator("scrub")
-    @classmethod
-    def _patterns_compile(cls, value: list[str]) -> list[str]:
-        for index, pattern in enumerate(value):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise FieldError((index,), f"does not compile: {exc}") from None
-        return value
-
-    @model_validator(mode="after")
-    def _cassettes_for_recording(self) -> ProxyBackendConfig:
-        if self.mode != "passthrough" and not self.cassettes:
-            raise FieldError(("mode",), f"{self.mode!r} needs `cassettes` (a directory of recordings)")
-        return self
-
-    def key(self, env: Mapping[str, str]) -> str | None:
-        if self.api_key_env:
-            return env.get(self.api_key_env) or self.api_key
-        return self.api_key
-
-
-BackendConfig = Annotated[
-    EchoBackendConfig | FixturesBackendConfig | ProxyBackendConfig, Field(discriminator="type")
-]
+FILE_ONLY = FileOnly()
 
 
 class Route(Strict):
@@ -167,12 +83,15 @@ class Settings(Strict):
     )
     system_fingerprint: str | None = Field(default=None, description="Default: derived from the config.")
     default_encoding: Literal["o200k_base", "cl100k_base"] = "o200k_base"
-    created: int | None = Field(default=None, description="Fixed `created` for models; default: start time.")
+    # FILE_ONLY: it pins what GET /v1/models shows, for reproducible runs, which a config file records.
+    created: Annotated[int | None, FILE_ONLY] = Field(
+        default=None, description="Fixed `created` for models; default: start time."
+    )
     journal: str | None = Field(
         default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
     )
-    backends: dict[str, BackendConfig]
-    routes: list[Route] = Field(min_length=1)
+    backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
+    routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 
     @field_validator("method_not_allowed", mode="before")
     @classmethod
@@ -228,24 +147,21 @@ class Settings(Strict):
 
 
 ENV_PREFIX = "CHATDOUBLE_"
-_ENV_FIELDS = (
-    "host",
-    "port",
-    "workers",
-    "log_level",
-    "api_keys",
-    "admin_token",
-    "unknown_fields",
-    "max_body_bytes",
-    "sse_ping_seconds",
-    "shutdown_grace_seconds",
-    "system_fingerprint",
-    "default_encoding",
-    "method_not_allowed",
-    "contract",
-    "journal",
-)
-RECORD_MODE_ENV = ENV_PREFIX + "RECORD_MODE"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"  # the config file itself
+RECORD_MODE_ENV = ENV_PREFIX + "RECORD_MODE"  # not a setting: it rewrites the proxy backends' `mode`
+
+
+def env_fields() -> dict[str, str]:
+    """`CHATDOUBLE_<FIELD>` -> field, for every Settings field not marked `FILE_ONLY`."""
+    return {
+        ENV_PREFIX + name.upper(): name
+        for name, field in Settings.model_fields.items()
+        if not _file_only(field)
+    }
+
+
+def _file_only(field: FieldInfo) -> bool:
+    return any(isinstance(marker, FileOnly) for marker in field.metadata)
 
 
 def _parse_file(path: Path) -> dict[str, Any]:
@@ -325,7 +241,7 @@ def load_settings(
     env = os.environ if env is None else env
     source = "embedded default config"
     data = default_config()
-    file_path = path if path is not None else env.get(ENV_PREFIX + "CONFIG")
+    file_path = path if path is not None else env.get(CONFIG_ENV)
     if file_path:
         source = str(file_path)
         file_data = _parse_file(Path(file_path))
@@ -333,8 +249,8 @@ def load_settings(
             data.pop("backends", None)
             data.pop("routes", None)
         data.update(file_data)
-    for name in _ENV_FIELDS:
-        value = env.get(ENV_PREFIX + name.upper())
+    for variable, name in env_fields().items():
+        value = env.get(variable)
         if value is not None:
             data[name] = value
     explicit = dict(overrides or {})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from server.config import ConfigError, load_settings
+from server.config import CONFIG_ENV, RECORD_MODE_ENV, ConfigError, Settings, env_fields, load_settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_embedded_default_routes_everything_to_echo() -> None:
@@ -52,6 +55,23 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     assert settings.port == 9002
     assert settings.api_keys == ["sk-a", "sk-b"]
     assert settings.unknown_fields == "accept"
+
+
+def test_every_setting_but_backends_routes_and_created_is_read_from_the_variable_named_after_it() -> None:
+    file_only = {"backends", "routes", "created"}
+    expected = {f"CHATDOUBLE_{name.upper()}": name for name in Settings.model_fields if name not in file_only}
+    assert env_fields() == expected
+    env = {"CHATDOUBLE_CREATED": "5", "CHATDOUBLE_ROUTES": "[]", "CHATDOUBLE_BACKENDS": "{}"}
+    settings = load_settings(env=env)
+    assert settings.created is None
+    assert settings.route_for("gpt-4o") is not None
+
+
+def test_the_readme_lists_exactly_the_variables_the_settings_read() -> None:
+    text = README.read_text(encoding="utf-8")
+    paragraph = text[text.index("Environment variables override the file:") :].split("\n\n", 1)[0]
+    listed = set(re.findall(r"CHATDOUBLE_[A-Z_]+", paragraph))
+    assert listed == set(env_fields()) | {RECORD_MODE_ENV, CONFIG_ENV}
 
 
 def test_admin_token_comes_from_the_environment_and_a_blank_one_is_none(tmp_path: Path) -> None:

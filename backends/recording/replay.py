@@ -9,15 +9,16 @@ the smallest differences.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from backends.base import Backend, BackendError, GenerationRequest
-from backends.fixtures import FixturesBackend
+from backends.fixtures import FixturesBackend, FixturesConfig
 from backends.fixtures.backend import Entry
 from backends.fixtures.facts import Facts
 from backends.fixtures.matcher import Score
+from backends.proxy_config import ProxyConfig
 from backends.request_key import distance, normalize, request_key
 
 
@@ -27,18 +28,19 @@ class Replayer(FixturesBackend):
 
     def __init__(
         self,
-        directory: str,
+        config: ProxyConfig,
         *,
         view: Callable[[GenerationRequest], dict[str, Any]],
-        time_scale: float = 1.0,
-        reload_interval: float | None = 1.0,
-        ignore_fields: Sequence[str] = (),
         owner: Backend | None = None,
     ) -> None:
-        super().__init__(
-            [directory], reload_interval=reload_interval, time_scale=time_scale, ignore_fields=ignore_fields
+        if config.cassettes is None:
+            raise ValueError("replaying needs a cassettes directory")
+        # The cassettes are fixture files, reloaded when they change (every second at most).
+        fixtures = FixturesConfig(
+            type="fixtures", paths=[config.cassettes], timing_factor=config.timing_factor
         )
-        self.directory = directory
+        super().__init__(fixtures, ignore_fields=config.ignore_fields)
+        self.directory = config.cassettes
         self.owner = owner  # the proxy backend, named in the how-to-record hint
         self._view = view
         self._keys: frozenset[str] = frozenset()

@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse
 
 from backends.fixtures import FixturesBackend
 from server.errors import APIError, invalid_request
-from server.http.auth import authenticate, bearer, is_admin
+from server.headers import bearer
+from server.http.auth import authenticate, is_admin
 from server.http.body import read_body
 from server.namespaces import SESSION_HEADER, namespace
 from server.runtime import runtime_of

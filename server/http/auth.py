@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 
 from server.errors import APIError
+from server.headers import bearer, header_bytes
 
 MISSING_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using "
@@ -26,14 +27,6 @@ def mask(key: str) -> str:
     if len(key) <= 12:
         return key
     return key[:8] + "*" * (len(key) - 12) + key[-4:]
-
-
-def header_bytes(value: str) -> bytes:
-    """A header value's bytes as they came over the wire (ASGI servers decode them as Latin-1)."""
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:  # not from the wire: text a caller built, beyond Latin-1
-        return value.encode("utf-8")
 
 
 def shown(value: str) -> str:
@@ -52,14 +45,6 @@ def is_admin(headers: Mapping[str, str], admin_token: str | None) -> bool:
     """Whether the caller presents the admin token, as `Authorization: Bearer <admin_token>`."""
     token = bearer(headers)
     return admin_token is not None and token is not None and same_secret(token, admin_token)
-
-
-def bearer(headers: Mapping[str, str]) -> str | None:
-    value = headers.get("authorization")
-    if not value:
-        return None
-    scheme, _, token = value.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def authenticate(headers: Mapping[str, str], keys: Sequence[str]) -> str:
