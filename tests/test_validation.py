@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.chat.validation import JSON_PARSE_ERROR
+from server.http.validation import JSON_PARSE_ERROR
 
 USER = [{"role": "user", "content": "hi"}]
 

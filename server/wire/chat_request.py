@@ -8,70 +8,11 @@ Field names, types and ranges follow the current `openai` SDK's `completion_crea
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic.config import JsonDict
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic import Field
 
-JSONObject = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class _NotNull:
-    """Reject an explicit `null` where the API's schema has no null (the field may still be omitted),
-    and publish the same: the field's JSON Schema loses its `null` branch, so a schema-valid request
-    (the OpenAPI document's, a fuzzer's) is never turned down for a `null` the schema allowed."""
-
-    error_type: str
-
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        def check(value: Any) -> Any:
-            if value is None:
-                raise PydanticCustomError(self.error_type, "Input should not be null")
-            return value
-
-        return core_schema.no_info_before_validator_function(check, handler(source))
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        json_schema = handler(schema)
-        branches = [branch for branch in json_schema.pop("anyOf", []) if branch != {"type": "null"}]
-        if len(branches) == 1:
-            json_schema.update(branches[0])
-        elif branches:
-            json_schema["anyOf"] = branches
-        return json_schema
-
-
-def _not_null(error_type: str) -> _NotNull:
-    return _NotNull(error_type)
-
-
-def _published_schema(schema: JsonDict, model: type[Any]) -> None:
-    """The JSON Schema says what the server accepts with its default `unknown_fields: reject` (the
-    real API's rule): no unknown keys, and no `null` default where `null` is refused."""
-    schema["additionalProperties"] = False
-    properties = schema.get("properties")
-    assert isinstance(properties, dict)
-    for name, field in model.model_fields.items():
-        if any(isinstance(item, _NotNull) for item in field.metadata):
-            published = properties[field.alias or name]
-            assert isinstance(published, dict)
-            published.pop("default", None)
-
-
-class Wire(BaseModel):
-    """Base for every request-side shape: strict types, unknown keys kept for inspection (the
-    route rejects or logs them; see `_published_schema` for what the document promises)."""
-
-    model_config = ConfigDict(
-        strict=True, extra="allow", frozen=False, allow_inf_nan=False, json_schema_extra=_published_schema
-    )
-
+from server.wire.base import JSONObject, Wire, not_null
 
 # ---------------------------------------------------------------- content parts
 
@@ -368,8 +309,8 @@ class ChatCompletionRequest(Wire):
 
     audio: AudioOutput | None = None
     frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
-    function_call: Annotated[FunctionCallChoice | None, _not_null("model_type")] = None
-    functions: Annotated[list[FunctionDefinition] | None, _not_null("list_type")] = Field(
+    function_call: Annotated[FunctionCallChoice | None, not_null("model_type")] = None
+    functions: Annotated[list[FunctionDefinition] | None, not_null("list_type")] = Field(
         default=None, min_length=1, max_length=128
     )
     logit_bias: dict[str, int] | None = None
@@ -380,14 +321,14 @@ class ChatCompletionRequest(Wire):
     modalities: list[Literal["text", "audio"]] | None = None
     moderation: JSONObject | None = None
     n: int | None = Field(default=None, ge=1, le=128)
-    parallel_tool_calls: Annotated[bool | None, _not_null("bool_type")] = None
+    parallel_tool_calls: Annotated[bool | None, not_null("bool_type")] = None
     prediction: Prediction | None = None
     presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     prompt_cache_key: str | None = None
     prompt_cache_options: PromptCacheOptions | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
-    response_format: Annotated[ResponseFormat | None, _not_null("model_type")] = None
+    response_format: Annotated[ResponseFormat | None, not_null("model_type")] = None
     safety_identifier: str | None = None
     seed: int | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
@@ -396,15 +337,15 @@ class ChatCompletionRequest(Wire):
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    tool_choice: Annotated[ToolChoice | None, _not_null("model_type")] = None
-    tools: Annotated[list[Tool] | None, _not_null("list_type")] = Field(
+    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    tools: Annotated[list[Tool] | None, not_null("list_type")] = Field(
         default=None, min_length=1, max_length=128
     )
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     top_p: float | None = Field(default=None, ge=0, le=1)
-    user: Annotated[str | None, _not_null("string_type")] = None
+    user: Annotated[str | None, not_null("string_type")] = None
     verbosity: Literal["low", "medium", "high"] | None = None
-    web_search_options: Annotated[WebSearchOptions | None, _not_null("model_type")] = None
+    web_search_options: Annotated[WebSearchOptions | None, not_null("model_type")] = None
 
     @functools.cached_property
     def function_tools(self) -> list[FunctionDefinition]:
