@@ -15,8 +15,8 @@ import pytest
 
 from server.__main__ import main
 from server.config import ConfigError
-from tests.fixtures.helpers import WEATHER_TOOL
 from tests.servers import LiveServer, serve
+from tests.support.fixture_apps import WEATHER_TOOL
 from tests.support.proxies import Exchange, chat_posts, proxy_app, upstream_app
 from tests.support.requests import user
 

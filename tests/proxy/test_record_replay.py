@@ -17,9 +17,9 @@ import pytest
 
 from backends.fixtures import load
 from backends.request_key import normalize, request_key
-from tests.fixtures.helpers import WEATHER_TOOL
 from tests.servers import serve
 from tests.support import sse
+from tests.support.fixture_apps import WEATHER_TOOL
 from tests.support.proxies import Exchange, chat_posts, content_of, proxy_app, upstream_app
 from tests.support.requests import user
 
