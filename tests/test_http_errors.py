@@ -30,6 +30,12 @@ async def test_unknown_path_is_invalid_url(client: httpx.AsyncClient) -> None:
     }
 
 
+async def test_a_trailing_slash_is_an_invalid_url(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/chat/completions/", json=CHAT)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Invalid URL (POST /v1/chat/completions/)"
+
+
 async def test_wrong_method_is_404_like_the_real_api(client: httpx.AsyncClient) -> None:
     response = await client.put("/v1/chat/completions", json=CHAT)
     assert response.status_code == 404

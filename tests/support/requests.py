@@ -26,6 +26,11 @@ def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
 
 
+def function_tool(parameters: Any, name: str = "f") -> dict[str, Any]:
+    """A `tools` entry offering function `name` with these parameters."""
+    return {"type": "function", "function": {"name": name, "parameters": parameters}}
+
+
 def chat_body(messages: Messages = "x", **fields: Any) -> dict[str, Any]:
     """A chat request for `gpt-4o`; `fields` add to it or override it (`model` too)."""
     return {
