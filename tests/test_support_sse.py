@@ -38,14 +38,14 @@ def test_the_openai_reading_returns_every_payload_with_done_last() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        b'data: {"a":1}\r\n\r\ndata: [DONE]\r\n\r\n',  # CRLF
-        b": ping\n\ndata: [DONE]\n\n",  # a comment
-        b"event: x\ndata: {}\n\ndata: [DONE]\n\n",  # an event name
-        b"data: {}\ndata: {}\n\ndata: [DONE]\n\n",  # two data lines in a frame
-        b"data:{}\n\ndata: [DONE]\n\n",  # no space after the colon
-        b"data: 5\n\ndata: [DONE]\n\n",  # a payload that is not an object
-        b"data: {}\n\n",  # no [DONE]
-        b"data: {}\n\ndata: [DONE]\n",  # an unfinished last frame
+        pytest.param(b'data: {"a":1}\r\n\r\ndata: [DONE]\r\n\r\n', id="CRLF"),
+        pytest.param(b": ping\n\ndata: [DONE]\n\n", id="a comment"),
+        pytest.param(b"event: x\ndata: {}\n\ndata: [DONE]\n\n", id="an event name"),
+        pytest.param(b"data: {}\ndata: {}\n\ndata: [DONE]\n\n", id="two data lines in a frame"),
+        pytest.param(b"data:{}\n\ndata: [DONE]\n\n", id="no space after the colon"),
+        pytest.param(b"data: 5\n\ndata: [DONE]\n\n", id="a payload that is not an object"),
+        pytest.param(b"data: {}\n\n", id="no [DONE]"),
+        pytest.param(b"data: {}\n\ndata: [DONE]\n", id="an unfinished last frame"),
     ],
 )
 def test_the_openai_reading_refuses_any_other_framing(body: bytes) -> None:
