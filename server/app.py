@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from backends.base import Backend
 from server import __version__
 from server.chat import route as chat
 from server.config import Settings
@@ -29,8 +30,10 @@ from server.runtime import Runtime
 log = logging.getLogger("chatdouble")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    runtime = Runtime.build(settings)
+def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None) -> FastAPI:
+    """The application for `settings`; `backends` replace configured backends by name (tests
+    inject a scripted backend here rather than reaching into the runtime)."""
+    runtime = Runtime.build(settings, backends)
     runtime.warm()
 
     @asynccontextmanager

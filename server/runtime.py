@@ -4,6 +4,7 @@ it through `runtime_of(request)`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -33,8 +34,18 @@ class Runtime:
     stream_options: StreamOptions = field(default_factory=StreamOptions)
 
     @classmethod
-    def build(cls, settings: Settings) -> Runtime:
-        backends = build_backends(settings.backends)
+    def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
+        """The runtime for `settings`. `given` backends (a test's scripted one) stand in for the
+        configured backends of the same names, which are then never built: the settings' routes
+        still decide which backend answers a model, so a name the settings lack is an error."""
+        given = given or {}
+        unknown = sorted(set(given) - set(settings.backends))
+        if unknown:
+            raise ValueError(f"no configured backend to replace: {', '.join(unknown)}")
+        for name, backend in given.items():
+            backend.name = name
+        built = build_backends({k: v for k, v in settings.backends.items() if k not in given})
+        backends = {name: given[name] if name in given else built[name] for name in settings.backends}
         fp = settings.system_fingerprint or fingerprint(settings.model_dump_json())
         forwarders = frozenset(
             name for name, backend in backends.items() if type(backend).forward is not Backend.forward

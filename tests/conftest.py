@@ -1,4 +1,7 @@
-"""Shared fixtures: settings, an app, an in-process client and a real server on loopback."""
+"""Shared fixtures: settings, an app, an in-process client and a real server on loopback.
+
+Helpers live in `tests/support/`; this file holds fixtures only.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from backends.base import Backend
 from server.app import create_app
 from server.config import Settings, load_settings
 from tests.servers import LiveServer, serve
+from tests.support.requests import ChatClient, in_process
 
 MakeApp = Callable[..., FastAPI]
 
 
 @pytest.fixture
 def make_app() -> MakeApp:
-    """Build an app from the embedded default config plus overrides (e.g. api_keys=[...])."""
+    """Build an app from the embedded default config plus overrides (e.g. api_keys=[...]); `backend`
+    stands in for the echo backend, which that config routes every model to."""
 
-    def build(**overrides: Any) -> FastAPI:
+    def build(*, backend: Backend | None = None, **overrides: Any) -> FastAPI:
         settings: Settings = load_settings(env={}, overrides=overrides)
-        return create_app(settings)
+        return create_app(settings, backends=None if backend is None else {"echo": backend})
 
     return build
 
@@ -34,9 +40,14 @@ def app(make_app: MakeApp) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with in_process(app) as http:
         yield http
+
+
+@pytest.fixture
+def chat(client: httpx.AsyncClient) -> ChatClient:
+    """Chat requests to `app`, in process."""
+    return ChatClient(client)
 
 
 @pytest.fixture

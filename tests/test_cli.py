@@ -19,6 +19,7 @@ import pytest
 from server.__main__ import exposure_warning
 from server.config import load_settings
 from tests.processes import ROOT, clean_env, python_command, running
+from tests.support import sse
 
 CONFIG_ERROR_TIMEOUT = 60.0
 
@@ -197,9 +198,9 @@ def read_stream(port: int, prompt: str, started: threading.Event) -> list[str]:
             http.stream("POST", "/v1/chat/completions", json=request) as response,
         ):
             assert response.status_code == 200
-            for line in response.iter_lines():
-                if line.startswith("data: "):
-                    payloads.append(line.removeprefix("data: "))
+            for frame in sse.iter_frames(response.iter_text()):
+                if frame.data is not None:
+                    payloads.append(frame.data)
                     started.set()
     finally:
         started.set()

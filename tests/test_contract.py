@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from backends.base import Event, Finish, FunctionCallDelta, TextDelta, ToolCallDelta
-from tests.scripted import ScriptedBackend, post, with_backend
+from tests.support import sse
+from tests.support.backends import ScriptedBackend
+from tests.support.requests import chat_client
 
 WEATHER = {
     "type": "function",
@@ -122,12 +124,12 @@ VIOLATIONS: list[tuple[str, list[Event], dict[str, Any], str]] = [
 async def test_violation_is_labelled_error(
     make_app: Any, events: list[Event], request_fields: dict[str, Any], expected: str, stream: bool
 ) -> None:
-    app = with_backend(make_app(), ScriptedBackend([*events, Finish()]))
-    response = await post(app, stream=stream, **request_fields)
+    async with chat_client(make_app(backend=ScriptedBackend([*events, Finish()]))) as chat:
+        response = await chat.post(stream=stream, **request_fields)
     if response.status_code == 200:
         # The violation surfaced after the first byte: an error frame, then [DONE].
         assert stream
-        frames = [f[6:] for f in response.text.split("\n\n") if f.startswith("data: ")]
+        frames = sse.data(response.text)
         assert frames[-1] == "[DONE]"
         error = json.loads(frames[-2])["error"]
     else:
@@ -141,27 +143,26 @@ async def test_violation_is_labelled_error(
 
 
 async def test_warn_mode_passes_the_reply_through(make_app: Any, caplog: pytest.LogCaptureFixture) -> None:
-    app = with_backend(make_app(contract="warn"), ScriptedBackend([*call("launch_rockets", "{}"), Finish()]))
-    response = await post(app, tools=[WEATHER])
+    backend = ScriptedBackend([*call("launch_rockets", "{}"), Finish()])
+    async with chat_client(make_app(contract="warn", backend=backend)) as chat:
+        response = await chat.post(tools=[WEATHER])
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "launch_rockets"
     assert "launch_rockets" in caplog.text
 
 
 async def test_valid_reply_passes(make_app: Any) -> None:
-    app = with_backend(
-        make_app(), ScriptedBackend([*call("get_weather", '{"city": "Oslo", "days": 2}'), Finish()])
-    )
-    response = await post(app, tools=[WEATHER], tool_choice="required")
+    backend = ScriptedBackend([*call("get_weather", '{"city": "Oslo", "days": 2}'), Finish()])
+    async with chat_client(make_app(backend=backend)) as chat:
+        response = await chat.post(tools=[WEATHER], tool_choice="required")
     assert response.status_code == 200
     assert response.json()["choices"][0]["finish_reason"] == "tool_calls"
 
 
 async def test_truncated_arguments_are_not_a_violation(make_app: Any) -> None:
-    app = with_backend(
-        make_app(), ScriptedBackend([*call("get_weather", '{"city": "Oslo", "days": 2}'), Finish()])
-    )
-    response = await post(app, tools=[WEATHER], max_tokens=4)
+    backend = ScriptedBackend([*call("get_weather", '{"city": "Oslo", "days": 2}'), Finish()])
+    async with chat_client(make_app(backend=backend)) as chat:
+        response = await chat.post(tools=[WEATHER], max_tokens=4)
     assert response.status_code == 200
     choice = response.json()["choices"][0]
     assert choice["finish_reason"] == "length"
@@ -179,7 +180,8 @@ async def test_required_allowed_tools_that_allow_no_function_do_not_demand_a_cal
     # No call could satisfy both `required` and an allowed set naming no offered function: a text
     # reply is the backend's only answer, not a contract violation (found by schemathesis as a 500).
     choice = {"type": "allowed_tools", "allowed_tools": {"mode": "required", "tools": allowed}}
-    response = await post(make_app(), tools=[WEATHER], tool_choice=choice)
+    async with chat_client(make_app()) as chat:
+        response = await chat.post(tools=[WEATHER], tool_choice=choice)
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["finish_reason"] == "stop"
 
@@ -198,10 +200,13 @@ async def test_decimal_multiples_pass_as_json_schema_defines_them(make_app: Any)
             },
         },
     }
-    app = with_backend(make_app(), ScriptedBackend([*call("dose", '{"ml": 0.3}'), Finish()]))
-    response = await post(app, tools=[step], tool_choice="required")
+    async with chat_client(
+        make_app(backend=ScriptedBackend([*call("dose", '{"ml": 0.3}'), Finish()]))
+    ) as chat:
+        response = await chat.post("hi", tools=[step], tool_choice="required")
     assert response.status_code == 200, response.text
-    bad = with_backend(make_app(), ScriptedBackend([*call("dose", '{"ml": 0.35}'), Finish()]))
-    refused = await post(bad, tools=[step], tool_choice="required")
+    bad = make_app(backend=ScriptedBackend([*call("dose", '{"ml": 0.35}'), Finish()]))
+    async with chat_client(bad) as chat:
+        refused = await chat.post("hi", tools=[step], tool_choice="required")
     assert refused.status_code == 500
     assert "0.35 is not a multiple of 0.1" in refused.json()["error"]["message"]

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from server.generation.schemas import validator
 from server.generation.tokens import Tokenizer
+from tests.support.requests import ChatClient
 
 TOOL = {
     "type": "function",
@@ -40,21 +41,15 @@ TOOL = {
         },
     },
 }
+BOOK = "Book me a room"
 OTHER = {
     "type": "function",
     "function": {"name": "cancel", "parameters": {"type": "object", "properties": {}}},
 }
 
 
-async def chat(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Book me a room"}], **fields}
-    response = await client.post("/v1/chat/completions", json=request)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def test_required_tool_choice_calls_with_schema_valid_arguments(client: httpx.AsyncClient) -> None:
-    body = await chat(client, tools=[TOOL, OTHER], tool_choice="required")
+async def test_required_tool_choice_calls_with_schema_valid_arguments(chat: ChatClient) -> None:
+    body = await chat.ask(BOOK, tools=[TOOL, OTHER], tool_choice="required")
     choice = body["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
     assert choice["message"]["content"] is None
@@ -66,22 +61,22 @@ async def test_required_tool_choice_calls_with_schema_valid_arguments(client: ht
     assert list(Draft202012Validator(TOOL["function"]["parameters"]).iter_errors(arguments)) == []  # type: ignore[index]
 
 
-async def test_named_tool_choice_calls_exactly_that_tool(client: httpx.AsyncClient) -> None:
+async def test_named_tool_choice_calls_exactly_that_tool(chat: ChatClient) -> None:
     named = {"type": "function", "function": {"name": "cancel"}}
-    body = await chat(client, tools=[TOOL, OTHER], tool_choice=named)
+    body = await chat.ask(BOOK, tools=[TOOL, OTHER], tool_choice=named)
     assert [c["function"]["name"] for c in body["choices"][0]["message"]["tool_calls"]] == ["cancel"]
 
 
-async def test_auto_and_none_answer_in_text(client: httpx.AsyncClient) -> None:
+async def test_auto_and_none_answer_in_text(chat: ChatClient) -> None:
     for choice in ("auto", "none"):
-        body = await chat(client, tools=[TOOL], tool_choice=choice)
+        body = await chat.ask(BOOK, tools=[TOOL], tool_choice=choice)
         message = body["choices"][0]["message"]
         assert message["content"] == "Book me a room"
         assert "tool_calls" not in message
 
 
-async def test_legacy_function_call(client: httpx.AsyncClient) -> None:
-    body = await chat(client, functions=[TOOL["function"]], function_call={"name": "book"})
+async def test_legacy_function_call(chat: ChatClient) -> None:
+    body = await chat.ask(BOOK, functions=[TOOL["function"]], function_call={"name": "book"})
     choice = body["choices"][0]
     assert choice["finish_reason"] == "function_call"
     assert "tool_calls" not in choice["message"]
@@ -89,33 +84,33 @@ async def test_legacy_function_call(client: httpx.AsyncClient) -> None:
     json.loads(choice["message"]["function_call"]["arguments"])
 
 
-async def test_seed_changes_synthesized_values_deterministically(client: httpx.AsyncClient) -> None:
+async def test_seed_changes_synthesized_values_deterministically(chat: ChatClient) -> None:
     def arguments(body: dict[str, Any]) -> str:
         return str(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
 
-    first = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=1))
-    again = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=1))
-    other = arguments(await chat(client, tools=[TOOL], tool_choice="required", seed=2))
+    first = arguments(await chat.ask(BOOK, tools=[TOOL], tool_choice="required", seed=1))
+    again = arguments(await chat.ask(BOOK, tools=[TOOL], tool_choice="required", seed=1))
+    other = arguments(await chat.ask(BOOK, tools=[TOOL], tool_choice="required", seed=2))
     assert first == again
     assert first != other
 
 
-async def test_json_schema_format_validates(client: httpx.AsyncClient) -> None:
+async def test_json_schema_format_validates(chat: ChatClient) -> None:
     schema = TOOL["function"]["parameters"]  # type: ignore[index]
     fmt = {"type": "json_schema", "json_schema": {"name": "booking", "strict": True, "schema": schema}}
-    content = (await chat(client, response_format=fmt))["choices"][0]["message"]["content"]
+    content = (await chat.ask(BOOK, response_format=fmt))["choices"][0]["message"]["content"]
     assert list(Draft202012Validator(schema).iter_errors(json.loads(content))) == []
 
 
-async def test_logit_bias_minus_100_removes_the_token(client: httpx.AsyncClient) -> None:
+async def test_logit_bias_minus_100_removes_the_token(chat: ChatClient) -> None:
     tokenizer = Tokenizer.named("o200k_base")
     banned = tokenizer.encode(" room")
     assert len(banned) == 1
-    body = await chat(client, logit_bias={str(banned[0]): -100})
+    body = await chat.ask(BOOK, logit_bias={str(banned[0]): -100})
     content = body["choices"][0]["message"]["content"]
     assert banned[0] not in tokenizer.encode(content)
     assert content == "Book me a"
-    kept = await chat(client, logit_bias={str(banned[0]): -99})
+    kept = await chat.ask(BOOK, logit_bias={str(banned[0]): -99})
     assert kept["choices"][0]["message"]["content"] == "Book me a room"
 
 
@@ -129,7 +124,7 @@ async def test_logit_bias_token_must_exist(client: httpx.AsyncClient) -> None:
     assert "100277" in response.json()["error"]["message"]
 
 
-async def test_strict_schema_behind_a_top_level_ref(client: httpx.AsyncClient) -> None:
+async def test_strict_schema_behind_a_top_level_ref(chat: ChatClient) -> None:
     parameters = {
         "$ref": "#/$defs/query",
         "$defs": {
@@ -145,7 +140,7 @@ async def test_strict_schema_behind_a_top_level_ref(client: httpx.AsyncClient) -
         "type": "function",
         "function": {"name": "search", "strict": True, "parameters": parameters},
     }
-    body = await chat(client, tools=[strict_tool], tool_choice="required")
+    body = await chat.ask(BOOK, tools=[strict_tool], tool_choice="required")
     arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
     assert list(Draft202012Validator(parameters).iter_errors(arguments)) == []
 
@@ -170,18 +165,18 @@ def called_name(body: dict[str, Any]) -> str:
 
 
 async def test_required_calls_the_first_tool_the_conversation_has_not_called(
-    client: httpx.AsyncClient,
+    chat: ChatClient,
 ) -> None:
-    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER], tool_choice="required")
+    body = await chat.ask(called("book"), tools=[TOOL, OTHER], tool_choice="required")
     assert called_name(body) == "cancel"
 
 
-async def test_required_falls_back_to_the_first_tool_once_all_were_called(client: httpx.AsyncClient) -> None:
-    body = await chat(client, messages=called("cancel", "book"), tools=[TOOL, OTHER], tool_choice="required")
+async def test_required_falls_back_to_the_first_tool_once_all_were_called(chat: ChatClient) -> None:
+    body = await chat.ask(called("cancel", "book"), tools=[TOOL, OTHER], tool_choice="required")
     assert called_name(body) == "book"
 
 
-async def test_required_allowed_tools_prefer_an_uncalled_allowed_tool(client: httpx.AsyncClient) -> None:
+async def test_required_allowed_tools_prefer_an_uncalled_allowed_tool(chat: ChatClient) -> None:
     third = {"type": "function", "function": {"name": "extend", "parameters": {"type": "object"}}}
     allowed = {
         "type": "allowed_tools",
@@ -190,26 +185,26 @@ async def test_required_allowed_tools_prefer_an_uncalled_allowed_tool(client: ht
             "tools": [{"type": "function", "function": {"name": n}} for n in ("book", "extend")],
         },
     }
-    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER, third], tool_choice=allowed)
+    body = await chat.ask(called("book"), tools=[TOOL, OTHER, third], tool_choice=allowed)
     assert called_name(body) == "extend"
 
 
 async def test_a_named_tool_choice_is_called_again_even_when_already_called(
-    client: httpx.AsyncClient,
+    chat: ChatClient,
 ) -> None:
     named = {"type": "function", "function": {"name": "book"}}
-    body = await chat(client, messages=called("book"), tools=[TOOL, OTHER], tool_choice=named)
+    body = await chat.ask(called("book"), tools=[TOOL, OTHER], tool_choice=named)
     assert called_name(body) == "book"
 
 
-async def test_an_agent_loop_under_required_ends_on_its_output_tool(client: httpx.AsyncClient) -> None:
+async def test_an_agent_loop_under_required_ends_on_its_output_tool(chat: ChatClient) -> None:
     """pydantic-ai with structured output keeps tool_choice "required" on every turn and offers its
     output tool after the function tools; the run ends when the output tool is called."""
     output = {"type": "function", "function": {"name": "final_result", "parameters": {"type": "object"}}}
-    messages: list[dict[str, Any]] = [{"role": "user", "content": "Book me a room"}]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": BOOK}]
     names: list[str] = []
     while len(names) < 5 and "final_result" not in names:
-        body = await chat(client, messages=messages, tools=[TOOL, output], tool_choice="required")
+        body = await chat.ask(messages, tools=[TOOL, output], tool_choice="required")
         message = body["choices"][0]["message"]
         names.append(called_name(body))
         messages.append(message)
@@ -333,26 +328,26 @@ HARD_SCHEMAS: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("schema", HARD_SCHEMAS.values(), ids=HARD_SCHEMAS.keys())
 @pytest.mark.parametrize("seed", [0, 7])
 async def test_forced_calls_satisfy_every_schema_the_api_accepts(
-    client: httpx.AsyncClient, schema: dict[str, Any], seed: int
+    chat: ChatClient, schema: dict[str, Any], seed: int
 ) -> None:
     tool = {"type": "function", "function": {"name": "act", "parameters": schema}}
-    body = await chat(client, tools=[tool], tool_choice="required", seed=seed)
+    body = await chat.ask(tools=[tool], tool_choice="required", seed=seed)
     arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
     assert list(validator(schema).iter_errors(arguments)) == []
 
 
 @pytest.mark.parametrize("schema", HARD_SCHEMAS.values(), ids=HARD_SCHEMAS.keys())
 async def test_json_schema_content_satisfies_every_schema_the_api_accepts(
-    client: httpx.AsyncClient, schema: dict[str, Any]
+    chat: ChatClient, schema: dict[str, Any]
 ) -> None:
     fmt = {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}
-    content = (await chat(client, response_format=fmt, stream=False))["choices"][0]["message"]["content"]
+    content = (await chat.ask(response_format=fmt, stream=False))["choices"][0]["message"]["content"]
     assert list(validator(schema).iter_errors(json.loads(content))) == []
 
 
-async def test_recursion_ends_at_its_cheapest_instance(client: httpx.AsyncClient) -> None:
+async def test_recursion_ends_at_its_cheapest_instance(chat: ChatClient) -> None:
     tool = {"type": "function", "function": {"name": "ui", "parameters": UI_SCHEMA}}
-    body = await chat(client, tools=[tool], tool_choice="required")
+    body = await chat.ask(tools=[tool], tool_choice="required")
     arguments = json.loads(body["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"])
 
     def depth(node: dict[str, Any]) -> int:

@@ -8,17 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from backends.base import Backend, Event, GenerationRequest
 from server.app import create_app
 from server.config import load_settings
 from server.http.auth import MISSING_KEY, mask
+from tests.support.backends import Raise, ScriptedBackend
+from tests.support.requests import chat_body, in_process
 
-CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
-
-
-def client_for(app: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+CHAT = chat_body("hi")
 
 
 async def test_unknown_path_is_invalid_url(client: httpx.AsyncClient) -> None:
@@ -34,6 +30,12 @@ async def test_unknown_path_is_invalid_url(client: httpx.AsyncClient) -> None:
     }
 
 
+async def test_a_trailing_slash_is_an_invalid_url(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/chat/completions/", json=CHAT)
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Invalid URL (POST /v1/chat/completions/)"
+
+
 async def test_wrong_method_is_404_like_the_real_api(client: httpx.AsyncClient) -> None:
     response = await client.put("/v1/chat/completions", json=CHAT)
     assert response.status_code == 404
@@ -41,7 +43,7 @@ async def test_wrong_method_is_404_like_the_real_api(client: httpx.AsyncClient) 
 
 
 async def test_wrong_method_can_be_405(make_app: Any) -> None:
-    async with client_for(make_app(method_not_allowed="405")) as http:
+    async with in_process(make_app(method_not_allowed="405")) as http:
         response = await http.delete("/v1/chat/completions")
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
@@ -49,7 +51,7 @@ async def test_wrong_method_can_be_405(make_app: Any) -> None:
 
 
 async def test_missing_key_when_keys_configured(make_app: Any) -> None:
-    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+    async with in_process(make_app(api_keys=["sk-right-key-0123456789"])) as http:
         response = await http.post("/v1/chat/completions", json=CHAT)
     assert response.status_code == 401
     assert response.json()["error"] == {
@@ -62,7 +64,7 @@ async def test_missing_key_when_keys_configured(make_app: Any) -> None:
 
 async def test_wrong_key_is_masked(make_app: Any) -> None:
     wrong = "sk-wrong-key-abcdefghijklmnop"
-    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+    async with in_process(make_app(api_keys=["sk-right-key-0123456789"])) as http:
         response = await http.post(
             "/v1/chat/completions", json=CHAT, headers={"authorization": f"Bearer {wrong}"}
         )
@@ -79,7 +81,7 @@ async def test_wrong_key_is_masked(make_app: Any) -> None:
 
 
 async def test_right_key_passes(make_app: Any) -> None:
-    async with client_for(make_app(api_keys=["sk-a", "sk-right"])) as http:
+    async with in_process(make_app(api_keys=["sk-a", "sk-right"])) as http:
         response = await http.post(
             "/v1/chat/completions", json=CHAT, headers={"authorization": "Bearer sk-right"}
         )
@@ -89,7 +91,7 @@ async def test_right_key_passes(make_app: Any) -> None:
 async def test_a_non_ascii_key_is_an_incorrect_key_not_a_crash(make_app: Any) -> None:
     wrong = "sk-clé-secrète-0123456789"
     headers = [(b"authorization", b"Bearer " + wrong.encode())]
-    async with client_for(make_app(api_keys=["sk-right-key-0123456789"])) as http:
+    async with in_process(make_app(api_keys=["sk-right-key-0123456789"])) as http:
         chat = await http.post("/v1/chat/completions", json=CHAT, headers=headers)
         models = await http.get("/v1/models", headers=headers)
         reset = await http.post("/_chatdouble/fixtures/reset", headers=headers)
@@ -109,7 +111,7 @@ async def test_a_non_ascii_key_is_an_incorrect_key_not_a_crash(make_app: Any) ->
 
 async def test_a_configured_non_ascii_key_matches_its_utf8_bytes(make_app: Any) -> None:
     key = "sk-clé-0123456789"
-    async with client_for(make_app(api_keys=[key])) as http:
+    async with in_process(make_app(api_keys=[key])) as http:
         response = await http.get("/v1/models", headers=[(b"authorization", b"Bearer " + key.encode())])
     assert response.status_code == 200, response.text
 
@@ -127,7 +129,7 @@ async def test_unknown_model() -> None:
             "routes": [{"model": "gpt-4o", "backend": "echo"}],
         },
     )
-    async with client_for(create_app(settings)) as http:
+    async with in_process(create_app(settings)) as http:
         response = await http.post("/v1/chat/completions", json={**CHAT, "model": "gpt-9"})
         retrieved = await http.get("/v1/models/gpt-9")
     assert response.status_code == 404
@@ -141,7 +143,7 @@ async def test_unknown_model() -> None:
 
 
 async def test_oversized_body_by_content_length(make_app: Any) -> None:
-    async with client_for(make_app(max_body_bytes=1000)) as http:
+    async with in_process(make_app(max_body_bytes=1000)) as http:
         big = {**CHAT, "messages": [{"role": "user", "content": "x" * 2000}]}
         response = await http.post("/v1/chat/completions", json=big)
     assert response.status_code == 413
@@ -155,24 +157,17 @@ async def test_oversized_chunked_body(make_app: Any) -> None:
         for _ in range(10):
             yield b"x" * 500
 
-    async with client_for(make_app(max_body_bytes=1000)) as http:
+    async with in_process(make_app(max_body_bytes=1000)) as http:
         response = await http.post(
             "/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"}
         )
     assert response.status_code == 413
 
 
-class Exploding(Backend):
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
-        raise RuntimeError("secret internal detail")
-        yield  # pragma: no cover
-
-
 @pytest.mark.parametrize("stream", [False, True])
 async def test_backend_crash_is_a_500_without_traceback(make_app: Any, stream: bool) -> None:
-    app = make_app()
-    app.state.runtime.backends["echo"] = Exploding()
-    async with client_for(app) as http:
+    exploding = ScriptedBackend([Raise(RuntimeError("secret internal detail"))])
+    async with in_process(make_app(backend=exploding)) as http:
         response = await http.post("/v1/chat/completions", json={**CHAT, "stream": stream})
     assert response.status_code == 500
     assert response.json() == {

@@ -14,6 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tests.processes import ROOT
+from tests.support import sse
 
 COMMITTED = ROOT / "openapi" / "openapi.json"
 TOOL = ROOT / "tools" / "gen_openapi.py"
@@ -193,10 +194,10 @@ async def test_real_responses_validate_against_the_document(
         "POST", CHAT, json={**request, "stream": True, "stream_options": {"include_usage": True}}
     ) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
-        async for line in stream.aiter_lines():
-            if not line.startswith("data: ") or line == "data: [DONE]":
+        async for frame in sse.aiter_frames(stream.aiter_text()):
+            if frame.data is None or frame.done:
                 continue
-            chunk_schema.validate(json.loads(line.removeprefix("data: ")))
+            chunk_schema.validate(frame.json())
             chunks += 1
     assert chunks >= 3
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,11 +23,12 @@ from schemathesis.errors import FailureGroup
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from backends.base import Backend, BackendError, Event, GenerationRequest, TextDelta
+from backends.base import BackendError, TextDelta
 from server.app import create_app
 from server.config import load_settings
 from tests.processes import ROOT
-from tests.scripted import with_backend
+from tests.support import sse
+from tests.support.backends import Raise, ScriptedBackend
 
 DOCUMENT = ROOT / "openapi" / "openapi.json"
 CHAT = "/v1/chat/completions"
@@ -61,23 +62,9 @@ def test_generated_requests_get_documented_answers(case: Any, fuzzed_app: FastAP
     case.call_and_validate(app=fuzzed_app, checks=CHECKS)
 
 
-class FailsMidStream(Backend):
-    """One piece of text, then a failure: the stream has begun, so it ends with an error frame."""
-
-    name = "fails-mid-stream"
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
-        yield TextDelta("Hello")
-        raise BackendError(503, "The engine is currently overloaded.", type="server_error")
-
-
 def chat_case(**fields: Any) -> Any:
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Say hello."}], **fields}
     return schema[CHAT]["POST"].Case(body=body, media_type="application/json")
-
-
-def data_lines(text: str) -> list[str]:
-    return [line.removeprefix("data: ") for line in text.split("\n") if line.startswith("data: ")]
 
 
 @pytest.fixture
@@ -93,7 +80,7 @@ def test_a_reply_conforms_to_the_document(make_app: Any, stream: bool) -> None:
     response = chat_case(**fields).call_and_validate(app=make_app(), checks=CHECKS)
     assert response.status_code == 200
     if stream:
-        events = data_lines(response.text)
+        events = sse.data(response.text)
         assert len(events) >= 3
         assert events[-1] == "[DONE]"
         assert json.loads(events[-2])["usage"]["total_tokens"] > 0
@@ -101,10 +88,12 @@ def test_a_reply_conforms_to_the_document(make_app: Any, stream: bool) -> None:
 
 @pytest.mark.usefixtures("in_process")
 def test_a_stream_that_fails_after_its_first_chunk_conforms_to_the_document(make_app: Any) -> None:
-    app = with_backend(make_app(), FailsMidStream())
+    # One piece of text, then a failure: the stream has begun, so it ends with an error frame.
+    overloaded = BackendError(503, "The engine is currently overloaded.", type="server_error")
+    app = make_app(backend=ScriptedBackend([TextDelta("Hello"), Raise(overloaded)]))
     response = chat_case(stream=True).call_and_validate(app=app, checks=CHECKS)
     assert response.status_code == 200
-    events = data_lines(response.text)
+    events = sse.data(response.text)
     assert events[-1] == "[DONE]"
     assert json.loads(events[-2])["error"]["message"] == "The engine is currently overloaded."
 

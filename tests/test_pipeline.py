@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import pytest
 
-from backends.base import Backend, Event, Finish, GenerationRequest, TextDelta
+from backends.base import Finish, TextDelta
+from tests.support.backends import ScriptedBackend
+from tests.support.requests import chat_client
 
 
-class Scripted(Backend):
-    """Yields fixed deltas for every choice, as a fixture backend would."""
-
-    def __init__(self, deltas: Sequence[str]) -> None:
-        self.deltas = list(deltas)
-        self.closed = False
-        self.sent = 0
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
-        try:
-            for delta in self.deltas:
-                for choice in range(request.n):
-                    self.sent += 1
-                    yield TextDelta(delta, choice)
-            for choice in range(request.n):
-                yield Finish(None, choice)
-        finally:
-            self.closed = True
+def scripted(deltas: Sequence[str]) -> ScriptedBackend:
+    """Fixed deltas for every choice, then each choice's finish, as a fixture backend would send."""
+    return ScriptedBackend([*(TextDelta(delta) for delta in deltas), Finish()], every_choice=True)
 
 
 async def run(
     make_app: Any, deltas: Sequence[str], **fields: Any
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The non-stream body and the stream's chunks for the same request."""
-    app = make_app()
-    app.state.runtime.backends["echo"] = Scripted(deltas)
-    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], **fields}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        body = (await http.post("/v1/chat/completions", json=request)).json()
-        raw = (
-            await http.post(
-                "/v1/chat/completions",
-                json={**request, "stream": True, "stream_options": {"include_usage": True}},
-            )
-        ).text
-    chunks = [json.loads(line[6:]) for line in raw.split("\n\n") if line.startswith("data: {")]
+    async with chat_client(make_app(backend=scripted(deltas))) as chat:
+        body = await chat.ask(**fields)
+        chunks = await chat.chunks(**fields, stream_options={"include_usage": True})
     return body, chunks
 
 
@@ -128,15 +103,9 @@ async def test_n_choices_have_their_own_indexes_and_usage_counts_all(make_app: A
 
 
 async def test_backend_is_closed_once_every_choice_is_cut(make_app: Any) -> None:
-    app = make_app()
-    backend = Scripted(["b", *["a"] * 1000])
-    app.state.runtime.backends["echo"] = backend
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        response = await http.post(
-            "/v1/chat/completions",
-            json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "stop": ["aaa"]},
-        )
+    backend = scripted(["b", *["a"] * 1000])
+    async with chat_client(make_app(backend=backend)) as chat:
+        response = await chat.post(stop=["aaa"])
     assert response.json()["choices"][0]["message"]["content"] == "b"
-    assert backend.closed
+    assert backend.stopped.is_set()
     assert backend.sent < 10

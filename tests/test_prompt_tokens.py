@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.support.requests import ChatClient
 
 CORPORATE = [
     {
@@ -65,10 +66,8 @@ FOO = {"name": "foo", "parameters": {"type": "object", "properties": {}}}
 HELLO = [{"role": "user", "content": "hello"}]
 
 
-async def prompt_tokens(client: httpx.AsyncClient, **request: Any) -> int:
-    response = await client.post("/v1/chat/completions", json=request)
-    assert response.status_code == 200, response.text
-    usage = response.json()["usage"]
+async def prompt_tokens(chat: ChatClient, **request: Any) -> int:
+    usage = (await chat.ask(**request))["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     return int(usage["prompt_tokens"])
 
@@ -77,17 +76,17 @@ async def prompt_tokens(client: httpx.AsyncClient, **request: Any) -> int:
     ("model", "expected"),
     [("gpt-3.5-turbo", 129), ("gpt-4", 129), ("gpt-4o", 124), ("gpt-4o-mini", 124)],
 )
-async def test_cookbook_messages_with_names(client: httpx.AsyncClient, model: str, expected: int) -> None:
-    assert await prompt_tokens(client, model=model, messages=CORPORATE) == expected
+async def test_cookbook_messages_with_names(chat: ChatClient, model: str, expected: int) -> None:
+    assert await prompt_tokens(chat, model=model, messages=CORPORATE) == expected
 
 
 @pytest.mark.parametrize(
     ("model", "expected"),
     [("gpt-3.5-turbo", 105), ("gpt-4", 105), ("gpt-4o", 101), ("gpt-4o-mini", 101)],
 )
-async def test_cookbook_tools(client: httpx.AsyncClient, model: str, expected: int) -> None:
+async def test_cookbook_tools(chat: ChatClient, model: str, expected: int) -> None:
     tools = [{"type": "function", "function": WEATHER}]
-    assert await prompt_tokens(client, model=model, messages=WEATHER_CHAT, tools=tools) == expected
+    assert await prompt_tokens(chat, model=model, messages=WEATHER_CHAT, tools=tools) == expected
 
 
 @pytest.mark.parametrize(
@@ -132,26 +131,26 @@ async def test_cookbook_tools(client: httpx.AsyncClient, model: str, expected: i
     ],
 )
 async def test_legacy_function_calling_counts(
-    client: httpx.AsyncClient, request_fields: dict[str, Any], expected: int
+    chat: ChatClient, request_fields: dict[str, Any], expected: int
 ) -> None:
-    assert await prompt_tokens(client, model="gpt-3.5-turbo", **request_fields) == expected
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo", **request_fields) == expected
 
 
-async def test_text_parts_count_like_a_string(client: httpx.AsyncClient) -> None:
+async def test_text_parts_count_like_a_string(chat: ChatClient) -> None:
     parts = [
         {"type": "text", "text": "What's the weather"},
         {"type": "text", "text": " like in San Francisco?"},
     ]
-    as_parts = await prompt_tokens(client, model="gpt-4o", messages=[{"role": "user", "content": parts}])
+    as_parts = await prompt_tokens(chat, model="gpt-4o", messages=[{"role": "user", "content": parts}])
     as_text = await prompt_tokens(
-        client,
+        chat,
         model="gpt-4o",
         messages=[{"role": "user", "content": "What's the weather like in San Francisco?"}],
     )
     assert as_parts == as_text
 
 
-async def test_image_detail_costs(client: httpx.AsyncClient) -> None:
+async def test_image_detail_costs(chat: ChatClient) -> None:
     def image(detail: str) -> list[dict[str, Any]]:
         return [
             {
@@ -160,12 +159,12 @@ async def test_image_detail_costs(client: httpx.AsyncClient) -> None:
             }
         ]
 
-    low = await prompt_tokens(client, model="gpt-4o", messages=image("low"))
-    high = await prompt_tokens(client, model="gpt-4o", messages=image("high"))
+    low = await prompt_tokens(chat, model="gpt-4o", messages=image("low"))
+    high = await prompt_tokens(chat, model="gpt-4o", messages=image("high"))
     assert high - low == 765 - 85
 
 
-async def test_tool_call_history_follows_the_documented_approximation(client: httpx.AsyncClient) -> None:
+async def test_tool_call_history_follows_the_documented_approximation(chat: ChatClient) -> None:
     """No public rule exists for tool calls in the history; docs/usage.md names ours: each call
     costs like a legacy function call (name + arguments + 3), a tool result like any message."""
     from server.generation.tokens import Tokenizer
@@ -193,10 +192,10 @@ async def test_tool_call_history_follows_the_documented_approximation(client: ht
         + (3 + 1 + t.count("get_weather") + t.count(arguments) + 3)
         + (3 + 1 + t.count("sunny"))
     )
-    assert await prompt_tokens(client, model="gpt-4o", messages=messages) == expected
+    assert await prompt_tokens(chat, model="gpt-4o", messages=messages) == expected
 
 
-async def test_a_tool_message_name_is_accepted_and_not_counted(client: httpx.AsyncClient) -> None:
+async def test_a_tool_message_name_is_accepted_and_not_counted(chat: ChatClient) -> None:
     history: list[dict[str, Any]] = [
         {"role": "user", "content": "What's the weather?"},
         {
@@ -208,5 +207,5 @@ async def test_a_tool_message_name_is_accepted_and_not_counted(client: httpx.Asy
     ]
     plain = {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
     named = {**plain, "name": "get_weather"}
-    without = await prompt_tokens(client, model="gpt-4o", messages=[*history, plain])
-    assert await prompt_tokens(client, model="gpt-4o", messages=[*history, named]) == without
+    without = await prompt_tokens(chat, model="gpt-4o", messages=[*history, plain])
+    assert await prompt_tokens(chat, model="gpt-4o", messages=[*history, named]) == without

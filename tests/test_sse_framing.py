@@ -8,26 +8,14 @@ import re
 import httpx
 
 from tests.servers import LiveServer
+from tests.support import sse
 
 REQUEST = {
     "model": "gpt-4o",
     "stream": True,
     "messages": [{"role": "user", "content": "Bonjour, ça va? 你好"}],
 }
-FRAME = re.compile(rb"data: (\{[^\n]*\}|\[DONE\])\n\n")
 HEAD_KEYS = ["id", "object", "created", "model", "service_tier", "system_fingerprint", "choices"]
-
-
-def frames(raw: bytes) -> list[bytes]:
-    """Split a body into frames, failing on any byte that is not part of a well-formed frame."""
-    out: list[bytes] = []
-    position = 0
-    while position < len(raw):
-        match = FRAME.match(raw, position)
-        assert match is not None, f"malformed bytes at {position}: {raw[position : position + 80]!r}"
-        out.append(match.group(1))
-        position = match.end()
-    return out
 
 
 async def test_stream_bytes_are_framed_like_openai(live_server: LiveServer) -> None:
@@ -41,12 +29,12 @@ async def test_stream_bytes_are_framed_like_openai(live_server: LiveServer) -> N
     assert b"\n:" not in raw
     assert b"event:" not in raw
     assert b"\nid:" not in raw
-    payloads = frames(raw)
-    assert payloads[-1] == b"[DONE]"
+    payloads = sse.openai_stream(raw)
+    assert payloads[-1] == "[DONE]"
     chunks = [json.loads(p) for p in payloads[:-1]]
     for payload in payloads[:-1]:
         # compact JSON, non-ASCII as UTF-8 (not \u escapes), as the API writes it
-        assert payload == json.dumps(json.loads(payload), ensure_ascii=False, separators=(",", ":")).encode()
+        assert payload == json.dumps(json.loads(payload), ensure_ascii=False, separators=(",", ":"))
     assert len({(c["id"], c["created"], c["system_fingerprint"]) for c in chunks}) == 1
     for chunk in chunks:
         assert list(chunk)[: len(HEAD_KEYS)] == HEAD_KEYS
@@ -67,7 +55,7 @@ async def test_usage_chunk_and_usage_null(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         raw = (await http.post("/v1/chat/completions", json=request)).content
         plain = (await http.post("/v1/chat/completions", json={**REQUEST, "stream": False})).json()
-    chunks = [json.loads(p) for p in frames(raw)[:-1]]
+    chunks = [json.loads(p) for p in sse.openai_stream(raw)[:-1]]
     assert all(list(c)[-1] == "usage" and c["usage"] is None for c in chunks[:-1])
     assert chunks[-1]["choices"] == []
     assert chunks[-1]["usage"] == plain["usage"]
@@ -77,6 +65,6 @@ async def test_usage_chunk_and_usage_null(live_server: LiveServer) -> None:
 async def test_obfuscation_is_on_by_default(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         raw = (await http.post("/v1/chat/completions", json=REQUEST)).content
-    chunks = [json.loads(p) for p in frames(raw)[:-1]]
+    chunks = [json.loads(p) for p in sse.openai_stream(raw)[:-1]]
     assert all(re.fullmatch(r"[A-Za-z0-9]{0,15}", c["obfuscation"]) for c in chunks)
     assert all(list(c)[-1] == "obfuscation" for c in chunks)

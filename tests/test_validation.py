@@ -8,11 +8,13 @@ import httpx
 import pytest
 
 from server.http.validation import JSON_PARSE_ERROR
+from tests.support.requests import ChatClient, function_tool, in_process, user
 
-USER = [{"role": "user", "content": "hi"}]
+USER = user("hi")
 
 
 def body(**fields: Any) -> dict[str, Any]:
+    """A raw body, as sent: unlike `chat_body`, a string here stays a string (a case below)."""
     return {"model": "gpt-4o", "messages": USER, **fields}
 
 
@@ -320,8 +322,7 @@ async def test_wrong_content_type(client: httpx.AsyncClient) -> None:
 
 
 async def test_unknown_fields_accepted_when_configured(make_app: Any) -> None:
-    transport = httpx.ASGITransport(app=make_app(unknown_fields="accept"))
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with in_process(make_app(unknown_fields="accept")) as http:
         response = await http.post("/v1/chat/completions", json=body(foo=1, top_k=5))
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "hi"
@@ -350,3 +351,59 @@ async def test_a_tool_message_may_carry_the_function_name(client: httpx.AsyncCli
     response = await client.post("/v1/chat/completions", json=body(messages=messages))
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == "Weather in Glasgow?"
+
+
+async def test_a_deeply_nested_body_is_a_parse_error(client: httpx.AsyncClient) -> None:
+    raw = b'{"model": "gpt-4o", "messages": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = await client.post(
+        "/v1/chat/completions", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+async def test_an_empty_model_is_a_missing_model(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/chat/completions", json={"model": "", "messages": USER})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "you must provide a model parameter"
+
+
+@pytest.mark.parametrize("key", ["²", "١٢", "9" * 5000])
+async def test_a_logit_bias_key_that_is_not_a_plain_number_is_a_400(chat: ChatClient, key: str) -> None:
+    response = await chat.post(USER, logit_bias={key: 1})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "logit_bias"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "tools": [function_tool({"type": "object"})],
+            "tool_choice": {"type": "function", "function": {"name": "zzz"}},
+        },
+        {"functions": [{"name": "f"}], "function_call": {"name": "zzz"}},
+        {
+            "tools": [function_tool({"type": "object"})],
+            "tool_choice": {
+                "type": "allowed_tools",
+                "allowed_tools": {
+                    "mode": "required",
+                    "tools": [{"type": "function", "function": {"name": "zzz"}}],
+                },
+            },
+        },
+    ],
+)
+async def test_forcing_a_tool_not_offered_is_a_400(chat: ChatClient, fields: dict[str, Any]) -> None:
+    response = await chat.post(USER, **fields)
+    assert response.status_code == 400
+    assert "zzz" in response.json()["error"]["message"]
+
+
+async def test_free_form_allowed_tools_entries_are_accepted(chat: ChatClient) -> None:
+    choice = {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": "auto", "tools": [{"type": "function", "function": "f"}]},
+    }
+    response = await chat.post(USER, tools=[function_tool({"type": "object"})], tool_choice=choice)
+    assert response.status_code == 200

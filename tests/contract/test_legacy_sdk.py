@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.contract.conftest import LEGACY_FUNCTIONS, PROMPT, check_arguments
 from tests.servers import LiveServer
+from tests.support.contract import LEGACY_FUNCTIONS, PROMPT, check_arguments
 
 pytestmark = pytest.mark.legacy
 

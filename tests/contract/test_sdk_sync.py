@@ -13,7 +13,8 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from tests.contract.conftest import (
+from tests.servers import LiveServer
+from tests.support.contract import (
     API_KEY,
     LEGACY_FUNCTIONS,
     MESSAGES,
@@ -32,7 +33,6 @@ from tests.contract.conftest import (
     same_as_message,
     sse_chunks,
 )
-from tests.servers import LiveServer
 
 
 def connect(server: LiveServer, api_key: str = API_KEY) -> openai.OpenAI:

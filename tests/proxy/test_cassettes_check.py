@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from server.__main__ import main
-from tests.proxy.helpers import proxy_app, upstream_app
 from tests.servers import serve
+from tests.support.proxies import proxy_app, upstream_app
 
 DEAD_UPSTREAM = "http://127.0.0.1:9/v1"
 SYSTEM = {"role": "system", "content": "You are a terse assistant."}

@@ -14,8 +14,10 @@ import pytest
 from backends.fixtures import load
 from backends.recording.atomic import write_atomic
 from tests.processes import ROOT, clean_env, python_command, running
-from tests.proxy.helpers import upstream_app, user
 from tests.servers import serve
+from tests.support import sse
+from tests.support.proxies import upstream_app
+from tests.support.requests import user
 
 CONFIG = """
 log_level: info
@@ -42,8 +44,9 @@ def test_sigkill_while_recording_a_stream_leaves_only_whole_files(tmp_path: Path
             body = {"model": "gpt-4o", "messages": user("tell me a story"), "stream": True}
             seen = 0
             with pytest.raises(httpx.TransportError), httpx.stream("POST", base, json=body) as response:  # noqa: PT012
-                for line in response.iter_lines():
-                    seen += '"content":"' in line and '"content":""' not in line
+                for frame in sse.iter_frames(response.iter_text()):
+                    data = frame.data or ""
+                    seen += '"content":"' in data and '"content":""' not in data
                     if seen == 2:  # mid-stream: two of five chunks through
                         server.proc.kill()
             assert server.proc.wait(timeout=10) == -9

@@ -14,8 +14,10 @@ import httpx
 import openai
 import pytest
 
-from tests.proxy.helpers import Exchange, chat_posts, proxy_app, upstream_app, user
 from tests.servers import LiveServer, serve
+from tests.support import sse
+from tests.support.proxies import Exchange, chat_posts, proxy_app, upstream_app
+from tests.support.requests import post_chat, user
 
 UPSTREAM_KEY = "sk-upstream-only-key-000000"
 
@@ -37,11 +39,6 @@ def proxy(upstream: LiveServer) -> Iterator[LiveServer]:
         yield live
 
 
-def post(server: LiveServer, text: str, **fields: object) -> httpx.Response:
-    body = {"model": "gpt-4o", "messages": user(text), **fields}
-    return httpx.post(server.base_url + "/chat/completions", json=body, timeout=10)
-
-
 def test_upstream_401_passes_through(tmp_path_factory: pytest.TempPathFactory) -> None:
     locked = upstream_app(tmp_path_factory.mktemp("locked"), api_keys=[UPSTREAM_KEY])
     with (
@@ -53,7 +50,7 @@ def test_upstream_401_passes_through(tmp_path_factory: pytest.TempPathFactory) -
             json={"model": "gpt-4o", "messages": user("hi")},
             headers={"authorization": "Bearer sk-wrong-key-99999999"},
         )
-        proxied = post(proxy, "hi")
+        proxied = post_chat(proxy, "hi")
         with (
             openai.OpenAI(base_url=proxy.base_url, api_key="x", max_retries=0) as sdk,
             pytest.raises(openai.AuthenticationError),
@@ -65,7 +62,7 @@ def test_upstream_401_passes_through(tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_upstream_4xx_body_passes_through(proxy: LiveServer) -> None:
-    response = post(proxy, "forbidden")
+    response = post_chat(proxy, "forbidden")
     assert response.status_code == 403
     assert response.json()["error"] == {
         "message": "You may not.",
@@ -100,7 +97,7 @@ def closed_port() -> int:
 def test_connection_refused_is_502() -> None:
     with serve(proxy_app(f"http://127.0.0.1:{closed_port()}/v1")) as proxy:
         started = time.perf_counter()
-        plain, streamed = post(proxy, "anyone?"), post(proxy, "anyone?", stream=True)
+        plain, streamed = post_chat(proxy, "anyone?"), post_chat(proxy, "anyone?", stream=True)
         assert time.perf_counter() - started < 2
     for response in (plain, streamed):
         assert response.status_code == 502
@@ -138,7 +135,7 @@ def test_connect_timeout_is_504() -> None:
         serve(proxy_app(f"http://127.0.0.1:{port}/v1", connect_timeout=0.3)) as proxy,
     ):
         started = time.perf_counter()
-        response = post(proxy, "hello?")
+        response = post_chat(proxy, "hello?")
         elapsed = time.perf_counter() - started
     assert response.status_code == 504, response.text
     assert response.json()["error"]["code"] == "upstream_timeout"
@@ -149,7 +146,7 @@ def test_connect_timeout_is_504() -> None:
 def test_read_timeout_is_504_before_the_first_byte(proxy: LiveServer) -> None:
     for stream in (False, True):
         started = time.perf_counter()
-        response = post(proxy, "slow", stream=stream)
+        response = post_chat(proxy, "slow", stream=stream)
         elapsed = time.perf_counter() - started
         assert response.status_code == 504, response.text
         assert response.json()["error"]["code"] == "upstream_timeout"
@@ -157,11 +154,12 @@ def test_read_timeout_is_504_before_the_first_byte(proxy: LiveServer) -> None:
 
 
 def test_stream_dropped_midway_ends_with_an_error_frame_and_done(proxy: LiveServer) -> None:
-    response = post(proxy, "drop", stream=True)
+    response = post_chat(proxy, "drop", stream=True)
     assert response.status_code == 200
-    frames = response.text.split("\n\n")
-    assert frames[-3:] == [frames[-3], "data: [DONE]", ""]
-    assert '"code":"upstream_disconnected"' in frames[-3]
+    assert response.text.endswith("\n\ndata: [DONE]\n\n")
+    payloads = sse.data(response.text)
+    assert payloads[-1] == "[DONE]"
+    assert '"code":"upstream_disconnected"' in payloads[-2]
     received: list[str] = []
 
     def read_all(sdk: openai.OpenAI) -> None:
@@ -179,6 +177,6 @@ def test_stream_dropped_midway_ends_with_an_error_frame_and_done(proxy: LiveServ
 
 
 def test_non_stream_dropped_is_502(proxy: LiveServer) -> None:
-    response = post(proxy, "drop")
+    response = post_chat(proxy, "drop")
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "upstream_unreachable"

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 
 from backends.request_key import normalize, request_key
-from tests.proxy.helpers import proxy_app, upstream_app, user
 from tests.servers import serve
+from tests.support.proxies import proxy_app, upstream_app
+from tests.support.requests import user
 
 UPSTREAM_KEY = "sk-journal-upstream-1234567890"
 KEYS = {

@@ -15,9 +15,10 @@ import pytest
 
 from server.__main__ import main
 from server.config import ConfigError
-from tests.fixtures.helpers import WEATHER_TOOL
-from tests.proxy.helpers import Exchange, chat_posts, loads, proxy_app, upstream_app, user
 from tests.servers import LiveServer, serve
+from tests.support.fixture_apps import WEATHER_TOOL
+from tests.support.proxies import Exchange, chat_posts, proxy_app, upstream_app
+from tests.support.requests import user
 
 UPSTREAM_KEY = "sk-upstream-5c1f0e7a9b3d2468"
 
@@ -72,7 +73,7 @@ def test_stream_chunks_are_the_upstream_chunks(sdk: openai.OpenAI, captured: lis
             stream_options={"include_usage": True},
         )
     )
-    sent = loads(last_post(captured).payloads)
+    sent = last_post(captured).chunks
     assert len(chunks) == len(sent) > 3
     for got, want in zip(chunks, sent, strict=True):
         assert got.model_dump(mode="json", exclude_unset=True) == want

@@ -17,18 +17,11 @@ import pytest
 
 from backends.fixtures import load
 from backends.request_key import normalize, request_key
-from tests.fixtures.helpers import WEATHER_TOOL
-from tests.proxy.helpers import (
-    Exchange,
-    chat_posts,
-    content_of,
-    loads,
-    proxy_app,
-    sse_payloads,
-    upstream_app,
-    user,
-)
 from tests.servers import serve
+from tests.support import sse
+from tests.support.fixture_apps import WEATHER_TOOL
+from tests.support.proxies import Exchange, chat_posts, content_of, proxy_app, upstream_app
+from tests.support.requests import user
 
 DEAD_UPSTREAM = "http://127.0.0.1:9/v1"  # replay never connects
 
@@ -295,7 +288,7 @@ def test_a_stream_that_fails_midway_is_passed_on_but_not_recorded(tmp_path: Path
     ):
         answers = [httpx.post(proxy.base_url + "/chat/completions", json=request) for _ in range(2)]
     for answer in answers:  # the second went upstream too: nothing was recorded to replay
-        chunks = loads(sse_payloads(answer.content))
+        chunks = sse.chunks(answer.content)
         assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1]) == "one two"
         assert chunks[-1]["error"]["code"] == "model_broke"
         assert answer.content.endswith(b"data: [DONE]\n\n")
@@ -313,14 +306,14 @@ def test_replay_returns_the_recorded_model_fingerprint_and_padding(tmp_path: Pat
         serve(proxy_app(upstream.base_url, mode="record", cassettes=cassettes)) as proxy,
     ):
         httpx.post(proxy.base_url + "/chat/completions", json=unpadded)
-    recorded = loads(chat_posts(log)[0].payloads)
+    recorded = chat_posts(log)[0].chunks
     assert {c["model"] for c in recorded} == {"gpt-4o-mini-2024-07-18"}
     assert {c["system_fingerprint"] for c in recorded} == {"fp_upstream01"}
     assert not any("obfuscation" in c for c in recorded)
     with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes, timing_factor=0)) as proxy:
         streamed = httpx.post(proxy.base_url + "/chat/completions", json={**base, "stream": True})
         whole = httpx.post(proxy.base_url + "/chat/completions", json=base)
-    chunks = loads(sse_payloads(streamed.content))
+    chunks = sse.chunks(streamed.content)
     assert {c["model"] for c in chunks} == {"gpt-4o-mini-2024-07-18"}
     assert {c["system_fingerprint"] for c in chunks} == {"fp_upstream01"}
     assert not any("obfuscation" in c for c in chunks)  # the upstream sent none: replay adds none
@@ -338,7 +331,7 @@ def test_a_recording_padded_upstream_replays_padded(tmp_path: Path) -> None:
     ):
         httpx.post(proxy.base_url + "/chat/completions", json=request)
     with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes, timing_factor=0)) as proxy:
-        replayed = loads(sse_payloads(httpx.post(proxy.base_url + "/chat/completions", json=request).content))
+        replayed = sse.chunks(httpx.post(proxy.base_url + "/chat/completions", json=request).content)
     assert all("obfuscation" in c for c in replayed)
 
 

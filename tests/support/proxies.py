@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.app import create_app
 from server.config import load_settings
+from tests.support import sse
 
 UPSTREAM_FIXTURES = """
 fixtures:
@@ -78,13 +79,9 @@ class Exchange:
         return b"".join(self.parts)
 
     @property
-    def payloads(self) -> list[bytes]:
-        """A stream's `data:` payloads, `[DONE]` excluded."""
-        return [
-            frame[6:]
-            for frame in self.response.split(b"\n\n")
-            if frame.startswith(b"data: ") and frame != b"data: [DONE]"
-        ]
+    def chunks(self) -> list[dict[str, Any]]:
+        """What a streamed response carried, `[DONE]` left out."""
+        return sse.chunks(self.response)
 
 
 class Capture:
@@ -151,14 +148,6 @@ def proxy_app(
     return create_app(load_settings(env={}, overrides=overrides))
 
 
-def sse_payloads(body: bytes) -> list[bytes]:
-    return [f[6:] for f in body.split(b"\n\n") if f.startswith(b"data: ") and f != b"data: [DONE]"]
-
-
-def user(text: str) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": text}]
-
-
 def chat_posts(log: list[Exchange]) -> list[Exchange]:
     return [e for e in log if e.path == "/v1/chat/completions"]
 
@@ -179,10 +168,6 @@ def content_of(body: bytes) -> str:
         return text
     return "".join(
         chunk["choices"][0]["delta"].get("content") or ""
-        for chunk in loads(sse_payloads(body))
+        for chunk in sse.chunks(body)
         if chunk.get("choices")
     )
-
-
-def loads(payloads: list[bytes]) -> list[dict[str, Any]]:
-    return [json.loads(p) for p in payloads]
