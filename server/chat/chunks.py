@@ -89,20 +89,18 @@ class StreamFormatter:
         self.generation = generation
         self.plan = plan
         self._obfuscation = obfuscation
-        self._writer: ChunkWriter | None = None
+        self.writer = ChunkWriter(plan, obfuscation=obfuscation)  # remade at the first event
         self._started = [False] * plan.plan.n
         self._positions = [0] * plan.plan.n
         self._finishes: list[tuple[int, FinishReason]] = []
 
-    @property
-    def writer(self) -> ChunkWriter:
-        """Made at the first chunk: by then a replayed recording has given its model and fingerprint."""
-        if self._writer is None:
-            recorded = self.generation.answered_as
+    def _answered_as(self) -> None:
+        """At the first event a replayed recording has given its model, fingerprint and padding."""
+        recorded = self.generation.answered_as
+        if recorded is not None:
             self.plan = self.plan.as_recorded(recorded)
-            obfuscation = self._obfuscation and (recorded is None or recorded.obfuscation is not False)
-            self._writer = ChunkWriter(self.plan, obfuscation=obfuscation)
-        return self._writer
+            obfuscation = self._obfuscation and recorded.obfuscation is not False
+            self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:
@@ -180,7 +178,11 @@ class StreamFormatter:
             await events.aclose()
 
     async def _chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
+        first = True
         async for event in events:
+            if first:
+                self._answered_as()
+                first = False
             if isinstance(event, Finish):
                 if not self._started[event.choice]:
                     for chunk in self._role(TextDelta("", event.choice)):

@@ -70,6 +70,8 @@ def _parts(content: object) -> tuple[Part, ...] | None:
 
 def _message(message: WireMessage) -> Message:
     content = getattr(message, "content", None)
+    if isinstance(content, str) and not isinstance(message, AssistantMessage | ToolMessage | FunctionMessage):
+        return Message(message.role, content, name=message.name)  # the common case, kept cheap
     text, parts = message_text(content), _parts(content)
     if isinstance(message, AssistantMessage):
         calls = tuple(
@@ -103,9 +105,12 @@ def _tools(body: ChatCompletionRequest) -> tuple[Tool, ...]:
     )
 
 
+AUTO = ToolChoice()
+
+
 def _tool_choice(choice: WireToolChoice | None) -> ToolChoice:
     if choice is None or choice == "auto":
-        return ToolChoice()
+        return AUTO
     if choice in ("none", "required"):
         return ToolChoice(mode=choice)
     if isinstance(choice, NamedFunctionChoice):
@@ -116,17 +121,19 @@ def _tool_choice(choice: WireToolChoice | None) -> ToolChoice:
         return ToolChoice(mode=allowed.mode, allowed=frozenset(allowed.function_names()))
     # A named custom tool: no backend produces custom tool calls yet (docs/usage.md), so it
     # constrains nothing here.
-    return ToolChoice()
+    return AUTO
 
 
 def _function_choice(choice: FunctionCallChoice | None) -> ToolChoice:
     if isinstance(choice, NamedFunction):
         return ToolChoice(mode="required", allowed=frozenset((choice.name,)), named=choice.name)
-    return ToolChoice(mode=choice) if choice == "none" else ToolChoice()
+    return ToolChoice(mode=choice) if choice == "none" else AUTO
 
 
 def _output(body: ChatCompletionRequest) -> OutputFormat | None:
     fmt = body.response_format
+    if fmt is None:
+        return None
     if isinstance(fmt, JSONSchemaFormat):
         spec = fmt.json_schema
         return OutputFormat("json_schema", spec.schema_, spec.name, bool(spec.strict))
@@ -146,14 +153,14 @@ def to_conversation(body: ChatCompletionRequest) -> Conversation:
     return Conversation(
         model=body.model,
         messages=_messages(body.messages),
-        tools=_tools(body),
+        tools=_tools(body) if body.tools else (),
         tool_choice=_tool_choice(body.tool_choice),
-        functions=tuple(_tool(function) for function in body.functions or []),
+        functions=tuple(map(_tool, body.functions)) if body.functions else (),
         function_choice=_function_choice(body.function_call),
         parallel_tool_calls=body.parallel_tool_calls is not False,
         output=_output(body),
         seed=body.seed,
-        logit_bias={int(token): bias for token, bias in (body.logit_bias or {}).items()},
+        logit_bias={int(token): bias for token, bias in body.logit_bias.items()} if body.logit_bias else {},
         stream=bool(body.stream),
         wire=lambda: body.model_dump(mode="json", exclude_unset=True, by_alias=True),
     )

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from server.errors import APIError, invalid_request
 from server.fieldpath import field_path
+from server.wire.base import Open
 
 log = logging.getLogger("chatdouble.validation")
 
@@ -254,7 +255,7 @@ def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
     Only the fields the client sent are visited (`model_fields_set`), which keeps this cheap; they
     are visited in declaration order so the report does not depend on set ordering.
     """
-    if getattr(model, "open_shape", False):
+    if isinstance(model, Open):
         return []  # accepted as sent (server.wire.base.Open)
     extra = model.__pydantic_extra__ or {}
     found: list[str] = [f"{prefix}.{key}" if prefix else key for key in extra]
