@@ -24,6 +24,7 @@ from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
 from server.openapi import build_openapi
+from server.responses import route as responses
 from server.routes import health, models
 from server.runtime import Runtime
 
@@ -55,7 +56,8 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    app.router.routes.insert(0, _chat_route(runtime))
+    for position, route in enumerate([_chat_route(runtime), *_responses_routes(runtime)]):
+        app.router.routes.insert(position, route)
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False
     app.include_router(models.router)
@@ -81,6 +83,22 @@ def _chat_route(runtime: Runtime) -> Route:
     if runtime.journal is not None:
         endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
+
+
+def _responses_routes(runtime: Runtime) -> list[Route]:
+    create: Endpoint = responses.create_response
+    if runtime.journal is not None:
+        create = journaled(responses.create_response, runtime.journal, runtime.settings)
+    one = responses.PATH + "/{response_id}"
+    return [
+        Route(responses.PATH, create, methods=["POST"], name="create_response"),
+        Route(responses.PATH + "/input_tokens", responses.count_input_tokens, methods=["POST"]),
+        Route(responses.PATH + "/compact", responses.compact_response, methods=["POST"]),
+        Route(one, responses.retrieve_response, methods=["GET"], name="retrieve_response"),
+        Route(one, responses.delete_response, methods=["DELETE"], name="delete_response"),
+        Route(one + "/cancel", responses.cancel_response, methods=["POST"], name="cancel_response"),
+        Route(one + "/input_items", responses.list_input_items, methods=["GET"], name="list_input_items"),
+    ]
 
 
 def _install_error_handlers(app: FastAPI, settings: Settings) -> None:

@@ -90,6 +90,11 @@ class Settings(Strict):
     journal: str | None = Field(
         default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
     )
+    stored_responses: int = Field(
+        default=1000,
+        ge=1,
+        description="Responses API objects kept for retrieval and chaining; oldest go first.",
+    )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 

@@ -17,6 +17,7 @@ from server.generation.ids import fingerprint
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.sse import StreamOptions
 from server.state.journal_file import Journal
+from server.state.responses import MemoryResponseStore, ResponseStore
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Runtime:
     model_forwarders: tuple[str, ...] = ()
     journal: Journal | None = None
     stream_options: StreamOptions = field(default_factory=StreamOptions)
+    responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -58,6 +60,7 @@ class Runtime:
             model_forwarders=tuple(name for name, backend in backends.items() if backend.forwards_models),
             journal=Journal(settings.journal) if settings.journal else None,
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
+            responses=MemoryResponseStore(settings.stored_responses),
         )
 
     def tokenizer(self, name: str) -> Tokenizer:

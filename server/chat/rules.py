@@ -4,12 +4,8 @@ that must be offered, `logit_bias` keys, and the JSON Schemas a request carries.
 
 from __future__ import annotations
 
-from typing import Any
-
-from backends.arguments import impossibility
-from server.chat.strict import strict_problem
+from backends.feasibility import schema_refusal
 from server.errors import invalid_request
-from server.generation.schemas import schema_problem
 from server.wire.chat_request import (
     AllowedToolsChoice,
     AssistantMessage,
@@ -101,7 +97,7 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
     ]
     functions += [(f"functions[{i}].parameters", f) for i, f in enumerate(body.functions or [])]
     for param, function in functions:
-        problem = _schema_problem(function.parameters, bool(function.strict))
+        problem = schema_refusal(function.parameters, bool(function.strict))
         if problem is not None:
             raise invalid_request(
                 f"Invalid schema for function '{function.name}': {problem}",
@@ -110,27 +106,13 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
             )
     fmt = body.response_format
     if isinstance(fmt, JSONSchemaFormat) and fmt.json_schema.schema_ is not None:
-        problem = _schema_problem(fmt.json_schema.schema_, bool(fmt.json_schema.strict))
+        problem = schema_refusal(fmt.json_schema.schema_, bool(fmt.json_schema.strict))
         if problem is not None:
             raise invalid_request(
                 f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}",
                 param="response_format",
                 code="invalid_json_schema",
             )
-
-
-def _schema_problem(schema: dict[str, Any] | None, strict: bool) -> str | None:
-    """The reason to refuse a schema, as a sentence (the strict limits are the API's own)."""
-    if schema is None:
-        return None
-    problem = schema_problem(schema)
-    if problem is None and strict:
-        refused = strict_problem(schema)  # a whole sentence of the API's
-        if refused is not None:
-            return refused
-    if problem is None:
-        problem = impossibility(schema)
-    return None if problem is None else f"{problem}."
 
 
 def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:

@@ -6,8 +6,9 @@ each dialect renders the normalized events in its own wire format.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
 ChannelKind = Literal["content", "refusal", "tool", "function"]
@@ -51,6 +52,25 @@ class FunctionCallDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """A piece of a reasoning summary, in a dialect that shows one (the Responses API). `part` numbers
+    the summary's parts; chat has no place for it and drops it."""
+
+    text: str
+    part: int = 0
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutputItem:
+    """A whole output item a backend scripts as the dialect writes it (a hosted tool's call: web
+    search, file search, code interpreter, MCP). Passed through as it is; chat drops it."""
+
+    item: Mapping[str, Any]
+    choice: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Finish:
     """The backend is done with a choice. `reason` None lets the pipeline infer it."""
 
@@ -70,4 +90,4 @@ class AnsweredAs:
     obfuscation: bool | None = None
 
 
-Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | Finish
+Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | ReasoningDelta | OutputItem | Finish

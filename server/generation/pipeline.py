@@ -20,6 +20,8 @@ from server.generation.events import (
     Finish,
     FinishReason,
     FunctionCallDelta,
+    OutputItem,
+    ReasoningDelta,
     RefusalDelta,
     TextDelta,
     ToolCallDelta,
@@ -57,9 +59,17 @@ class Generation:
     """Runs one backend for one plan and yields normalized events."""
 
     def __init__(
-        self, plan: Plan, stream: AsyncIterator[Event | AnsweredAs], guard: Guard | None = None
+        self,
+        plan: Plan,
+        stream: AsyncIterator[Event | AnsweredAs],
+        guard: Guard | None = None,
+        *,
+        extras: bool = False,
     ) -> None:
+        """`extras`: pass reasoning summaries and scripted output items on (the Responses API shows
+        them; chat has no place for them)."""
         self.plan = plan
+        self.extras = extras
         self.stream = stream
         self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
@@ -119,6 +129,8 @@ class Generation:
                 out.append(FunctionCallDelta("", event.name or "", choice))
                 state.channel, state.kind = self._channel(state, "function"), "function"
             return out + self._feed(state, choice, "function", -1, event.arguments)
+        if isinstance(event, ReasoningDelta | OutputItem):
+            return [event] if self.extras else []  # only some dialects have a place for these
         if isinstance(event, ToolCallDelta):
             out = []
             if event.name is not None:

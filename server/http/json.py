@@ -3,6 +3,7 @@ the way the API writes them, e.g. `-3.4121115e-6`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -21,3 +22,9 @@ def body_bytes(value: Any) -> bytes:
 def error_bytes(value: Any) -> bytes:
     """An error envelope as the API sends it: two-space indentation, no trailing newline."""
     return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+
+
+def ascii_body_bytes(value: Any) -> bytes:
+    """A Responses API body as the API sends it: two-space indentation, non-ASCII escaped, no trailing
+    newline (byte lengths checked against real recordings)."""
+    return json.dumps(value, indent=2, ensure_ascii=True).encode()

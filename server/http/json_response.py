@@ -8,7 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from server.errors import APIError
-from server.http.json import body_bytes, error_bytes
+from server.http.json import ascii_body_bytes, body_bytes, error_bytes
 
 
 class JSONBody(Response):
@@ -18,6 +18,15 @@ class JSONBody(Response):
 
     def render(self, content: Any) -> bytes:
         return body_bytes(content)
+
+
+class ASCIIJSONBody(Response):
+    """A JSON body as the Responses API lays it out (server.http.json.ascii_body_bytes)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return ascii_body_bytes(content)
 
 
 def error_response(exc: APIError) -> Response:

@@ -1,5 +1,6 @@
-"""Server-sent events exactly as OpenAI frames them: `data: <json>\\n\\n`, no `\\r`, no `event:`/`id:`
-lines, no keep-alive comments unless configured, and a final `data: [DONE]\\n\\n`."""
+"""Server-sent events exactly as OpenAI frames them. Chat Completions: `data: <json>\\n\\n`, no `\\r`,
+no `event:`/`id:` lines, no keep-alive comments unless configured, and a final `data: [DONE]\\n\\n`.
+A dialect with other frames (the Responses API's `event:` lines, no `[DONE]`) gives its `Framing`."""
 
 from __future__ import annotations
 
@@ -31,6 +32,22 @@ class StreamOptions:
     shutdown_grace_seconds: float = 5
 
 
+class Framing:
+    """How a stream's payloads become bytes, how a failure after the first byte is told, and how the
+    stream ends. This one is Chat Completions': `data:` frames, an error frame, `[DONE]`."""
+
+    end = DONE
+
+    def frame(self, data: bytes | Comment) -> bytes:
+        return frame(data)
+
+    def failure(self, error: APIError) -> bytes:
+        return frame(dumps(error.envelope()))
+
+
+CHAT = Framing()
+
+
 class EventStream(EventSourceResponse):
     """sse-starlette's response (disconnect watching, optional pings, shutdown handling), minus the
     cancel scope it opens around every chunk even when no send timeout is set: that scope was a
@@ -42,6 +59,7 @@ class EventStream(EventSourceResponse):
     """
 
     cut_by_shutdown = False
+    framing: Framing = CHAT
 
     async def _listen_for_exit_signal_with_grace(self) -> None:
         await super()._listen_for_exit_signal_with_grace()
@@ -56,7 +74,7 @@ class EventStream(EventSourceResponse):
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
         if self.cut_by_shutdown and not message.get("more_body", False):
             # sse-starlette ends a stream cancelled by its exit listener with this closing send.
-            farewell = frame(dumps(shutting_down().envelope())) + DONE
+            farewell = self.framing.failure(shutting_down()) + self.framing.end
             await send({"type": "http.response.body", "body": farewell, "more_body": True})
         if self.send_timeout is None:
             await send(message)
@@ -80,11 +98,13 @@ async def open_stream(
     headers: dict[str, str],
     options: StreamOptions,
     receive: Receive | None = None,
+    framing: Framing = CHAT,
 ) -> EventStream:
     """Start streaming once the first chunk exists, so a failure before it is a real HTTP error.
 
-    A failure after the first byte becomes an error frame in OpenAI's envelope, then `[DONE]`; so
-    does a stream still running `shutdown_grace_seconds` after the server was told to stop.
+    A failure after the first byte is told the framing's way (chat: an error frame in OpenAI's
+    envelope, then `[DONE]`); so is a stream still running `shutdown_grace_seconds` after the server
+    was told to stop.
     A client disconnect cancels the body, whose `finally` closes the chunk source and the backend;
     with `receive`, a disconnect while waiting for the first chunk does too (`ClientGoneError`).
     """
@@ -96,13 +116,15 @@ async def open_stream(
         await chunks.aclose()
         raise
 
+    wrap = framing.frame
+
     async def body() -> AsyncIterator[bytes]:
         try:
             if first is not None:
-                yield frame(first)
+                yield wrap(first)
             sent = 0
             async for chunk in chunks:
-                yield frame(chunk)
+                yield wrap(chunk)
                 sent += 1
                 if sent % YIELD_EVERY == 0:
                     # A backend that never awaits (echo) would otherwise hold the event loop for the
@@ -111,15 +133,16 @@ async def open_stream(
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
-            yield frame(dumps(exc.envelope()))
+            yield framing.failure(exc)
         except Exception:
             log.exception("stream failed after the first chunk")
-            yield frame(dumps(server_error().envelope()))
+            yield framing.failure(server_error())
         finally:
             await chunks.aclose()
-        yield DONE
+        if framing.end:
+            yield framing.end
 
-    return EventStream(
+    response = EventStream(
         body(),
         headers=headers,
         ping=options.ping_seconds,
@@ -127,3 +150,5 @@ async def open_stream(
         ping_message_factory=_ping,
         shutdown_grace_period=options.shutdown_grace_seconds,
     )
+    response.framing = framing
+    return response

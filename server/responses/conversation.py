@@ -1,0 +1,193 @@
+"""A Responses request mapped into the neutral `Conversation` backends read.
+
+`instructions` become a leading system message, as the API counts them; a string `input` is one user
+message; items map one by one, except that consecutive function calls join the assistant message
+before them (one assistant turn, as chat sends it), and a function call's output is a tool result.
+Reasoning items and hosted-tool items carry nothing a backend reads and are left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from server.generation.conversation import (
+    Conversation,
+    Message,
+    OutputFormat,
+    Part,
+    Tool,
+    ToolCall,
+    ToolChoice,
+)
+from server.generation.strict import strict_problem
+from server.wire.responses_request import (
+    AllowedToolsChoice,
+    CustomTool,
+    CustomToolCallItem,
+    CustomToolCallOutputItem,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    FunctionTool,
+    InputFile,
+    InputImage,
+    InputItem,
+    InputText,
+    MessageItem,
+    NamedCustomChoice,
+    NamedFunctionChoice,
+    OutputText,
+    Refusal,
+    ResponseInputs,
+    TextFormatJSONObject,
+    TextFormatJSONSchema,
+    TextFormatText,
+)
+from server.wire.responses_request import ToolChoice as WireToolChoice
+
+AUTO = ToolChoice()
+
+
+def _part(part: object) -> Part | None:
+    if isinstance(part, InputText | OutputText):
+        return Part("text", part.text)
+    if isinstance(part, Refusal):
+        return Part("refusal", part.refusal)
+    if isinstance(part, InputImage):
+        return Part("image", detail=part.detail, url=part.image_url or "")
+    if isinstance(part, InputFile):
+        return Part("file", size=len(part.file_data or ""))
+    return None
+
+
+def _content(content: str | Sequence[object]) -> tuple[str, tuple[Part, ...] | None]:
+    if isinstance(content, str):
+        return content, None
+    parts = tuple(part for part in map(_part, content) if part is not None)
+    return "".join(part.text for part in parts if part.kind == "text"), parts
+
+
+def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
+    """The messages of an `input`, in order (see the module docstring)."""
+    if items is None:
+        return []
+    if isinstance(items, str):
+        return [Message("user", items)]
+    messages: list[Message] = []
+    for item in items:
+        if isinstance(item, MessageItem):
+            text, parts = _content(item.content)
+            messages.append(Message(item.role, text, parts=parts))
+        elif isinstance(item, FunctionCallItem | CustomToolCallItem):
+            if isinstance(item, FunctionCallItem):
+                call = ToolCall(item.call_id, item.name, item.arguments)
+            else:
+                call = ToolCall(item.call_id, item.name, item.input, kind="custom")
+            last = messages[-1] if messages else None
+            if last is not None and last.role == "assistant":
+                messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
+            else:
+                messages.append(Message("assistant", "", (call,)))
+        elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
+            text, parts = _content(item.output)
+            messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
+    return messages
+
+
+def is_strict(tool: FunctionTool) -> bool:
+    """Function tools are strict unless they say otherwise (unlike chat); one that says nothing and
+    whose schema strict mode cannot take is served as not strict rather than refused."""
+    if tool.strict is not None:
+        return tool.strict
+    return tool.parameters is None or strict_problem(tool.parameters) is None
+
+
+def output_messages(output: Sequence[dict[str, Any]]) -> list[Message]:
+    """A response's output items as the conversation continues them: its messages' text, and its
+    function calls joined to the assistant turn."""
+    messages: list[Message] = []
+    for item in output:
+        kind = item.get("type")
+        if kind == "message":
+            parts = tuple(
+                Part("refusal", part.get("refusal", ""))
+                if part.get("type") == "refusal"
+                else Part("text", part.get("text", ""))
+                for part in item.get("content", [])
+            )
+            text = "".join(part.text for part in parts if part.kind == "text")
+            messages.append(Message("assistant", text, parts=parts))
+        elif kind == "function_call":
+            call = ToolCall(
+                str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", ""))
+            )
+            last = messages[-1] if messages else None
+            if last is not None and last.role == "assistant":
+                messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
+            else:
+                messages.append(Message("assistant", "", (call,)))
+    return messages
+
+
+def _tools(body: ResponseInputs) -> tuple[Tool, ...]:
+    tools: list[Tool] = []
+    for tool in body.tools or []:
+        if isinstance(tool, FunctionTool):
+            tools.append(Tool(tool.name, tool.parameters, is_strict(tool), tool.description))
+        elif isinstance(tool, CustomTool):
+            tools.append(Tool(tool.name, None, False, tool.description, kind="custom"))
+    return tuple(tools)
+
+
+def tool_choice(choice: WireToolChoice | None) -> ToolChoice:
+    if choice is None or choice == "auto":
+        return AUTO
+    if choice in ("none", "required"):
+        return ToolChoice(mode=choice)
+    if isinstance(choice, NamedFunctionChoice):
+        return ToolChoice(mode="required", allowed=frozenset((choice.name,)), named=choice.name)
+    if isinstance(choice, AllowedToolsChoice):
+        return ToolChoice(mode=choice.mode, allowed=frozenset(choice.function_names()))
+    if isinstance(choice, NamedCustomChoice):
+        return AUTO  # no backend produces custom tool calls yet (docs/usage.md)
+    # A hosted tool: echo never calls hosted tools, and a fixture may script their items.
+    return AUTO
+
+
+def output_format(body: ResponseInputs) -> OutputFormat | None:
+    fmt = body.text.format if body.text is not None else None
+    if isinstance(fmt, TextFormatJSONSchema):
+        return OutputFormat("json_schema", fmt.schema_, fmt.name, bool(fmt.strict))
+    if isinstance(fmt, TextFormatJSONObject):
+        return OutputFormat("json_object")
+    if isinstance(fmt, TextFormatText):
+        return OutputFormat("text")
+    return None
+
+
+def to_conversation(
+    body: ResponseInputs,
+    model: str,
+    history: Sequence[Message] = (),
+    *,
+    stream: bool = False,
+    wire: dict[str, Any] | None = None,
+) -> Conversation:
+    """The neutral view of a Responses request; `history` is what `previous_response_id` chains in
+    (the previous input and output), placed after the instructions."""
+    messages: list[Message] = []
+    if body.instructions:
+        messages.append(Message("system", body.instructions))
+    messages.extend(history)
+    messages.extend(input_messages(body.input))
+    payload = wire if wire is not None else {}
+    return Conversation(
+        model=model,
+        messages=tuple(messages),
+        tools=_tools(body) if body.tools else (),
+        tool_choice=tool_choice(body.tool_choice),
+        parallel_tool_calls=body.parallel_tool_calls is not False,
+        output=output_format(body),
+        stream=stream,
+        wire=lambda: payload,
+    )

@@ -1,0 +1,51 @@
+"""Everything decided about a Responses request before its backend runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from server.generation.conversation import Conversation
+from server.generation.models import reasons
+from server.generation.pipeline import Plan
+from server.generation.prompt import count_prompt_tokens
+from server.generation.tokens import Tokenizer
+from server.responses.ids import ResponseIds
+from server.wire.responses_request import ResponseCreateRequest
+
+
+@dataclass(slots=True)
+class ResponsesPlan:
+    """The generation's limits, the response's identity, and the request it echoes."""
+
+    plan: Plan
+    body: ResponseCreateRequest
+    id: str
+    created_at: int
+    ids: ResponseIds
+    reasoning: bool  # the model reasons: its output starts with a reasoning item
+    obfuscation: bool
+    input_items: list[dict[str, object]] = field(default_factory=list)
+
+
+def plan_response(
+    body: ResponseCreateRequest, conversation: Conversation, tokenizer: Tokenizer
+) -> ResponsesPlan:
+    created = int(time.time())
+    ids = ResponseIds(created)
+    options = body.stream_options
+    return ResponsesPlan(
+        plan=Plan(
+            n=1,
+            stop=(),
+            limit=body.max_output_tokens,
+            prompt_tokens=count_prompt_tokens(conversation, tokenizer),
+            tokenizer=tokenizer,
+        ),
+        body=body,
+        id=ids.make("resp"),
+        created_at=created,
+        ids=ids,
+        reasoning=reasons(body.model),
+        obfuscation=not (options is not None and options.include_obfuscation is False),
+    )

@@ -1,0 +1,345 @@
+"""The Responses API's routes: create (whole, streamed, background), retrieve (also as a stream of
+a background response's events), delete, cancel, input items, input token counts and compaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import GenerationRequest
+from server.errors import APIError, invalid_request
+from server.generation.contract import Guard
+from server.generation.conversation import Message
+from server.generation.pipeline import Generation
+from server.generation.prompt import count_prompt_tokens
+from server.http.auth import authenticate
+from server.http.body import check_content_type, read_body
+from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.json_response import ASCIIJSONBody
+from server.http.sse import EventStream, open_stream
+from server.http.trace import Trace
+from server.http.validation import parse_body
+from server.namespaces import of_request
+from server.responses.conversation import input_messages, to_conversation
+from server.responses.ids import ResponseIds
+from server.responses.plan import plan_response
+from server.responses.rules import check_create, check_inputs
+from server.responses.run import ResponsesFraming, collect, frames, run_in_background, stored
+from server.responses.writer import ResponseWriter
+from server.runtime import Runtime, runtime_of
+from server.state.responses import StoredResponse
+from server.wire.responses_request import (
+    ROLES,
+    CompactRequest,
+    InputTokensRequest,
+    ResponseCreateRequest,
+)
+
+PATH = "/v1/responses"
+
+
+def not_found(response_id: str) -> APIError:
+    return APIError(404, f"Response with id '{response_id}' not found.")
+
+
+def _caller(request: Request, runtime: Runtime) -> str:
+    return of_request(request.headers, authenticate(request.headers, runtime.settings.api_keys))
+
+
+def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Message]:
+    if previous is None:
+        return []
+    record = runtime.responses.get(namespace, previous)
+    if record is None or (not record.stored and record.task is None):
+        raise invalid_request(
+            f"Previous response with id '{previous}' not found.",
+            param="previous_response_id",
+            code="previous_response_not_found",
+        )
+    return list(record.history)
+
+
+async def create_response(request: Request, trace: Trace | None = None) -> Response:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    namespace = _caller(request, runtime)
+    check_content_type(request)
+    raw = await read_body(request, settings.max_body_bytes)
+    notes = None
+    if trace is not None:
+        trace.raw, notes = raw, trace.notes
+    body = parse_body(
+        raw,
+        ResponseCreateRequest,
+        reject_unknown=settings.unknown_fields == "reject",
+        roles=ROLES,
+        rules=check_create,
+    )
+    route = runtime.route(body.model)
+    tokenizer = runtime.tokenizer_for(route, body.model)
+    history = _chained(runtime, namespace, body.previous_response_id)
+    wire: dict[str, Any] = orjson.loads(raw)
+    conversation = to_conversation(body, body.model, history, stream=bool(body.stream), wire=wire)
+    plan = plan_response(body, conversation, tokenizer)
+    backend = runtime.backends[route.backend]
+    generation = Generation(
+        plan.plan,
+        backend.stream(
+            GenerationRequest(
+                conversation,
+                n=1,
+                tokenizer=tokenizer,
+                namespace=namespace,
+                headers=request.headers,
+                raw=raw,
+                notes=notes,
+            )
+        ),
+        Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
+        extras=True,
+    )
+    writer = ResponseWriter(plan)
+    keep = body.store is not False
+    if body.background:
+        return _start_background(
+            runtime, namespace, writer, generation, history, keep, stream=bool(body.stream)
+        )
+    receive = None if backend.instant else request.receive
+    try:
+        if body.stream:
+            chunks = _streamed(runtime, namespace, writer, generation, history, keep)
+            return await open_stream(chunks, {}, runtime.stream_options, receive, ResponsesFraming(writer))
+        whole = await unless_disconnected(collect(writer, generation), receive)
+    except ClientGoneError:
+        return client_gone()
+    if keep:
+        runtime.responses.put(namespace, stored(writer, history, keep))
+    return ASCIIJSONBody(whole)
+
+
+async def _streamed(
+    runtime: Runtime,
+    namespace: str,
+    writer: ResponseWriter,
+    generation: Generation,
+    history: list[Message],
+    keep: bool,
+) -> AsyncGenerator[bytes, None]:
+    async for frame in frames(writer, generation):
+        yield frame
+    if keep:
+        runtime.responses.put(namespace, stored(writer, history, keep))
+
+
+def _start_background(
+    runtime: Runtime,
+    namespace: str,
+    writer: ResponseWriter,
+    generation: Generation,
+    history: list[Message],
+    keep: bool,
+    *,
+    stream: bool,
+) -> Response:
+    """A background response: answered `queued` at once (or streamed from its first event), run to
+    its end whatever the client does, readable meanwhile by polling or streaming."""
+    record = StoredResponse(
+        id=writer.plan.id,
+        body=writer.snapshot(whole=True),
+        input_items=[],
+        history=history,
+        stored=keep,
+    )
+    record.input_items = stored(writer, history, keep).input_items
+    runtime.responses.put(namespace, record)
+    record.task = asyncio.get_running_loop().create_task(run_in_background(record, writer, generation))
+    if stream:
+        return _replay(record, -1, runtime)
+    queued = writer.snapshot(whole=True)
+    queued["status"] = "queued"
+    return ASCIIJSONBody(queued)
+
+
+def _replay(record: StoredResponse, after: int, runtime: Runtime) -> Response:
+    """A background response's events after sequence number `after`, following it until it ends."""
+
+    async def body() -> AsyncGenerator[bytes, None]:
+        sent = after + 1
+        while True:
+            while sent < len(record.events):
+                yield record.events[sent]
+                sent += 1
+            if record.task is None and sent >= len(record.events):
+                return
+            await record.changed.wait()
+
+    return EventStream(body(), sep="\n", shutdown_grace_period=runtime.stream_options.shutdown_grace_seconds)
+
+
+def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
+    namespace = _caller(request, runtime)
+    record = runtime.responses.get(namespace, response_id)
+    if record is None or (not record.stored and record.task is None):
+        raise not_found(response_id)
+    return namespace, record
+
+
+async def retrieve_response(request: Request) -> Response:
+    runtime = runtime_of(request)
+    response_id = request.path_params["response_id"]
+    _, record = _record(request, runtime, response_id)
+    if request.query_params.get("stream") == "true":
+        after = request.query_params.get("starting_after")
+        try:
+            start = int(after) if after is not None else -1
+        except ValueError:
+            raise invalid_request(
+                f"Invalid 'starting_after': '{after}'. Expected an integer.", param="starting_after"
+            ) from None
+        if not record.events:
+            raise invalid_request("Only background responses can be streamed on retrieval.", param="stream")
+        return _replay(record, start, runtime)
+    return ASCIIJSONBody(record.body)
+
+
+async def delete_response(request: Request) -> Response:
+    runtime = runtime_of(request)
+    response_id = request.path_params["response_id"]
+    namespace, record = _record(request, runtime, response_id)
+    if record.task is not None:
+        record.task.cancel()
+    runtime.responses.delete(namespace, response_id)
+    return ASCIIJSONBody({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+async def cancel_response(request: Request) -> Response:
+    runtime = runtime_of(request)
+    response_id = request.path_params["response_id"]
+    _, record = _record(request, runtime, response_id)
+    if not record.body.get("background"):
+        raise invalid_request("Only responses created with background=true can be cancelled.")
+    task = record.task
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return ASCIIJSONBody(record.body)
+
+
+async def list_input_items(request: Request) -> Response:
+    runtime = runtime_of(request)
+    response_id = request.path_params["response_id"]
+    _, record = _record(request, runtime, response_id)
+    query = request.query_params
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid_request(
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    try:
+        limit = int(query.get("limit", "20"))
+    except ValueError:
+        raise invalid_request("Invalid 'limit': expected an integer.", param="limit") from None
+    if not 1 <= limit <= 100:
+        raise invalid_request(
+            f"Invalid 'limit': integer out of range. Expected a value between 1 and 100, but got {limit} instead.",
+            param="limit",
+            code="integer_out_of_range",
+        )
+    items = list(record.input_items if order == "asc" else reversed(record.input_items))
+    after = query.get("after")
+    if after is not None:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    page = items[:limit]
+    return ASCIIJSONBody(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+    )
+
+
+async def count_input_tokens(request: Request) -> Response:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    namespace = _caller(request, runtime)
+    check_content_type(request)
+    raw = await read_body(request, settings.max_body_bytes)
+    body = parse_body(
+        raw,
+        InputTokensRequest,
+        reject_unknown=settings.unknown_fields == "reject",
+        roles=ROLES,
+        rules=check_inputs,
+    )
+    model = body.model or "gpt-4o"
+    route = runtime.route(model)
+    tokenizer = runtime.tokenizer_for(route, model)
+    history = _chained(runtime, namespace, body.previous_response_id)
+    conversation = to_conversation(body, model, history)
+    return ASCIIJSONBody(
+        {"object": "response.input_tokens", "input_tokens": count_prompt_tokens(conversation, tokenizer)}
+    )
+
+
+async def compact_response(request: Request) -> Response:
+    """`POST /v1/responses/compact`: the conversation so far as its input messages and one opaque
+    compaction item that stands for the rest."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    namespace = _caller(request, runtime)
+    check_content_type(request)
+    raw = await read_body(request, settings.max_body_bytes)
+    body = parse_body(raw, CompactRequest, reject_unknown=settings.unknown_fields == "reject", roles=ROLES)
+    route = runtime.route(body.model)
+    tokenizer = runtime.tokenizer_for(route, body.model)
+    history = _chained(runtime, namespace, body.previous_response_id)
+    messages = [*history, *input_messages(body.input)]
+    created = int(time.time())
+    ids = ResponseIds(created)
+    kept = [
+        {
+            "id": ids.make("msg"),
+            "type": "message",
+            "status": "completed",
+            "content": [{"type": "input_text", "text": message.text}],
+            "role": message.role,
+        }
+        for message in messages
+        if message.role == "user" and message.text
+    ]
+    summary = orjson.dumps([message.text for message in messages]).hex()
+    prompt = count_prompt_tokens(to_conversation(body_for_count(body), body.model, history), tokenizer)
+    output_tokens = max(1, len(summary) // 64)
+    return ASCIIJSONBody(
+        {
+            "id": ids.make("resp"),
+            "object": "response.compaction",
+            "created_at": created,
+            "output": [*kept, {"id": ids.make("cmp"), "type": "compaction", "encrypted_content": summary}],
+            "usage": {
+                "input_tokens": prompt,
+                "input_tokens_details": {"cache_write_tokens": 0, "cached_tokens": 0},
+                "output_tokens": output_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": prompt + output_tokens,
+            },
+        }
+    )
+
+
+def body_for_count(body: CompactRequest) -> InputTokensRequest:
+    return InputTokensRequest(model=body.model, input=body.input, instructions=body.instructions)

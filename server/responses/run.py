@@ -1,0 +1,118 @@
+"""Running one response: the pipeline's events through the writer, as a stream of frames, as a
+whole body, or in the background; and what is kept of it afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
+
+import orjson
+
+from backends.base import DropConnection
+from server.errors import APIError, server_error
+from server.generation.conversation import Message
+from server.generation.events import Finish, FinishReason
+from server.generation.pipeline import Generation
+from server.http.sse import Framing
+from server.responses.conversation import input_messages, output_messages
+from server.responses.items import input_items
+from server.responses.objects import JSON
+from server.responses.writer import ResponseWriter
+from server.state.responses import StoredResponse
+
+log = logging.getLogger("chatdouble.responses")
+
+
+def sse(event: JSON) -> bytes:
+    """One event as the API frames it: its type on an `event:` line, its JSON on a `data:` line."""
+    return b"event: " + str(event["type"]).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
+class ResponsesFraming(Framing):
+    """Frames are whole already; a failure after the first byte is the `error` event and
+    `response.failed`; the stream just ends (no `[DONE]`)."""
+
+    end = b""
+
+    def __init__(self, writer: ResponseWriter) -> None:
+        self.writer = writer
+
+    def frame(self, data: Any) -> bytes:
+        return data if isinstance(data, bytes) else b""
+
+    def failure(self, error: APIError) -> bytes:
+        return b"".join(sse(event) for event in self.writer.fail(error.envelope()["error"]))
+
+
+async def events(
+    writer: ResponseWriter, generation: Generation, *, queued: bool = False
+) -> AsyncGenerator[JSON, None]:
+    """Every event of the response, from `response.created` to its terminal event."""
+    for event in writer.start(queued=queued):
+        yield event
+    for event in writer.begin() if queued else writer.opening():
+        yield event
+    reason: FinishReason | None = None
+    async for item in generation.events():
+        if isinstance(item, Finish):
+            reason = item.reason
+        for event in writer.feed(item):
+            yield event
+    for event in writer.finish(generation.usage(), reason):
+        yield event
+
+
+async def frames(writer: ResponseWriter, generation: Generation) -> AsyncGenerator[bytes, None]:
+    async for event in events(writer, generation):
+        yield sse(event)
+
+
+async def collect(writer: ResponseWriter, generation: Generation) -> JSON:
+    """Run to the end and return the whole body."""
+    async for _ in events(writer, generation):
+        pass
+    return writer.snapshot(whole=True)
+
+
+def history_after(history: Sequence[Message], body_input: Any, writer: ResponseWriter) -> list[Message]:
+    """What a request chained to this response continues: the history it continued, its input and
+    its output (instructions are not carried over)."""
+    return [*history, *input_messages(body_input), *output_messages(writer.output)]
+
+
+def stored(writer: ResponseWriter, history: Sequence[Message], keep: bool) -> StoredResponse:
+    body = writer.plan.body
+    return StoredResponse(
+        id=writer.plan.id,
+        body=writer.snapshot(whole=True),
+        input_items=input_items(body.input, writer.plan.ids),
+        history=history_after(history, body.input, writer),
+        stored=keep,
+    )
+
+
+async def run_in_background(record: StoredResponse, writer: ResponseWriter, generation: Generation) -> None:
+    """Produce a background response's events into its record, which readers poll or stream."""
+    try:
+        async for event in events(writer, generation, queued=True):
+            record.body = writer.snapshot(whole=True)
+            record.publish([sse(event)])
+    except asyncio.CancelledError:
+        writer.cancel()
+        record.body = writer.snapshot(whole=True)
+        record.publish([])
+        raise
+    except (APIError, DropConnection) as exc:
+        error = exc.envelope()["error"] if isinstance(exc, APIError) else server_error().envelope()["error"]
+        record.publish([sse(event) for event in writer.fail(error)])
+        record.body = writer.snapshot(whole=True)
+    except Exception:
+        log.exception("background response %s failed", record.id)
+        record.publish([sse(event) for event in writer.fail(server_error().envelope()["error"])])
+        record.body = writer.snapshot(whole=True)
+    finally:
+        record.history = history_after(record.history, writer.plan.body.input, writer)
+        record.task = None
+        record.changed.set()

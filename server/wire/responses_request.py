@@ -1,0 +1,409 @@
+"""The request bodies of the Responses API: `POST /v1/responses`, `/v1/responses/input_tokens` and
+`/v1/responses/compact`, as the OpenAI API accepts them.
+
+Strict like chat's (no coercion, unknown keys kept for the route to reject or log), with names, types
+and ranges from the current `openai` SDK's `response_create_params`. What the server reads is modelled
+closely: messages and their parts, function calls and their outputs, reasoning items, item
+references, function and custom tools, tool choice, text format. Hosted tools (web search, file
+search, code interpreter, MCP, ...) and their call items are accepted as sent (`Open`): a backend may
+script them, but nothing here interprets them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag
+
+from server.wire.base import JSONObject, Open, Wire, not_null
+
+# ---------------------------------------------------------------- content parts
+
+
+class InputText(Wire):
+    type: Literal["input_text"]
+    text: str
+
+
+class InputImage(Wire):
+    type: Literal["input_image"]
+    detail: Literal["low", "high", "auto", "original"] | None = None
+    image_url: str | None = None
+    file_id: str | None = None
+
+
+class InputFile(Wire):
+    type: Literal["input_file"]
+    file_data: str | None = None
+    file_id: str | None = None
+    file_url: str | None = None
+    filename: str | None = None
+    detail: Literal["low", "high", "auto"] | None = None
+
+
+class InputAudio(Open):
+    type: Literal["input_audio"]
+
+
+class OutputText(Wire):
+    type: Literal["output_text"]
+    text: str
+    annotations: list[JSONObject] | None = None
+    logprobs: list[JSONObject] | None = None
+
+
+class Refusal(Wire):
+    type: Literal["refusal"]
+    refusal: str
+
+
+InputPart = Annotated[InputText | InputImage | InputFile | InputAudio, Field(discriminator="type")]
+MessagePart = Annotated[
+    InputText | InputImage | InputFile | InputAudio | OutputText | Refusal, Field(discriminator="type")
+]
+
+# ---------------------------------------------------------------- input items
+
+ROLES = ("user", "assistant", "system", "developer")
+
+
+class MessageItem(Wire):
+    """A message; `type` may be left out (the SDK's "easy" input message)."""
+
+    type: Literal["message"] = "message"
+    role: Literal["user", "assistant", "system", "developer"]
+    content: str | list[MessagePart]
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+    phase: Literal["commentary", "final_answer"] | None = None
+
+
+class FunctionCallItem(Wire):
+    type: Literal["function_call"]
+    call_id: str
+    name: str
+    arguments: str
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+    namespace: str | None = None
+
+
+class FunctionCallOutputItem(Wire):
+    type: Literal["function_call_output"]
+    call_id: str
+    output: str | list[InputPart]
+    id: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+
+
+class SummaryText(Wire):
+    type: Literal["summary_text"]
+    text: str
+
+
+class ReasoningItem(Wire):
+    type: Literal["reasoning"]
+    id: str | None = None
+    summary: list[SummaryText]
+    content: list[JSONObject] | None = None
+    encrypted_content: str | None = None
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
+
+
+class CustomToolCallItem(Wire):
+    type: Literal["custom_tool_call"]
+    call_id: str
+    name: str
+    input: str
+    id: str | None = None
+
+
+class CustomToolCallOutputItem(Wire):
+    type: Literal["custom_tool_call_output"]
+    call_id: str
+    output: str | list[InputPart]
+    id: str | None = None
+
+
+class ItemReference(Wire):
+    type: Literal["item_reference"] | None = "item_reference"
+    id: str
+
+
+HOSTED_ITEMS = (
+    "file_search_call",
+    "computer_call",
+    "computer_call_output",
+    "web_search_call",
+    "tool_search_call",
+    "tool_search_output",
+    "additional_tools",
+    "configuration_update",
+    "compaction",
+    "compaction_trigger",
+    "image_generation_call",
+    "code_interpreter_call",
+    "local_shell_call",
+    "local_shell_call_output",
+    "shell_call",
+    "shell_call_output",
+    "apply_patch_call",
+    "apply_patch_call_output",
+    "mcp_list_tools",
+    "mcp_approval_request",
+    "mcp_approval_response",
+    "mcp_call",
+    "program",
+    "program_output",
+)
+
+
+class HostedItem(Open):
+    """An item of a hosted tool (or another kind the server passes by): kept as sent."""
+
+    type: Literal[HOSTED_ITEMS]  # type: ignore[valid-type]  # a literal of the tuple's strings
+    id: str | None = None
+
+
+def _item_tag(value: Any) -> str:
+    """Items are told apart by `type`; a message may omit it, and so may an item reference."""
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind is None:
+            return "item_reference" if "role" not in value and "id" in value else "message"
+        return kind if isinstance(kind, str) and kind in ITEM_TAGS else "hosted"
+    kind = getattr(value, "type", "message")
+    return kind if kind in ITEM_TAGS else "hosted"
+
+
+ITEM_TAGS = frozenset(
+    {
+        "message",
+        "function_call",
+        "function_call_output",
+        "reasoning",
+        "custom_tool_call",
+        "custom_tool_call_output",
+        "item_reference",
+    }
+)
+
+InputItem = Annotated[
+    Annotated[MessageItem, Tag("message")]
+    | Annotated[FunctionCallItem, Tag("function_call")]
+    | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
+    | Annotated[ReasoningItem, Tag("reasoning")]
+    | Annotated[CustomToolCallItem, Tag("custom_tool_call")]
+    | Annotated[CustomToolCallOutputItem, Tag("custom_tool_call_output")]
+    | Annotated[ItemReference, Tag("item_reference")]
+    | Annotated[HostedItem, Tag("hosted")],
+    Discriminator(_item_tag),
+]
+
+# ---------------------------------------------------------------- tools
+
+
+class FunctionTool(Wire):
+    type: Literal["function"]
+    name: str
+    parameters: JSONObject | None = None
+    strict: bool | None = None
+    description: str | None = None
+    defer_loading: bool | None = None
+
+
+class CustomTool(Wire):
+    type: Literal["custom"]
+    name: str
+    description: str | None = None
+    format: JSONObject | None = None
+    defer_loading: bool | None = None
+
+
+HOSTED_TOOLS = (
+    "file_search",
+    "computer",
+    "computer_use",
+    "computer_use_preview",
+    "web_search",
+    "web_search_2025_08_26",
+    "web_search_preview",
+    "web_search_preview_2025_03_11",
+    "mcp",
+    "code_interpreter",
+    "image_generation",
+    "local_shell",
+    "shell",
+    "namespace",
+    "tool_search",
+    "apply_patch",
+)
+
+
+class HostedTool(Open):
+    type: Literal[HOSTED_TOOLS]  # type: ignore[valid-type]  # a literal of the tuple's strings
+
+
+Tool = Annotated[FunctionTool | CustomTool | HostedTool, Field(discriminator="type")]
+
+
+class NamedFunctionChoice(Wire):
+    type: Literal["function"]
+    name: str
+
+
+class NamedCustomChoice(Wire):
+    type: Literal["custom"]
+    name: str
+
+
+class AllowedToolsChoice(Wire):
+    type: Literal["allowed_tools"]
+    mode: Literal["auto", "required"]
+    tools: list[JSONObject]
+
+    def function_names(self) -> set[str]:
+        """The names of the function tools listed (entries are free-form objects)."""
+        return {
+            entry["name"]
+            for entry in self.tools
+            if entry.get("type") == "function" and isinstance(entry.get("name"), str)
+        }
+
+
+class HostedToolChoice(Open):
+    type: Literal[(*HOSTED_TOOLS, "programmatic_tool_calling")]  # type: ignore[valid-type]  # literal of strings
+
+
+ToolChoice = (
+    Literal["none", "auto", "required"]
+    | Annotated[
+        NamedFunctionChoice | NamedCustomChoice | AllowedToolsChoice | HostedToolChoice,
+        Field(discriminator="type"),
+    ]
+)
+
+# ---------------------------------------------------------------- text, reasoning and options
+
+
+class TextFormatText(Wire):
+    type: Literal["text"]
+
+
+class TextFormatJSONObject(Wire):
+    type: Literal["json_object"]
+
+
+class TextFormatJSONSchema(Wire):
+    type: Literal["json_schema"]
+    name: str = Field(max_length=64, pattern=r"^[a-zA-Z0-9_-]+$")
+    schema_: JSONObject = Field(alias="schema")
+    description: str | None = None
+    strict: bool | None = None
+
+
+TextFormat = Annotated[
+    TextFormatText | TextFormatJSONObject | TextFormatJSONSchema, Field(discriminator="type")
+]
+
+
+class TextConfig(Wire):
+    format: TextFormat | None = None
+    verbosity: Literal["low", "medium", "high"] | None = None
+
+
+class ReasoningConfig(Wire):
+    effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
+    summary: Literal["auto", "concise", "detailed"] | None = None
+    generate_summary: Literal["auto", "concise", "detailed"] | None = None
+    context: Literal["auto", "current_turn", "all_turns"] | None = None
+    mode: Literal["standard", "pro"] | None = None
+
+
+class StreamOptions(Wire):
+    include_obfuscation: bool | None = None
+
+
+class ConversationRef(Wire):
+    id: str
+
+
+class PromptCacheOptions(Wire):
+    mode: Literal["implicit", "explicit"] | None = None
+    ttl: Literal["30m", "12h"] | None = None
+    comparison_response_id: str | None = None
+    prewarm: bool | None = None
+
+
+INCLUDABLE = Literal[
+    "web_search_call.action.sources",
+    "web_search_call.results",
+    "code_interpreter_call.outputs",
+    "computer_call_output.output.image_url",
+    "file_search_call.results",
+    "message.input_image.image_url",
+    "message.output_text.logprobs",
+    "reasoning.encrypted_content",
+]
+
+# ---------------------------------------------------------------- the bodies
+
+
+class ResponseInputs(Wire):
+    """What every Responses body may say about its input and how it is read."""
+
+    model: str | None = None
+    input: str | list[InputItem] | None = None
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    conversation: str | ConversationRef | None = None
+    tools: Annotated[list[Tool] | None, not_null("list_type")] = None
+    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    parallel_tool_calls: bool | None = None
+    text: TextConfig | None = None
+    reasoning: ReasoningConfig | None = None
+    truncation: Literal["auto", "disabled"] | None = None
+
+
+class ResponseCreateRequest(ResponseInputs):
+    model: str = Field(min_length=1)  # required here, optional elsewhere
+
+    background: bool | None = None
+    context_management: list[JSONObject] | None = Field(default=None, min_length=1)
+    include: list[INCLUDABLE] | None = None
+    max_output_tokens: int | None = Field(default=None, ge=16)
+    max_tool_calls: int | None = Field(default=None, ge=1)
+    metadata: dict[str, str] | None = None
+    moderation: JSONObject | None = None
+    prompt: JSONObject | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_options: PromptCacheOptions | None = None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None = None
+    safety_identifier: str | None = Field(default=None, max_length=64)
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
+    store: bool | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    user: str | None = None
+
+
+class InputTokensRequest(ResponseInputs):
+    """`POST /v1/responses/input_tokens`: the same input, counted instead of answered."""
+
+    personality: str | None = None
+
+
+class CompactRequest(Wire):
+    """`POST /v1/responses/compact`."""
+
+    model: str = Field(min_length=1)
+    input: str | list[InputItem] | None = None
+    instructions: str | None = None
+    previous_response_id: str | None = None
+    prompt_cache_key: str | None = None
+    prompt_cache_options: PromptCacheOptions | None = None
+    prompt_cache_retention: Literal["in_memory", "24h"] | None = None
+    service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
