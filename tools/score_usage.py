@@ -73,6 +73,7 @@ class Cell:
     abs_diff: int = 0
     rejected: int = 0
     missing: int = 0
+    chained: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -85,6 +86,11 @@ async def run(pairs: list[dict[str, Any]]) -> list[Outcome]:
             body = dict(pair["request"])
             body["stream"] = False
             body.pop("stream_options", None)
+            if pair["endpoint"] == "responses":
+                body.pop("background", None)  # a background response is answered `queued`, without usage
+            if body.get("previous_response_id"):
+                outcomes.append(Outcome(pair, 0, error="chained to a response we never saw"))
+                continue
             response = await http.post(PATHS[pair["endpoint"]], json=body)
             outcome = Outcome(pair, response.status_code)
             try:
@@ -109,6 +115,8 @@ def tabulate(outcomes: list[Outcome]) -> dict[tuple[str, str], Cell]:
             cell.outcomes.append(outcome)
             if outcome.status == 404:
                 cell.missing += 1
+            elif outcome.status == 0:
+                cell.chained += 1
             elif outcome.ours is None:
                 cell.rejected += 1
             else:
@@ -119,7 +127,7 @@ def tabulate(outcomes: list[Outcome]) -> dict[tuple[str, str], Cell]:
 
 
 def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
-    header = f"{'endpoint':<10} {'family':<20} {'pairs':>5} {'exact':>5} {'exact%':>6} {'mean|d|':>8} {'rejected':>8} {'no route':>8}"
+    header = f"{'endpoint':<10} {'family':<20} {'pairs':>5} {'exact':>5} {'exact%':>6} {'mean|d|':>8} {'rejected':>8} {'no route':>8} {'chained':>7}"
     print(header)
     print("-" * len(header))
     for (endpoint, fam), cell in sorted(
@@ -128,13 +136,13 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
         share = f"{100 * cell.exact / cell.answered:.0f}%" if cell.answered else "-"
         mean = f"{cell.abs_diff / cell.answered:.1f}" if cell.answered else "-"
         print(
-            f"{endpoint:<10} {fam:<20} {cell.pairs:>5} {cell.exact:>5} {share:>6} {mean:>8} {cell.rejected:>8} {cell.missing:>8}"
+            f"{endpoint:<10} {fam:<20} {cell.pairs:>5} {cell.exact:>5} {share:>6} {mean:>8} {cell.rejected:>8} {cell.missing:>8} {cell.chained:>7}"
         )
     everything = [o for (_, fam), c in cells.items() if fam == "all" for o in c.outcomes]
     rejections = Counter(
         f"{o.pair['endpoint']} {o.status}: {o.error}"
         for o in everything
-        if o.ours is None and o.status != 404
+        if o.ours is None and o.status not in (0, 404)
     )
     if rejections:
         print("\nRejected by our validation (the real API accepted these):")
@@ -150,7 +158,7 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
                 )
         print("\nRejections:")
         for outcome in everything:
-            if outcome.ours is None and outcome.status != 404:
+            if outcome.ours is None and outcome.status not in (0, 404):
                 print(f"  {outcome.status} {outcome.where}: {outcome.error}")
 
 
