@@ -12,7 +12,12 @@ accepted) and requests to an endpoint we do not serve yet. `-v` lists every mism
 source and difference; rejections are always grouped by their message, since each one names a
 field or value the real API accepts and we do not.
 
-Usage: python tools/score_usage.py [-v] [--corpus PATH] [--dump PATH] [--endpoint chat|responses]
+`--unexplained PATH` writes the pairs we do not count exactly, each with its difference and a
+reason (`reason unknown` unless the request holds something whose price is not public: hosted
+tools, media). tests/test_usage_corpus.py requires every other pair to be exact.
+
+Usage: python tools/score_usage.py [-v] [--corpus PATH] [--dump PATH] [--unexplained PATH]
+       [--endpoint chat|responses]
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ class Outcome:
     @property
     def real(self) -> int:
         return int(self.pair["usage"].get(PROMPT_FIELD[self.pair["endpoint"]]) or 0)
+
+    @property
+    def key(self) -> str:
+        """The pair's identity across runs: repository, path and index in its cassette."""
+        s = self.pair["source"]
+        return f"{s['repo']}:{s['path']}#{s['index']}"
 
     @property
     def where(self) -> str:
@@ -162,6 +173,44 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
                 print(f"  {outcome.status} {outcome.where}: {outcome.error}")
 
 
+MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
+
+
+def reason(outcome: Outcome) -> str:
+    """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
+    if outcome.status == 0:
+        return "chained to a response that is not in the corpus"
+    if outcome.ours is None:
+        return f"rejected: {outcome.error}"
+    request = outcome.pair["request"]
+    if any(tool.get("type") not in ("function", "custom") for tool in request.get("tools") or []):
+        return "hosted tools: their hidden instructions are not public (estimate)"
+    items = request.get("messages") or request.get("input") or []
+    for item in items if isinstance(items, list) else []:
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") in MEDIA for part in content
+        ):
+            return "media: priced by estimate (docs/usage.md)"
+    return "reason unknown"
+
+
+def unexplained(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "pair": o.key,
+            "endpoint": o.pair["endpoint"],
+            "model": o.pair["model"],
+            "ours": o.ours,
+            "real": o.real,
+            "difference": None if o.ours is None else o.ours - o.real,
+            "reason": reason(o),
+        }
+        for o in outcomes
+        if o.ours != o.real
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list every mismatch and rejection")
@@ -169,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", choices=sorted(PATHS), help="score one endpoint only")
     parser.add_argument(
         "--dump", type=Path, help="write one JSON line per pair: source, model, ours, real, status, error"
+    )
+    parser.add_argument(
+        "--unexplained", type=Path, help="write the pairs not counted exactly, with difference and reason"
     )
     args = parser.parse_args(argv)
     pairs = [
@@ -178,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         pairs = [p for p in pairs if p["endpoint"] == args.endpoint]
     outcomes = asyncio.run(run(pairs))
     report(tabulate(outcomes), args.verbose)
+    if args.unexplained:
+        with args.unexplained.open("w", encoding="utf-8") as out:
+            for entry in unexplained(outcomes):
+                out.write(json.dumps(entry) + "\n")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:
             for o in outcomes:

@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.generation.counting_rules import CountingRules, rules_for
-
 from server.generation.conversation import Conversation, OutputFormat, Part, Tool, ToolCall
+from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
@@ -159,9 +158,7 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
     if rules.call_history == "legacy" or len(calls) == 1:
         one = sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
         return one + (rules.call_history == "typescript")
-    uses = ",".join(
-        f'{{"recipient_name":"functions.{c.name}","parameters":{c.arguments}}}' for c in calls
-    )
+    uses = ",".join(f'{{"recipient_name":"functions.{c.name}","parameters":{c.arguments}}}' for c in calls)
     return tokenizer.count("multi_tool_use.parallel") + tokenizer.count(f'{{"tool_uses":[{uses}]}}') + 3
 
 
