@@ -13,6 +13,7 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -89,6 +90,7 @@ LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
 """cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules, nothing fitted since."""
 
 
+@functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
     if _CL100K.match(model):
         return LEGACY
