@@ -1,16 +1,11 @@
-"""`usage.prompt_tokens` as the API counts it.
+"""`usage.prompt_tokens` (`input_tokens` on /v1/responses) as the API counts it.
 
-Messages follow the OpenAI cookbook's rule (verified against the API there): 3 tokens per message,
-plus the tokens of its role, content and name, 1 more for a name, and 3 for the reply priming.
-Function and tool definitions are counted the way the API renders them for the model: a TypeScript-
-like `namespace functions { ... }` block, plus 9 tokens, 4 fewer and a newline on the first system
-message when the conversation has one (this reproduces the API's counts for the cookbook's tools
-example on both encodings and for recorded gpt-3.5 cases).
-
-Approximations, documented in docs/usage.md: assistant tool calls in the history cost what a legacy
-function call costs (name, arguments and 3 tokens each); tool results cost like any message; images
-cost 85 tokens at low detail and 765 otherwise (a 1024x1024 image at high detail); audio and files
-cost the tokens of their base64 data's length / 4, nothing better being public.
+The walk is here; the constants and switches are one row of `counting_rules.py` per model family
+and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
+Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
+for a name. Function and tool definitions are counted as the API renders them for the model: a
+TypeScript-like `namespace functions { ... }` block. Images, audio and files are estimates: 85 or
+765 tokens per image by detail, base64 length / 4 for audio and files.
 """
 
 from __future__ import annotations
@@ -25,9 +20,6 @@ from server.generation.tokens import Tokenizer
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
-REPLY_PRIMING = 3
-FUNCTIONS_OVERHEAD = 9
-SYSTEM_MESSAGE_DISCOUNT = 4
 IMAGE_LOW = 85
 IMAGE_HIGH = 765
 
