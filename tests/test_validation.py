@@ -407,3 +407,26 @@ async def test_free_form_allowed_tools_entries_are_accepted(chat: ChatClient) ->
     }
     response = await chat.post(USER, tools=[function_tool({"type": "object"})], tool_choice=choice)
     assert response.status_code == 200
+
+
+async def test_null_tools_are_accepted_as_no_tools(chat: ChatClient) -> None:
+    # crewAI sends `"tools": null`, and the real API answers it (tests/data/usage_corpus.jsonl).
+    response = await chat.post(USER, tools=None)
+    assert response.status_code == 200, response.text
+
+
+BREAKPOINT = {"type": "text", "text": "hi", "prompt_cache_breakpoint": {"mode": "explicit"}}
+
+
+async def test_a_prompt_cache_breakpoint_on_a_text_part_is_accepted(chat: ChatClient) -> None:
+    response = await chat.post([{"role": "user", "content": [BREAKPOINT]}])
+    assert response.status_code == 200, response.text
+
+
+async def test_a_prompt_cache_breakpoint_on_a_responses_input_text_is_accepted(
+    client: httpx.AsyncClient,
+) -> None:
+    part = {**BREAKPOINT, "type": "input_text"}
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [part]}]}
+    response = await client.post("/v1/responses", json=body)
+    assert response.status_code == 200, response.text

@@ -12,7 +12,12 @@ accepted) and requests to an endpoint we do not serve yet. `-v` lists every mism
 source and difference; rejections are always grouped by their message, since each one names a
 field or value the real API accepts and we do not.
 
-Usage: python tools/score_usage.py [-v] [--corpus PATH] [--dump PATH] [--endpoint chat|responses]
+`--unexplained PATH` writes the pairs we do not count exactly, each with its difference and a
+reason (`reason unknown` unless the request holds something whose price is not public: hosted
+tools, media). tests/test_usage_corpus.py requires every other pair to be exact.
+
+Usage: python tools/score_usage.py [-v] [--corpus PATH] [--dump PATH] [--unexplained PATH]
+       [--endpoint chat|responses]
 """
 
 from __future__ import annotations
@@ -60,6 +65,12 @@ class Outcome:
         return int(self.pair["usage"].get(PROMPT_FIELD[self.pair["endpoint"]]) or 0)
 
     @property
+    def key(self) -> str:
+        """The pair's identity across runs: repository, path and index in its cassette."""
+        s = self.pair["source"]
+        return f"{s['repo']}:{s['path']}#{s['index']}"
+
+    @property
     def where(self) -> str:
         s = self.pair["source"]
         return f"{s['repo']}@{s['commit'][:10]}:{s['path']}#{s['index']}"
@@ -73,6 +84,7 @@ class Cell:
     abs_diff: int = 0
     rejected: int = 0
     missing: int = 0
+    chained: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
 
 
@@ -85,6 +97,11 @@ async def run(pairs: list[dict[str, Any]]) -> list[Outcome]:
             body = dict(pair["request"])
             body["stream"] = False
             body.pop("stream_options", None)
+            if pair["endpoint"] == "responses":
+                body.pop("background", None)  # a background response is answered `queued`, without usage
+            if body.get("previous_response_id"):
+                outcomes.append(Outcome(pair, 0, error="chained to a response we never saw"))
+                continue
             response = await http.post(PATHS[pair["endpoint"]], json=body)
             outcome = Outcome(pair, response.status_code)
             try:
@@ -109,6 +126,8 @@ def tabulate(outcomes: list[Outcome]) -> dict[tuple[str, str], Cell]:
             cell.outcomes.append(outcome)
             if outcome.status == 404:
                 cell.missing += 1
+            elif outcome.status == 0:
+                cell.chained += 1
             elif outcome.ours is None:
                 cell.rejected += 1
             else:
@@ -119,7 +138,7 @@ def tabulate(outcomes: list[Outcome]) -> dict[tuple[str, str], Cell]:
 
 
 def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
-    header = f"{'endpoint':<10} {'family':<20} {'pairs':>5} {'exact':>5} {'exact%':>6} {'mean|d|':>8} {'rejected':>8} {'no route':>8}"
+    header = f"{'endpoint':<10} {'family':<20} {'pairs':>5} {'exact':>5} {'exact%':>6} {'mean|d|':>8} {'rejected':>8} {'no route':>8} {'chained':>7}"
     print(header)
     print("-" * len(header))
     for (endpoint, fam), cell in sorted(
@@ -128,13 +147,13 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
         share = f"{100 * cell.exact / cell.answered:.0f}%" if cell.answered else "-"
         mean = f"{cell.abs_diff / cell.answered:.1f}" if cell.answered else "-"
         print(
-            f"{endpoint:<10} {fam:<20} {cell.pairs:>5} {cell.exact:>5} {share:>6} {mean:>8} {cell.rejected:>8} {cell.missing:>8}"
+            f"{endpoint:<10} {fam:<20} {cell.pairs:>5} {cell.exact:>5} {share:>6} {mean:>8} {cell.rejected:>8} {cell.missing:>8} {cell.chained:>7}"
         )
     everything = [o for (_, fam), c in cells.items() if fam == "all" for o in c.outcomes]
     rejections = Counter(
         f"{o.pair['endpoint']} {o.status}: {o.error}"
         for o in everything
-        if o.ours is None and o.status != 404
+        if o.ours is None and o.status not in (0, 404)
     )
     if rejections:
         print("\nRejected by our validation (the real API accepted these):")
@@ -150,8 +169,46 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
                 )
         print("\nRejections:")
         for outcome in everything:
-            if outcome.ours is None and outcome.status != 404:
+            if outcome.ours is None and outcome.status not in (0, 404):
                 print(f"  {outcome.status} {outcome.where}: {outcome.error}")
+
+
+MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
+
+
+def reason(outcome: Outcome) -> str:
+    """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
+    if outcome.status == 0:
+        return "chained to a response that is not in the corpus"
+    if outcome.ours is None:
+        return f"rejected: {outcome.error}"
+    request = outcome.pair["request"]
+    if any(tool.get("type") not in ("function", "custom") for tool in request.get("tools") or []):
+        return "hosted tools: their hidden instructions are not public (estimate)"
+    items = request.get("messages") or request.get("input") or []
+    for item in items if isinstance(items, list) else []:
+        content = item.get("content") if isinstance(item, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") in MEDIA for part in content
+        ):
+            return "media: priced by estimate (docs/usage.md)"
+    return "reason unknown"
+
+
+def unexplained(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "pair": o.key,
+            "endpoint": o.pair["endpoint"],
+            "model": o.pair["model"],
+            "ours": o.ours,
+            "real": o.real,
+            "difference": None if o.ours is None else o.ours - o.real,
+            "reason": reason(o),
+        }
+        for o in outcomes
+        if o.ours != o.real
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dump", type=Path, help="write one JSON line per pair: source, model, ours, real, status, error"
     )
+    parser.add_argument(
+        "--unexplained", type=Path, help="write the pairs not counted exactly, with difference and reason"
+    )
     args = parser.parse_args(argv)
     pairs = [
         json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines() if line.strip()
@@ -170,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         pairs = [p for p in pairs if p["endpoint"] == args.endpoint]
     outcomes = asyncio.run(run(pairs))
     report(tabulate(outcomes), args.verbose)
+    if args.unexplained:
+        with args.unexplained.open("w", encoding="utf-8") as out:
+            for entry in unexplained(outcomes):
+                out.write(json.dumps(entry) + "\n")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as out:
             for o in outcomes:

@@ -19,6 +19,7 @@ ToolKind = Literal["function", "custom"]
 PartKind = Literal["text", "refusal", "image", "audio", "file"]
 ChoiceMode = Literal["none", "auto", "required"]
 FormatKind = Literal["text", "json_object", "json_schema"]
+Dialect = Literal["chat", "responses"]
 
 LEGACY_CALL_ID = "function_call"
 """The id a legacy `function_call` carries in `Message.calls` (the wire gives it none)."""
@@ -114,6 +115,9 @@ class Conversation:
     seed: int | None = None
     logit_bias: Mapping[int, int] = field(default_factory=dict)
     stream: bool = False
+    # The API the request arrived in: the real API renders some inputs differently per dialect, so
+    # prompt counting reads it (server/generation/counting_rules.py).
+    dialect: Dialect = "chat"
     # The request as JSON in its dialect's own shape, built only when read (fixtures' `params`).
     wire: Callable[[], dict[str, Any]] = field(default=dict, repr=False, compare=False)
 

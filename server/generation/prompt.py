@@ -1,31 +1,25 @@
-"""`usage.prompt_tokens` as the API counts it.
+"""`usage.prompt_tokens` (`input_tokens` on /v1/responses) as the API counts it.
 
-Messages follow the OpenAI cookbook's rule (verified against the API there): 3 tokens per message,
-plus the tokens of its role, content and name, 1 more for a name, and 3 for the reply priming.
-Function and tool definitions are counted the way the API renders them for the model: a TypeScript-
-like `namespace functions { ... }` block, plus 9 tokens, 4 fewer and a newline on the first system
-message when the conversation has one (this reproduces the API's counts for the cookbook's tools
-example on both encodings and for recorded gpt-3.5 cases).
-
-Approximations, documented in docs/usage.md: assistant tool calls in the history cost what a legacy
-function call costs (name, arguments and 3 tokens each); tool results cost like any message; images
-cost 85 tokens at low detail and 765 otherwise (a 1024x1024 image at high detail); audio and files
-cost the tokens of their base64 data's length / 4, nothing better being public.
+The walk is here; the constants and switches are one row of `counting_rules.py` per model family
+and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
+Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
+for a name. Function and tool definitions are counted as the API renders them for the model: a
+TypeScript-like `namespace functions { ... }` block. Images, audio and files are estimates: 85 or
+765 tokens per image by detail, base64 length / 4 for audio and files.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from server.generation.conversation import Conversation, Part, Tool
+from server.generation.conversation import Conversation, OutputFormat, Part, Tool, ToolCall
+from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
-REPLY_PRIMING = 3
-FUNCTIONS_OVERHEAD = 9
-SYSTEM_MESSAGE_DISCOUNT = 4
 IMAGE_LOW = 85
 IMAGE_HIGH = 765
 
@@ -68,7 +62,7 @@ def _format_properties(schema: dict[str, Any], indent: int) -> str:
     required = set(schema.get("required") or [])
     lines: list[str] = []
     for name, prop in (schema.get("properties") or {}).items():
-        if isinstance(prop, dict) and prop.get("description") and indent < 2:
+        if isinstance(prop, dict) and prop.get("description"):
             lines.append(f"// {prop['description']}")
         optional = "" if name in required else "?"
         lines.append(f"{name}{optional}: {_format_type(prop, indent)},")
@@ -93,10 +87,24 @@ def render_functions(functions: tuple[Tool, ...]) -> str:
     return "\n".join(lines)
 
 
+def _untitled(schema: Any, names: bool = False) -> Any:
+    if isinstance(schema, dict):
+        return {
+            k: _untitled(v, k in ("properties", "$defs", "definitions") and not names)
+            for k, v in schema.items()
+            if names or k != "title"
+        }
+    if isinstance(schema, list):
+        return [_untitled(v) for v in schema]
+    return schema
+
+
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
+    rules = rules_for(conversation.model, conversation.dialect)
     functions = conversation.function_tools + conversation.functions
-    total = REPLY_PRIMING
+    total = rules.reply_priming + _format_tokens(conversation.output, rules, tokenizer)
     padded_system = False
+    names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     for message in conversation.messages:
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
@@ -110,21 +118,57 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += tokenizer.count(message.name) + TOKENS_PER_NAME
         if message.role == "function":
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
-        for call in message.calls:
-            total += tokenizer.count(call.name) + tokenizer.count(call.arguments) + 3
+        elif message.role == "assistant":
+            total += rules.assistant_extra
+        if message.calls:
+            total += _calls_tokens(message.calls, rules, tokenizer)
+            names.update((call.id, call.name) for call in message.calls)
+        if message.role == "tool" and rules.call_history == "typescript":
+            name = names.get(message.call_id or "")
+            if name is not None:
+                total += tokenizer.count("functions." + name)
     if functions:
-        total += tokenizer.count(render_functions(functions)) + FUNCTIONS_OVERHEAD
+        total += tokenizer.count(render_functions(functions)) + rules.tools_overhead
+        if rules.typescript_quirks:
+            total -= sum(map(_quirks, functions))
         if any(m.role == "system" for m in conversation.messages):
-            total -= SYSTEM_MESSAGE_DISCOUNT
-    return total + _choice_tokens(conversation, tokenizer)
+            total -= rules.system_tools_discount
+    return total + _choice_tokens(conversation, rules, tokenizer)
 
 
-def _choice_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
+def _quirks(function: Tool) -> int:
+    properties = (function.parameters or {}).get("properties")
+    if not properties or not isinstance(properties, dict):
+        return 0
+    first = next(iter(properties.values()))
+    described = isinstance(first, dict) and bool(first.get("description"))
+    multiline = bool(function.description) and "\n" in (function.description or "")
+    return (not described) + multiline
+
+
+def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
+    if rules.call_history == "legacy" or len(calls) == 1:
+        one = sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
+        return one + (rules.call_history == "typescript")
+    uses = ",".join(f'{{"recipient_name":"functions.{c.name}","parameters":{c.arguments}}}' for c in calls)
+    return tokenizer.count("multi_tool_use.parallel") + tokenizer.count(f'{{"tool_uses":[{uses}]}}') + 3
+
+
+def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer: Tokenizer) -> int:
+    if output is None or output.kind != "json_schema" or output.schema is None:
+        return 0  # json_object costs nothing (fit: 30 json_object pairs match without it)
+    schema = json.dumps(_untitled(output.schema), separators=(",", ":"), ensure_ascii=False)
+    return rules.response_format_message + tokenizer.count(
+        f"# Response Formats\n\n## {output.name}\n\n{schema}"
+    )
+
+
+def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: Tokenizer) -> int:
     legacy, choice = conversation.function_choice, conversation.tool_choice
     if legacy.mode == "none" or choice.mode == "none":
         return 1
     if legacy.named is not None:
         return 4 + tokenizer.count(legacy.named)
     if choice.named is not None:
-        return 7 + tokenizer.count(choice.named)
+        return rules.named_choice and rules.named_choice + tokenizer.count(choice.named)
     return 0

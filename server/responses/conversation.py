@@ -189,5 +189,6 @@ def to_conversation(
         parallel_tool_calls=body.parallel_tool_calls is not False,
         output=output_format(body),
         stream=stream,
+        dialect="responses",
         wire=lambda: payload,
     )

@@ -20,6 +20,9 @@ from server.wire.base import JSONObject, Wire, not_null
 class TextPart(Wire):
     type: Literal["text"]
     text: str
+    # Marks the end of a cacheable prefix (`{"mode": "explicit"}` in recorded traffic); the shape is
+    # unpublished, so any object passes, as the real API accepted it.
+    prompt_cache_breakpoint: JSONObject | None = None
 
 
 class ImageURL(Wire):
@@ -338,7 +341,7 @@ class ChatCompletionRequest(Wire):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
-    tools: Annotated[list[Tool] | None, not_null("list_type")] = Field(
+    tools: list[Tool] | None = Field(  # null accepted: recorded traffic (crewAI) sends it
         default=None, min_length=1, max_length=128
     )
     top_logprobs: int | None = Field(default=None, ge=0, le=20)

@@ -23,6 +23,9 @@ from server.wire.base import JSONObject, Open, Wire, not_null
 class InputText(Wire):
     type: Literal["input_text"]
     text: str
+    # Marks the end of a cacheable prefix (`{"mode": "explicit"}` in recorded traffic); the shape is
+    # unpublished, so any object passes, as the real API accepted it.
+    prompt_cache_breakpoint: JSONObject | None = None
 
 
 class InputImage(Wire):

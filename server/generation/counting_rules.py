@@ -1,0 +1,97 @@
+"""How each model family, in each API dialect, turns a conversation into prompt tokens: one table.
+
+`server/generation/prompt.py` walks the conversation and asks the row for its constants; every
+constant and every switch is here, with where it comes from. Three kinds of source:
+
+- cookbook: OpenAI's token-counting notebook, whose examples print the API's own counts
+  (tests/test_prompt_tokens.py replays them).
+- hmarr: hmarr/openai-chat-tokens, which recorded gpt-3.5's counts for legacy function calling.
+- fit: an empirical fit on tests/data/usage_corpus.jsonl (real recorded traffic; the pairs named by
+  `tools/score_usage.py -v`), from issue 11's findings, confirmed there. A fit is not a published
+  rule: it reproduces the recordings listed in docs/usage.md and may be wrong elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from server.generation.conversation import Dialect
+
+Family = Literal["gpt-4o", "reasoning"]
+CallHistory = Literal["legacy", "typescript"]
+
+
+@dataclass(frozen=True, slots=True)
+class CountingRules:
+    """One row of the table. Field docstrings give each constant's source."""
+
+    reply_priming: int = 3
+    """Tokens priming the reply. cookbook: 3. fit (reasoning, 47 chat and 57 responses pairs
+    without tools, e.g. Mirascope encodes-assistant-message): 2."""
+
+    assistant_extra: int = 0
+    """More per assistant message in the history. fit (reasoning: Mirascope resume cassettes, 2)."""
+
+    tools_overhead: int = 9
+    """Added once when function tools are offered, beside their rendering. cookbook: 9. fit:
+    reasoning models in chat add a hidden tool preamble (90 = 9 + 81, 13 gpt-5 chat pairs with one
+    to three tools, e.g. pydantic-ai test_openai_tool_call); Responses has no preamble (8, the
+    9 gpt-5 pairs with one tool); gpt-4o in Responses: 6 (15 pairs, e.g. pydantic-ai responses
+    tool cassettes)."""
+
+    system_tools_discount: int = 4
+    """Subtracted when tools are offered and a system message exists. cookbook (weather example)."""
+
+    named_choice: int = 7
+    """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
+    (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
+
+    typescript_quirks: bool = True
+    """The gpt-4o renderer's one-token quirks (fit, issue 11): one less per function with properties
+    whose first property has no description, and one less per function with properties and a
+    multi-line description."""
+
+    call_history: CallHistory = "typescript"
+    """How earlier tool calls and results count. legacy (hmarr, gpt-3.5): a call costs its name,
+    arguments and 3; a result costs like any message. typescript (fit, gpt-4o chat, pydantic-ai
+    tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
+    two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
+
+    response_format_message: int = 4
+    """A json_schema response format is a message of its own: this overhead plus the rendering
+    `# Response Formats / ## name / schema JSON without titles` (fit, crewAI and Mirascope
+    structured-output pairs; residues of a few tokens remain, docs/usage.md)."""
+
+
+_REASONING = re.compile(r"^(o[3-9]|o1(?!-mini)|gpt-5(?!-chat)|codex-)")
+_CL100K = re.compile(r"^(gpt-4($|-(?!o))|gpt-3\.5)")
+
+
+def family(model: str) -> Family:
+    """The counting family of a model name. o1-mini predates the reasoning format: it primes the
+    reply with 3 tokens like gpt-4o (fit, crewAI test_llm_call_when_stop_is_unsupported)."""
+    return "reasoning" if _REASONING.match(model) else "gpt-4o"
+
+
+TABLE: dict[tuple[Family, Dialect], CountingRules] = {
+    ("gpt-4o", "chat"): CountingRules(),
+    ("gpt-4o", "responses"): CountingRules(tools_overhead=6),
+    ("reasoning", "chat"): CountingRules(
+        reply_priming=2, assistant_extra=2, tools_overhead=90, named_choice=0
+    ),
+    ("reasoning", "responses"): CountingRules(
+        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0
+    ),
+}
+LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
+"""cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules, nothing fitted since."""
+
+
+@functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
+def rules_for(model: str, dialect: Dialect) -> CountingRules:
+    if _CL100K.match(model):
+        return LEGACY
+    return TABLE[(family(model), dialect)]
