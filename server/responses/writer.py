@@ -48,11 +48,12 @@ class ResponseWriter:
     # ------------------------------------------------------------ framing
 
     def _event(self, kind: str, **fields: Any) -> JSON:
+        # `sequence_number` takes its alphabetical place too: before `summary_index` and `text`.
+        fields["sequence_number"] = self.sequence
+        self.sequence += 1
         event: JSON = {"type": kind}
         for key in sorted(fields):
             event[key] = fields[key]
-        event["sequence_number"] = self.sequence
-        self.sequence += 1
         return event
 
     def _pad(self, delta: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ beside the validated model and fails on any key the SDK does not declare: that i
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,28 +86,32 @@ TOOL_CHOICES: dict[str, Any] = {
 # ---------------------------------------------------------------- strict validation
 
 
-def assert_known_keys(raw: Any, model: Any, path: str = "$") -> None:
-    """Every key of `raw` is a field the SDK declares on the model it validated into, at every level."""
+def assert_known_keys(
+    raw: Any, model: Any, path: str = "$", undeclared: Mapping[str, frozenset[str]] | None = None
+) -> None:
+    """Every key of `raw` is a field the SDK declares on the model it validated into, at every level;
+    `undeclared` names, by model class, keys the real API sends that the SDK leaves out."""
     if isinstance(model, BaseModel):
         assert isinstance(raw, dict), f"{path}: expected an object, got {raw!r}"
         fields = type(model).model_fields
         known = {info.alias or name for name, info in fields.items()}
-        unknown = sorted(set(raw) - known)
+        allowed = (undeclared or {}).get(type(model).__name__, frozenset())
+        unknown = sorted(set(raw) - known - allowed)
         assert not unknown, f"{path}: keys the SDK's {type(model).__name__} does not declare: {unknown}"
         for name, info in fields.items():
             key = info.alias or name
             if key in raw:
-                assert_known_keys(raw[key], getattr(model, name), f"{path}.{key}")
+                assert_known_keys(raw[key], getattr(model, name), f"{path}.{key}", undeclared)
     elif isinstance(model, list):
         assert isinstance(raw, list), path
         assert len(raw) == len(model), path
         for index, (raw_item, item) in enumerate(zip(raw, model, strict=True)):
-            assert_known_keys(raw_item, item, f"{path}[{index}]")
+            assert_known_keys(raw_item, item, f"{path}[{index}]", undeclared)
     elif isinstance(model, dict):
         assert isinstance(raw, dict), path
         assert set(raw) == set(model), path
         for key, value in model.items():
-            assert_known_keys(raw[key], value, f"{path}.{key}")
+            assert_known_keys(raw[key], value, f"{path}.{key}", undeclared)
 
 
 def validate_completion(raw: dict[str, Any]) -> ChatCompletion:
