@@ -83,7 +83,8 @@ async def test_a_text_item_streams_in_the_apis_framing_and_order(make_app: MakeA
 async def test_every_delta_is_padded_to_a_multiple_of_16_unless_obfuscation_is_off(make_app: MakeApp) -> None:
     _, events = await post_stream(make_app)
     deltas = [e for e in events if e["type"] == "response.output_text.delta"]
-    assert deltas and all((len(e["delta"]) + len(e["obfuscation"])) % 16 == 0 for e in deltas)
+    assert deltas
+    assert all((len(e["delta"]) + len(e["obfuscation"])) % 16 == 0 for e in deltas)
     _, events = await post_stream(make_app, stream_options={"include_obfuscation": False})
     assert not any("obfuscation" in e for e in events)
 
@@ -93,13 +94,16 @@ async def test_a_function_call_streams_as_one_item(make_app: MakeApp) -> None:
     [call] = check_order(events)
     assert collapse(call) == CALL
     added = events[2]["item"]
-    assert added["arguments"] == "" and added["name"] == "g" and added["call_id"].startswith("call_")
+    assert added["arguments"] == ""
+    assert added["name"] == "g"
+    assert added["call_id"].startswith("call_")
     arguments = texts(events, "response.function_call_arguments.delta")
     [args_done] = [e for e in events if e["type"] == "response.function_call_arguments.done"]
     assert args_done["arguments"] == arguments
     assert "name" not in args_done, "the real event has no name"
     value = json.loads(arguments)
-    assert list(value) == ["b"] and isinstance(value["b"], int)
+    assert list(value) == ["b"]
+    assert isinstance(value["b"], int)
     assert events[-1]["response"]["output"][0]["status"] == "completed"
 
 

@@ -81,7 +81,8 @@ def stream_events(body: bytes) -> list[dict[str, Any]]:
     position = 0
     for frame in sse.frames(body):
         at = body[position : position + 80]
-        assert frame.data is not None and frame.event is not None, f"an incomplete frame at {position}: {at!r}"
+        assert frame.data is not None, f"a frame without data at {position}: {at!r}"
+        assert frame.event is not None, f"a frame without its event line at {position}: {at!r}"
         expected = f"event: {frame.event}\ndata: {frame.data}\n\n".encode()
         assert body.startswith(expected, position), f"malformed bytes at {position}: {at!r}"
         position += len(expected)
@@ -92,7 +93,8 @@ def stream_events(body: bytes) -> list[dict[str, Any]]:
         events.append(event)
     assert position == len(body), f"bytes after the last frame: {body[position:][:80]!r}"
     assert [event["sequence_number"] for event in events] == list(range(len(events)))
-    assert events and events[-1]["type"] in TERMINAL, "the stream ends with its terminal event"
+    assert events, "a stream has events"
+    assert events[-1]["type"] in TERMINAL, "the stream ends with its terminal event"
     return events
 
 
@@ -154,4 +156,3 @@ def collapse(kinds: list[str]) -> list[str]:
 
 def texts(events: list[dict[str, Any]], kind: str, key: str = "delta") -> str:
     return "".join(event[key] for event in events if event["type"] == kind)
-
