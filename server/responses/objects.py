@@ -53,6 +53,7 @@ def _tool(tool: Any) -> JSON:
             "type": "function",
             "description": tool.description,
             "name": tool.name,
+            "output_schema": None,  # in the newest real recordings (2026-07), between name and parameters
             "parameters": tool.parameters,
             "strict": is_strict(tool),
         }
