@@ -1,4 +1,5 @@
-"""The official openai Node SDK against a real server: completion, stream, stream helper, errors.
+"""The official openai Node SDK against a real server: completion, stream, stream helper, errors; and
+the Responses API: create, a streamed create, the stream helper, a forced call, an error.
 
 `scripts/test.sh` installs the SDK (`npm ci --prefix tests/node`) before the run; the test itself
 uses no network beyond loopback.
@@ -15,8 +16,10 @@ from typing import Any
 import jsonschema
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response
 
 from tests.servers import LiveServer
+from tests.support.responses import check_order, validate_event
 
 NODE_DIR = Path(__file__).parent / "node"
 
@@ -67,4 +70,49 @@ def test_node_sdk_end_to_end(node: str, live_server: LiveServer) -> None:
         "status": 400,
         "code": "decimal_above_max_value",
         "param": "temperature",
+    }
+
+
+def test_node_sdk_creates_and_streams_a_response(node: str, live_server: LiveServer) -> None:
+    run = subprocess.run(
+        [node, str(NODE_DIR / "responses.mjs"), live_server.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    seen: dict[str, Any] = json.loads(run.stdout)
+    text = "Hello from Node — ça va? 你好"
+
+    response = Response.model_validate(seen["response"], strict=True)
+    assert response.output_text == seen["outputText"] == text
+    assert seen["requestId"].startswith("req_")
+
+    events = seen["events"]
+    for event in events:
+        validate_event(event)
+    assert [event["sequence_number"] for event in events] == list(range(len(events)))
+    check_order(events)
+    assert "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta") == text
+    assert events[-1]["type"] == "response.completed"
+
+    assert "".join(seen["helperDeltas"]) == text
+    [message] = seen["helperFinal"]["output"]
+    assert message["status"] == "completed"
+    assert message["content"][0]["text"] == text
+    assert seen["helperFinal"]["previousResponseId"] == response.id
+
+    call = seen["call"]
+    assert call["type"] == "function_call"
+    assert call["name"] == "lookup"
+    assert call["status"] == "completed"
+    arguments = json.loads(call["arguments"])
+    assert set(arguments) == {"term", "limit"}
+
+    assert seen["error"] == {
+        "name": "BadRequestError",
+        "status": 400,
+        "code": "previous_response_not_found",
+        "param": "previous_response_id",
     }
