@@ -167,6 +167,36 @@ def test_input_items_page_through_in_both_orders(sdk: openai.OpenAI) -> None:
     assert every == words
 
 
+def test_input_items_list_every_kind_of_item_as_the_sdk_types_it(sdk: openai.OpenAI) -> None:
+    items: list[dict[str, Any]] = [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "input_text", "text": PROMPT}]},
+        {"role": "assistant", "content": "Let me look."},
+        {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_1", "output": "Sunny"},
+        {"type": "custom_tool_call", "call_id": "call_2", "name": "grep", "input": "x"},
+        {"type": "custom_tool_call_output", "call_id": "call_2", "output": "none"},
+    ]
+    _, response = create(sdk, input=items)
+    raw = sdk.responses.input_items.with_raw_response.list(response.id, order="asc")
+    body = json.loads(raw.http_response.content)
+    page = validate_item_list(body)
+    assert [item.type for item in page.data] == [item.get("type", "message") for item in items]
+    for listed in body["data"]:
+        assert list(listed)[:2] == ["id", "type"]
+    assistant = body["data"][2]
+    assert assistant["content"] == [
+        {"type": "output_text", "annotations": [], "logprobs": [], "text": "Let me look."}
+    ]
+    assert body["data"][4] == {
+        "id": body["data"][4]["id"],
+        "type": "function_call_output",
+        "status": "completed",
+        "call_id": "call_1",
+        "output": "Sunny",
+    }
+
+
 def test_previous_response_id_chains_the_conversation(sdk: openai.OpenAI) -> None:
     _, first = create(sdk, input="first question")
     body, second = create(sdk, input="second question", previous_response_id=first.id)
