@@ -20,6 +20,8 @@ from server.generation.events import (
     Finish,
     FinishReason,
     FunctionCallDelta,
+    OutputItem,
+    ReasoningDelta,
     RefusalDelta,
     TextDelta,
     ToolCallDelta,
@@ -38,7 +40,11 @@ __all__ = [
     "ForwardCall",
     "FunctionCallDelta",
     "GenerationRequest",
+    "NamedEvent",
     "Notes",
+    "OutputItem",
+    "Payload",
+    "ReasoningDelta",
     "RefusalDelta",
     "TextDelta",
     "ToolCallDelta",
@@ -92,6 +98,7 @@ class ForwardCall:
     headers: Mapping[str, str]
     namespace: str = ""
     notes: Notes | None = None  # as in GenerationRequest
+    path: str = "chat/completions"  # where it goes, relative to the API root (`responses`)
 
     @property
     def stream(self) -> bool:
@@ -106,15 +113,30 @@ class Comment:
     text: bytes  # the line after its colon
 
 
+@dataclass(frozen=True, slots=True)
+class NamedEvent:
+    """A payload of an upstream stream that came under an `event:` line, as the Responses API frames
+    every event (`event: response.created` / `data: {...}`); passed on with its name."""
+
+    name: bytes
+    data: bytes
+
+
+Payload = bytes | NamedEvent | Comment
+
+
 @dataclass(slots=True)
 class Upstream:
     """An upstream's answer, passed to the client as it is: status, the headers worth passing on, and
-    either the whole body or the stream's `data:` payloads (without the final `[DONE]`) and comments."""
+    either the whole body or the stream's payloads and comments. Chat's payloads are the `data:`
+    lines, without the final `[DONE]` (`done`: the client gets one too); the Responses API's are
+    named events, and its stream just ends (`done` False)."""
 
     status: int
     headers: dict[str, str]
     body: bytes = b""
-    chunks: AsyncGenerator[bytes | Comment, None] | None = None
+    chunks: AsyncGenerator[Payload, None] | None = None
+    done: bool = True
 
 
 class Backend(abc.ABC):
@@ -125,6 +147,9 @@ class Backend(abc.ABC):
     # for the client leaving before the answer is ready.
     instant: bool = False
     forwards_models: bool = False  # answers GET /v1/models through `forward_models`
+    # True when `stream()` yields an `AnsweredAs` before anything else and without waiting (a replayed
+    # recording's model): a dialect that names the model before the first event may wait for it.
+    announces: bool = False
 
     @abc.abstractmethod
     def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:

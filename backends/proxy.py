@@ -62,6 +62,7 @@ class ProxyBackend(Backend):
             self.recorder = Recorder(config.cassettes)
         if config.mode != "record":
             self.replayer = Replayer(config, view=self.view_of, owner=self)
+            self.announces = True
 
     def __repr__(self) -> str:  # never show the key
         return f"ProxyBackend({self.upstream.shown_url!r}, mode={self.config.mode!r})"
@@ -92,7 +93,7 @@ class ProxyBackend(Backend):
         if notes is not None:
             notes.mode = self.config.mode
         if self.config.mode == "passthrough":
-            return self._answered(call, await self.upstream.chat(call))
+            return self._answered(call, await self.upstream.post(call))
         if self.config.mode == "replay":
             return None
         view, key = self.view(call.body, call.headers)
@@ -114,8 +115,10 @@ class ProxyBackend(Backend):
     async def _record(self, call: ForwardCall, view: dict[str, Any], key: str) -> Upstream:
         assert self.recorder is not None
         started = time.monotonic()
-        answer = self._answered(call, await self.upstream.chat(call))
-        exchange = Exchange(view, key, self.upstream.shown_url, answer.status, dict(answer.headers), 0.0)
+        answer = self._answered(call, await self.upstream.post(call))
+        exchange = Exchange(
+            view, key, self.upstream.shown_url, answer.status, dict(answer.headers), 0.0, path=call.path
+        )
         scrubber = self.scrubber.with_literals(bearer(call.headers))
 
         def done(path: Path | None) -> None:

@@ -71,16 +71,14 @@ def request_key(normalized: Mapping[str, Any]) -> str:
     return digest(normalized)
 
 
+# The lists whose entries count one by one: chat's messages, a Responses request's input items.
+LISTS = ("messages", "input")
+
+
 def field_digests(normalized: Mapping[str, Any]) -> dict[str, str]:
-    """A short digest per top-level field, and per message (`messages[3]`): what a changed request
-    is compared by, field by field, without writing its text anywhere."""
-    out: dict[str, str] = {}
-    for key, value in normalized.items():
-        if key == "messages" and isinstance(value, list):
-            out.update({f"messages[{i}]": digest(message, 8) for i, message in enumerate(value)})
-        else:
-            out[key] = digest(value, 8)
-    return out
+    """A short digest per top-level field, and per message (`messages[3]`, `input[3]`): what a
+    changed request is compared by, field by field, without writing its text anywhere."""
+    return {name: digest(value, 8) for name, value in _fields(normalized).items()}
 
 
 def differing(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
@@ -89,8 +87,8 @@ def differing(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
 
 
 def distance(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[int, float]:
-    """How far apart two normalized requests are: how many fields differ (each message counts as one,
-    as in `field_digests`), then how much, summed over those fields, each from 0 to 1 (numbers by
+    """How far apart two normalized requests are: how many fields differ (each message or input item
+    counts as one, as in `field_digests`), then how much, summed over those fields, each from 0 to 1 (numbers by
     their relative difference, anything else by the similarity of its JSON text)."""
     fields_a, fields_b = _fields(a), _fields(b)
     gaps = []
@@ -105,8 +103,8 @@ def distance(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[int, float]:
 def _fields(normalized: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in normalized.items():
-        if key == "messages" and isinstance(value, list):
-            out.update({f"messages[{i}]": message for i, message in enumerate(value)})
+        if key in LISTS and isinstance(value, list):
+            out.update({f"{key}[{i}]": message for i, message in enumerate(value)})
         else:
             out[key] = value
     return out
@@ -123,8 +121,10 @@ def _gap(a: Any, b: Any) -> float:
 
 
 def _field_order(name: str) -> tuple[str, int]:
-    if name.startswith("messages["):
-        return ("messages", int(name[9:-1]))
+    if name.endswith("]") and "[" in name:
+        base, _, index = name[:-1].partition("[")
+        if base in LISTS and index.isdigit():
+            return (base, int(index))
     return (name, -1)
 
 

@@ -5,7 +5,7 @@ The upstream key comes from the config or an environment variable; the client's 
 is either replaced by it or forwarded, as configured. The key is never logged (nor shown by `repr`).
 An upstream that cannot be reached is a 502, one that times out before answering a 504, both in
 OpenAI's envelope; a stream that breaks off raises, which the server turns into an error frame and
-`[DONE]`.
+`[DONE]` (a Responses stream: an `error` event).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from backends.base import BackendError, Comment, ForwardCall, Upstream
+from backends.base import BackendError, Comment, ForwardCall, NamedEvent, Payload, Upstream
 from backends.proxy_config import ProxyConfig
 from server.headers import header_bytes
 
@@ -36,6 +36,8 @@ PASSED_RESPONSE_HEADERS = (
     "x-should-retry",
 )
 PASSED_RESPONSE_PREFIXES = ("x-ratelimit-",)
+# The events a Responses stream ends with (`error` is followed by `response.failed`).
+TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.done")
 
 
 def passed_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -101,16 +103,17 @@ class UpstreamClient:
             headers[b"authorization"] = f"Bearer {self.api_key}".encode()
         return headers
 
-    async def chat(self, call: ForwardCall) -> Upstream:
-        """POST the client's exact bytes to `/chat/completions`; a stream's payloads as they arrive."""
+    async def post(self, call: ForwardCall) -> Upstream:
+        """POST the client's exact bytes to the call's path (`/chat/completions`, `/responses`); a
+        stream's payloads as they arrive."""
         accept = "text/event-stream" if call.stream else "application/json"
         request = self._client.build_request(
             "POST",
-            f"{self.base_url}/chat/completions",
+            f"{self.base_url}/{call.path}",
             content=call.raw,
             headers=self.headers(call.headers, accept),
         )
-        return await self._send(request)
+        return await self._send(request, named=call.path == "responses")
 
     async def get(self, path: str, incoming: Mapping[str, str]) -> Upstream:
         """GET `path` (relative to the API root), e.g. `models`; the whole body."""
@@ -119,7 +122,7 @@ class UpstreamClient:
         )
         return await self._send(request)
 
-    async def _send(self, request: httpx.Request) -> Upstream:
+    async def _send(self, request: httpx.Request, *, named: bool = False) -> Upstream:
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -135,9 +138,11 @@ class UpstreamClient:
                 await response.aclose()
             headers["content-type"] = response.headers.get("content-type", "application/json")
             return Upstream(response.status_code, headers, body=body)
+        if named:
+            return Upstream(response.status_code, headers, chunks=self._events(response), done=False)
         return Upstream(response.status_code, headers, chunks=self._payloads(response))
 
-    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[bytes | Comment, None]:
+    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[Payload, None]:
         """The `data:` payloads of an upstream stream and its comment lines, in the order they
         arrive, up to `[DONE]`."""
         data: list[str] = []
@@ -159,8 +164,37 @@ class UpstreamClient:
             problem = type(exc).__name__
         finally:
             await response.aclose()
+        raise self._broke(problem)
+
+    async def _events(self, response: httpx.Response) -> AsyncGenerator[Payload, None]:
+        """A Responses stream's events with their names, and its comment lines, in the order they
+        arrive, up to its end: the connection closing after a terminal event."""
+        data: list[str] = []
+        name = last = ""
+        try:
+            async for line in response.aiter_lines():
+                if line.startswith(":"):
+                    yield Comment(line[1:].encode())
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif line.startswith("event:"):
+                    name = line[6:].removeprefix(" ")
+                elif not line and data:
+                    payload, data = "\n".join(data), []
+                    yield NamedEvent(name.encode(), payload.encode()) if name else payload.encode()
+                    last, name = name, ""
+            if not data and last in TERMINAL_EVENTS:
+                return
+            problem = "ended before its last event"
+        except httpx.HTTPError as exc:
+            problem = type(exc).__name__
+        finally:
+            await response.aclose()
+        raise self._broke(problem)
+
+    def _broke(self, problem: str) -> BackendError:
         log.warning("upstream stream from %s broke: %s", self.shown_url, problem)
-        raise BackendError(
+        return BackendError(
             502,
             f"The upstream at {self.shown_url} broke off the stream ({problem}).",
             type="server_error",

@@ -5,7 +5,9 @@ upstream said: content in the pieces it was streamed in (`chunks`), tool calls w
 argument pieces, the finish reason, and the pause before each piece (`timing.delays`); an error
 answer becomes an `error` reply. Under `recorded:` go the answer's `model`, `system_fingerprint`
 and (streamed) whether its chunks had an `obfuscation` pad, which replay returns as they were, and
-notes for people: the upstream's completion id and usage. Logprobs are left out.
+notes for people: the upstream's completion id and usage. Logprobs are left out. A Responses API
+answer is folded by `responses` into the same reply, with its reasoning summary and hosted-tool
+items besides.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, get_args
 import orjson
 
 from backends.fixtures.model import FixtureFile
+from backends.recording import responses
+from backends.recording.answer import Call, Choice, Piece, piece
 from backends.request_key import Scrubber
 from server.generation.events import FinishReason
 
@@ -60,38 +64,15 @@ class Exchange:
     seconds: float  # until the whole answer had arrived
     body: bytes = b""
     delays: list[float] | None = None  # for a stream: seconds before each payload
-    payloads: list[bytes] | None = None
-
-
-Piece = tuple[str, float]  # a piece of text and when it arrived (seconds after the request was sent)
-
-
-@dataclass(slots=True)
-class _Call:
-    id: str | None
-    name: str
-    pieces: list[Piece]
-    at: float = 0.0  # when its first delta arrived
-
-
-@dataclass(slots=True)
-class _Choice:
-    content: list[Piece]
-    refusal: list[str]
-    calls: dict[int, _Call]
-    function: _Call | None = None
-    finish: str | None = None
-
-
-def _choice() -> _Choice:
-    return _Choice([], [], {})
+    payloads: list[bytes] | None = None  # for a stream: each payload (a Responses event's data)
+    path: str = "chat/completions"  # the API it went to, relative to its root (`responses`)
 
 
 class _Stream:
     """Folds chunk payloads into per-choice replies, each piece with the time it arrived."""
 
     def __init__(self) -> None:
-        self.choices: dict[int, _Choice] = {}
+        self.choices: dict[int, Choice] = {}
         self.info: dict[str, Any] = {}
         self.clock = 0.0
 
@@ -103,7 +84,7 @@ class _Stream:
         if "obfuscation" in chunk:
             self.info["obfuscation"] = True
         for item in chunk.get("choices") or []:
-            choice = self.choices.setdefault(int(item.get("index", 0)), _choice())
+            choice = self.choices.setdefault(int(item.get("index", 0)), Choice())
             delta = item.get("delta") or {}
             self._text(choice.content, delta.get("content"))
             if isinstance(delta.get("refusal"), str):
@@ -114,19 +95,18 @@ class _Stream:
                 function = call.get("function") or {}
                 index = int(call.get("index", 0))
                 if index not in choice.calls:
-                    choice.calls[index] = _Call(call.get("id"), function.get("name") or "", [], self.clock)
+                    choice.calls[index] = Call(call.get("id"), function.get("name") or "", [], self.clock)
                 self._text(choice.calls[index].pieces, function.get("arguments"))
             legacy = delta.get("function_call")
             if legacy:
                 if choice.function is None:
-                    choice.function = _Call(None, legacy.get("name") or "", [], self.clock)
+                    choice.function = Call(None, legacy.get("name") or "", [], self.clock)
                 self._text(choice.function.pieces, legacy.get("arguments"))
             if item.get("finish_reason"):
                 choice.finish = item["finish_reason"]
 
     def _text(self, into: list[Piece], text: Any) -> None:
-        if isinstance(text, str) and text:
-            into.append((text, self.clock))
+        piece(into, text, self.clock)
 
 
 def _scrubbed(pieces: list[Piece], scrubber: Scrubber) -> list[Piece]:
@@ -141,14 +121,21 @@ def _scrubbed(pieces: list[Piece], scrubber: Scrubber) -> list[Piece]:
 class _Reply:
     """One choice as a fixture reply, and when each of its pieces arrived, in the order it is replayed."""
 
-    def __init__(self, choice: _Choice, streamed: bool, scrubber: Scrubber) -> None:
+    def __init__(self, choice: Choice, streamed: bool, scrubber: Scrubber) -> None:
         self.streamed, self.scrubber = streamed, scrubber
         self.times: list[float] = []
         out: dict[str, Any] = {}
+        # Replayed first: the summary parts, then the items (the Responses API's only).
+        parts = [self._pieces(part) for part in choice.reasoning if part]
+        if parts:
+            out["reasoning"] = parts if streamed else ["".join(part) for part in parts]
+        if choice.items:
+            out["items"] = [item for item, _ in choice.items]
+            self.times += [at for _, at in choice.items]
         if choice.refusal:
             out["refusal"] = "".join(choice.refusal)
         else:
-            if choice.content or not (choice.calls or choice.function):
+            if choice.content or not (choice.calls or choice.function or choice.items):
                 texts = self._pieces(choice.content)
                 if streamed:
                     out["chunks"] = texts
@@ -167,7 +154,7 @@ class _Reply:
         self.times += [at for _, at in kept]
         return [text for text, _ in kept]
 
-    def _call(self, call: _Call) -> dict[str, Any]:
+    def _call(self, call: Call) -> dict[str, Any]:
         self.times.append(call.at)
         texts = self._pieces(call.pieces)
         out: dict[str, Any] = {"id": call.id} if call.id else {}
@@ -188,9 +175,9 @@ def _delays(replies: list[_Reply]) -> list[float]:
     return delays
 
 
-def _message(item: dict[str, Any]) -> _Choice:
+def _message(item: dict[str, Any]) -> Choice:
     message = item.get("message") or {}
-    choice = _choice()
+    choice = Choice()
     choice.content = [(message["content"], 0.0)] if isinstance(message.get("content"), str) else []
     choice.refusal = [message["refusal"]] if message.get("refusal") else []
     for index, call in enumerate(message.get("tool_calls") or []):
@@ -198,10 +185,10 @@ def _message(item: dict[str, Any]) -> _Choice:
             raise Unrecordable(f"a {call.get('type')!r} tool call")
         function = call.get("function") or {}
         arguments = function.get("arguments") or ""
-        choice.calls[index] = _Call(call.get("id"), function.get("name") or "", [(arguments, 0.0)])
+        choice.calls[index] = Call(call.get("id"), function.get("name") or "", [(arguments, 0.0)])
     legacy = message.get("function_call")
     if legacy:
-        choice.function = _Call(None, legacy.get("name") or "", [(legacy.get("arguments") or "", 0.0)])
+        choice.function = Call(None, legacy.get("name") or "", [(legacy.get("arguments") or "", 0.0)])
     choice.finish = item.get("finish_reason")
     return choice
 
@@ -231,15 +218,22 @@ def fixture_of(exchange: Exchange, fixture_id: str, scrubber: Scrubber) -> dict[
         "stream": exchange.payloads is not None,
     }
     timing: dict[str, Any] = {"ttft": round(exchange.seconds, 3)}
+    chat = exchange.path == "chat/completions"
     if exchange.status >= 400:
         response: dict[str, Any] = {"error": _error(exchange)}
     else:
         if exchange.payloads is not None:
-            stream = _Stream()
+            stream: _Stream | responses.ResponsesStream = _Stream() if chat else responses.ResponsesStream()
             for payload, delay in zip(exchange.payloads, exchange.delays or [], strict=True):
                 stream.feed(orjson.loads(payload), delay)
-            choices, info = stream.choices, {**stream.info}
+            if isinstance(stream, _Stream):
+                choices, info = stream.choices, {**stream.info}
+            else:
+                choices, info = {0: stream.choice}, {**stream.info}
             info.setdefault("obfuscation", False)  # replayed chunks get a pad only if these had one
+        elif not chat:
+            choice, info = responses.whole(orjson.loads(exchange.body))
+            choices = {0: choice}
         else:
             body = orjson.loads(exchange.body)
             choices = {int(c.get("index", i)): _message(c) for i, c in enumerate(body["choices"])}

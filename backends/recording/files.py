@@ -15,9 +15,12 @@ def slug(text: str, limit: int) -> str:
 
 
 def file_stem(request: dict[str, Any], key: str) -> str:
-    """`<model>--<start of the last user message>--<key>`: stable for a request, readable in a listing."""
+    """`<model>--<start of the last user message>--<key>`: stable for a request, readable in a listing.
+    The user's message is a chat message, or a Responses `input` (a string, or a message item)."""
     said = ""
-    for message in reversed(request.get("messages") or []):
+    given = request.get("input")
+    messages = [{"role": "user", "content": given}] if isinstance(given, str) else given
+    for message in reversed(request.get("messages") or messages or []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
             pieces = content if isinstance(content, list) else [{"text": content}]

@@ -1,8 +1,8 @@
 """Writing exchanges into a cassette directory: one fixture file per request, named by its key.
 
 A stream is teed: each payload goes to the client as it arrives, with its arrival time noted, and
-the file is written once the upstream's `[DONE]` came (before ours is sent, so a client that saw the
-end of a stream can rely on the file). Comment lines (`: keep-alive`) are passed on, not recorded.
+the file is written once the upstream's `[DONE]` came (a Responses stream: its last event), before
+ours is sent, so a client that saw the end of a stream can rely on the file. Comment lines (`: keep-alive`) are passed on, not recorded.
 A stream that breaks off, that the client leaves, or that holds an error frame is not written: an
 error after the first chunk is the streamed form of a 5xx, and, like one, passed through only. Every write is atomic: a temporary file in the same directory (a dot-name ending in
 `.tmp`, which the fixtures loader never reads), flushed and fsynced, then renamed over the target
@@ -18,13 +18,15 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from backends.base import Comment
+from backends.base import Comment, NamedEvent, Payload
 from backends.recording.atomic import write_atomic
 from backends.recording.cassette import Exchange, Unrecordable, check, failure, fixture_of, recordable
 from backends.recording.files import dump, file_stem
 from backends.request_key import Scrubber
 
 log = logging.getLogger("chatdouble.recording")
+# A Responses stream's failure after its first event: `error`, then `response.failed`.
+FAILED_EVENTS = (b"error", b"response.failed")
 
 
 class Recorder:
@@ -56,12 +58,12 @@ class Recorder:
 
     async def tee(
         self,
-        chunks: AsyncGenerator[bytes | Comment, None],
+        chunks: AsyncGenerator[Payload, None],
         exchange: Exchange,
         started: float,
         scrubber: Scrubber,
         done: Callable[[Path | None], None],
-    ) -> AsyncGenerator[bytes | Comment, None]:
+    ) -> AsyncGenerator[Payload, None]:
         """Pass the payloads on as they arrive; record the stream once it ended normally."""
         payloads: list[bytes] = []
         delays: list[float] = []
@@ -72,10 +74,15 @@ class Recorder:
                 if isinstance(payload, Comment):
                     yield payload
                     continue
-                failed = failed or failure(payload)
+                if isinstance(payload, NamedEvent):
+                    failed = failed or (payload.name.decode() if payload.name in FAILED_EVENTS else None)
+                    data = payload.data
+                else:
+                    failed = failed or failure(payload)
+                    data = payload
                 now = time.monotonic()
                 delays.append(now - last)
-                payloads.append(payload)
+                payloads.append(data)
                 last = now
                 yield payload
         finally:

@@ -131,6 +131,8 @@ async def _watch(
         async for frame in frames:
             if isinstance(frame, bytes) and frame.startswith(b'data: {"error"'):
                 error = error_code(frame[6:])
+            elif isinstance(frame, bytes) and frame.startswith(b"event: error\n"):  # the Responses API's
+                error = error_code(frame.split(b"\n", 2)[1][6:])
             yield frame
     except DropConnection:
         error = "connection_dropped"

@@ -65,11 +65,14 @@ class Generation:
         guard: Guard | None = None,
         *,
         extras: bool = False,
+        announced: bool = False,
     ) -> None:
         """`extras`: pass reasoning summaries and scripted output items on (the Responses API shows
-        them; chat has no place for them)."""
+        them; chat has no place for them). `announced`: the backend yields an `AnsweredAs` first
+        (`Backend.announces`), so `prime` may read it without waiting."""
         self.plan = plan
         self.extras = extras
+        self.announced = announced
         self.stream = stream
         self.guard = guard
         self.states = [ChoiceState() for _ in range(plan.n)]
@@ -77,10 +80,21 @@ class Generation:
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
         self.answered_as: AnsweredAs | None = None
+        self._first: Event | None = None  # read by `prime`, not yet passed on
+
+    async def prime(self) -> None:
+        """Read the backend's first item now: a dialect that writes the answer's model before any
+        event calls this when the backend `announces` an `AnsweredAs` (else it would wait for the
+        first event). A failure of the backend is raised here."""
+        first = await anext(aiter(self.stream), None)
+        if isinstance(first, AnsweredAs):
+            self.answered_as = first
+        else:
+            self._first = first
 
     async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
-        stream = self.stream
+        stream = self.stream if self._first is None else _after(self._first, self.stream)
         try:
             async for event in stream:
                 if isinstance(event, AnsweredAs):
@@ -98,7 +112,7 @@ class Generation:
                     if open_choices == 0:
                         break
         finally:
-            aclose = getattr(stream, "aclose", None)
+            aclose = getattr(self.stream, "aclose", None)
             if aclose is not None:
                 await aclose()
         for index, state in enumerate(self.states):
@@ -210,3 +224,11 @@ class Generation:
 
     def usage(self) -> Usage:
         return Usage(self.plan.prompt_tokens, self.completion_tokens)
+
+
+async def _after(
+    first: Event, rest: AsyncIterator[Event | AnsweredAs]
+) -> AsyncGenerator[Event | AnsweredAs, None]:
+    yield first
+    async for item in rest:
+        yield item

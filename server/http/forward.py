@@ -2,7 +2,8 @@
 
 The request is routed on its `model` alone and sent upstream byte for byte (fields this server does
 not know included); the answer keeps the upstream's status, body, ids, usage and finish reasons.
-Streams are re-framed chunk by chunk as they arrive, and end with `data: [DONE]`.
+Streams are re-framed chunk by chunk as they arrive: chat's end with `data: [DONE]`; the Responses
+API's keep each event's `event:` line and just end, as the upstream's did.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-from backends.base import Backend, ForwardCall, Notes, Upstream
+from backends.base import Backend, ForwardCall, NamedEvent, Notes, Payload, Upstream
+from server.errors import APIError
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
-from server.http.sse import StreamOptions, open_stream
+from server.http.sse import CHAT, Framing, StreamOptions, frame, open_stream
 
 
 def peek(raw: bytes) -> dict[str, object] | None:
@@ -55,15 +57,49 @@ async def forward_models(
     return None if upstream is None else await render(upstream, options)
 
 
+class NamedEvents(Framing):
+    """An upstream's Responses stream passed on: each event under its `event:` line, comments in
+    their place, no `[DONE]`. A break after the first byte is an `error` event numbered after the
+    last one passed on, as the API tells a failure inside a stream."""
+
+    end = b""
+
+    def __init__(self) -> None:
+        self.last = b""
+
+    def frame(self, data: Payload) -> bytes:
+        if isinstance(data, NamedEvent):
+            self.last = data.data
+        return frame(data)
+
+    def failure(self, error: APIError) -> bytes:
+        try:
+            number = orjson.loads(self.last).get("sequence_number") if self.last else None
+        except (orjson.JSONDecodeError, AttributeError):
+            number = None
+        shown = error.envelope()["error"]
+        event: dict[str, object] = {
+            "type": "error",
+            "error": {k: shown.get(k) for k in ("type", "code", "message", "param")},
+        }
+        if isinstance(number, int):
+            event["sequence_number"] = number + 1
+        return b"event: error\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
 async def render(upstream: Upstream, options: StreamOptions, receive: Receive | None = None) -> Response:
     headers = dict(upstream.headers)
     if upstream.chunks is None:
         media = headers.pop("content-type", "application/json")
         return Response(upstream.body, upstream.status, headers, media_type=media)
-    return await open_stream(upstream.chunks, headers, options, receive)
+    framing = CHAT if upstream.done else NamedEvents()
+    return await open_stream(upstream.chunks, headers, options, receive, framing)
 
 
-def forward_call(raw: bytes, request: Request, namespace: str, notes: Notes | None) -> ForwardCall | None:
-    """The request as a forwarding backend takes it, when its body names a model."""
+def forward_call(
+    raw: bytes, request: Request, namespace: str, notes: Notes | None, path: str = "chat/completions"
+) -> ForwardCall | None:
+    """The request as a forwarding backend takes it, when its body names a model; `path` is where it
+    goes upstream, relative to the API root."""
     body = peek(raw)
-    return None if body is None else ForwardCall(raw, body, request.headers, namespace, notes)
+    return None if body is None else ForwardCall(raw, body, request.headers, namespace, notes, path)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.types import Message, Receive, Send
 
-from backends.base import Comment, DropConnection
+from backends.base import Comment, DropConnection, Payload
 from server.errors import APIError, server_error, shutting_down
 from server.http.disconnect import unless_disconnected
 from server.http.json import dumps
@@ -38,7 +38,7 @@ class Framing:
 
     end = DONE
 
-    def frame(self, data: bytes | Comment) -> bytes:
+    def frame(self, data: Payload) -> bytes:
         return frame(data)
 
     def failure(self, error: APIError) -> bytes:
@@ -82,11 +82,14 @@ class EventStream(EventSourceResponse):
             await super()._send_with_timeout(send, message)
 
 
-def frame(data: bytes | Comment) -> bytes:
-    """A payload as a `data:` event, or an upstream's comment line as it came (`: keep-alive`)."""
+def frame(data: Payload) -> bytes:
+    """A payload as a `data:` event, an upstream's named event under its `event:` line, or an
+    upstream's comment line as it came (`: keep-alive`)."""
+    if isinstance(data, bytes):
+        return b"data: " + data + b"\n\n"
     if isinstance(data, Comment):
         return b":" + data.text + b"\n\n"
-    return b"data: " + data + b"\n\n"
+    return b"event: " + data.name + b"\ndata: " + data.data + b"\n\n"
 
 
 def _ping() -> ServerSentEvent:
@@ -94,7 +97,7 @@ def _ping() -> ServerSentEvent:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[bytes | Comment, None],
+    chunks: AsyncGenerator[Payload, None],
     headers: dict[str, str],
     options: StreamOptions,
     receive: Receive | None = None,

@@ -134,7 +134,7 @@ def response_object(
     shown["instructions"] = body.instructions
     shown["max_output_tokens"] = body.max_output_tokens
     shown["max_tool_calls"] = body.max_tool_calls
-    shown["model"] = body.model
+    shown["model"] = plan.model
     shown["moderation"] = None
     shown["output"] = output
     shown["parallel_tool_calls"] = body.parallel_tool_calls is not False

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from server.generation.conversation import Conversation
+from server.generation.events import AnsweredAs
 from server.generation.models import reasons
 from server.generation.pipeline import Plan
 from server.generation.prompt import count_prompt_tokens
@@ -26,6 +27,19 @@ class ResponsesPlan:
     reasoning: bool  # the model reasons: its output starts with a reasoning item
     obfuscation: bool
     input_items: list[dict[str, object]] = field(default_factory=list)
+    model: str = ""  # the model shown: the one requested, or the one a replayed recording answered as
+
+    def __post_init__(self) -> None:
+        self.model = self.model or self.body.model
+
+    def as_recorded(self, recorded: AnsweredAs | None) -> None:
+        """A replayed recording's model, and no obfuscation pad if its events had none (a client's
+        `include_obfuscation: false` turns it off either way)."""
+        if recorded is None:
+            return
+        self.model = recorded.model or self.model
+        if recorded.obfuscation is False:
+            self.obfuscation = False
 
 
 def plan_response(

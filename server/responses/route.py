@@ -22,6 +22,7 @@ from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.forward import forward_call, try_forward
 from server.http.json_response import ASCIIJSONBody
 from server.http.sse import EventStream, open_stream
 from server.http.trace import Trace
@@ -75,6 +76,13 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     notes = None
     if trace is not None:
         trace.raw, notes = raw, trace.notes
+    if runtime.forwarders:
+        call = forward_call(raw, request, namespace, notes, path="responses")
+        forwarder = runtime.forwarder(str(call.body["model"])) if call is not None else None
+        if forwarder is not None and call is not None:
+            forwarded = await try_forward(forwarder, call, request, runtime.stream_options)
+            if forwarded is not None:
+                return forwarded
     body = parse_body(
         raw,
         ResponseCreateRequest,
@@ -104,6 +112,7 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
         ),
         Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
         extras=True,
+        announced=backend.announces,
     )
     writer = ResponseWriter(plan)
     keep = body.store is not False

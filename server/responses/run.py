@@ -50,8 +50,12 @@ async def events(
     writer: ResponseWriter, generation: Generation, *, queued: bool = False
 ) -> AsyncGenerator[JSON, None]:
     """Every event of the response, from `response.created` to its terminal event."""
+    if not queued:
+        await _prime(writer, generation)
     for event in writer.start(queued=queued):
         yield event
+    if queued:  # answered `queued` already: a recorded model shows from `response.in_progress` on
+        await _prime(writer, generation)
     for event in writer.begin() if queued else writer.opening():
         yield event
     reason: FinishReason | None = None
@@ -62,6 +66,14 @@ async def events(
             yield event
     for event in writer.finish(generation.usage(), reason):
         yield event
+
+
+async def _prime(writer: ResponseWriter, generation: Generation) -> None:
+    """A backend that announces how it answers (a replayed recording's model) is heard first, so
+    `response.created` names that model."""
+    if generation.announced:
+        await generation.prime()
+        writer.plan.as_recorded(generation.answered_as)
 
 
 async def frames(writer: ResponseWriter, generation: Generation) -> AsyncGenerator[bytes, None]:

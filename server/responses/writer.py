@@ -156,7 +156,8 @@ class ResponseWriter:
         return [self._event("response.output_item.added", item=shown, output_index=len(self.output) - 1)]
 
     def _whole_item(self, item: JSON) -> list[JSON]:
-        item.setdefault("id", self.plan.ids.make(_PREFIXES.get(str(item.get("type")), "item")))
+        if "id" not in item:  # first, where the API puts it
+            item = {"id": self.plan.ids.make(_PREFIXES.get(str(item.get("type")), "item")), **item}
         self.output.append(item)
         index = len(self.output) - 1
         return [

@@ -57,6 +57,13 @@ fixtures:
     match: {last_user: dated}
     response: {text: A dated answer.}
     recorded: {model: gpt-4o-mini-2024-07-18}  # answered as a dated model, as OpenAI does for an alias
+  - id: research
+    match: {last_user: {contains: research}}
+    response:
+      reasoning: ["Planning the **search**.", "Reading the results."]
+      items: [{type: web_search_call, status: completed, action: {type: search, query: chatdouble}}]
+      chunks: ["Found", " it", "."]
+      tool_calls: [{name: save, arguments: {note: found}}]
   - id: paced
     match: {last_user: paced}
     response: {chunks: ["one", " two", " three"]}
@@ -150,6 +157,10 @@ def proxy_app(
 
 def chat_posts(log: list[Exchange]) -> list[Exchange]:
     return [e for e in log if e.path == "/v1/chat/completions"]
+
+
+def responses_posts(log: list[Exchange]) -> list[Exchange]:
+    return [e for e in log if e.path == "/v1/responses"]
 
 
 def deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
