@@ -25,6 +25,7 @@ class ResponsesPlan:
     ids: ResponseIds
     reasoning: bool  # the model reasons: its output starts with a reasoning item
     obfuscation: bool
+    sealed_reasoning: bool = False  # `include: ["reasoning.encrypted_content"]`
     input_items: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -48,4 +49,5 @@ def plan_response(
         ids=ids,
         reasoning=reasons(body.model),
         obfuscation=not (options is not None and options.include_obfuscation is False),
+        sealed_reasoning="reasoning.encrypted_content" in (body.include or ()),
     )
