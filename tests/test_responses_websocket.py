@@ -7,7 +7,7 @@ continues a stored response, or the latest `store: false` one of this connection
 a reconnect; refusals are `error` frames with the HTTP status, after which the connection still
 serves; `stream_id` is echoed on every event; a bad key is refused at the handshake with the HTTP
 401 body; a client that leaves mid-turn stops its backend; a backend failure ends the response with
-`error` and `response.failed`.
+`error` and `response.failed`, and a scripted dropped connection closes the socket with 1011.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import websockets
 from openai import AsyncOpenAI
 from openai.resources.responses.responses import AsyncResponsesConnection
 
-from backends.base import Event
+from backends.base import DropConnection, Event
 from server.errors import APIError
 from server.generation.events import Finish, TextDelta
 from tests.conftest import MakeApp
@@ -56,6 +56,11 @@ async def turn(connection: AsyncResponsesConnection, **create: Any) -> list[dict
     while not frames or frames[-1]["type"] not in TERMINAL:
         frames.append(json.loads(await connection.recv_bytes()))
     return frames
+
+
+async def drain(connection: AsyncResponsesConnection) -> None:
+    while True:
+        await connection.recv_bytes()
 
 
 def said(request_index: int, backend: ScriptedBackend) -> list[tuple[str, str]]:
@@ -238,3 +243,15 @@ async def test_a_bad_key_is_refused_at_the_handshake_with_the_http_401(make_app:
     response = refused.value.response
     assert response.status_code == 401
     assert json.loads(response.body)["error"]["code"] == "invalid_api_key"
+
+
+async def test_a_scripted_dropped_connection_closes_the_socket_with_1011(make_app: MakeApp) -> None:
+    backend = ScriptedBackend([TextDelta("Hel"), Raise(DropConnection())])
+    with serve(make_app(backend=backend)) as live:
+        client = AsyncOpenAI(api_key="k", base_url=live.base_url)
+        async with client, client.responses.connect() as connection:
+            await connection.response.create(model="gpt-4o", input="Hi")
+            with pytest.raises(websockets.ConnectionClosedError) as closed:
+                await drain(connection)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1011
