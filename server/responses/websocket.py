@@ -90,13 +90,14 @@ class Connection:
     async def _work(self, frames: asyncio.Queue[str | bytes]) -> None:
         try:
             while True:
-                await self.turn(await frames.get())
+                await self.handle(await frames.get())
         except WebSocketDisconnect:
             return  # the client left mid-turn; `serve` sees its close
         except DropConnection:
             await self.websocket.close(code=INTERNAL_ERROR)
 
-    async def turn(self, frame: str | bytes) -> None:
+    async def handle(self, frame: str | bytes) -> None:
+        """One client frame: a response run to its end, or the error frame that refuses it."""
         lane: str | None = None
         try:
             payload = _payload(frame)
