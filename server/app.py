@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from backends.base import Backend
 from server import __version__
@@ -25,6 +25,7 @@ from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
 from server.openapi import build_openapi
 from server.responses import route as responses
+from server.responses.websocket import responses_socket
 from server.routes import health, models
 from server.runtime import Runtime
 
@@ -85,13 +86,14 @@ def _chat_route(runtime: Runtime) -> Route:
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
 
 
-def _responses_routes(runtime: Runtime) -> list[Route]:
+def _responses_routes(runtime: Runtime) -> list[BaseRoute]:
     create: Endpoint = responses.create_response
     if runtime.journal is not None:
         create = journaled(responses.create_response, runtime.journal, runtime.settings)
     one = responses.PATH + "/{response_id}"
     return [
         Route(responses.PATH, create, methods=["POST"], name="create_response"),
+        WebSocketRoute(responses.PATH, responses_socket, name="responses_websocket"),
         Route(responses.PATH + "/input_tokens", responses.count_input_tokens, methods=["POST"]),
         Route(responses.PATH + "/compact", responses.compact_response, methods=["POST"]),
         Route(one, responses.retrieve_response, methods=["GET"], name="retrieve_response"),

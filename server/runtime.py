@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from backends import build_backends
 from backends.base import Backend
@@ -109,8 +109,8 @@ class Runtime:
             self.journal.close()
 
 
-def runtime_of(request: Request) -> Runtime:
-    """The runtime of the app serving `request`."""
+def runtime_of(request: HTTPConnection) -> Runtime:
+    """The runtime of the app serving `request` (an HTTP request or a WebSocket)."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -26,6 +26,7 @@ class ResponsesPlan:
     ids: ResponseIds
     reasoning: bool  # the model reasons: its output starts with a reasoning item
     obfuscation: bool
+    sealed_reasoning: bool = False  # `include: ["reasoning.encrypted_content"]`
     input_items: list[dict[str, object]] = field(default_factory=list)
     model: str = ""  # the model shown: the one requested, or the one a replayed recording answered as
 
@@ -62,4 +63,5 @@ def plan_response(
         ids=ids,
         reasoning=reasons(body.model),
         obfuscation=not (options is not None and options.include_obfuscation is False),
+        sealed_reasoning="reasoning.encrypted_content" in (body.include or ()),
     )

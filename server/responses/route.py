@@ -13,11 +13,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from backends.base import GenerationRequest
 from server.errors import APIError, invalid_request
-from server.generation.contract import Guard
 from server.generation.conversation import Message
-from server.generation.pipeline import Generation
 from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
@@ -29,18 +26,16 @@ from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.namespaces import of_request
 from server.responses.conversation import input_messages, to_conversation
+from server.responses.create import Turn, continued, parse_create, start_turn
 from server.responses.ids import ResponseIds
-from server.responses.plan import plan_response
-from server.responses.rules import check_create, check_inputs
-from server.responses.run import ResponsesFraming, collect, frames, run_in_background, stored
-from server.responses.writer import ResponseWriter
+from server.responses.rules import check_inputs
+from server.responses.run import ResponsesFraming, collect, events, run_in_background, sse, stored
 from server.runtime import Runtime, runtime_of
 from server.state.responses import StoredResponse
 from server.wire.responses_request import (
     ROLES,
     CompactRequest,
     InputTokensRequest,
-    ResponseCreateRequest,
 )
 
 PATH = "/v1/responses"
@@ -57,22 +52,14 @@ def _caller(request: Request, runtime: Runtime) -> str:
 def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Message]:
     if previous is None:
         return []
-    record = runtime.responses.get(namespace, previous)
-    if record is None or (not record.stored and record.task is None):
-        raise invalid_request(
-            f"Previous response with id '{previous}' not found.",
-            param="previous_response_id",
-            code="previous_response_not_found",
-        )
-    return list(record.history)
+    return continued(runtime.responses.get(namespace, previous), previous)
 
 
 async def create_response(request: Request, trace: Trace | None = None) -> Response:
     runtime = runtime_of(request)
-    settings = runtime.settings
     namespace = _caller(request, runtime)
     check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
+    raw = await read_body(request, runtime.settings.max_body_bytes)
     notes = None
     if trace is not None:
         trace.raw, notes = raw, trace.notes
@@ -83,93 +70,44 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
             forwarded = await try_forward(forwarder, call, request, runtime.stream_options)
             if forwarded is not None:
                 return forwarded
-    body = parse_body(
-        raw,
-        ResponseCreateRequest,
-        reject_unknown=settings.unknown_fields == "reject",
-        roles=ROLES,
-        rules=check_create,
-    )
-    route = runtime.route(body.model)
-    tokenizer = runtime.tokenizer_for(route, body.model)
+    body = parse_create(raw, runtime)
     history = _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
-    conversation = to_conversation(body, body.model, history, stream=bool(body.stream), wire=wire)
-    plan = plan_response(body, conversation, tokenizer)
-    backend = runtime.backends[route.backend]
-    generation = Generation(
-        plan.plan,
-        backend.stream(
-            GenerationRequest(
-                conversation,
-                n=1,
-                tokenizer=tokenizer,
-                namespace=namespace,
-                headers=request.headers,
-                raw=raw,
-                notes=notes,
-            )
-        ),
-        Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
-        extras=True,
-        announced=backend.announces,
+    turn = start_turn(
+        runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
     )
-    writer = ResponseWriter(plan)
-    keep = body.store is not False
     if body.background:
-        return _start_background(
-            runtime, namespace, writer, generation, history, keep, stream=bool(body.stream)
-        )
-    receive = None if backend.instant else request.receive
+        return _start_background(runtime, namespace, turn)
+    receive = None if turn.instant else request.receive
     try:
         if body.stream:
-            chunks = _streamed(runtime, namespace, writer, generation, history, keep)
-            return await open_stream(chunks, {}, runtime.stream_options, receive, ResponsesFraming(writer))
-        whole = await unless_disconnected(collect(writer, generation), receive)
+            chunks = _streamed(runtime, namespace, turn)
+            framing = ResponsesFraming(turn.writer)
+            return await open_stream(chunks, {}, runtime.stream_options, receive, framing)
+        whole = await unless_disconnected(collect(turn.writer, turn.generation), receive)
     except ClientGoneError:
         return client_gone()
-    if keep:
-        runtime.responses.put(namespace, stored(writer, history, keep))
+    if turn.keep:
+        runtime.responses.put(namespace, stored(turn))
     return ASCIIJSONBody(whole)
 
 
-async def _streamed(
-    runtime: Runtime,
-    namespace: str,
-    writer: ResponseWriter,
-    generation: Generation,
-    history: list[Message],
-    keep: bool,
-) -> AsyncGenerator[bytes, None]:
-    async for frame in frames(writer, generation):
-        yield frame
-    if keep:
-        runtime.responses.put(namespace, stored(writer, history, keep))
+async def _streamed(runtime: Runtime, namespace: str, turn: Turn) -> AsyncGenerator[bytes, None]:
+    async for event in events(turn.writer, turn.generation):
+        yield sse(event)
+    if turn.keep:
+        runtime.responses.put(namespace, stored(turn))
 
 
-def _start_background(
-    runtime: Runtime,
-    namespace: str,
-    writer: ResponseWriter,
-    generation: Generation,
-    history: list[Message],
-    keep: bool,
-    *,
-    stream: bool,
-) -> Response:
+def _start_background(runtime: Runtime, namespace: str, turn: Turn) -> Response:
     """A background response: answered `queued` at once (or streamed from its first event), run to
     its end whatever the client does, readable meanwhile by polling or streaming."""
-    record = StoredResponse(
-        id=writer.plan.id,
-        body=writer.snapshot(whole=True),
-        input_items=[],
-        history=history,
-        stored=keep,
-    )
-    record.input_items = stored(writer, history, keep).input_items
+    writer = turn.writer
+    record = stored(turn)
+    record.history = turn.history  # until it ends: then what it continued plus its input and output
     runtime.responses.put(namespace, record)
-    record.task = asyncio.get_running_loop().create_task(run_in_background(record, writer, generation))
-    if stream:
+    record.task = asyncio.get_running_loop().create_task(run_in_background(record, writer, turn.generation))
+    if turn.body.stream:
         return _replay(record, -1, runtime)
     queued = writer.snapshot(whole=True)
     queued["status"] = "queued"

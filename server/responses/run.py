@@ -17,6 +17,7 @@ from server.generation.events import Finish, FinishReason
 from server.generation.pipeline import Generation
 from server.http.sse import Framing
 from server.responses.conversation import input_messages, output_messages
+from server.responses.create import Turn
 from server.responses.items import input_items
 from server.responses.objects import JSON
 from server.responses.writer import ResponseWriter
@@ -94,15 +95,26 @@ def history_after(history: Sequence[Message], body_input: Any, writer: ResponseW
     return [*history, *input_messages(body_input), *output_messages(writer.output)]
 
 
-def stored(writer: ResponseWriter, history: Sequence[Message], keep: bool) -> StoredResponse:
-    body = writer.plan.body
+def stored(turn: Turn) -> StoredResponse:
+    """What is kept of a response: its object, its input items, and the conversation it ends."""
+    writer, body = turn.writer, turn.body
     return StoredResponse(
         id=writer.plan.id,
         body=writer.snapshot(whole=True),
         input_items=input_items(body.input, writer.plan.ids),
-        history=history_after(history, body.input, writer),
-        stored=keep,
+        history=history_after(turn.history, body.input, writer),
+        stored=turn.keep,
     )
+
+
+def failed(writer: ResponseWriter, exc: Exception) -> list[JSON]:
+    """The events that end a response whose backend failed after it started: the `error` event (the
+    API's own error, or a server error for anything else), then `response.failed`."""
+    if isinstance(exc, APIError):
+        return writer.fail(exc.envelope()["error"])
+    if not isinstance(exc, DropConnection):
+        log.error("response %s failed", writer.plan.id, exc_info=exc)
+    return writer.fail(server_error().envelope()["error"])
 
 
 async def run_in_background(record: StoredResponse, writer: ResponseWriter, generation: Generation) -> None:
@@ -116,13 +128,8 @@ async def run_in_background(record: StoredResponse, writer: ResponseWriter, gene
         record.body = writer.snapshot(whole=True)
         record.publish([])
         raise
-    except (APIError, DropConnection) as exc:
-        error = exc.envelope()["error"] if isinstance(exc, APIError) else server_error().envelope()["error"]
-        record.publish([sse(event) for event in writer.fail(error)])
-        record.body = writer.snapshot(whole=True)
-    except Exception:
-        log.exception("background response %s failed", record.id)
-        record.publish([sse(event) for event in writer.fail(server_error().envelope()["error"])])
+    except Exception as exc:
+        record.publish([sse(event) for event in failed(writer, exc)])
         record.body = writer.snapshot(whole=True)
     finally:
         record.history = history_after(record.history, writer.plan.body.input, writer)

@@ -9,6 +9,7 @@ Deltas carry an `obfuscation` pad that brings their length to a multiple of 16, 
 
 from __future__ import annotations
 
+import base64
 import random
 import secrets
 import time
@@ -167,6 +168,9 @@ class ResponseWriter:
 
     def _open_reasoning(self) -> list[JSON]:
         item: JSON = {"id": self.plan.ids.make("rs"), "type": "reasoning", "summary": []}
+        if self.plan.sealed_reasoning:
+            # The real order (2026 captures): content and the sealed reasoning before the summary.
+            item = {**item, "content": [], "encrypted_content": sealed(self.plan.created_at), "summary": []}
         return self._add(item)
 
     def _summary(self, event: ReasoningDelta) -> list[JSON]:
@@ -321,6 +325,14 @@ class ResponseWriter:
             item["status"] = status
         out.append(self._event("response.output_item.done", item=item, output_index=index))
         return out
+
+
+def sealed(created: int) -> str:
+    """An opaque stand-in for encrypted reasoning, shaped as the API's are: a Fernet token (version
+    byte, creation time, random IV, ciphertext and MAC), so it starts with `gAAAAA`. Clients only
+    carry it back; nothing reads it."""
+    token = b"\x80" + created.to_bytes(8, "big") + secrets.token_bytes(16 + 64 + 32)
+    return base64.urlsafe_b64encode(token).decode()
 
 
 _PREFIXES = {
