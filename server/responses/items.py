@@ -57,5 +57,8 @@ def input_items(items: str | Sequence[InputItem] | None, ids: ResponseIds) -> li
             listed.append(_message(item, item_id))
             continue
         shown = item.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        listed.append({"id": item_id, **{k: v for k, v in shown.items() if k != "id"}})
+        # `type` may have been left out (an item reference): the list names every item's kind.
+        listed.append(
+            {"id": item_id, "type": kind, **{k: v for k, v in shown.items() if k not in ("id", "type")}}
+        )
     return listed
