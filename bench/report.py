@@ -55,11 +55,13 @@ class Outcome:
         ratios = self.ratios("rate")
         return {mode: (ratios[mode] or 0.0) >= bar for mode in MODES if (bar := BARS[mode]) is not None}
 
-    def responses_to_chat(self) -> float | None:
-        """chatdouble's Responses streams per second over its chat streams per second."""
+    def responses_to_chat(self, key: str = "rate") -> float | None:
+        """chatdouble's Responses streams over its chat streams, by figure `key` (per second, or per
+        server cpu second)."""
         chatdouble = self.servers[0].name
-        chat = self.results["stream"][chatdouble].rate
-        return self.results["responses_stream"][chatdouble].rate / chat if chat else None
+        chat = getattr(self.results["stream"][chatdouble], key)
+        responses = getattr(self.results["responses_stream"][chatdouble], key)
+        return responses / chat if chat and responses is not None else None
 
     def sound(self) -> bool:
         """No reply check failed and no response under load was an error."""
@@ -185,9 +187,13 @@ def _verdicts(outcome: Outcome) -> list[str]:
         shown = f"bar {bar * 100:.0f}%" if bar is not None else "its own baseline"
         per_cpu = f"  (per server cpu-s: {cpu_ratio * 100:.1f}%)" if cpu_ratio is not None else ""
         out.append(f"{label:<18}chatdouble/baseline = {ratio * 100:5.1f}% ({shown})  {verdict}{per_cpu}")
-    against_chat = outcome.responses_to_chat()
+    against_chat, per_cpu_against_chat = (
+        outcome.responses_to_chat(),
+        outcome.responses_to_chat("per_server_cpu_s"),
+    )
     if against_chat is not None:
-        out.append(f"{'':<18}chatdouble responses/chat streams = {against_chat * 100:5.1f}%")
+        per_cpu = f"  (per server cpu-s: {per_cpu_against_chat * 100:.1f}%)" if per_cpu_against_chat else ""
+        out.append(f"{'':<18}chatdouble responses/chat streams = {against_chat * 100:5.1f}%{per_cpu}")
     return out
 
 
@@ -223,6 +229,7 @@ def as_json(outcome: Outcome, command: str) -> dict[str, Any]:
         "ratios_per_server_cpu_s": outcome.ratios("per_server_cpu_s"),
         "bars": BARS,
         "responses_to_chat_streams": outcome.responses_to_chat(),
+        "responses_to_chat_streams_per_server_cpu_s": outcome.responses_to_chat("per_server_cpu_s"),
         "pass": outcome.passed(),
         "sound": outcome.sound(),
     }
