@@ -8,7 +8,8 @@ The baseline answers the same request with fixed bytes of the same shape and siz
 `chat.completion` body in chatdouble's layout (two-space indentation, trailing newline) and a fixed
 50-chunk SSE stream sent through `StreamingResponse`, one `send` per frame as chatdouble does. It reads
 the request body (as any server must) but does not parse it: `"stream":true` in the compact JSON the
-load generator sends selects the stream.
+load generator sends selects the stream. `POST /v1/responses` answers the same conversation's
+Responses stream as fixed bytes (bench/responses_stream.py).
 
 Run it alone with `python -m bench.baseline --port N`: uvicorn gets exactly the settings the
 `chatdouble serve` command gives it (1 worker, loop and http "auto", log level warning, no access log).
@@ -27,6 +28,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+
+from bench import responses_stream
 
 MODEL = "gpt-4o"
 PATH = "/v1/chat/completions"
@@ -146,10 +149,18 @@ def stream_frames(created: int) -> tuple[bytes, ...]:
     return tuple(frames)
 
 
+def responses_request(host: str, port: int) -> bytes:
+    """The same conversation as a streamed Responses request (bench/responses_stream.py)."""
+    return responses_stream.request(host, port, MODEL, SYSTEM, MESSAGE)
+
+
+RESPONSES_EVENTS = len(PIECES) + responses_stream.AROUND  # events in a Responses stream: 56
 CREATED = int(time.time())
 COMPLETION = completion_body(CREATED)
 FRAMES = stream_frames(CREATED)
+RESPONSES_FRAMES = responses_stream.frames(CREATED, MODEL, MESSAGE, PIECES, PROMPT_TOKENS)
 assert len(FRAMES) == STREAM_CHUNKS + 1
+assert len(RESPONSES_FRAMES) == RESPONSES_EVENTS
 
 
 async def _frames() -> AsyncIterator[bytes]:
@@ -164,7 +175,22 @@ async def chat_completions(request: Request) -> Response:
     return Response(COMPLETION, media_type="application/json")
 
 
-app = Starlette(routes=[Route(PATH, chat_completions, methods=["POST"])])
+async def _responses_frames() -> AsyncIterator[bytes]:
+    for frame in RESPONSES_FRAMES:
+        yield frame
+
+
+async def responses(request: Request) -> Response:
+    await request.body()  # read, as any server must; only the stream is benchmarked
+    return StreamingResponse(_responses_frames(), media_type="text/event-stream")
+
+
+app = Starlette(
+    routes=[
+        Route(PATH, chat_completions, methods=["POST"]),
+        Route(responses_stream.PATH, responses, methods=["POST"]),
+    ]
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,7 +2,7 @@
 
 Each of `concurrency` keep-alive connections sends one request, reads the whole response (by
 Content-Length, or by decoding the chunked body through its terminating zero-size chunk for a stream,
-whose data must end with `data: [DONE]\\n\\n`), records the latency to the last byte and sends the
+whose data must end with `data: [DONE]\\n\\n`, or for a Responses stream whatever `ends` says), records the latency to the last byte and sends the
 next request at once. There are no coroutines, futures or header objects on the hot path: the
 protocol callbacks parse and re-send directly, so one core drives a one-worker uvicorn to saturation.
 
@@ -31,6 +31,14 @@ from bench.responses import ProtocolError, ResponseParser
 from bench.summary import Window, summarize
 
 DONE = b"data: [DONE]\n\n"
+Ends = Callable[[bytearray], bool]
+
+
+def ends_with_done(body: bytearray) -> bool:
+    """A chat stream ends with `data: [DONE]`."""
+    return body.endswith(DONE)
+
+
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -54,9 +62,10 @@ def machine_busy_seconds() -> float:
 
 
 class _Phase:
-    def __init__(self, request: bytes, stream: bool, expect_events: int | None) -> None:
+    def __init__(self, request: bytes, stream: bool, expect_events: int | None, ends: Ends) -> None:
         self.request = request
         self.stream = stream
+        self.ends = ends
         self.expect_events = expect_events
         self.window_start = math.inf
         self.window_end = math.inf
@@ -82,8 +91,8 @@ class _Phase:
             return
         body = parser.body
         if self.stream:
-            if not body.endswith(DONE):
-                self.error("stream does not end with data: [DONE]")
+            if not self.ends(body):
+                self.error("stream does not end with its terminal event")
                 return
             events = body.count(b"data: ")
             if self.expect_events is not None and events != self.expect_events:
@@ -165,13 +174,14 @@ async def run_window(
     warmup: float = 1.0,
     expect_events: int | None = None,
     server_pid: int | None = None,
+    ends: Ends = ends_with_done,
 ) -> Window:
     """Open `concurrency` connections, warm up, then measure `duration` seconds of closed-loop load.
 
     Connections that drop are counted as errors and replaced, so the concurrency holds.
     """
     loop = asyncio.get_running_loop()
-    phase = _Phase(request, stream, expect_events)
+    phase = _Phase(request, stream, expect_events, ends)
 
     async def connect() -> None:
         await loop.create_connection(lambda: _Connection(phase), host, port)

@@ -2,7 +2,8 @@
 
 The check makes the comparison fair to judge: both servers must answer 200 with a `chat.completion`
 whose content is the benchmark message, and a stream of exactly 50 `chat.completion.chunk` events
-carrying that message, then `data: [DONE]`. The sizes and counts go into the report.
+carrying that message, then `data: [DONE]`; and a Responses stream of 56 named events whose text
+deltas carry that message, ending with `response.completed`. The sizes and counts go into the report.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from bench.baseline import MESSAGE, STREAM_CHUNKS, benchmark_request
+from bench import responses_stream
+from bench.baseline import MESSAGE, RESPONSES_EVENTS, STREAM_CHUNKS, benchmark_request, responses_request
 from bench.processes import HOST
 from bench.responses import fetch, sse_events
 
@@ -23,6 +25,8 @@ class ReplyCheck:
     stream_bytes: int = 0
     chunks: int = 0  # chat.completion.chunk events before [DONE]
     done: bool = False
+    responses_bytes: int = 0
+    responses_events: int = 0  # Responses stream events, its terminal one included
     problems: list[str] = field(default_factory=list)
 
 
@@ -44,6 +48,12 @@ async def check_replies(port: int) -> ReplyCheck:
         check.problems.append(f"stream: HTTP {reply.status}: {reply.body[:300]!r}")
         return check
     _check_stream(check, sse_events(reply.body))
+    reply = await fetch(HOST, port, responses_request(HOST, port))
+    check.responses_bytes = len(reply.body)
+    if reply.status != 200:
+        check.problems.append(f"responses stream: HTTP {reply.status}: {reply.body[:300]!r}")
+        return check
+    _check_responses_stream(check, reply.body)
     return check
 
 
@@ -62,3 +72,17 @@ def _check_stream(check: ReplyCheck, events: list[bytes]) -> None:
     )
     if content != MESSAGE:
         check.problems.append("stream: content is not the benchmark message")
+
+
+def _check_responses_stream(check: ReplyCheck, body: bytes) -> None:
+    events = [json.loads(event) for event in sse_events(body)]
+    check.responses_events = len(events)
+    if check.responses_events != RESPONSES_EVENTS:
+        check.problems.append(
+            f"responses stream: {check.responses_events} events, expected {RESPONSES_EVENTS}"
+        )
+    if not responses_stream.ends(body):
+        check.problems.append("responses stream: does not end with response.completed")
+    text = "".join(event["delta"] for event in events if event.get("type") == "response.output_text.delta")
+    if text != MESSAGE:
+        check.problems.append("responses stream: text is not the benchmark message")

@@ -10,19 +10,21 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
-from bench.baseline import MODEL, PATH, STREAM_CHUNKS
+from bench.baseline import MODEL, PATH, RESPONSES_EVENTS, STREAM_CHUNKS
 from bench.cores import LOADGEN_RT_PRIORITY, Placement
 from bench.processes import Server
 from bench.provenance import revision, uvicorn_setup, version
 from bench.replies import ReplyCheck
 from bench.slices import MODES, SLICE_WARMUP, Load, Mode, Results
 
-BARS: dict[Mode, float] = {"non_stream": 0.25, "stream": 0.30}  # chatdouble's least share of the baseline
+# chatdouble's least share of the baseline; the Responses stream is reported, with no bar yet
+BARS: dict[Mode, float | None] = {"non_stream": 0.25, "stream": 0.30, "responses_stream": None}
 NOISY = 0.15  # cpus' worth of other processes' load that earns a note
 SATURATED = 0.85  # a loaded server busy less than this share of the time was held back by something else
 TITLES: dict[Mode, tuple[str, str]] = {
     "non_stream": ("non-stream", "req/s"),
     "stream": (f"stream ({STREAM_CHUNKS} chunks)", "streams/s"),
+    "responses_stream": (f"responses stream ({RESPONSES_EVENTS} events)", "streams/s"),
 }
 
 
@@ -51,7 +53,15 @@ class Outcome:
 
     def passed(self) -> dict[Mode, bool]:
         ratios = self.ratios("rate")
-        return {mode: (ratios[mode] or 0.0) >= BARS[mode] for mode in MODES}
+        return {mode: (ratios[mode] or 0.0) >= bar for mode in MODES if (bar := BARS[mode]) is not None}
+
+    def responses_to_chat(self, key: str = "rate") -> float | None:
+        """chatdouble's Responses streams over its chat streams, by figure `key` (per second, or per
+        server cpu second)."""
+        chatdouble = self.servers[0].name
+        chat = getattr(self.results["stream"][chatdouble], key)
+        responses = getattr(self.results["responses_stream"][chatdouble], key)
+        return responses / chat if chat and responses is not None else None
 
     def sound(self) -> bool:
         """No reply check failed and no response under load was an error."""
@@ -100,7 +110,8 @@ def _header(outcome: Outcome) -> list[str]:
             )
         out.append(
             f"reply:    {server.name:<10} non-stream body {check.body_bytes} B; stream "
-            f"{check.chunks} chunks + {'[DONE]' if check.done else 'no [DONE]'}, {check.stream_bytes} B{seen}"
+            f"{check.chunks} chunks + {'[DONE]' if check.done else 'no [DONE]'}, {check.stream_bytes} B{seen}; "
+            f"responses stream {check.responses_events} events, {check.responses_bytes} B"
         )
     return out
 
@@ -169,13 +180,20 @@ def _verdicts(outcome: Outcome) -> list[str]:
         label = mode.replace("_", "-") + ":"
         ratio, cpu_ratio = ratios[mode], cpu_ratios[mode]
         if ratio is None:
-            out.append(f"{label:<12}no baseline figure")
+            out.append(f"{label:<18}no baseline figure")
             continue
-        verdict = "PASS" if ratio >= BARS[mode] else "FAIL"
+        bar = BARS[mode]
+        verdict = ("PASS" if ratio >= bar else "FAIL") if bar is not None else "(no bar)"
+        shown = f"bar {bar * 100:.0f}%" if bar is not None else "its own baseline"
         per_cpu = f"  (per server cpu-s: {cpu_ratio * 100:.1f}%)" if cpu_ratio is not None else ""
-        out.append(
-            f"{label:<12}chatdouble/baseline = {ratio * 100:5.1f}% (bar {BARS[mode] * 100:.0f}%)  {verdict}{per_cpu}"
-        )
+        out.append(f"{label:<18}chatdouble/baseline = {ratio * 100:5.1f}% ({shown})  {verdict}{per_cpu}")
+    against_chat, per_cpu_against_chat = (
+        outcome.responses_to_chat(),
+        outcome.responses_to_chat("per_server_cpu_s"),
+    )
+    if against_chat is not None:
+        per_cpu = f"  (per server cpu-s: {per_cpu_against_chat * 100:.1f}%)" if per_cpu_against_chat else ""
+        out.append(f"{'':<18}chatdouble responses/chat streams = {against_chat * 100:5.1f}%{per_cpu}")
     return out
 
 
@@ -210,6 +228,8 @@ def as_json(outcome: Outcome, command: str) -> dict[str, Any]:
         "ratios": outcome.ratios("rate"),
         "ratios_per_server_cpu_s": outcome.ratios("per_server_cpu_s"),
         "bars": BARS,
+        "responses_to_chat_streams": outcome.responses_to_chat(),
+        "responses_to_chat_streams_per_server_cpu_s": outcome.responses_to_chat("per_server_cpu_s"),
         "pass": outcome.passed(),
         "sound": outcome.sound(),
     }

@@ -121,8 +121,13 @@ class Response:
 
 
 def sse_events(body: bytes) -> list[bytes]:
-    """The `data:` payloads of an SSE body framed as OpenAI frames it (`data: <json>\\n\\n`)."""
-    return [event[len(b"data: ") :] for event in body.split(b"\n\n") if event.startswith(b"data: ")]
+    """The `data:` payloads of an SSE body framed as OpenAI frames it: `data: <json>\\n\\n`, or for
+    the Responses API `event: <type>\\ndata: <json>\\n\\n`."""
+    return [
+        frame[frame.index(b"data: ") + len(b"data: ") :]
+        for frame in body.split(b"\n\n")
+        if frame.startswith(b"data: ") or (frame.startswith(b"event: ") and b"\ndata: " in frame)
+    ]
 
 
 async def fetch(host: str, port: int, request: bytes) -> Response:

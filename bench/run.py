@@ -5,7 +5,8 @@ baseline (`python -m bench.baseline`) on free 127.0.0.1 ports with the same uvic
 each to its own core, and checks that both answer the benchmark request with comparable replies (a
 50-chunk stream each). Then, non-stream first and stream second, it loads one server at a time with
 the load generator pinned to a core that server does not use, alternating the servers slice by slice
-(ABBA) at the same concurrency. It prints requests (or streams) per second, p50/p99 latency to the
+(ABBA) at the same concurrency; last, the same conversation as a Responses API stream (56 events),
+against the baseline's fixed Responses stream of the same bytes. It prints requests (or streams) per second, p50/p99 latency to the
 last byte, responses per server CPU second, CPU use of server, load generator and other processes,
 and peak RSS, then chatdouble's ratio to the baseline against the bars. Both servers are terminated
 at the end, and also on error, Ctrl-C or SIGTERM.
@@ -36,7 +37,7 @@ from bench.loadgen import loop_factory
 from bench.processes import RunError, Server, TerminatedError, baseline_argv, chatdouble_argv
 from bench.replies import check_replies
 from bench.report import Outcome, as_json, render
-from bench.slices import Load, Results, alternate
+from bench.slices import MODES, Load, Results, alternate
 
 
 async def measure(
@@ -46,7 +47,7 @@ async def measure(
     (returned with the results): see bench/cores.py for why."""
     with realtime(requested) as raised:
         results = await alternate(
-            servers, load, loadgen_cores=placement.loadgen, check_chunks=True, progress=True
+            servers, load, loadgen_cores=placement.loadgen, check_chunks=True, progress=True, modes=MODES
         )
     return results, raised
 

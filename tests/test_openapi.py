@@ -206,3 +206,52 @@ async def test_real_responses_validate_against_the_document(
 
     listing = await client.get("/v1/models")
     schema_for(document, "#/components/schemas/ModelList").validate(listing.json())
+
+
+RESPONSES_OPERATIONS = {
+    "/v1/responses": {"post"},
+    "/v1/responses/{response_id}": {"get", "delete"},
+    "/v1/responses/{response_id}/cancel": {"post"},
+    "/v1/responses/{response_id}/input_items": {"get"},
+    "/v1/responses/input_tokens": {"post"},
+    "/v1/responses/compact": {"post"},
+}
+
+
+def test_every_responses_route_is_documented_with_the_error_envelope(document: dict[str, Any]) -> None:
+    for path, methods in RESPONSES_OPERATIONS.items():
+        assert set(document["paths"][path]) == methods, path
+        for method in methods:
+            answers = document["paths"][path][method]["responses"]
+            assert {"200", "400", "401", "404", "500", "default"} <= set(answers), (path, method)
+            assert answers["404"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorEnvelope"
+            }
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/v1/responses", "post"), ("/v1/responses/{response_id}", "get")]
+)
+def test_responses_streams_are_named_events_of_json_data(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    content = document["paths"][path][method]["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/Response"}
+    event = content["text/event-stream"]["itemSchema"]
+    assert event["required"] == ["event", "data"]
+    assert "response.output_text.delta" in event["properties"]["event"]["enum"]
+    data = event["properties"]["data"]
+    assert data["contentMediaType"] == "application/json"
+    assert data["contentSchema"] == {"$ref": "#/components/schemas/ResponseStreamEvent"}
+
+
+def test_the_response_object_schema_holds_a_real_body_and_refuses_a_wrong_one(
+    document: dict[str, Any],
+) -> None:
+    validator = schema_for(document, "#/components/schemas/Response")
+    # A real body (gpt-5.6, 2026-08: reasoning, then a message), recorded in openai/openai-dotnet's
+    # tests/SessionRecords/ResponsesTests/ResponsesWithReasoning.json.
+    sample = json.loads((ROOT / "tests" / "data" / "responses_body.json").read_text(encoding="utf-8"))
+    validator.validate(sample)
+    assert not validator.is_valid({**sample, "status": "done"})
+    assert not validator.is_valid({**sample, "output": [{"id": "msg_1", "type": "message"}]})

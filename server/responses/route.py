@@ -143,17 +143,31 @@ async def retrieve_response(request: Request) -> Response:
     response_id = request.path_params["response_id"]
     _, record = _record(request, runtime, response_id)
     if request.query_params.get("stream") == "true":
-        after = request.query_params.get("starting_after")
-        try:
-            start = int(after) if after is not None else -1
-        except ValueError:
-            raise invalid_request(
-                f"Invalid 'starting_after': '{after}'. Expected an integer.", param="starting_after"
-            ) from None
-        if not record.events:
+        # A background response may not have run yet (no events so far): its flag says what it is.
+        if not record.body.get("background"):
             raise invalid_request("Only background responses can be streamed on retrieval.", param="stream")
-        return _replay(record, start, runtime)
+        return _replay(record, _starting_after(request.query_params.get("starting_after")), runtime)
     return ASCIIJSONBody(record.body)
+
+
+def _starting_after(value: str | None) -> int:
+    """The last sequence number the client has (-1: none); a negative one would index from the end."""
+    if value is None:
+        return -1
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid_request(
+            f"Invalid 'starting_after': '{value}'. Expected an integer.", param="starting_after"
+        ) from None
+    if number < 0:
+        raise invalid_request(
+            f"Invalid 'starting_after': integer below minimum value. Expected a value >= 0, but got {number} "
+            "instead.",
+            param="starting_after",
+            code="integer_below_min_value",
+        )
+    return number
 
 
 async def delete_response(request: Request) -> Response:

@@ -175,6 +175,10 @@ def _item_tag(value: Any) -> str:
         if kind is None:
             return "item_reference" if "role" not in value and "id" in value else "message"
         return kind if isinstance(kind, str) and kind in ITEM_TAGS else "hosted"
+    if isinstance(
+        value, ItemReference
+    ):  # read again (a model copied into another body): its `type` may be None
+        return "item_reference"
     kind = getattr(value, "type", "message")
     return kind if kind in ITEM_TAGS else "hosted"
 
