@@ -211,3 +211,36 @@ async def test_a_tool_message_name_is_accepted_and_not_counted(chat: ChatClient)
     named = {**plain, "name": "get_weather"}
     without = await prompt_tokens(chat, model="gpt-4o", messages=[*history, plain])
     assert await prompt_tokens(chat, model="gpt-4o", messages=[*history, named]) == without
+
+
+async def test_property_titles_count_as_comment_lines_in_chat(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/test_agent_execution_with_tools.yaml, first
+    # request: prompt_tokens 134. Pydantic's `title`s are rendered as `// First Number` lines.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "multiplier",
+            "description": "Useful for when you need to multiply two numbers together.",
+            "parameters": {
+                "properties": {
+                    "first_number": {"title": "First Number", "type": "integer"},
+                    "second_number": {"title": "Second Number", "type": "integer"},
+                },
+                "required": ["first_number", "second_number"],
+                "type": "object",
+            },
+        },
+    }
+    messages = [
+        {"role": "system", "content": "You are test role. test backstory\nYour personal goal is: test goal"},
+        {
+            "role": "user",
+            "content": "\nCurrent Task: What is 3 times 4?\n\nThis is the expected criteria for your final"
+            " answer: The result of the multiplication.\nyou MUST return the actual complete content as"
+            " the final answer, not a summary.\n\nThis is VERY important to you, your job depends on it!",
+        },
+    ]
+    counted = await prompt_tokens(
+        chat, model="gpt-4.1-mini", messages=messages, tools=[tool], tool_choice="auto"
+    )
+    assert counted == 134

@@ -51,8 +51,15 @@ class CountingRules:
 
     typescript_quirks: bool = True
     """The gpt-4o renderer's one-token quirks (fit, issue 11): one less per function with properties
-    whose first property has no description, and one less per function with properties and a
-    multi-line description."""
+    whose first property has no comment line (no description, nor a rendered title), and one less
+    per function with properties and a multi-line description."""
+
+    property_titles: bool = True
+    """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
+    chat, 202 gpt-4o and gpt-4.1 pairs whose tools carry pydantic titles, from 2 to 99 exact, e.g.
+    crewAI TestNativeToolCallingTokenUsage, test_agent_execution_with_tools, whose residue was the
+    title's tokens + 2 per titled property). Responses does not render titles (fit: Mirascope
+    gpt-4o-mini resume cassettes, exact without them)."""
 
     call_history: CallHistory = "typescript"
     """How earlier tool calls and results count. legacy (hmarr, gpt-3.5): a call costs its name,
@@ -78,12 +85,12 @@ def family(model: str) -> Family:
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("gpt-4o", "chat"): CountingRules(),
-    ("gpt-4o", "responses"): CountingRules(tools_overhead=6),
+    ("gpt-4o", "responses"): CountingRules(tools_overhead=6, property_titles=False),
     ("reasoning", "chat"): CountingRules(
-        reply_priming=2, assistant_extra=2, tools_overhead=90, named_choice=0
+        reply_priming=2, assistant_extra=2, tools_overhead=90, named_choice=0, property_titles=False
     ),
     ("reasoning", "responses"): CountingRules(
-        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0
+        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0, property_titles=False
     ),
 }
 LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
