@@ -244,3 +244,34 @@ async def test_property_titles_count_as_comment_lines_in_chat(chat: ChatClient) 
         chat, model="gpt-4.1-mini", messages=messages, tools=[tool], tool_choice="auto"
     )
     assert counted == 134
+
+
+async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/e2e/input/cassettes/test_resume_with_override_thinking_and_tools/
+    # openai_gpt_4o_completions.yaml, request 5: prompt_tokens 91. The client sent `{"n": 100}`; the
+    # API counts `{"n":100}`.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "compute_fib",
+            "description": "Compute the nth Fibonacci number (1-indexed).",
+            "parameters": {
+                "properties": {"n": {"title": "N", "type": "integer"}},
+                "required": ["n"],
+                "additionalProperties": False,
+                "type": "object",
+            },
+            "strict": True,
+        },
+    }
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "compute_fib", "arguments": '{"n": 100}'},
+    }
+    messages = [
+        {"role": "user", "content": "What is the 100th fibonacci number?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": "218922995834555169026", "tool_call_id": "call_1"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 91

@@ -10,6 +10,7 @@ TypeScript-like `namespace functions { ... }` block. Images, audio and files are
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -156,11 +157,25 @@ def _quirks(function: Tool, titles: bool) -> int:
     return (not described) + multiline
 
 
+@functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
+def compact(arguments: str) -> str:
+    """Arguments parsed and written back without spaces (`CountingRules.compact_arguments`);
+    arguments that are not JSON are kept as sent."""
+    try:
+        return json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return arguments
+
+
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
-    if rules.call_history == "legacy" or len(calls) == 1:
-        one = sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
-        return one + (rules.call_history == "typescript")
-    uses = ",".join(f'{{"recipient_name":"functions.{c.name}","parameters":{c.arguments}}}' for c in calls)
+    if rules.call_history == "legacy":
+        return sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
+    shown = compact if rules.compact_arguments else str
+    if len(calls) == 1:
+        return tokenizer.count(calls[0].name) + tokenizer.count(shown(calls[0].arguments)) + 4
+    uses = ",".join(
+        f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
+    )
     return tokenizer.count("multi_tool_use.parallel") + tokenizer.count(f'{{"tool_uses":[{uses}]}}') + 3
 
 
