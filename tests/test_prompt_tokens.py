@@ -211,3 +211,67 @@ async def test_a_tool_message_name_is_accepted_and_not_counted(chat: ChatClient)
     named = {**plain, "name": "get_weather"}
     without = await prompt_tokens(chat, model="gpt-4o", messages=[*history, plain])
     assert await prompt_tokens(chat, model="gpt-4o", messages=[*history, named]) == without
+
+
+async def test_property_titles_count_as_comment_lines_in_chat(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/test_agent_execution_with_tools.yaml, first
+    # request: prompt_tokens 134. Pydantic's `title`s are rendered as `// First Number` lines.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "multiplier",
+            "description": "Useful for when you need to multiply two numbers together.",
+            "parameters": {
+                "properties": {
+                    "first_number": {"title": "First Number", "type": "integer"},
+                    "second_number": {"title": "Second Number", "type": "integer"},
+                },
+                "required": ["first_number", "second_number"],
+                "type": "object",
+            },
+        },
+    }
+    messages = [
+        {"role": "system", "content": "You are test role. test backstory\nYour personal goal is: test goal"},
+        {
+            "role": "user",
+            "content": "\nCurrent Task: What is 3 times 4?\n\nThis is the expected criteria for your final"
+            " answer: The result of the multiplication.\nyou MUST return the actual complete content as"
+            " the final answer, not a summary.\n\nThis is VERY important to you, your job depends on it!",
+        },
+    ]
+    counted = await prompt_tokens(
+        chat, model="gpt-4.1-mini", messages=messages, tools=[tool], tool_choice="auto"
+    )
+    assert counted == 134
+
+
+async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/e2e/input/cassettes/test_resume_with_override_thinking_and_tools/
+    # openai_gpt_4o_completions.yaml, request 5: prompt_tokens 91. The client sent `{"n": 100}`; the
+    # API counts `{"n":100}`.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "compute_fib",
+            "description": "Compute the nth Fibonacci number (1-indexed).",
+            "parameters": {
+                "properties": {"n": {"title": "N", "type": "integer"}},
+                "required": ["n"],
+                "additionalProperties": False,
+                "type": "object",
+            },
+            "strict": True,
+        },
+    }
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "compute_fib", "arguments": '{"n": 100}'},
+    }
+    messages = [
+        {"role": "user", "content": "What is the 100th fibonacci number?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": "218922995834555169026", "tool_call_id": "call_1"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 91

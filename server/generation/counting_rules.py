@@ -14,13 +14,12 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from server.generation.conversation import Dialect
+from server.generation.models import Family, family
 
-Family = Literal["gpt-4o", "reasoning"]
 CallHistory = Literal["legacy", "typescript"]
 
 
@@ -51,8 +50,15 @@ class CountingRules:
 
     typescript_quirks: bool = True
     """The gpt-4o renderer's one-token quirks (fit, issue 11): one less per function with properties
-    whose first property has no description, and one less per function with properties and a
-    multi-line description."""
+    whose first property has no comment line (no description, nor a rendered title), and one less
+    per function with properties and a multi-line description."""
+
+    property_titles: bool = True
+    """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
+    chat, 202 gpt-4o and gpt-4.1 pairs whose tools carry pydantic titles, from 2 to 99 exact, e.g.
+    crewAI TestNativeToolCallingTokenUsage, test_agent_execution_with_tools, whose residue was the
+    title's tokens + 2 per titled property). Responses does not render titles (fit: Mirascope
+    gpt-4o-mini resume cassettes, exact without them)."""
 
     call_history: CallHistory = "typescript"
     """How earlier tool calls and results count. legacy (hmarr, gpt-3.5): a call costs its name,
@@ -60,38 +66,42 @@ class CountingRules:
     tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
     two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
 
+    compact_arguments: bool = True
+    """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
+    sent (fit: gpt-4o and gpt-4.1 chat round trips, 84 -> 104 of 181 exact, e.g. Mirascope
+    test_call_with_tools and crewAI native tool calling, which send `{"a": 1}`). Reasoning models in
+    chat count them as sent (fit: 3 gpt-5 chat round trips turn inexact when compacted)."""
+
     response_format_message: int = 4
     """A json_schema response format is a message of its own: this overhead plus the rendering
     `# Response Formats / ## name / schema JSON without titles` (fit, crewAI and Mirascope
     structured-output pairs; residues of a few tokens remain, docs/usage.md)."""
 
 
-_REASONING = re.compile(r"^(o[3-9]|o1(?!-mini)|gpt-5(?!-chat)|codex-)")
-_CL100K = re.compile(r"^(gpt-4($|-(?!o))|gpt-3\.5)")
-
-
-def family(model: str) -> Family:
-    """The counting family of a model name. o1-mini predates the reasoning format: it primes the
-    reply with 3 tokens like gpt-4o (fit, crewAI test_llm_call_when_stop_is_unsupported)."""
-    return "reasoning" if _REASONING.match(model) else "gpt-4o"
-
+LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
+"""cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules; titles as in gpt-4o chat (fit:
+one more crewAI gpt-4 pair exact)."""
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
+    ("cl100k", "chat"): LEGACY,
+    ("cl100k", "responses"): LEGACY,
     ("gpt-4o", "chat"): CountingRules(),
-    ("gpt-4o", "responses"): CountingRules(tools_overhead=6),
+    ("gpt-4o", "responses"): CountingRules(tools_overhead=6, property_titles=False),
     ("reasoning", "chat"): CountingRules(
-        reply_priming=2, assistant_extra=2, tools_overhead=90, named_choice=0
+        reply_priming=2,
+        assistant_extra=2,
+        tools_overhead=90,
+        named_choice=0,
+        property_titles=False,
+        compact_arguments=False,
     ),
     ("reasoning", "responses"): CountingRules(
-        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0
+        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0, property_titles=False
     ),
 }
-LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
-"""cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules, nothing fitted since."""
+"""One row per family (server/generation/models.py names a model's family) and dialect."""
 
 
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
-    if _CL100K.match(model):
-        return LEGACY
     return TABLE[(family(model), dialect)]

@@ -10,6 +10,7 @@ TypeScript-like `namespace functions { ... }` block. Images, audio and files are
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -36,14 +37,14 @@ def _parts(tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
     return total
 
 
-def _format_type(schema: Any, indent: int) -> str:
+def _format_type(schema: Any, indent: int, titles: bool) -> str:
     if not isinstance(schema, dict):
         return "any"
     if "anyOf" in schema:
-        return " | ".join(_format_type(member, indent) for member in schema["anyOf"])
+        return " | ".join(_format_type(member, indent, titles) for member in schema["anyOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(_format_type({**schema, "type": k}, indent) for k in kind)
+        return " | ".join(_format_type({**schema, "type": k}, indent, titles) for k in kind)
     enum = schema.get("enum")
     if kind == "string":
         return " | ".join(f'"{v}"' for v in enum) if enum else "string"
@@ -52,25 +53,35 @@ def _format_type(schema: Any, indent: int) -> str:
     if kind in ("boolean", "null"):
         return str(kind)
     if kind == "object":
-        return "{\n" + _format_properties(schema, indent + 2) + "\n}"
+        return "{\n" + _format_properties(schema, indent + 2, titles) + "\n}"
     if kind == "array":
-        return _format_type(schema["items"], indent) + "[]" if "items" in schema else "any[]"
+        return _format_type(schema["items"], indent, titles) + "[]" if "items" in schema else "any[]"
     return "any"
 
 
-def _format_properties(schema: dict[str, Any], indent: int) -> str:
+def _comments(prop: Any, titles: bool) -> list[str]:
+    """The comment lines above a property: its title (where the dialect renders titles), then its
+    description."""
+    if not isinstance(prop, dict):
+        return []
+    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
+    if prop.get("description"):
+        lines.append(f"// {prop['description']}")
+    return lines
+
+
+def _format_properties(schema: dict[str, Any], indent: int, titles: bool) -> str:
     required = set(schema.get("required") or [])
     lines: list[str] = []
     for name, prop in (schema.get("properties") or {}).items():
-        if isinstance(prop, dict) and prop.get("description"):
-            lines.append(f"// {prop['description']}")
+        lines.extend(_comments(prop, titles))
         optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_format_type(prop, indent)},")
+        lines.append(f"{name}{optional}: {_format_type(prop, indent, titles)},")
     return "\n".join(" " * indent + line for line in lines)
 
 
-def render_functions(functions: tuple[Tool, ...]) -> str:
-    """The function definitions as the model sees them."""
+def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
+    """The function definitions as the model sees them; `titles`: property titles are comments."""
     lines = ["namespace functions {", ""]
     for function in functions:
         if function.description:
@@ -78,7 +89,7 @@ def render_functions(functions: tuple[Tool, ...]) -> str:
         parameters = function.parameters or {}
         if parameters.get("properties"):
             lines.append(f"type {function.name} = (_: {{")
-            lines.append(_format_properties(parameters, 0))
+            lines.append(_format_properties(parameters, 0, titles))
             lines.append("}) => any;")
         else:
             lines.append(f"type {function.name} = () => any;")
@@ -128,29 +139,43 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             if name is not None:
                 total += tokenizer.count("functions." + name)
     if functions:
-        total += tokenizer.count(render_functions(functions)) + rules.tools_overhead
+        total += tokenizer.count(render_functions(functions, rules.property_titles))
+        total += rules.tools_overhead
         if rules.typescript_quirks:
-            total -= sum(map(_quirks, functions))
+            total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role == "system" for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
 
 
-def _quirks(function: Tool) -> int:
+def _quirks(function: Tool, titles: bool) -> int:
     properties = (function.parameters or {}).get("properties")
     if not properties or not isinstance(properties, dict):
         return 0
-    first = next(iter(properties.values()))
-    described = isinstance(first, dict) and bool(first.get("description"))
+    described = bool(_comments(next(iter(properties.values())), titles))
     multiline = bool(function.description) and "\n" in (function.description or "")
     return (not described) + multiline
 
 
+@functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
+def compact(arguments: str) -> str:
+    """Arguments parsed and written back without spaces (`CountingRules.compact_arguments`);
+    arguments that are not JSON are kept as sent."""
+    try:
+        return json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return arguments
+
+
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
-    if rules.call_history == "legacy" or len(calls) == 1:
-        one = sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
-        return one + (rules.call_history == "typescript")
-    uses = ",".join(f'{{"recipient_name":"functions.{c.name}","parameters":{c.arguments}}}' for c in calls)
+    if rules.call_history == "legacy":
+        return sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
+    shown = compact if rules.compact_arguments else str
+    if len(calls) == 1:
+        return tokenizer.count(calls[0].name) + tokenizer.count(shown(calls[0].arguments)) + 4
+    uses = ",".join(
+        f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
+    )
     return tokenizer.count("multi_tool_use.parallel") + tokenizer.count(f'{{"tool_uses":[{uses}]}}') + 3
 
 

@@ -1,0 +1,37 @@
+"""One table says what a model name means: its prompt family and whether it reasons, so counting and
+the response's `reasoning` field cannot disagree about a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.generation.counting_rules import LEGACY, TABLE, rules_for
+from server.generation.models import family, reasons
+
+
+@pytest.mark.parametrize(
+    ("model", "expected", "thinks"),
+    [
+        ("gpt-4o-mini", "gpt-4o", False),
+        ("gpt-4.1", "gpt-4o", False),
+        ("gpt-5-chat-latest", "gpt-4o", False),
+        ("o1-mini", "gpt-4o", True),
+        ("o1", "reasoning", True),
+        ("o4-mini", "reasoning", True),
+        ("gpt-5-mini", "reasoning", True),
+        ("gpt-4", "cl100k", False),
+        ("gpt-4-turbo", "cl100k", False),
+        ("gpt-3.5-turbo", "cl100k", False),
+    ],
+)
+def test_a_model_name_has_one_family_and_one_answer_to_whether_it_reasons(
+    model: str, expected: str, thinks: bool
+) -> None:
+    assert family(model) == expected
+    assert reasons(model) is thinks
+
+
+def test_counting_reads_the_row_of_the_model_s_family() -> None:
+    assert rules_for("o1-mini", "chat") is TABLE[("gpt-4o", "chat")]
+    assert rules_for("o3", "responses") is TABLE[("reasoning", "responses")]
+    assert rules_for("gpt-3.5-turbo", "chat") is LEGACY
