@@ -17,6 +17,8 @@ from pydantic import TypeAdapter
 
 from server.wire.chat_request import ChatCompletionRequest
 from server.wire.chat_response import ChatCompletion, ChatCompletionChunk
+from server.wire.completions_request import CompletionRequest
+from server.wire.completions_response import TextCompletion
 from server.wire.errors import ErrorEnvelope
 from server.wire.models import Model, ModelList
 
@@ -44,24 +46,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # proxy's upstream answer, passed through, or its 502/504 when the upstream fails.
 OTHER_ERRORS = _error("A scripted fixture error or an upstream error, in the same envelope")
 
-STREAM_EVENT: dict[str, Any] = {
-    "description": "One event: `data: ` + a chat.completion.chunk; after a failure once the stream "
-    "has begun, `data: ` + the error envelope; last, `data: [DONE]`. No `event:`, `id:` or "
-    "`retry:` fields.",
-    "type": "object",
-    "required": ["data"],
-    "properties": {
-        "event": {"const": "message"},
-        "data": {
-            "type": "string",
-            "if": {"const": "[DONE]"},
-            "else": {
-                "contentMediaType": "application/json",
-                "contentSchema": {"anyOf": [_ref("ChatCompletionChunk"), _ref("ErrorEnvelope")]},
+
+def _stream_event(chunk: str, what: str) -> dict[str, Any]:
+    return {
+        "description": f"One event: `data: ` + {what}; after a failure once the stream "
+        "has begun, `data: ` + the error envelope; last, `data: [DONE]`. No `event:`, `id:` or "
+        "`retry:` fields.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": {"const": "message"},
+            "data": {
+                "type": "string",
+                "if": {"const": "[DONE]"},
+                "else": {
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"anyOf": [_ref(chunk), _ref("ErrorEnvelope")]},
+                },
             },
         },
-    },
-}
+    }
+
+
+STREAM_EVENT = _stream_event("ChatCompletionChunk", "a chat.completion.chunk")
 
 CHAT_EXAMPLES: dict[str, Any] = {
     "completion": {
@@ -120,12 +127,45 @@ CHAT_OPERATION: dict[str, Any] = {
 }
 
 
+COMPLETIONS_OPERATION: dict[str, Any] = {
+    "summary": "Create a completion (legacy)",
+    "operationId": "create_completion",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": _ref("CompletionRequest"),
+                "example": {
+                    "model": "gpt-3.5-turbo-instruct",
+                    "prompt": "Say this is a test",
+                    "max_tokens": 7,
+                },
+            }
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "A `text_completion` object, or with `stream: true` a server-sent event stream "
+            "of `data: <text_completion JSON>` frames ending with `data: [DONE]`.",
+            "content": {
+                "application/json": {"schema": _ref("TextCompletion")},
+                "text/event-stream": {"itemSchema": _stream_event("TextCompletion", "a text_completion")},
+            },
+        },
+        **{str(status): response for status, response in ERRORS.items() if status != 200},
+        "default": OTHER_ERRORS,
+    },
+}
+
+
 def component_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for name, kind, mode in (
         ("ChatCompletionRequest", ChatCompletionRequest, "validation"),
         ("ChatCompletion", ChatCompletion, "serialization"),
         ("ChatCompletionChunk", ChatCompletionChunk, "serialization"),
+        ("CompletionRequest", CompletionRequest, "validation"),
+        ("TextCompletion", TextCompletion, "serialization"),
         ("ErrorEnvelope", ErrorEnvelope, "serialization"),
         ("Model", Model, "serialization"),
         ("ModelList", ModelList, "serialization"),
@@ -149,6 +189,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     )
     document.setdefault("components", {})["schemas"] = component_schemas()
     document.setdefault("paths", {})["/v1/chat/completions"] = {"post": CHAT_OPERATION}
+    document["paths"]["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError
