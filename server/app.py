@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from backends.base import Backend
 from server import __version__
 from server.chat import route as chat
+from server.completions import route as completions
 from server.config import Settings
 from server.control import admin
 from server.control.journal import Endpoint, journaled
@@ -57,7 +58,9 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    for position, route in enumerate([_chat_route(runtime), *_responses_routes(runtime)]):
+    for position, route in enumerate(
+        [_chat_route(runtime), _completions_route(runtime), *_responses_routes(runtime)]
+    ):
         app.router.routes.insert(position, route)
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False
@@ -84,6 +87,13 @@ def _chat_route(runtime: Runtime) -> Route:
     if runtime.journal is not None:
         endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
+
+
+def _completions_route(runtime: Runtime) -> Route:
+    endpoint: Endpoint = completions.create_completion
+    if runtime.journal is not None:
+        endpoint = journaled(completions.create_completion, runtime.journal, runtime.settings)
+    return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:

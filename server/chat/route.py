@@ -10,15 +10,16 @@ from server.chat.chunks import StreamFormatter
 from server.chat.completion import collect
 from server.chat.conversation import to_conversation
 from server.chat.plan import plan_chat
-from server.chat.rules import check_logit_bias_tokens
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
+from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.forward import forward_call, try_forward
 from server.http.json_response import JSONBody
+from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.namespaces import of_request
@@ -48,8 +49,10 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
                 return forwarded
     body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
+    if completions_model(body.model):
+        raise not_a_chat_model()
     tokenizer = runtime.tokenizer_for(route, body.model)
-    check_logit_bias_tokens(body, tokenizer.vocabulary_size)
+    check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     conversation = to_conversation(body)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint)
     backend = runtime.backends[route.backend]

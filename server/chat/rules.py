@@ -1,11 +1,12 @@
 """Cross-field rules of a chat request that its schema cannot express, in the real API's words:
 parameter combinations, tool-message sequencing (the API's "preceeding" typo included), forced tools
-that must be offered, `logit_bias` keys, and the JSON Schemas a request carries."""
+that must be offered, `logit_bias` keys (server/http/logit_bias.py), and the JSON Schemas a request carries."""
 
 from __future__ import annotations
 
 from backends.feasibility import schema_refusal
 from server.errors import invalid_request
+from server.http.logit_bias import check_logit_bias
 from server.wire.chat_request import (
     AllowedToolsChoice,
     AssistantMessage,
@@ -39,19 +40,7 @@ def check_semantics(body: ChatCompletionRequest) -> None:
             param="function_call",
         )
     _check_forced_names(body)
-    for token, bias in (body.logit_bias or {}).items():
-        if not (token.isascii() and token.isdigit() and len(token) <= 10):
-            raise invalid_request(
-                f"Invalid key in 'logit_bias': {token}. You should only be submitting non-negative integers.",
-                param="logit_bias",
-                code="invalid_value",
-            )
-        if not -100 <= bias <= 100:
-            raise invalid_request(
-                f"Invalid value in 'logit_bias': {bias}. Bias values must be between -100 and 100.",
-                param="logit_bias",
-                code="invalid_value",
-            )
+    check_logit_bias(body.logit_bias)
     _check_tool_sequence(body)
     _check_schemas(body)
 
@@ -112,17 +101,6 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
                 f"Invalid schema for response_format '{fmt.json_schema.name}': {problem}",
                 param="response_format",
                 code="invalid_json_schema",
-            )
-
-
-def check_logit_bias_tokens(body: ChatCompletionRequest, vocabulary_size: int) -> None:
-    """Biased token ids must exist in the model's vocabulary."""
-    for token in body.logit_bias or {}:
-        if int(token) >= vocabulary_size:
-            raise invalid_request(
-                f"Invalid key in 'logit_bias': {token}. Token ids must be below {vocabulary_size} for this model.",
-                param="logit_bias",
-                code="invalid_value",
             )
 
 

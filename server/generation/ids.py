@@ -33,3 +33,9 @@ def request_id() -> str:
 def fingerprint(seed: str) -> str:
     """A stable `system_fingerprint` (`fp_` + 10 hex digits) for a configuration."""
     return "fp_" + hashlib.sha256(seed.encode()).hexdigest()[:10]
+
+
+def text_completion_id() -> str:
+    """`cmpl-` followed by 29 letters and digits, as the legacy completions' ids
+    (`cmpl-96c64EdfhOw8pjFFgVpLuT8k2MtdT`)."""
+    return "cmpl-" + _random(29)

@@ -1,4 +1,6 @@
-"""What a model's name says about it, until model profiles say more: its family, and whether it reasons.
+"""What a model's name says about it, until model profiles say more: its family, whether it reasons,
+and which endpoint serves it (chat models and the legacy completions models each answer on one
+endpoint only).
 
 One table for every check on a model name. The family is how the model's prompt is written (and so
 counted, server/generation/counting_rules.py): `cl100k` for gpt-4 and gpt-3.5, `reasoning` for the
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+
+from server.errors import APIError
 
 Family = Literal["cl100k", "gpt-4o", "reasoning"]
 
@@ -31,3 +35,48 @@ def family(model: str) -> Family:
 
 def reasons(model: str) -> bool:
     return _REASONS.match(model) is not None
+
+
+# The models `POST /v1/completions` serves (the SDK's `CompletionCreateParams.model` literals), their
+# dated snapshots and fine-tunes (`ft:davinci-002:org::id`), and the retired GPT-3 names, which a
+# config may still route.
+_COMPLETIONS = re.compile(
+    r"^(ft:)?(gpt-3\.5-turbo-instruct|davinci-002|babbage-002|text-(davinci|curie|babbage|ada)-\d{3})([-:]|$)"
+    r"|^(davinci|curie|babbage|ada)(:|$)"
+)
+# OpenAI's chat families. Any other name (a config's own, `my-model`) is served on both endpoints.
+_CHAT = re.compile(r"^(ft:)?(gpt-|chatgpt-|o\d)")
+
+
+def completions_model(model: str) -> bool:
+    """A model only the legacy `POST /v1/completions` serves."""
+    return _COMPLETIONS.match(model) is not None
+
+
+def chat_model(model: str) -> bool:
+    """A model only the chat endpoints serve (never `POST /v1/completions`)."""
+    return _CHAT.match(model) is not None and not completions_model(model)
+
+
+# Both answered 404 with `param: "model"` and `code: null`, as the API words them (a chat model on
+# completions: tmc/langchaingo#201, RomanHotsiy/commitgpt#43, hegelai/prompttools#115 (NotFoundError
+# 404); a completions model on chat: Chanzhaoyu/chatgpt-web#1428 ("error 404"),
+# egoist/chatwise-releases#1256).
+
+
+def not_a_chat_model() -> APIError:
+    return APIError(
+        404,
+        "This is not a chat model and thus not supported in the v1/chat/completions endpoint. "
+        "Did you mean to use v1/completions?",
+        param="model",
+    )
+
+
+def not_a_completions_model() -> APIError:
+    return APIError(
+        404,
+        "This is a chat model and not supported in the v1/completions endpoint. "
+        "Did you mean to use v1/chat/completions?",
+        param="model",
+    )

@@ -6,24 +6,30 @@ from typing import Any
 
 from server.openapi.common import ERRORS, OTHER_ERRORS, ref, responses
 
-STREAM_EVENT: dict[str, Any] = {
-    "description": "One event: `data: ` + a chat.completion.chunk; after a failure once the stream "
-    "has begun, `data: ` + the error envelope; last, `data: [DONE]`. No `event:`, `id:` or "
-    "`retry:` fields.",
-    "type": "object",
-    "required": ["data"],
-    "properties": {
-        "event": {"const": "message"},
-        "data": {
-            "type": "string",
-            "if": {"const": "[DONE]"},
-            "else": {
-                "contentMediaType": "application/json",
-                "contentSchema": {"anyOf": [ref("ChatCompletionChunk"), ref("ErrorEnvelope")]},
+
+def stream_event(chunk: str, what: str) -> dict[str, Any]:
+    """A `data:`-framed event stream of `chunk` objects ending with `[DONE]` (chat and legacy completions)."""
+    return {
+        "description": f"One event: `data: ` + {what}; after a failure once the stream "
+        "has begun, `data: ` + the error envelope; last, `data: [DONE]`. No `event:`, `id:` or "
+        "`retry:` fields.",
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": {"const": "message"},
+            "data": {
+                "type": "string",
+                "if": {"const": "[DONE]"},
+                "else": {
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"anyOf": [ref(chunk), ref("ErrorEnvelope")]},
+                },
             },
         },
-    },
-}
+    }
+
+
+STREAM_EVENT = stream_event("ChatCompletionChunk", "a chat.completion.chunk")
 
 CHAT_EXAMPLES: dict[str, Any] = {
     "completion": {

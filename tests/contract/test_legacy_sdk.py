@@ -82,6 +82,20 @@ elif scenario == "function_call_stream":
         if chunk.choices[0].finish_reason is not None:
             out["finish_reason"] = chunk.choices[0].finish_reason
     out["calls"] = calls
+elif scenario == "completion":
+    response = openai.Completion.create(model="gpt-3.5-turbo-instruct", prompt=job["prompt"], max_tokens=200, n=2)
+    out["texts"] = [choice.text for choice in response.choices]
+    out["response"] = response.to_dict_recursive()
+elif scenario == "completion_stream":
+    chunks = []
+    for chunk in openai.Completion.create(model="gpt-3.5-turbo-instruct", prompt=job["prompt"], stream=True):
+        chunks.append(chunk.to_dict_recursive())
+    out["chunks"] = chunks
+elif scenario == "completion_chat_model":
+    try:
+        openai.Completion.create(model="gpt-4", prompt=job["prompt"])
+    except openai.error.InvalidRequestError as exc:
+        out["error"] = {"status": exc.http_status, "message": str(exc), "param": exc.param}
 elif scenario == "error":
     try:
         openai.ChatCompletion.create(model="gpt-4", messages=messages, temperature=3)
@@ -208,3 +222,34 @@ def test_invalid_request_error(legacy_env: LegacyEnv, live_server: LiveServer) -
         "code": "decimal_above_max_value",
     }
     assert result["param"] == "temperature"
+
+
+def test_completion_create(legacy_env: LegacyEnv, live_server: LiveServer) -> None:
+    result = run(legacy_env, live_server, "completion")
+    assert result["texts"] == [PROMPT, PROMPT]
+    response = result["response"]
+    assert response["object"] == "text_completion"
+    assert response["id"].startswith("cmpl-")
+    assert [choice["index"] for choice in response["choices"]] == [0, 1]
+    assert {choice["finish_reason"] for choice in response["choices"]} == {"stop"}
+    usage = response["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+
+
+def test_completion_stream_stops_at_the_default_16_tokens(
+    legacy_env: LegacyEnv, live_server: LiveServer
+) -> None:
+    chunks = run(legacy_env, live_server, "completion_stream")["chunks"]
+    assert len({chunk["id"] for chunk in chunks}) == 1
+    assert all(chunk["object"] == "text_completion" for chunk in chunks)
+    text = "".join(chunk["choices"][0]["text"] for chunk in chunks)
+    assert PROMPT.startswith(text)
+    assert text != PROMPT
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+
+
+def test_completion_with_a_chat_model_is_refused(legacy_env: LegacyEnv, live_server: LiveServer) -> None:
+    error = run(legacy_env, live_server, "completion_chat_model")["error"]
+    assert error["status"] == 404
+    assert error["param"] == "model"
+    assert "This is a chat model and not supported in the v1/completions endpoint" in error["message"]

@@ -1,0 +1,1 @@
+"""The legacy Completions dialect (`POST /v1/completions`): prompts in, `text_completion` out."""

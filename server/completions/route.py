@@ -1,0 +1,88 @@
+"""`POST /v1/completions`: the legacy text completions, on the neutral pipeline and the same backends.
+
+Requests are not forwarded to an upstream: a proxy backend answers here by replaying, as on the
+Responses API.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import GenerationRequest
+from server.completions.body import collect
+from server.completions.chunks import TextStream
+from server.completions.conversation import to_conversation
+from server.completions.fanout import fan_out
+from server.completions.plan import plan_completion
+from server.completions.prompts import read_prompts
+from server.completions.rules import check_completion
+from server.generation.contract import Guard
+from server.generation.models import chat_model, not_a_completions_model
+from server.generation.pipeline import Generation
+from server.http.auth import authenticate
+from server.http.body import check_content_type, read_body
+from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.json_response import JSONBody
+from server.http.logit_bias import check_logit_bias_tokens
+from server.http.sse import open_stream
+from server.http.trace import Trace
+from server.http.validation import parse_body
+from server.namespaces import of_request
+from server.runtime import runtime_of
+from server.wire.completions_request import CompletionRequest
+
+PATH = "/v1/completions"
+
+
+async def create_completion(request: Request, trace: Trace | None = None) -> Response:
+    """A plain Starlette endpoint, like chat's; server/openapi.py documents it. `trace` is given when
+    a journal is kept."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
+    check_content_type(request)
+    raw = await read_body(request, settings.max_body_bytes)
+    notes = None
+    if trace is not None:
+        trace.raw, notes = raw, trace.notes
+    body = parse_body(
+        raw, CompletionRequest, reject_unknown=settings.unknown_fields == "reject", rules=check_completion
+    )
+    route = runtime.route(body.model)
+    if chat_model(body.model):
+        raise not_a_completions_model()
+    tokenizer = runtime.tokenizer_for(route, body.model)
+    check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
+    prompts = read_prompts(body, tokenizer)
+    conversations = [to_conversation(body, prompt) for prompt in prompts]
+    plan = plan_completion(body, prompts, tokenizer)
+    backend = runtime.backends[route.backend]
+
+    requests = [
+        GenerationRequest(
+            conversation,
+            n=plan.per_prompt,
+            tokenizer=tokenizer,
+            namespace=namespace,
+            headers=request.headers,
+            raw=raw,
+            notes=notes,
+        )
+        for conversation in conversations
+    ]
+    generation = Generation(
+        plan.plan,
+        fan_out([functools.partial(backend.stream, one) for one in requests], plan.per_prompt),
+        Guard(conversations[0], route.backend, warn_only=settings.contract == "warn"),
+    )
+    receive = None if backend.instant else request.receive
+    try:
+        if body.stream:
+            stream = TextStream(plan, generation)
+            return await open_stream(stream.chunks(generation.events()), {}, runtime.stream_options, receive)
+        return JSONBody(await unless_disconnected(collect(plan, generation, generation.events()), receive))
+    except ClientGoneError:
+        return client_gone()
