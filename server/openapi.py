@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from server.wire.chat_request import ChatCompletionRequest
 from server.wire.chat_response import ChatCompletion, ChatCompletionChunk
+from server.wire.embeddings import CreateEmbeddingResponse, EmbeddingCreateRequest
 from server.wire.errors import ErrorEnvelope
 from server.wire.models import Model, ModelList
 
@@ -120,6 +121,31 @@ CHAT_OPERATION: dict[str, Any] = {
 }
 
 
+EMBEDDINGS_OPERATION: dict[str, Any] = {
+    "summary": "Create embeddings",
+    "operationId": "create_embedding",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": _ref("EmbeddingCreateRequest"),
+                "example": {"model": "text-embedding-3-small", "input": "The food was delicious."},
+            }
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "One unit-length vector per input, as floats or (`encoding_format: base64`) "
+            "as base64 of little-endian float32 bytes",
+            "content": {"application/json": {"schema": _ref("CreateEmbeddingResponse")}},
+        },
+        **{str(status): response for status, response in ERRORS.items()},
+        "403": _error("A chat model, with which the API does not make embeddings"),
+        "default": OTHER_ERRORS,
+    },
+}
+
+
 def component_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     for name, kind, mode in (
@@ -127,6 +153,8 @@ def component_schemas() -> dict[str, Any]:
         ("ChatCompletion", ChatCompletion, "serialization"),
         ("ChatCompletionChunk", ChatCompletionChunk, "serialization"),
         ("ErrorEnvelope", ErrorEnvelope, "serialization"),
+        ("EmbeddingCreateRequest", EmbeddingCreateRequest, "validation"),
+        ("CreateEmbeddingResponse", CreateEmbeddingResponse, "serialization"),
         ("Model", Model, "serialization"),
         ("ModelList", ModelList, "serialization"),
     ):
@@ -149,6 +177,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     )
     document.setdefault("components", {})["schemas"] = component_schemas()
     document.setdefault("paths", {})["/v1/chat/completions"] = {"post": CHAT_OPERATION}
+    document["paths"]["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError
