@@ -19,7 +19,7 @@ from server.embeddings.plan import EmbeddingPlan, plan_embeddings
 from server.embeddings.render import body_bytes
 from server.errors import server_error
 from server.generation.embedding import embed
-from server.generation.tokens import Tokenizer
+from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
 from server.http.validation import parse_body
@@ -44,7 +44,8 @@ async def create_embedding(request: Request) -> Response:
     raw = await read_body(request, settings.max_body_bytes)
     body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
-    tokenizer = runtime.tokenizer_for(route, body.model)
+    # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
+    tokenizer = runtime.tokenizer(route.encoding or encoding_for_model(body.model, "cl100k_base"))
     plan = plan_embeddings(body, tokenizer)
     backend = runtime.backends[route.backend]
     vectors = await backend.embed(
