@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import math
+import struct
 import sys
 from array import array
 from collections.abc import Sequence
@@ -21,6 +22,13 @@ from decimal import Decimal
 import orjson
 
 from server.embeddings.plan import EmbeddingPlan
+
+FLOAT32_TINY = 1.1754943508222875e-38  # the smallest normal float32
+
+
+def as_float32(x: float) -> float:
+    value: float = struct.unpack("<f", struct.pack("<f", x))[0]
+    return value
 
 
 def float32_text(values: Sequence[float]) -> list[str]:
@@ -36,7 +44,9 @@ def float32_text(values: Sequence[float]) -> list[str]:
         # 7, a few 6 or 9 (fewer than 6 show once repr drops the trailing zeros).
         half_step = ldexp(1.0, frexp(x)[1] - 25)
         near = float(f"{x:.8g}")
-        if abs(near - x) < half_step:
+        if abs(x) < FLOAT32_TINY:  # subnormal: fewer bits, so possibly far fewer digits
+            near = next(float(f"{x:.{d}g}") for d in range(1, 10) if as_float32(float(f"{x:.{d}g}")) == x)
+        elif abs(near - x) < half_step:
             seven = float(f"{x:.7g}")
             if abs(seven - x) < half_step:
                 six = float(f"{x:.6g}")
