@@ -34,6 +34,7 @@ __all__ = [
     "BackendError",
     "Conversation",
     "DropConnection",
+    "EmbeddingRequest",
     "Event",
     "Finish",
     "FinishReason",
@@ -79,6 +80,22 @@ class GenerationRequest:
     # What the backend did, for the request journal; None when no journal is kept, so backends
     # skip the bookkeeping.
     notes: Notes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingRequest:
+    """What a backend gets for `POST /v1/embeddings`: the validated inputs, each as its tokens and
+    its text (token-id inputs decoded), and the vector size the server settled on."""
+
+    model: str
+    tokens: list[list[int]]
+    texts: list[str]
+    dimensions: int
+    tokenizer: Tokenizer
+    namespace: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    raw: bytes = b""
+    notes: Notes | None = None  # as in GenerationRequest
 
 
 class BackendError(APIError):
@@ -162,6 +179,12 @@ class Backend(abc.ABC):
         """A backend whose upstream already applies the API's semantics (ids, usage, stop, `n`)
         answers here and the server passes the answer through untouched. None, the default, means
         "not forwarded": the request is validated and served from `stream()` through the pipeline."""
+        return None
+
+    async def embed(self, request: EmbeddingRequest) -> list[list[float]] | None:
+        """One vector of `request.dimensions` floats per input, in order. None, the default, means
+        "nothing of my own": the server answers with its deterministic vectors
+        (server/generation/embedding.py), as the echo backend does."""
         return None
 
     async def forward_models(self, path: str, headers: Mapping[str, str]) -> Upstream | None:

@@ -21,6 +21,7 @@ from server.completions import route as completions
 from server.config import Settings
 from server.control import admin
 from server.control.journal import Endpoint, journaled
+from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
@@ -58,9 +59,13 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
-    for position, route in enumerate(
-        [_chat_route(runtime), _completions_route(runtime), *_responses_routes(runtime)]
-    ):
+    endpoints = [
+        _chat_route(runtime),
+        _completions_route(runtime),
+        *_responses_routes(runtime),
+        Route(embeddings.PATH, embeddings.create_embedding, methods=["POST"], name="create_embedding"),
+    ]
+    for position, route in enumerate(endpoints):
         app.router.routes.insert(position, route)
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False

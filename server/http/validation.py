@@ -79,7 +79,9 @@ def locate(data: Any, error: ErrorDetails) -> tuple[str, Any]:
 
 def _choices(values: list[str]) -> str:
     quoted = [f"'{v}'" for v in values]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)  # "Supported values are: 'float' and 'base64'."
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
 def _literal_values(expected: str) -> list[str]:

@@ -21,11 +21,13 @@ from server.openapi import responses
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
+from server.openapi.embeddings import EMBEDDINGS_OPERATION
 from server.wire import responses_response as rr
 from server.wire.chat_request import ChatCompletionRequest
 from server.wire.chat_response import ChatCompletion, ChatCompletionChunk
 from server.wire.completions_request import CompletionRequest
 from server.wire.completions_response import TextCompletion
+from server.wire.embeddings import CreateEmbeddingResponse, EmbeddingCreateRequest
 from server.wire.errors import ErrorEnvelope
 from server.wire.models import Model, ModelList
 from server.wire.responses_request import CompactRequest, InputTokensRequest, ResponseCreateRequest
@@ -56,6 +58,8 @@ COMPONENTS: tuple[tuple[str, Any, str], ...] = (
     ("ChatCompletionChunk", ChatCompletionChunk, "serialization"),
     ("CompletionRequest", CompletionRequest, "validation"),
     ("TextCompletion", TextCompletion, "serialization"),
+    ("EmbeddingCreateRequest", EmbeddingCreateRequest, "validation"),
+    ("CreateEmbeddingResponse", CreateEmbeddingResponse, "serialization"),
     ("ResponseCreateRequest", ResponseCreateRequest, "validation"),
     ("InputTokensRequest", InputTokensRequest, "validation"),
     ("CompactRequest", CompactRequest, "validation"),
@@ -120,6 +124,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     # Both dialects' routes are plain Starlette routes (the hot path), which FastAPI does not list.
     paths["/v1/chat/completions"] = {"post": CHAT_OPERATION}
     paths["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
+    paths["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     paths.update(responses.PATHS)
     for path_item in paths.values():
         for operation in path_item.values():

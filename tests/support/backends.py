@@ -15,7 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
-from backends.base import AnsweredAs, Backend, Event, GenerationRequest
+from backends.base import AnsweredAs, Backend, EmbeddingRequest, Event, GenerationRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +41,29 @@ class ScriptedBackend(Backend):
     `every_choice`: each event is played once per choice of the request (`n`), retagged. `forever`:
     the script repeats until the server closes the stream. `sent` counts the events yielded;
     `stopped` is set when a stream ends by any way (a thread-safe event, as a loopback server runs
-    the app in another thread).
+    the app in another thread). `vectors` are its answer to every embeddings request.
     """
 
-    def __init__(self, script: Sequence[Step], *, every_choice: bool = False, forever: bool = False) -> None:
+    def __init__(
+        self,
+        script: Sequence[Step],
+        *,
+        every_choice: bool = False,
+        forever: bool = False,
+        vectors: list[list[float]] | None = None,
+    ) -> None:
         self.script = list(script)
+        self.vectors = vectors  # what `embed` answers (None: the server's own vectors)
+        self.embeddings: list[EmbeddingRequest] = []
         self.every_choice = every_choice
         self.forever = forever
         self.requests: list[GenerationRequest] = []
         self.sent = 0
         self.stopped = threading.Event()
+
+    async def embed(self, request: EmbeddingRequest) -> list[list[float]] | None:
+        self.embeddings.append(request)
+        return self.vectors
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
         self.requests.append(request)

@@ -1,0 +1,88 @@
+"""`POST /v1/embeddings`: validate, let the routed backend answer or fall back to the server's
+deterministic vectors, and write the body as the API does.
+
+A forwarding backend (the proxy) does not take this endpoint yet: its requests are answered here
+like any other backend's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from backends.base import EmbeddingRequest
+from server.embeddings.plan import EmbeddingPlan, plan_embeddings
+from server.embeddings.render import body_bytes
+from server.errors import server_error
+from server.generation.embedding import embed
+from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.auth import authenticate
+from server.http.body import check_content_type, read_body
+from server.http.validation import parse_body
+from server.namespaces import of_request
+from server.runtime import runtime_of
+from server.wire.embeddings import EmbeddingCreateRequest
+
+PATH = "/v1/embeddings"
+FLOAT32_MAX = 3.4028234663852886e38
+# Above this many tokens the vectors and the body are made off the event loop (tens of milliseconds
+# and more), so other requests are not held up.
+IN_LOOP_TOKENS = 20_000
+
+log = logging.getLogger("chatdouble.embeddings")
+
+
+async def create_embedding(request: Request) -> Response:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
+    check_content_type(request)
+    raw = await read_body(request, settings.max_body_bytes)
+    body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
+    route = runtime.route(body.model)
+    # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
+    tokenizer = runtime.tokenizer(route.encoding or encoding_for_model(body.model, "cl100k_base"))
+    plan = plan_embeddings(body, tokenizer)
+    backend = runtime.backends[route.backend]
+    vectors = await backend.embed(
+        EmbeddingRequest(
+            plan.model,
+            plan.tokens,
+            plan.texts,
+            plan.dimensions,
+            tokenizer,
+            namespace=namespace,
+            headers=request.headers,
+            raw=raw,
+        )
+    )
+    if vectors is not None and not _fits(vectors, plan):
+        log.error("backend %s answered embeddings of the wrong count or size", backend.name)
+        raise server_error()
+    if plan.prompt_tokens <= IN_LOOP_TOKENS:
+        content = _content(plan, tokenizer, vectors)
+    else:
+        content = await asyncio.to_thread(_content, plan, tokenizer, vectors)
+    return Response(content, media_type="application/json")
+
+
+def _content(plan: EmbeddingPlan, tokenizer: Tokenizer, vectors: Sequence[Sequence[float]] | None) -> bytes:
+    if vectors is None:
+        vectors = [
+            embed(tokens, tokenizer, text, plan.dimensions, plan.model)
+            for tokens, text in zip(plan.tokens, plan.texts, strict=True)
+        ]
+    return body_bytes(plan, vectors)
+
+
+def _fits(vectors: list[list[float]], plan: EmbeddingPlan) -> bool:
+    """One vector per input, each of the planned size, every value a finite float32."""
+    return len(vectors) == len(plan.tokens) and all(
+        len(vector) == plan.dimensions
+        and all(isinstance(v, float | int) and math.isfinite(v) and abs(v) <= FLOAT32_MAX for v in vector)
+        for vector in vectors
+    )
