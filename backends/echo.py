@@ -28,11 +28,13 @@ from backends.base import (
     Finish,
     FunctionCallDelta,
     GenerationRequest,
+    ReasoningDelta,
     TextDelta,
     ToolCallDelta,
 )
 from server.generation.conversation import Tool
 from server.generation.ids import tool_call_id
+from server.generation.models import reasons
 from server.options import Strict
 
 
@@ -89,6 +91,13 @@ def split(request: GenerationRequest, text: str) -> list[str]:
     return request.tokenizer.pieces(text) if request.conversation.stream else [text]
 
 
+def summary_of(call: str | None) -> str:
+    """What echo's reasoning summary says, when a reasoning model is asked for one."""
+    if call is not None:
+        return f"**Calling the tool**\n\nThe request requires a call, so the reply calls `{call}`."
+    return "**Echoing the request**\n\nThe reply repeats the last user message."
+
+
 class EchoBackend(Backend):
     name = "echo"
     instant = True
@@ -99,6 +108,11 @@ class EchoBackend(Backend):
     async def stream(self, request: GenerationRequest) -> AsyncIterator[Event]:
         conversation = request.conversation
         forced = forced_function(conversation)
+        if conversation.reasoning_summary and reasons(conversation.model):
+            summary = summary_of(forced[0].name if forced is not None else None)
+            for choice in range(request.n):
+                for piece in split(request, summary):
+                    yield ReasoningDelta(piece, 0, choice)
         if forced is not None:
             function, legacy = forced
             arguments = json.dumps(synthesize(function.parameters, conversation.seed or 0))

@@ -157,3 +157,43 @@ async def test_unknown_ids_are_404_in_the_apis_words(client: httpx.AsyncClient) 
                 "code": None,
             }
         }
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_reasoning_model_asked_for_a_summary_gives_one(
+    client: httpx.AsyncClient, stream: bool
+) -> None:
+    response = await client.post(
+        PATH, json={"model": "o4-mini", "input": "Hi", "reasoning": {"summary": "auto"}, "stream": stream}
+    )
+    assert response.status_code == 200, response.text
+    if stream:
+        events = stream_events(response.content)
+        kinds = [event["type"] for event in events]
+        assert kinds.index("response.reasoning_summary_text.done") < kinds.index("response.output_text.delta")
+        final = events[-1]["response"]
+    else:
+        final = response.json()
+    validate_response(final, whole=not stream)
+    reasoning, message = final["output"]
+    assert reasoning["type"] == "reasoning"
+    assert reasoning["summary"] == [
+        {
+            "type": "summary_text",
+            "text": "**Echoing the request**\n\nThe reply repeats the last user message.",
+        }
+    ]
+    assert message["content"][0]["text"] == "Hi"
+
+
+async def test_a_reasoning_model_not_asked_for_a_summary_gives_an_empty_one(
+    client: httpx.AsyncClient,
+) -> None:
+    final = await create(client, model="o4-mini")
+    assert final["output"][0]["type"] == "reasoning"
+    assert final["output"][0]["summary"] == []
+
+
+async def test_a_summary_is_not_invented_for_a_model_that_does_not_reason(client: httpx.AsyncClient) -> None:
+    final = await create(client, reasoning={"summary": "auto"})
+    assert [item["type"] for item in final["output"]] == ["message"]

@@ -115,6 +115,7 @@ class Conversation:
     seed: int | None = None
     logit_bias: Mapping[int, int] = field(default_factory=dict)
     stream: bool = False
+    reasoning_summary: bool = False  # the request asks to see a reasoning model's summary
     # The API the request arrived in: the real API renders some inputs differently per dialect, so
     # prompt counting reads it (server/generation/counting_rules.py).
     dialect: Dialect = "chat"

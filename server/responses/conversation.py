@@ -189,6 +189,8 @@ def to_conversation(
         parallel_tool_calls=body.parallel_tool_calls is not False,
         output=output_format(body),
         stream=stream,
+        reasoning_summary=body.reasoning is not None
+        and (body.reasoning.summary or body.reasoning.generate_summary) is not None,
         dialect="responses",
         wire=lambda: payload,
     )
