@@ -7,7 +7,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 from backends import build_backends
 from backends.base import Backend
@@ -15,7 +16,10 @@ from server.config import Route, Settings
 from server.errors import APIError
 from server.generation.ids import fingerprint
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.forward import forward_call, try_forward
+from server.http.intake import Intake, take
 from server.http.sse import StreamOptions
+from server.http.trace import Trace
 from server.state.journal_file import Journal
 from server.state.responses import MemoryResponseStore, ResponseStore
 
@@ -98,6 +102,21 @@ class Runtime:
         if route is None or route.backend not in self.model_forwarders:
             return None
         return self.backends[route.backend]
+
+    async def intake(self, request: Request, trace: Trace | None = None) -> Intake:
+        """The caller's namespace and the body, under this server's keys and body limit."""
+        return await take(request, self.settings.api_keys, self.settings.max_body_bytes, trace)
+
+    async def forwarded(self, request: Request, intake: Intake, path: str) -> Response | None:
+        """The upstream's answer when the body's model is routed to a forwarding backend that takes
+        it (`path`: where it goes upstream, relative to the API root); None otherwise."""
+        if not self.forwarders:
+            return None
+        call = forward_call(intake.raw, request, intake.namespace, intake.notes, path)
+        backend = self.forwarder(str(call.body["model"])) if call is not None else None
+        if backend is None or call is None:
+            return None
+        return await try_forward(backend, call, request, self.stream_options)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         return self.tokenizer(route.encoding or encoding_for_model(model, self.settings.default_encoding))

@@ -38,12 +38,16 @@ RESPONSES = "/v1/responses"
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 SEED = 20260708
 MAX_EXAMPLES = 75  # fuzzed requests per operation
+# schemathesis cuts an event stream at 20 events by default; a reasoning model's stream with its
+# summary has more, and the tests read streams to their terminal event.
+MAX_STREAM_EVENTS = 200
 
 
 def load_schema() -> Any:
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
+            "max-stream-events": MAX_STREAM_EVENTS,
             "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         }
     )

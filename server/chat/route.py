@@ -14,15 +14,11 @@ from server.chat.validation import parse_request
 from server.generation.contract import Guard
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
-from server.http.auth import authenticate
-from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
-from server.http.forward import forward_call, try_forward
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
 from server.http.trace import Trace
-from server.namespaces import of_request
 from server.runtime import runtime_of
 
 PATH = "/v1/chat/completions"
@@ -34,19 +30,11 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     when a journal is kept (`server.control.journal.journaled`)."""
     runtime = runtime_of(request)
     settings = runtime.settings
-    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
-    check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
-    notes = None
-    if trace is not None:
-        trace.raw, notes = raw, trace.notes
-    if runtime.forwarders:
-        call = forward_call(raw, request, namespace, notes)
-        backend = runtime.forwarder(str(call.body["model"])) if call is not None else None
-        if backend is not None and call is not None:
-            forwarded = await try_forward(backend, call, request, runtime.stream_options)
-            if forwarded is not None:
-                return forwarded
+    intake = await runtime.intake(request, trace)
+    forwarded = await runtime.forwarded(request, intake, "chat/completions")
+    if forwarded is not None:
+        return forwarded
+    namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
     if completions_model(body.model):

@@ -22,15 +22,12 @@ from server.completions.rules import check_completion
 from server.generation.contract import Guard
 from server.generation.models import chat_model, not_a_completions_model
 from server.generation.pipeline import Generation
-from server.http.auth import authenticate
-from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
-from server.namespaces import of_request
 from server.runtime import runtime_of
 from server.wire.completions_request import CompletionRequest
 
@@ -42,12 +39,8 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     a journal is kept."""
     runtime = runtime_of(request)
     settings = runtime.settings
-    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
-    check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
-    notes = None
-    if trace is not None:
-        trace.raw, notes = raw, trace.notes
+    intake = await runtime.intake(request, trace)
+    namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_body(
         raw, CompletionRequest, reject_unknown=settings.unknown_fields == "reject", rules=check_completion
     )

@@ -20,10 +20,7 @@ from server.embeddings.render import body_bytes
 from server.errors import server_error
 from server.generation.embedding import embed
 from server.generation.tokens import Tokenizer, encoding_for_model
-from server.http.auth import authenticate
-from server.http.body import check_content_type, read_body
 from server.http.validation import parse_body
-from server.namespaces import of_request
 from server.runtime import runtime_of
 from server.wire.embeddings import EmbeddingCreateRequest
 
@@ -39,9 +36,8 @@ log = logging.getLogger("chatdouble.embeddings")
 async def create_embedding(request: Request) -> Response:
     runtime = runtime_of(request)
     settings = runtime.settings
-    namespace = of_request(request.headers, authenticate(request.headers, settings.api_keys))
-    check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
+    intake = await runtime.intake(request)
+    namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
     # Every embedding model counts in cl100k_base; a route's `encoding` still decides.

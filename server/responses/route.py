@@ -17,9 +17,7 @@ from server.errors import APIError, invalid_request
 from server.generation.conversation import Message
 from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
-from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
-from server.http.forward import forward_call, try_forward
 from server.http.json_response import ASCIIJSONBody
 from server.http.sse import EventStream, open_stream
 from server.http.trace import Trace
@@ -57,19 +55,11 @@ def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Mes
 
 async def create_response(request: Request, trace: Trace | None = None) -> Response:
     runtime = runtime_of(request)
-    namespace = _caller(request, runtime)
-    check_content_type(request)
-    raw = await read_body(request, runtime.settings.max_body_bytes)
-    notes = None
-    if trace is not None:
-        trace.raw, notes = raw, trace.notes
-    if runtime.forwarders:
-        call = forward_call(raw, request, namespace, notes, path="responses")
-        forwarder = runtime.forwarder(str(call.body["model"])) if call is not None else None
-        if forwarder is not None and call is not None:
-            forwarded = await try_forward(forwarder, call, request, runtime.stream_options)
-            if forwarded is not None:
-                return forwarded
+    intake = await runtime.intake(request, trace)
+    forwarded = await runtime.forwarded(request, intake, "responses")
+    if forwarded is not None:
+        return forwarded
+    namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_create(raw, runtime)
     history = _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
@@ -236,9 +226,8 @@ async def list_input_items(request: Request) -> Response:
 async def count_input_tokens(request: Request) -> Response:
     runtime = runtime_of(request)
     settings = runtime.settings
-    namespace = _caller(request, runtime)
-    check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
+    intake = await runtime.intake(request)
+    namespace, raw = intake.namespace, intake.raw
     body = parse_body(
         raw,
         InputTokensRequest,
@@ -261,9 +250,8 @@ async def compact_response(request: Request) -> Response:
     compaction item that stands for the rest."""
     runtime = runtime_of(request)
     settings = runtime.settings
-    namespace = _caller(request, runtime)
-    check_content_type(request)
-    raw = await read_body(request, settings.max_body_bytes)
+    intake = await runtime.intake(request)
+    namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, CompactRequest, reject_unknown=settings.unknown_fields == "reject", roles=ROLES)
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
