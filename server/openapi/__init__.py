@@ -77,7 +77,7 @@ COMPONENTS: tuple[tuple[str, Any, str], ...] = (
 
 # Both dialects' request modules name some shapes alike (`FunctionTool`, `StreamOptions`, ...) and
 # mean different things by them: the Responses API's take this prefix in the document.
-PREFIXES = {"server.wire.responses_request": "Responses"}
+PREFIXES = {"server.wire.responses_request": "Responses", "server.wire.responses_input": "Responses"}
 
 
 def component_schemas() -> dict[str, Any]:

@@ -21,23 +21,25 @@ from server.generation.conversation import (
     ToolChoice,
 )
 from server.generation.strict import strict_problem
-from server.wire.responses_request import (
-    AllowedToolsChoice,
-    CustomTool,
+from server.wire.responses_input import (
     CustomToolCallItem,
     CustomToolCallOutputItem,
     FunctionCallItem,
     FunctionCallOutputItem,
-    FunctionTool,
     InputFile,
     InputImage,
     InputItem,
     InputText,
     MessageItem,
-    NamedCustomChoice,
-    NamedFunctionChoice,
     OutputText,
     Refusal,
+)
+from server.wire.responses_request import (
+    AllowedToolsChoice,
+    CustomTool,
+    FunctionTool,
+    NamedCustomChoice,
+    NamedFunctionChoice,
     ResponseInputs,
     TextFormatJSONObject,
     TextFormatJSONSchema,

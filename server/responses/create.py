@@ -20,7 +20,8 @@ from server.responses.rules import check_create
 from server.responses.writer import ResponseWriter
 from server.runtime import Runtime
 from server.state.responses import StoredResponse
-from server.wire.responses_request import ROLES, ResponseCreateRequest
+from server.wire.responses_input import ROLES
+from server.wire.responses_request import ResponseCreateRequest
 
 
 @dataclass(slots=True)

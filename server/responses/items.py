@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.responses.ids import ResponseIds
-from server.wire.responses_request import InputItem, MessageItem
+from server.wire.responses_input import InputItem, MessageItem
 
 # Prefixes for items that came without an id (messages are `msg_`, as the API's).
 _PREFIXES = {

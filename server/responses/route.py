@@ -30,11 +30,8 @@ from server.responses.rules import check_inputs
 from server.responses.run import ResponsesFraming, collect, events, run_in_background, sse, stored
 from server.runtime import Runtime, runtime_of
 from server.state.responses import StoredResponse
-from server.wire.responses_request import (
-    ROLES,
-    CompactRequest,
-    InputTokensRequest,
-)
+from server.wire.responses_input import ROLES
+from server.wire.responses_request import CompactRequest, InputTokensRequest
 
 PATH = "/v1/responses"
 
