@@ -1,6 +1,7 @@
 """The response shapes of the Responses API: the `response` object, its output items and usage, the
 stream's events, the input-item list page, and the small objects of delete, input token counts and
-compaction.
+compaction. (Kept in one file past 400 lines: it is the one list of the stream's event shapes, and
+each shape is a few declarative lines.)
 
 TypedDicts, as chat's (server/wire/chat_response.py): the dialect builds plain dicts in the real
 API's key order, and these types document them in the OpenAPI document. Keys marked `NotRequired`
