@@ -16,6 +16,7 @@ from server.errors import APIError
 from server.generation.ids import fingerprint
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.sse import StreamOptions
+from server.state.completions import CompletionStore, MemoryCompletionStore
 from server.state.journal_file import Journal
 from server.state.responses import MemoryResponseStore, ResponseStore
 
@@ -34,6 +35,7 @@ class Runtime:
     journal: Journal | None = None
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
+    completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -61,6 +63,7 @@ class Runtime:
             journal=Journal(settings.journal) if settings.journal else None,
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
+            completions=MemoryCompletionStore(settings.stored_completions),
         )
 
     def tokenizer(self, name: str) -> Tokenizer:
