@@ -9,7 +9,9 @@ from typing import Any
 
 import httpx
 
+from backends.base import BackendError, TextDelta
 from server.config import load_settings
+from tests.support.backends import Raise, ScriptedBackend
 from tests.support.requests import CHAT, ChatClient, chat_body, chat_client, in_process
 
 
@@ -184,6 +186,16 @@ async def test_a_request_that_fails_stores_nothing(client: httpx.AsyncClient) ->
     refused = await client.post(CHAT, json=chat_body("x", store=True, n=0))
     assert refused.status_code == 400
     assert (await client.get(CHAT)).json()["data"] == []
+
+
+async def test_a_stream_that_fails_after_its_first_chunk_stores_nothing(make_app: Any) -> None:
+    overloaded = BackendError(503, "The engine is currently overloaded, please try again later.")
+    async with chat_client(
+        make_app(backend=ScriptedBackend([TextDelta("Hello"), Raise(overloaded)]))
+    ) as chat:
+        chunks = await chat.chunks("x", store=True)
+        assert "error" in chunks[-1]
+        assert (await chat.http.get(CHAT)).json()["data"] == []
 
 
 def test_the_store_size_comes_from_the_environment() -> None:
