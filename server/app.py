@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from backends.base import Backend
 from server import __version__
 from server.chat import route as chat
+from server.chat import stored as chat_stored
 from server.completions import route as completions
 from server.config import Settings
 from server.control import admin
@@ -61,6 +62,7 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
     app.state.runtime = runtime
     endpoints = [
         _chat_route(runtime),
+        *_stored_chat_routes(),
         _completions_route(runtime),
         *_responses_routes(runtime),
         Route(embeddings.PATH, embeddings.create_embedding, methods=["POST"], name="create_embedding"),
@@ -92,6 +94,22 @@ def _chat_route(runtime: Runtime) -> Route:
     if runtime.journal is not None:
         endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
+
+
+def _stored_chat_routes() -> list[BaseRoute]:
+    one = chat.PATH + "/{completion_id}"
+    return [
+        Route(chat.PATH, chat_stored.list_chat_completions, methods=["GET"], name="list_chat_completions"),
+        Route(one, chat_stored.retrieve_chat_completion, methods=["GET"], name="get_chat_completion"),
+        Route(one, chat_stored.update_chat_completion, methods=["POST"], name="update_chat_completion"),
+        Route(one, chat_stored.delete_chat_completion, methods=["DELETE"], name="delete_chat_completion"),
+        Route(
+            one + "/messages",
+            chat_stored.list_chat_completion_messages,
+            methods=["GET"],
+            name="get_chat_completion_messages",
+        ),
+    ]
 
 
 def _completions_route(runtime: Runtime) -> Route:

@@ -95,6 +95,11 @@ class Settings(Strict):
         ge=1,
         description="Responses API objects kept for retrieval and chaining; oldest go first.",
     )
+    stored_completions: int = Field(
+        default=1000,
+        ge=1,
+        description="Chat completions created with `store: true` kept for retrieval; oldest go first.",
+    )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 

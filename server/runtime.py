@@ -20,6 +20,7 @@ from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
+from server.state.completions import CompletionStore, MemoryCompletionStore
 from server.state.journal_file import Journal
 from server.state.responses import MemoryResponseStore, ResponseStore
 
@@ -38,6 +39,7 @@ class Runtime:
     journal: Journal | None = None
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
+    completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -65,6 +67,7 @@ class Runtime:
             journal=Journal(settings.journal) if settings.journal else None,
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
+            completions=MemoryCompletionStore(settings.stored_completions),
         )
 
     def tokenizer(self, name: str) -> Tokenizer:

@@ -208,6 +208,37 @@ async def test_real_responses_validate_against_the_document(
     schema_for(document, "#/components/schemas/ModelList").validate(listing.json())
 
 
+async def test_stored_chat_completions_validate_against_the_document(
+    client: httpx.AsyncClient, document: dict[str, Any]
+) -> None:
+    request = {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Keep this."}]}],
+        "store": True,
+        "metadata": {"k": "v"},
+    }
+    created = (await client.post(CHAT, json=request)).json()
+    one = f"{CHAT}/{created['id']}"
+    answers = {
+        "StoredChatCompletion": [
+            await client.get(one),
+            await client.post(one, json={"metadata": {"k": "v"}}),
+        ],
+        "ChatCompletionList": [await client.get(CHAT, params={"metadata[k]": "v"})],
+        "ChatCompletionMessageList": [await client.get(f"{one}/messages")],
+        "ChatCompletionDeleted": [await client.delete(one)],
+    }
+    for component, responses in answers.items():
+        for response in responses:
+            assert response.status_code == 200, response.text
+            schema_for(document, f"#/components/schemas/{component}").validate(response.json())
+    assert answers["ChatCompletionList"][0].json()["data"] != []
+    paths = document["paths"]
+    assert set(paths[CHAT]) == {"post", "get"}
+    assert set(paths[CHAT + "/{completion_id}"]) == {"get", "post", "delete"}
+    assert set(paths[CHAT + "/{completion_id}/messages"]) == {"get"}
+
+
 RESPONSES_OPERATIONS = {
     "/v1/responses": {"post"},
     "/v1/responses/{response_id}": {"get", "delete"},

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -9,9 +12,11 @@ from backends.base import GenerationRequest
 from server.chat.chunks import StreamFormatter
 from server.chat.completion import collect
 from server.chat.conversation import to_conversation
-from server.chat.plan import plan_chat
+from server.chat.plan import ChatPlan, plan_chat
+from server.chat.stored import stored
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
+from server.generation.events import Event
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
@@ -19,7 +24,9 @@ from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
 from server.http.trace import Trace
-from server.runtime import runtime_of
+from server.runtime import Runtime, runtime_of
+from server.wire.chat_request import ChatCompletionRequest
+from server.wire.chat_response import ChatCompletion
 
 PATH = "/v1/chat/completions"
 
@@ -61,13 +68,58 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     )
     # A backend that may wait (timing, stalls, an upstream) is raced against the client leaving.
     receive = None if backend.instant else request.receive
+    keep = _Keeper(runtime, namespace, body, raw, chat, generation) if body.store else None
     try:
         if body.stream:
             obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
             formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
+            events = generation.events() if keep is None else keep.watch(generation.events())
+            chunks = formatter.chunks(events)
             return await open_stream(
-                formatter.chunks(generation.events()), {}, runtime.stream_options, receive
+                chunks if keep is None else keep.after(chunks), {}, runtime.stream_options, receive
             )
-        return JSONBody(await unless_disconnected(collect(chat, generation, generation.events()), receive))
+        completion = await unless_disconnected(collect(chat, generation, generation.events()), receive)
     except ClientGoneError:
         return client_gone()
+    if keep is not None:
+        keep.put(completion)
+    return JSONBody(completion)
+
+
+class _Keeper:
+    """`store: true`: the completion is kept once whole; a stream's is folded from the events it
+    sent, after its last chunk (a stream that fails or loses its client keeps nothing)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        namespace: str,
+        body: ChatCompletionRequest,
+        raw: bytes,
+        chat: ChatPlan,
+        generation: Generation,
+    ) -> None:
+        self.runtime, self.namespace, self.metadata = runtime, namespace, body.metadata
+        self.chat, self.generation = chat, generation
+        self.messages = orjson.loads(raw)["messages"]
+        self.seen: list[Event] = []
+
+    def put(self, completion: ChatCompletion) -> None:
+        self.runtime.completions.put(self.namespace, stored(completion, self.messages, self.metadata))
+
+    async def watch(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
+        try:
+            async for event in events:
+                self.seen.append(event)
+                yield event
+        finally:
+            await events.aclose()
+
+    async def after(self, chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
+        async for chunk in chunks:
+            yield chunk
+        self.put(await collect(self.chat, self.generation, self._replay()))
+
+    async def _replay(self) -> AsyncGenerator[Event, None]:
+        for event in self.seen:
+            yield event

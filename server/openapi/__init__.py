@@ -17,11 +17,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
-from server.openapi import responses
+from server.openapi import chat, responses
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
 from server.openapi.embeddings import EMBEDDINGS_OPERATION
+from server.wire import chat_stored as stored
 from server.wire import responses_response as rr
 from server.wire.chat_request import ChatCompletionRequest
 from server.wire.chat_response import ChatCompletion, ChatCompletionChunk
@@ -56,6 +57,11 @@ COMPONENTS: tuple[tuple[str, Any, str], ...] = (
     ("ChatCompletionRequest", ChatCompletionRequest, "validation"),
     ("ChatCompletion", ChatCompletion, "serialization"),
     ("ChatCompletionChunk", ChatCompletionChunk, "serialization"),
+    ("ChatCompletionUpdateRequest", stored.ChatCompletionUpdateRequest, "validation"),
+    ("StoredChatCompletion", stored.StoredChatCompletion, "serialization"),
+    ("ChatCompletionList", stored.ChatCompletionList, "serialization"),
+    ("ChatCompletionDeleted", stored.ChatCompletionDeleted, "serialization"),
+    ("ChatCompletionMessageList", stored.ChatCompletionMessageList, "serialization"),
     ("CompletionRequest", CompletionRequest, "validation"),
     ("TextCompletion", TextCompletion, "serialization"),
     ("EmbeddingCreateRequest", EmbeddingCreateRequest, "validation"),
@@ -122,7 +128,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     document.setdefault("components", {})["schemas"] = component_schemas()
     paths = document.setdefault("paths", {})
     # Both dialects' routes are plain Starlette routes (the hot path), which FastAPI does not list.
-    paths["/v1/chat/completions"] = {"post": CHAT_OPERATION}
+    paths["/v1/chat/completions"] = {"post": CHAT_OPERATION, "get": chat.LIST}
+    paths.update(chat.STORED_PATHS)
     paths["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
     paths["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     paths.update(responses.PATHS)
