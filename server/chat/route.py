@@ -18,6 +18,7 @@ from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.forward import forward_call, try_forward
+from server.http.images import with_fetched_images
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
@@ -54,6 +55,8 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     conversation = to_conversation(body)
+    if settings.images == "fetch":
+        conversation = await with_fetched_images(conversation)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint)
     backend = runtime.backends[route.backend]
     generation = Generation(
