@@ -100,6 +100,10 @@ class Settings(Strict):
         ge=1,
         description="Chat completions created with `store: true` kept for retrieval; oldest go first.",
     )
+    images: Literal["estimate", "fetch"] = Field(
+        default="estimate",
+        description="An http(s) image's size for its prompt tokens: estimate, or fetch (download it).",
+    )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 

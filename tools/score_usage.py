@@ -176,6 +176,13 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
 MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
 
 
+def _data_image(part: dict[str, Any]) -> bool:
+    """An image sent as a `data:` URL, priced exactly by its size."""
+    url = part.get("image_url")
+    url = url.get("url") if isinstance(url, dict) else url
+    return isinstance(url, str) and url.startswith("data:")
+
+
 def reason(outcome: Outcome) -> str:
     """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
     if outcome.status == 0:
@@ -188,10 +195,15 @@ def reason(outcome: Outcome) -> str:
     items = request.get("messages") or request.get("input") or []
     for item in items if isinstance(items, list) else []:
         content = item.get("content") if isinstance(item, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(part, dict) and part.get("type") in MEDIA for part in content
-        ):
+        media = (
+            [p for p in content if isinstance(p, dict) and p.get("type") in MEDIA]
+            if isinstance(content, list)
+            else []
+        )
+        if any(not _data_image(part) for part in media):
             return "media: priced by estimate (docs/usage.md)"
+        if media:
+            return "image: priced by its size, a residue of the fit (docs/usage.md)"
     return "reason unknown"
 
 

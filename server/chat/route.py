@@ -20,6 +20,7 @@ from server.generation.events import Event
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.images import with_fetched_images
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
@@ -49,6 +50,8 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     conversation = to_conversation(body)
+    if settings.images == "fetch":
+        conversation = await with_fetched_images(conversation)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint)
     backend = runtime.backends[route.backend]
     generation = Generation(

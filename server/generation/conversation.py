@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from server.generation.images import ImageSize
+
 # `function` is the legacy result of a `function_call`; roles keep the name the client used, so a
 # fixture matching on a role sees what was sent.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -119,6 +121,9 @@ class Conversation:
     # The API the request arrived in: the real API renders some inputs differently per dialect, so
     # prompt counting reads it (server/generation/counting_rules.py).
     dialect: Dialect = "chat"
+    # Image URL -> size, for the `http(s)` images downloaded to price them (`images: fetch`); a
+    # `data:` URL's size is read from its header when counted.
+    image_sizes: Mapping[str, ImageSize] = field(default_factory=dict, compare=False)
     # The request as JSON in its dialect's own shape, built only when read (fixtures' `params`).
     wire: Callable[[], dict[str, Any]] = field(default=dict, repr=False, compare=False)
 

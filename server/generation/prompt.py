@@ -4,8 +4,8 @@ The walk is here; the constants and switches are one row of `counting_rules.py` 
 and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
 Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
 for a name. Function and tool definitions are counted as the API renders them for the model: a
-TypeScript-like `namespace functions { ... }` block. Images, audio and files are estimates: 85 or
-765 tokens per image by detail, base64 length / 4 for audio and files.
+TypeScript-like `namespace functions { ... }` block. Images are priced by their size and detail as
+the API prices them (image_tokens.py); audio and files are estimates: base64 length / 4.
 """
 
 from __future__ import annotations
@@ -16,22 +16,22 @@ from typing import Any
 
 from server.generation.conversation import Conversation, OutputFormat, Part, Tool, ToolCall
 from server.generation.counting_rules import CountingRules, rules_for
+from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
-IMAGE_LOW = 85
-IMAGE_HIGH = 765
 
 
-def _parts(tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
+def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
     total = 0
     for part in parts:
         if part.kind in ("text", "refusal"):
             total += tokenizer.count(part.text)
         elif part.kind == "image":
-            total += IMAGE_LOW if part.detail == "low" else IMAGE_HIGH
+            size = image_size(part.url, conversation.image_sizes)
+            total += image_tokens(conversation.model, part.detail, size)
         else:  # audio, file: nothing better is public
             total += part.size // 4
     return total
@@ -119,7 +119,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     for message in conversation.messages:
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
-            total += _parts(tokenizer, message.parts)
+            total += _parts(conversation, tokenizer, message.parts)
         elif functions and not padded_system and message.role == "system":
             total += tokenizer.count(message.text + "\n")
             padded_system = True

@@ -13,6 +13,7 @@ from server.errors import APIError, invalid_request
 from server.generation.contract import Guard
 from server.generation.conversation import Message
 from server.generation.pipeline import Generation
+from server.http.images import with_fetched_images
 from server.http.validation import parse_body
 from server.responses.conversation import to_conversation
 from server.responses.plan import plan_response
@@ -65,7 +66,7 @@ def continued(record: StoredResponse | None, previous: str) -> list[Message]:
     return list(record.history)
 
 
-def start_turn(
+async def start_turn(
     runtime: Runtime,
     namespace: str,
     body: ResponseCreateRequest,
@@ -80,6 +81,8 @@ def start_turn(
     route = runtime.route(body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     conversation = to_conversation(body, body.model, history, stream=bool(body.stream), wire=wire)
+    if runtime.settings.images == "fetch":
+        conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer)
     backend = runtime.backends[route.backend]
     request = GenerationRequest(

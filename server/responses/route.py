@@ -18,6 +18,7 @@ from server.generation.conversation import Message
 from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
+from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
 from server.http.sse import EventStream, open_stream
 from server.http.trace import Trace
@@ -60,7 +61,7 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     body = parse_create(raw, runtime)
     history = _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
-    turn = start_turn(
+    turn = await start_turn(
         runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
     )
     if body.background:
@@ -237,6 +238,8 @@ async def count_input_tokens(request: Request) -> Response:
     tokenizer = runtime.tokenizer_for(route, model)
     history = _chained(runtime, namespace, body.previous_response_id)
     conversation = to_conversation(body, model, history)
+    if settings.images == "fetch":
+        conversation = await with_fetched_images(conversation)
     return ASCIIJSONBody(
         {"object": "response.input_tokens", "input_tokens": count_prompt_tokens(conversation, tokenizer)}
     )

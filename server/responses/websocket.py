@@ -103,7 +103,7 @@ class Connection:
             payload = _payload(frame)
             lane = _lane(payload.pop("stream_id", None))
             generate = payload.pop("generate", None) is not False
-            turn = self._start(payload)
+            turn = await self._start(payload)
         except APIError as exc:
             await self._send(_error_frame(exc), lane)
             return
@@ -113,14 +113,14 @@ class Connection:
             return
         await self._run(turn, lane, generate=generate)
 
-    def _start(self, payload: dict[str, Any]) -> Turn:
+    async def _start(self, payload: dict[str, Any]) -> Turn:
         if payload.get("background"):
             raise invalid_request("Background mode is not supported in WebSocket mode.", param="background")
         payload["stream"] = True  # every response is streamed here; a client may say so or not
         raw = orjson.dumps(payload)
         body = parse_create(raw, self.runtime)
         history = self._chained(body.previous_response_id)
-        return start_turn(
+        return await start_turn(
             self.runtime, self.namespace, body, history, raw=raw, wire=payload, headers=self.websocket.headers
         )
 
