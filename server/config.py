@@ -38,6 +38,24 @@ class FileOnly:
 FILE_ONLY = FileOnly()
 
 
+class ProfileOverride(Strict):
+    """A route's changes to its models' profiles (server/generation/profiles.py); unset fields keep
+    the built-in value. Giving one makes the model known to `models: strict`."""
+
+    context_window: int | None = Field(default=None, ge=1)
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    reasoning: bool | None = None
+    refuses: list[str] | None = Field(default=None, description="Request parameters the model refuses.")
+    reasoning_tokens: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
+        default=None, description="Hidden reasoning tokens per reply, by reasoning effort."
+    )
+    created: int | None = None
+    owned_by: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class Route(Strict):
     model: str = Field(description="A model name or a glob such as 'gpt-4*' or '*'.")
     backend: str
@@ -46,6 +64,9 @@ class Route(Strict):
     )
     models: list[str] = Field(
         default_factory=list, description="Names listed by GET /v1/models for a glob route."
+    )
+    profile: ProfileOverride | None = Field(
+        default=None, description="Overrides the built-in model profile (context window, output cap, ...)."
     )
 
     def matches(self, model: str) -> bool:
@@ -89,6 +110,10 @@ class Settings(Strict):
     )
     journal: str | None = Field(
         default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
+    )
+    models: Literal["any", "strict"] = Field(
+        default="any",
+        description="strict: a model no profile knows gets 404 model_not_found on chat and Responses.",
     )
     stored_responses: int = Field(
         default=1000,

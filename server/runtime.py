@@ -15,6 +15,7 @@ from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
 from server.generation.ids import fingerprint
+from server.generation.profiles import Profile, builtin_profile
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
@@ -32,6 +33,7 @@ class Runtime:
     system_fingerprint: str
     started: int = field(default_factory=lambda: int(time.time()))
     _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
+    _profiles: dict[str, Profile] = field(default_factory=dict)  # by model name: read on every request
     # Backends that may pass an upstream's answer through (they override `Backend.forward`).
     forwarders: frozenset[str] = frozenset()
     # Backends answering GET /v1/models from an upstream, in config order.
@@ -122,13 +124,37 @@ class Runtime:
         return await try_forward(backend, call, request, self.stream_options)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
-        return self.tokenizer(route.encoding or encoding_for_model(model, self.settings.default_encoding))
+        encoding = route.encoding or builtin_profile(model).encoding
+        return self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
+
+    def profile(self, route: Route, model: str) -> Profile:
+        """`model`'s profile: the built-in one with its route's overrides. With `models: strict`, a
+        model no profile knows does not exist, as on the real API."""
+        profile = self.described(route, model)
+        if not profile.known and self.settings.models == "strict":
+            raise model_not_found(model)
+        return profile
+
+    def described(self, route: Route, model: str) -> Profile:
+        """`model`'s profile whether or not `models: strict` would let it be used (for listings)."""
+        profile = self._profiles.get(model)
+        if profile is None:
+            profile = builtin_profile(model)
+            if route.profile is not None:
+                profile = profile.overridden(route.profile.changes())
+            if len(self._profiles) >= _PROFILES_KEPT:
+                self._profiles.clear()  # client-chosen names must not grow the cache without end
+            self._profiles[model] = profile
+        return profile
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
         if self.journal is not None:
             self.journal.close()
+
+
+_PROFILES_KEPT = 4096
 
 
 def runtime_of(request: HTTPConnection) -> Runtime:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from server.generation.admission import check_window, reply_limit
 from server.generation.conversation import Conversation
 from server.generation.events import AnsweredAs
 from server.generation.ids import completion_id
 from server.generation.pipeline import Plan
+from server.generation.profiles import Profile
 from server.generation.prompt import count_prompt_tokens
 from server.generation.tokens import Tokenizer
 from server.wire.chat_request import ChatCompletionRequest
@@ -45,16 +47,23 @@ def service_tier(requested: str | None) -> str:
 
 
 def plan_chat(
-    body: ChatCompletionRequest, conversation: Conversation, tokenizer: Tokenizer, system_fingerprint: str
+    body: ChatCompletionRequest,
+    conversation: Conversation,
+    tokenizer: Tokenizer,
+    system_fingerprint: str,
+    profile: Profile,
 ) -> ChatPlan:
     options = body.stream_options
+    prompt_tokens = count_prompt_tokens(conversation, tokenizer)
+    check_window(profile, prompt_tokens, body.completion_limit, "chat")
     return ChatPlan(
         plan=Plan(
             n=body.n or 1,
             stop=tuple(s for s in body.stop_sequences if s),
-            limit=body.completion_limit,
-            prompt_tokens=count_prompt_tokens(conversation, tokenizer),
+            limit=reply_limit(profile, prompt_tokens, body.completion_limit),
+            prompt_tokens=prompt_tokens,
             tokenizer=tokenizer,
+            reasoning_tokens=profile.hidden_tokens(body.reasoning_effort),
         ),
         id=completion_id(),
         created=int(time.time()),

@@ -13,6 +13,7 @@ from server.chat.chunks import StreamFormatter
 from server.chat.completion import collect
 from server.chat.conversation import to_conversation
 from server.chat.plan import ChatPlan, plan_chat
+from server.chat.rules import check_for_model
 from server.chat.stored import stored
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
@@ -47,12 +48,14 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     route = runtime.route(body.model)
     if completions_model(body.model):
         raise not_a_chat_model()
+    profile = runtime.profile(route, body.model)
+    check_for_model(body, profile)
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     conversation = to_conversation(body)
     if settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
-    chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint)
+    chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint, profile)
     backend = runtime.backends[route.backend]
     generation = Generation(
         chat.plan,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from backends.feasibility import schema_refusal
 from server.errors import invalid_request
+from server.generation.admission import check_output_cap, check_parameters
+from server.generation.profiles import Profile
 from server.http.logit_bias import check_logit_bias
 from server.wire.chat_request import (
     AllowedToolsChoice,
@@ -43,6 +45,22 @@ def check_semantics(body: ChatCompletionRequest) -> None:
     check_logit_bias(body.logit_bias)
     _check_tool_sequence(body)
     _check_schemas(body)
+
+
+def check_for_model(body: ChatCompletionRequest, profile: Profile) -> None:
+    """What the model refuses: parameters it does not take, a reply cap above its own."""
+    given = {
+        "max_tokens": body.max_tokens,
+        "temperature": body.temperature,
+        "top_p": body.top_p,
+        "presence_penalty": body.presence_penalty,
+        "frequency_penalty": body.frequency_penalty,
+        "logprobs": body.logprobs,
+        "reasoning_effort": body.reasoning_effort,
+    }
+    check_parameters(profile, given, "chat", body.reasoning_effort)
+    param = "max_tokens" if body.max_completion_tokens is None else "max_completion_tokens"
+    check_output_cap(profile, param, body.completion_limit)
 
 
 def _check_forced_names(body: ChatCompletionRequest) -> None:

@@ -9,6 +9,11 @@ Stops and the limit race as they do in a model: a stop sequence counts when it i
 wins if the tokens up to its end fit the limit; otherwise the reply is cut at the limit. Among stop
 sequences, the one that completes first wins, and the text is cut where it starts. A channel with
 neither keeps no running copy of its text, so long replies cost linear time.
+
+A limit alone is not watched while it cannot bite: a token holds at least one UTF-8 byte and a
+character at most four, so text of `budget / 4` characters fits whatever it says. Deltas pass
+straight through until then; every reply has a limit (at least the model's output cap), and most
+never come near it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ class Channel:
     stable_tokens: int = 0
     searched: int = 0
     cut_at: int | None = None
+    loose: bool = field(init=False, default=False)  # a limit alone, still too far to bite
+
+    def __post_init__(self) -> None:
+        self.loose = not self.stop and self.budget is not None
 
     @property
     def watched(self) -> bool:
@@ -44,7 +53,7 @@ class Channel:
 
     @property
     def text(self) -> str:
-        if not self.watched:
+        if not self.watched or self.loose:
             return "".join(self.parts)
         return self._text if self.cut_at is None else self._text[: self.cut_at]
 
@@ -56,7 +65,12 @@ class Channel:
         """Add a delta; return the pieces now safe to release and the cut, if one happened."""
         if not piece:
             return [], None
-        if not self.watched:
+        if self.loose:
+            assert self.budget is not None
+            if 4 * (self.released + len(piece)) > self.budget:
+                self._text, self.loose = "".join(self.parts), False  # near the limit: watch from here
+                self.parts.clear()
+        if not self.watched or self.loose:
             self.parts.append(piece)
             self.released += len(piece)
             return [piece], None

@@ -1,5 +1,5 @@
-"""What a model's name says about it, until model profiles say more: its family, whether it reasons,
-and which endpoint serves it (chat models and the legacy completions models each answer on one
+"""What a model's name says about it: its prompt family, whether it reasons (its profile says,
+server/generation/profiles.py), and which endpoint serves it (chat models and the legacy completions models each answer on one
 endpoint only).
 
 One table for every check on a model name. The family is how the model's prompt is written (and so
@@ -16,12 +16,11 @@ import re
 from typing import Literal
 
 from server.errors import APIError
+from server.generation.profiles import builtin_profile
 
 Family = Literal["cl100k", "gpt-4o", "reasoning"]
 
 _CL100K = re.compile(r"^(gpt-4($|-(?!o))|gpt-3\.5)")
-# o1, o3, o4-mini, ... and the gpt-5 family reason before they answer; `gpt-5-chat-*` does not.
-_REASONS = re.compile(r"^(o\d|gpt-5(?!-chat)|codex-)")
 _REASONING_FORMAT = "o1-mini"  # the one reasoning model whose prompt keeps the gpt-4o format
 
 
@@ -34,7 +33,8 @@ def family(model: str) -> Family:
 
 
 def reasons(model: str) -> bool:
-    return _REASONS.match(model) is not None
+    """o1, o3, o4-mini, ... and the gpt-5 family reason before they answer; `gpt-5-chat-*` does not."""
+    return builtin_profile(model).reasoning
 
 
 # The models `POST /v1/completions` serves (the SDK's `CompletionCreateParams.model` literals), their

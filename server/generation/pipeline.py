@@ -39,6 +39,14 @@ class Plan:
     limit: int | None
     prompt_tokens: int
     tokenizer: Tokenizer
+    # Hidden reasoning tokens each reply spends before its first visible token (a reasoning model's);
+    # they count against `limit`, so a small limit ends the reply (`length`) with nothing shown.
+    reasoning_tokens: int = 0
+
+    @property
+    def hidden(self) -> int:
+        """The reasoning tokens one reply actually spends: no more than its limit."""
+        return self.reasoning_tokens if self.limit is None else min(self.reasoning_tokens, self.limit)
 
 
 @dataclass(slots=True)
@@ -75,7 +83,7 @@ class Generation:
         self.announced = announced
         self.stream = stream
         self.guard = guard
-        self.states = [ChoiceState() for _ in range(plan.n)]
+        self.states = [ChoiceState(closed_tokens=plan.hidden) for _ in range(plan.n)]
         self.completion_tokens = 0
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
@@ -95,7 +103,13 @@ class Generation:
     async def events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.stream if self._first is None else _after(self._first, self.stream)
+        spent = self.plan.limit is not None and self.plan.hidden >= self.plan.limit
         try:
+            if spent:  # reasoning spent the whole budget: every reply ends before a word
+                open_choices, stream = 0, _nothing()
+                for index, state in enumerate(self.states):
+                    for out in self._finish(state, index, "length"):
+                        yield out
             async for event in stream:
                 if isinstance(event, AnsweredAs):
                     self.answered_as = event
@@ -223,7 +237,9 @@ class Generation:
         return out
 
     def usage(self) -> Usage:
-        return Usage(self.plan.prompt_tokens, self.completion_tokens)
+        return Usage(
+            self.plan.prompt_tokens, self.completion_tokens, reasoning_tokens=self.plan.hidden * self.plan.n
+        )
 
 
 async def _after(
@@ -232,3 +248,8 @@ async def _after(
     yield first
     async for item in rest:
         yield item
+
+
+async def _nothing() -> AsyncGenerator[Event | AnsweredAs, None]:
+    return
+    yield  # an async generator that yields nothing

@@ -17,7 +17,7 @@ from server.http.images import with_fetched_images
 from server.http.validation import parse_body
 from server.responses.conversation import to_conversation
 from server.responses.plan import plan_response
-from server.responses.rules import check_create
+from server.responses.rules import check_create, check_for_model
 from server.responses.writer import ResponseWriter
 from server.runtime import Runtime
 from server.state.responses import StoredResponse
@@ -79,11 +79,13 @@ async def start_turn(
 ) -> Turn:
     """Route the model, map the request into a conversation, plan it and open its backend's stream."""
     route = runtime.route(body.model)
+    profile = runtime.profile(route, body.model)
+    check_for_model(body, profile)
     tokenizer = runtime.tokenizer_for(route, body.model)
     conversation = to_conversation(body, body.model, history, stream=bool(body.stream), wire=wire)
     if runtime.settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
-    plan = plan_response(body, conversation, tokenizer)
+    plan = plan_response(body, conversation, tokenizer, profile)
     backend = runtime.backends[route.backend]
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from server.generation.admission import check_window, reply_limit
 from server.generation.conversation import Conversation
 from server.generation.events import AnsweredAs
-from server.generation.models import reasons
 from server.generation.pipeline import Plan
+from server.generation.profiles import Profile
 from server.generation.prompt import count_prompt_tokens
 from server.generation.tokens import Tokenizer
 from server.responses.ids import ResponseIds
@@ -44,24 +45,28 @@ class ResponsesPlan:
 
 
 def plan_response(
-    body: ResponseCreateRequest, conversation: Conversation, tokenizer: Tokenizer
+    body: ResponseCreateRequest, conversation: Conversation, tokenizer: Tokenizer, profile: Profile
 ) -> ResponsesPlan:
     created = int(time.time())
     ids = ResponseIds(created)
     options = body.stream_options
+    prompt_tokens = count_prompt_tokens(conversation, tokenizer)
+    check_window(profile, prompt_tokens, body.max_output_tokens, "responses")
+    effort = body.reasoning.effort if body.reasoning is not None else None
     return ResponsesPlan(
         plan=Plan(
             n=1,
             stop=(),
-            limit=body.max_output_tokens,
-            prompt_tokens=count_prompt_tokens(conversation, tokenizer),
+            limit=reply_limit(profile, prompt_tokens, body.max_output_tokens),
+            prompt_tokens=prompt_tokens,
             tokenizer=tokenizer,
+            reasoning_tokens=profile.hidden_tokens(effort),
         ),
         body=body,
         id=ids.make("resp"),
         created_at=created,
         ids=ids,
-        reasoning=reasons(body.model),
+        reasoning=profile.reasoning,
         obfuscation=not (options is not None and options.include_obfuscation is False),
         sealed_reasoning="reasoning.encrypted_content" in (body.include or ()),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from backends.feasibility import schema_refusal
 from server.errors import invalid_request
+from server.generation.admission import check_output_cap, check_parameters
+from server.generation.profiles import Profile
 from server.responses.conversation import is_strict
 from server.wire.responses_request import (
     FunctionTool,
@@ -20,6 +22,15 @@ def check_create(body: ResponseCreateRequest) -> None:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
         )
     check_inputs(body)
+
+
+def check_for_model(body: ResponseCreateRequest, profile: Profile) -> None:
+    """What the model refuses: sampling on a reasoning model, an effort on one that does not reason,
+    a reply cap above its own."""
+    effort = body.reasoning.effort if body.reasoning is not None else None
+    given = {"temperature": body.temperature, "top_p": body.top_p, "reasoning_effort": effort}
+    check_parameters(profile, given, "responses", effort)
+    check_output_cap(profile, "max_output_tokens", body.max_output_tokens)
 
 
 def check_inputs(body: ResponseInputs) -> None:

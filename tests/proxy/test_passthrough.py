@@ -137,12 +137,13 @@ def test_models_are_forwarded(proxy: LiveServer, upstream: LiveServer, captured:
     listing = httpx.get(proxy.base_url + "/models")
     assert listing.status_code == 200
     assert listing.content == httpx.get(upstream.base_url + "/models").content
+    # The upstream (a chatdouble) lists its models with their profiles' `created` and `owned_by`.
     assert [(m["id"], m["created"]) for m in listing.json()["data"]] == [
-        ("gpt-4o", 1111),
-        ("gpt-4o-mini", 1111),
+        ("gpt-4o", 1715367049),
+        ("gpt-4o-mini", 1721172741),
     ]
     one = httpx.get(proxy.base_url + "/models/gpt-4o")
-    assert one.json() == {"id": "gpt-4o", "object": "model", "created": 1111, "owned_by": "chatdouble"}
+    assert one.json() == {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}
     assert captured[-1].path == "/v1/models/gpt-4o"
     local = httpx.get(proxy.base_url + "/models/local-model")  # routed to echo: answered here
     assert local.json()["created"] == 2222
