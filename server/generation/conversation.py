@@ -130,6 +130,8 @@ class Conversation:
     @property
     def function_tools(self) -> tuple[Tool, ...]:
         """The offered tools a function call may name (custom tools take free text, not JSON)."""
+        if not self.tools:
+            return ()  # the common case, read several times a request
         return tuple(tool for tool in self.tools if tool.kind == "function")
 
     def last_user_text(self) -> str:
