@@ -1,8 +1,8 @@
 """`POST /v1/embeddings`: validate, let the routed backend answer or fall back to the server's
 deterministic vectors, and write the body as the API does.
 
-A forwarding backend (the proxy) does not take this endpoint yet: its requests are answered here
-like any other backend's."""
+A forwarding backend (the proxy) passes the request upstream byte for byte and its answer back; one
+that replays answers through `Backend.embed` like any other backend."""
 
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ async def create_embedding(request: Request) -> Response:
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request)
+    forwarded = await runtime.forwarded(request, intake, "embeddings")
+    if forwarded is not None:
+        return forwarded
     namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
