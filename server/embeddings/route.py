@@ -20,6 +20,7 @@ from server.embeddings.render import body_bytes
 from server.errors import server_error
 from server.generation.embedding import embed
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.runtime import runtime_of
 from server.wire.embeddings import EmbeddingCreateRequest
@@ -33,10 +34,11 @@ IN_LOOP_TOKENS = 20_000
 log = logging.getLogger("chatdouble.embeddings")
 
 
-async def create_embedding(request: Request) -> Response:
+async def create_embedding(request: Request, trace: Trace | None = None) -> Response:
+    """`trace` is given when a journal is kept (`server.control.journal.journaled`)."""
     runtime = runtime_of(request)
     settings = runtime.settings
-    intake = await runtime.intake(request)
+    intake = await runtime.intake(request, trace)
     forwarded = await runtime.forwarded(request, intake, "embeddings")
     if forwarded is not None:
         return forwarded
@@ -57,6 +59,7 @@ async def create_embedding(request: Request) -> Response:
             namespace=namespace,
             headers=request.headers,
             raw=raw,
+            notes=intake.notes,
         )
     )
     if vectors is not None and not _fits(vectors, plan):
