@@ -27,6 +27,7 @@ from backends.base import (
     AnsweredAs,
     Backend,
     BackendError,
+    EmbeddingRequest,
     Event,
     ForwardCall,
     GenerationRequest,
@@ -76,11 +77,14 @@ class ProxyBackend(Backend):
         )
         return request, request_key(request)
 
-    def view_of(self, request: GenerationRequest) -> dict[str, Any]:
+    def view_of(self, request: GenerationRequest | EmbeddingRequest) -> dict[str, Any]:
         notes = request.notes
         if notes is not None and notes.request is not None:
             return notes.request
-        body = orjson.loads(request.raw) if request.raw else request.conversation.wire()
+        if request.raw or isinstance(request, EmbeddingRequest):
+            body = orjson.loads(request.raw)
+        else:
+            body = request.conversation.wire()
         view, key = self.view(body, request.headers)
         if notes is not None:
             notes.request, notes.hash = view, key
@@ -153,6 +157,16 @@ class ProxyBackend(Backend):
             self.view_of(request)  # the journal gets the key even when no recording is compared
         async for event in self.replayer.stream(request):
             yield event
+
+    async def embed(self, request: EmbeddingRequest) -> list[list[float]] | None:
+        """The recorded vectors (replay, or auto with a recording); a 400 `recording_not_found`
+        when none matches."""
+        if self.replayer is None:
+            raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
+        if request.notes is not None:
+            request.notes.mode, request.notes.outcome = self.config.mode, "replayed"
+            self.view_of(request)
+        return await self.replayer.embed(request)
 
     async def forward_models(self, path: str, headers: Mapping[str, str]) -> Upstream:
         return await self.upstream.get(path, headers)

@@ -65,7 +65,7 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
         *_stored_chat_routes(),
         _completions_route(runtime),
         *_responses_routes(runtime),
-        Route(embeddings.PATH, embeddings.create_embedding, methods=["POST"], name="create_embedding"),
+        _embeddings_route(runtime),
     ]
     for position, route in enumerate(endpoints):
         app.router.routes.insert(position, route)
@@ -117,6 +117,13 @@ def _completions_route(runtime: Runtime) -> Route:
     if runtime.journal is not None:
         endpoint = journaled(completions.create_completion, runtime.journal, runtime.settings)
     return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
+
+
+def _embeddings_route(runtime: Runtime) -> Route:
+    endpoint: Endpoint = embeddings.create_embedding
+    if runtime.journal is not None:
+        endpoint = journaled(embeddings.create_embedding, runtime.journal, runtime.settings)
+    return Route(embeddings.PATH, endpoint, methods=["POST"], name="create_embedding")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:

@@ -7,7 +7,7 @@ answer becomes an `error` reply. Under `recorded:` go the answer's `model`, `sys
 and (streamed) whether its chunks had an `obfuscation` pad, which replay returns as they were, and
 notes for people: the upstream's completion id and usage. Logprobs are left out. A Responses API
 answer is folded by `responses` into the same reply, with its reasoning summary and hosted-tool
-items besides.
+items besides; a legacy completions answer's `text` is recorded as chat's content.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, get_args
 import orjson
 
 from backends.fixtures.model import FixtureFile
-from backends.recording import responses
+from backends.recording import embeddings, responses
 from backends.recording.answer import Call, Choice, Piece, piece
 from backends.request_key import Scrubber
 from server.generation.events import FinishReason
@@ -86,7 +86,7 @@ class _Stream:
         for item in chunk.get("choices") or []:
             choice = self.choices.setdefault(int(item.get("index", 0)), Choice())
             delta = item.get("delta") or {}
-            self._text(choice.content, delta.get("content"))
+            self._text(choice.content, delta.get("content") if "delta" in item else item.get("text"))
             if isinstance(delta.get("refusal"), str):
                 choice.refusal.append(delta["refusal"])  # replayed in token-sized pieces
             for call in delta.get("tool_calls") or []:
@@ -176,7 +176,7 @@ def _delays(replies: list[_Reply]) -> list[float]:
 
 
 def _message(item: dict[str, Any]) -> Choice:
-    message = item.get("message") or {}
+    message = item.get("message") or ({"content": item["text"]} if "text" in item else {})
     choice = Choice()
     choice.content = [(message["content"], 0.0)] if isinstance(message.get("content"), str) else []
     choice.refusal = [message["refusal"]] if message.get("refusal") else []
@@ -218,9 +218,12 @@ def fixture_of(exchange: Exchange, fixture_id: str, scrubber: Scrubber) -> dict[
         "stream": exchange.payloads is not None,
     }
     timing: dict[str, Any] = {"ttft": round(exchange.seconds, 3)}
-    chat = exchange.path == "chat/completions"
+    chat = exchange.path != "responses"  # chat, and legacy completions, whose chunks are alike
     if exchange.status >= 400:
         response: dict[str, Any] = {"error": _error(exchange)}
+    elif exchange.path == "embeddings":
+        response, info = embeddings.reply(orjson.loads(exchange.body))
+        recorded.update(info)
     else:
         if exchange.payloads is not None:
             stream: _Stream | responses.ResponsesStream = _Stream() if chat else responses.ResponsesStream()

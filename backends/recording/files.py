@@ -16,9 +16,12 @@ def slug(text: str, limit: int) -> str:
 
 def file_stem(request: dict[str, Any], key: str) -> str:
     """`<model>--<start of the last user message>--<key>`: stable for a request, readable in a listing.
-    The user's message is a chat message, or a Responses `input` (a string, or a message item)."""
+    The user's message is a chat message, a Responses `input` (a string, or a message item), or the
+    last text of an embeddings `input` or a completions `prompt`."""
     said = ""
-    given = request.get("input")
+    given = request.get("input", request.get("prompt"))  # embeddings and completions: text(s)
+    if isinstance(given, list) and given and isinstance(given[-1], str):
+        given = given[-1]
     messages = [{"role": "user", "content": given}] if isinstance(given, str) else given
     for message in reversed(request.get("messages") or messages or []):
         if isinstance(message, dict) and message.get("role") == "user":

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backends.base import Backend, BackendError, GenerationRequest
+from backends.base import Backend, BackendError, EmbeddingRequest, GenerationRequest
 from backends.fixtures import FixturesBackend, FixturesConfig
 from backends.fixtures.backend import Entry
 from backends.fixtures.facts import Facts
@@ -30,7 +30,7 @@ class Replayer(FixturesBackend):
         self,
         config: ProxyConfig,
         *,
-        view: Callable[[GenerationRequest], dict[str, Any]],
+        view: Callable[[GenerationRequest | EmbeddingRequest], dict[str, Any]],
         owner: Backend | None = None,
     ) -> None:
         if config.cassettes is None:
@@ -46,8 +46,11 @@ class Replayer(FixturesBackend):
         self._keys: frozenset[str] = frozenset()
         self._keys_of: object = None
 
-    def viewer(self, request: GenerationRequest) -> Callable[[], dict[str, Any]]:
+    def viewer(self, request: GenerationRequest | EmbeddingRequest) -> Callable[[], dict[str, Any]]:
         return lambda: self._view(request)
+
+    async def embed_unmatched(self, facts: Facts, request: EmbeddingRequest) -> list[list[float]] | None:
+        raise self.no_match(facts, request.namespace)
 
     @property
     def keys(self) -> frozenset[str]:

@@ -1,7 +1,7 @@
 """`POST /v1/completions`: the legacy text completions, on the neutral pipeline and the same backends.
 
-Requests are not forwarded to an upstream: a proxy backend answers here by replaying, as on the
-Responses API.
+A forwarding backend (the proxy) passes the request upstream byte for byte and its answer back, as on
+chat; one that replays answers here through the pipeline.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request, trace)
+    forwarded = await runtime.forwarded(request, intake, "completions")
+    if forwarded is not None:
+        return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_body(
         raw, CompletionRequest, reject_unknown=settings.unknown_fields == "reject", rules=check_completion

@@ -1,8 +1,8 @@
 """`POST /v1/embeddings`: validate, let the routed backend answer or fall back to the server's
 deterministic vectors, and write the body as the API does.
 
-A forwarding backend (the proxy) does not take this endpoint yet: its requests are answered here
-like any other backend's."""
+A forwarding backend (the proxy) passes the request upstream byte for byte and its answer back; one
+that replays answers through `Backend.embed` like any other backend."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from server.embeddings.render import body_bytes
 from server.errors import server_error
 from server.generation.embedding import embed
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.runtime import runtime_of
 from server.wire.embeddings import EmbeddingCreateRequest
@@ -33,10 +34,14 @@ IN_LOOP_TOKENS = 20_000
 log = logging.getLogger("chatdouble.embeddings")
 
 
-async def create_embedding(request: Request) -> Response:
+async def create_embedding(request: Request, trace: Trace | None = None) -> Response:
+    """`trace` is given when a journal is kept (`server.control.journal.journaled`)."""
     runtime = runtime_of(request)
     settings = runtime.settings
-    intake = await runtime.intake(request)
+    intake = await runtime.intake(request, trace)
+    forwarded = await runtime.forwarded(request, intake, "embeddings")
+    if forwarded is not None:
+        return forwarded
     namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
@@ -54,6 +59,7 @@ async def create_embedding(request: Request) -> Response:
             namespace=namespace,
             headers=request.headers,
             raw=raw,
+            notes=intake.notes,
         )
     )
     if vectors is not None and not _fits(vectors, plan):

@@ -167,3 +167,27 @@ def test_an_upstream_that_cannot_be_reached_is_an_error_outcome(tmp_path: Path) 
     assert answer.status_code == 502
     (line,) = entries(journal)
     assert (line["outcome"], line["status"], line["error"]) == ("error", 502, "upstream_unreachable")
+
+
+def test_embeddings_requests_are_journaled_with_their_recording(tmp_path: Path) -> None:
+    journal, cassettes = tmp_path / "journal.jsonl", tmp_path / "cassettes"
+    body = {"model": "text-embedding-3-small", "input": "journal my vector", "dimensions": 4}
+    with (
+        serve(upstream_app(tmp_path)) as upstream,
+        serve(
+            proxy_app(
+                upstream.base_url, mode="auto", cassettes=str(cassettes), settings={"journal": str(journal)}
+            )
+        ) as proxy,
+    ):
+        assert httpx.post(proxy.base_url + "/embeddings", json=body).status_code == 200  # recorded
+        assert httpx.post(proxy.base_url + "/embeddings", json=body).status_code == 200  # replayed
+    recorded, replayed = entries(journal)
+    key = request_key(normalize(body))
+    assert (recorded["outcome"], recorded["hash"], recorded["status"]) == ("recorded", key, 200)
+    assert (replayed["outcome"], replayed["hash"], replayed["fixture"]) == (
+        "replayed",
+        key,
+        recorded["fixture"],
+    )
+    assert replayed["source"].startswith(recorded["source"])

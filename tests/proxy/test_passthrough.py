@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from server.__main__ import main
@@ -262,3 +263,71 @@ def test_an_unset_api_key_env_is_a_warning_in_auto_and_nothing_in_replay(
     (warning,) = [r for r in caplog.records if "TEST_UNSET_UPSTREAM_KEY" in r.getMessage()]
     assert warning.levelname == "WARNING"
     assert "is not set" in warning.getMessage()
+
+
+def posts_to(captured: list[Exchange], path: str) -> list[Exchange]:
+    return [e for e in captured if e.path == path]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_completions_pass_through_byte_for_byte(
+    proxy: LiveServer, captured: list[Exchange], stream: bool
+) -> None:
+    raw = orjson.dumps(
+        {"model": "gpt-3.5-turbo-instruct", "prompt": "say it through the proxy", "stream": stream, "x": 1}
+    )
+    before = len(posts_to(captured, "/v1/completions"))
+    response = httpx.post(
+        proxy.base_url + "/completions", content=raw, headers={"content-type": "application/json"}
+    )
+    posts = posts_to(captured, "/v1/completions")
+    assert len(posts) == before + 1
+    assert posts[-1].body == raw
+    assert response.status_code == 200
+    assert response.content == posts[-1].response
+    if stream:
+        assert response.content.endswith(b"data: [DONE]\n\n")
+        assert all(chunk["object"] == "text_completion" for chunk in posts[-1].chunks)
+    else:
+        assert response.json()["choices"][0]["text"] == "say it through the proxy"
+
+
+def test_a_completions_stream_reaches_the_sdk_as_the_upstream_sent_it(
+    sdk: openai.OpenAI, captured: list[Exchange]
+) -> None:
+    chunks = list(sdk.completions.create(model="gpt-3.5-turbo-instruct", prompt="one two three", stream=True))
+    sent = posts_to(captured, "/v1/completions")[-1].chunks
+    assert [c.model_dump(mode="json", exclude_unset=True) for c in chunks] == sent
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == "one two three"
+
+
+@pytest.mark.parametrize("encoding", ["float", "base64"])
+def test_embeddings_pass_through_byte_for_byte(
+    proxy: LiveServer, captured: list[Exchange], encoding: str
+) -> None:
+    raw = orjson.dumps(
+        {"model": "text-embedding-3-small", "input": ["first", "second"], "encoding_format": encoding}
+    )
+    before = len(posts_to(captured, "/v1/embeddings"))
+    response = httpx.post(
+        proxy.base_url + "/embeddings", content=raw, headers={"content-type": "application/json"}
+    )
+    posts = posts_to(captured, "/v1/embeddings")
+    assert len(posts) == before + 1
+    assert posts[-1].body == raw
+    assert response.status_code == 200
+    assert response.content == posts[-1].response
+    assert response.headers["x-request-id"] == posts[-1].response_headers["x-request-id"]
+    data = response.json()["data"]
+    assert [type(item["embedding"]) for item in data] == [list if encoding == "float" else str] * 2
+
+
+def test_an_upstream_embeddings_error_reaches_the_client(proxy: LiveServer, captured: list[Exchange]) -> None:
+    raw = orjson.dumps({"model": "text-embedding-3-small", "input": ""})
+    response = httpx.post(
+        proxy.base_url + "/embeddings", content=raw, headers={"content-type": "application/json"}
+    )
+    posts = posts_to(captured, "/v1/embeddings")
+    assert posts[-1].body == raw
+    assert response.status_code == posts[-1].status == 400
+    assert response.content == posts[-1].response

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+import yaml
 
 from backends.fixtures import load
 from backends.request_key import normalize, request_key
@@ -371,3 +372,100 @@ def test_a_miss_names_the_closest_recordings_first(tmp_path: Path) -> None:
         named[2],
     ]
     assert "differs from the recorded one in temperature)" in closest.split(";")[0]
+
+
+EMBEDDING_REQUESTS = [
+    {"model": "text-embedding-3-small", "input": ["first text", "second text"], "dimensions": 8},
+    {"model": "text-embedding-3-small", "input": "packed text", "dimensions": 8, "encoding_format": "base64"},
+]
+
+
+def post_all(base_url: str, path: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+    return [httpx.post(base_url + path, json=body) for body in bodies]
+
+
+def test_embeddings_replay_the_recorded_vectors_with_the_upstream_stopped(tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    log: list[Exchange] = []
+    with (
+        serve(upstream_app(tmp_path, log)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=str(cassettes))) as proxy,
+    ):
+        recorded = post_all(proxy.base_url, "/embeddings", EMBEDDING_REQUESTS)
+    assert [r.status_code for r in recorded] == [200, 200]
+    assert len([e for e in log if e.path == "/v1/embeddings"]) == 2
+    assert len(list(cassettes.glob("*.yaml"))) == 2
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=str(cassettes), timing_factor=0)) as proxy:
+        replayed = post_all(proxy.base_url, "/embeddings", EMBEDDING_REQUESTS)
+        missing = httpx.post(proxy.base_url + "/embeddings", json={**EMBEDDING_REQUESTS[0], "input": "new"})
+    assert [r.status_code for r in replayed] == [200, 200]
+    assert [r.json()["data"] for r in replayed] == [r.json()["data"] for r in recorded]
+    assert replayed[1].content == recorded[1].content  # base64: the same float32 bytes
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "recording_not_found"
+
+
+def test_replayed_embeddings_come_from_the_recording_not_the_server(tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    with (
+        serve(upstream_app(tmp_path)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=str(cassettes))) as proxy,
+    ):
+        post_all(proxy.base_url, "/embeddings", EMBEDDING_REQUESTS[:1])
+    (path,) = cassettes.glob("*.yaml")
+    document = yaml.safe_load(path.read_text())
+    recorded = document["fixtures"][0]["response"]["embedding"]
+    assert [len(vector) for vector in recorded] == [8, 8]
+    document["fixtures"][0]["response"]["embedding"] = [[1.0] + [0.0] * 7, [0.0, 1.0] + [0.0] * 6]
+    path.write_text(yaml.safe_dump(document))
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=str(cassettes), timing_factor=0)) as proxy:
+        replayed = httpx.post(proxy.base_url + "/embeddings", json=EMBEDDING_REQUESTS[0])
+    assert [item["embedding"] for item in replayed.json()["data"]] == [
+        [1.0, 0, 0, 0, 0, 0, 0, 0],
+        [0, 1.0, 0, 0, 0, 0, 0, 0],
+    ]
+
+
+def test_auto_records_an_embeddings_miss_and_replays_it(tmp_path: Path) -> None:
+    cassettes = str(tmp_path / "cassettes")
+    log: list[Exchange] = []
+    with (
+        serve(upstream_app(tmp_path, log)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="auto", cassettes=cassettes, timing_factor=0)) as proxy,
+    ):
+        answers = post_all(proxy.base_url, "/embeddings", [EMBEDDING_REQUESTS[0]] * 3)
+    assert len([e for e in log if e.path == "/v1/embeddings"]) == 1
+    assert answers[1].json()["data"] == answers[2].json()["data"] == answers[0].json()["data"]
+
+
+COMPLETION_REQUESTS = [
+    {"model": "gpt-3.5-turbo-instruct", "prompt": "a whole completion"},
+    {"model": "gpt-3.5-turbo-instruct", "prompt": "tell me a story", "stream": True},
+]
+
+
+def completion_text(response: httpx.Response) -> str:
+    if response.content.startswith(b"data: "):
+        return "".join(c["choices"][0]["text"] for c in sse.chunks(response.content) if c.get("choices"))
+    text: str = response.json()["choices"][0]["text"]
+    return text
+
+
+def test_completions_replay_the_recorded_text_with_the_upstream_stopped(tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    log: list[Exchange] = []
+    with (
+        serve(upstream_app(tmp_path, log)) as upstream,
+        serve(proxy_app(upstream.base_url, mode="record", cassettes=str(cassettes))) as proxy,
+    ):
+        recorded = post_all(proxy.base_url, "/completions", COMPLETION_REQUESTS)
+    assert len([e for e in log if e.path == "/v1/completions"]) == 2
+    assert len(list(cassettes.glob("*.yaml"))) == 2
+    with serve(proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=str(cassettes), timing_factor=0)) as proxy:
+        replayed = post_all(proxy.base_url, "/completions", COMPLETION_REQUESTS)
+    assert [r.status_code for r in replayed] == [200, 200]
+    assert [completion_text(r) for r in replayed] == [completion_text(r) for r in recorded]
+    assert completion_text(recorded[1]) == "Once upon a time."
+    pieces = [c["choices"][0]["text"] for c in sse.chunks(replayed[1].content) if c.get("choices")]
+    assert [p for p in pieces if p] == ["Once", " upon", " a", " time", "."]  # the recorded chunking
+    assert all(c["object"] == "text_completion" for c in sse.chunks(replayed[1].content))
