@@ -69,6 +69,15 @@ def _content(content: str | Sequence[object]) -> tuple[str, tuple[Part, ...] | N
     return "".join(part.text for part in parts if part.kind == "text"), parts
 
 
+def _join_call(messages: list[Message], call: ToolCall) -> None:
+    """A call joins the assistant turn it follows (one turn, as chat sends it), or opens one."""
+    last = messages[-1] if messages else None
+    if last is not None and last.role == "assistant":
+        messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
+    else:
+        messages.append(Message("assistant", "", (call,)))
+
+
 def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
     """The messages of an `input`, in order (see the module docstring)."""
     if items is None:
@@ -85,11 +94,7 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
                 call = ToolCall(item.call_id, item.name, item.arguments)
             else:
                 call = ToolCall(item.call_id, item.name, item.input, kind="custom")
-            last = messages[-1] if messages else None
-            if last is not None and last.role == "assistant":
-                messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
-            else:
-                messages.append(Message("assistant", "", (call,)))
+            _join_call(messages, call)
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             text, parts = _content(item.output)
             messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
@@ -123,11 +128,7 @@ def output_messages(output: Sequence[dict[str, Any]]) -> list[Message]:
             call = ToolCall(
                 str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", ""))
             )
-            last = messages[-1] if messages else None
-            if last is not None and last.role == "assistant":
-                messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
-            else:
-                messages.append(Message("assistant", "", (call,)))
+            _join_call(messages, call)
     return messages
 
 
