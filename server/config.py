@@ -45,6 +45,7 @@ class ProfileOverride(Strict):
     context_window: int | None = Field(default=None, ge=1)
     max_output_tokens: int | None = Field(default=None, ge=1)
     reasoning: bool | None = None
+    dimensions: int | None = Field(default=None, ge=1, description="An embedding model's vector size.")
     refuses: list[str] | None = Field(default=None, description="Request parameters the model refuses.")
     reasoning_tokens: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
         default=None, description="Hidden reasoning tokens per reply, by reasoning effort."

@@ -1,6 +1,7 @@
 """What a model's profile refuses before anything is generated, in the real API's words: parameters
 the model does not take, a reply cap above the model's own, and a prompt (plus the reply it asks
-room for) beyond the context window. Each dialect names its parameters; the rules are shared.
+room for) beyond the context window. Each dialect names its parameters; the rules are shared. The
+legacy endpoints (completions, embeddings) word the window their own, older way (`check_prompt_window`).
 """
 
 from __future__ import annotations
@@ -108,3 +109,20 @@ def reply_limit(profile: Profile, prompt_tokens: int, requested: int | None) -> 
     if requested is not None:
         return requested
     return max(1, min(profile.max_output_tokens, profile.context_window - prompt_tokens))
+
+
+def check_prompt_window(window: int, prompt_tokens: int, completion: int) -> None:
+    """The legacy endpoints' window: one prompt (of `POST /v1/completions`, with its `max_tokens`) or
+    one input (of `POST /v1/embeddings`, with no completion) must fit it. The API's words, param and
+    code null: "This model's maximum context length is 4097 tokens, however you requested 4322 tokens
+    (4066 in your prompt; 256 for the completion). Please reduce your prompt; or completion length."
+    (completions: nicknochnack/LangchainDocuments#2, tatsu-lab/stanford_alpaca#47, run-llama/llama_index
+    #948; embeddings: pingcap/autoflow#265 (text-embedding-3-small), Significant-Gravitas/AutoGPT#3140).
+    """
+    total = prompt_tokens + completion
+    if total > window:
+        raise invalid_request(
+            f"This model's maximum context length is {window} tokens, however you requested {total} tokens "
+            f"({prompt_tokens} in your prompt; {completion} for the completion). Please reduce your prompt; "
+            "or completion length."
+        )
