@@ -68,7 +68,10 @@ def _unsupported(param: str, hint: str = "") -> APIError:
 
 
 def check_output_cap(profile: Profile, param: str, requested: int | None) -> None:
-    """A reply cap above the model's (`max_tokens` on gpt-4o: at most 16384)."""
+    """A reply cap above the model's (`max_tokens` on gpt-4o: at most 16384). The API's words for
+    `max_tokens`, code `invalid_value` (tailcallhq/forgecode#1185; older answers had code null,
+    openai/openai-python#687). No answer naming `max_completion_tokens` or `max_output_tokens` was
+    found: they are worded alike, naming the parameter sent (our choice)."""
     if requested is not None and requested > profile.max_output_tokens:
         raise invalid_request(
             f"{param} is too large: {requested}. This model supports at most {profile.max_output_tokens} "
@@ -84,6 +87,7 @@ def check_window(profile: Profile, prompt_tokens: int, requested: int | None, di
     if prompt_tokens + (requested or 0) <= window:
         return
     if dialect == "responses":
+        # The API's words, param `input` (the-open-agent/openagent#2344, james-6-23/codex2api#415).
         raise invalid_request(
             "Your input exceeds the context window of this model. Please adjust your input and try again.",
             param="input",
