@@ -48,6 +48,8 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
     tokenizer = runtime.tokenizer(route.encoding or encoding_for_model(body.model, "cl100k_base"))
     plan = plan_embeddings(body, tokenizer)
+    if runtime.limiter is not None:
+        await runtime.limiter.admit(request, namespace, body.model, plan.prompt_tokens)  # input only
     backend = runtime.backends[route.backend]
     vectors = await backend.embed(
         EmbeddingRequest(
