@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
 from server.openapi import chat, responses
+from server.openapi.limits import describe_limits
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
@@ -133,6 +134,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     paths["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
     paths["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     paths.update(responses.PATHS)
+    describe_limits(document)
     for path_item in paths.values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError
