@@ -18,11 +18,11 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
 from server.openapi import chat, responses
-from server.openapi.limits import describe_limits
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
 from server.openapi.embeddings import EMBEDDINGS_OPERATION
+from server.openapi.limits import describe_limits
 from server.wire import chat_stored as stored
 from server.wire import responses_response as rr
 from server.wire.chat_request import ChatCompletionRequest

@@ -11,7 +11,10 @@ GENERATION = ("/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/
 _DURATION = "a Go duration at millisecond resolution, such as `6ms`, `1.08s` or `1m0s`"
 
 HEADERS: dict[str, dict[str, Any]] = {
-    "x-ratelimit-limit-requests": {"description": "Requests per minute allowed.", "schema": {"type": "integer"}},
+    "x-ratelimit-limit-requests": {
+        "description": "Requests per minute allowed.",
+        "schema": {"type": "integer"},
+    },
     "x-ratelimit-limit-tokens": {"description": "Tokens per minute allowed.", "schema": {"type": "integer"}},
     "x-ratelimit-remaining-requests": {
         "description": "Requests that fit now, this one counted.",
@@ -32,7 +35,10 @@ HEADERS: dict[str, dict[str, Any]] = {
 }
 RETRY_HEADERS: dict[str, dict[str, Any]] = {
     "retry-after-ms": {"description": "Milliseconds until the request fits.", "schema": {"type": "integer"}},
-    "retry-after": {"description": "The same wait in whole seconds, rounded up.", "schema": {"type": "integer"}},
+    "retry-after": {
+        "description": "The same wait in whole seconds, rounded up.",
+        "schema": {"type": "integer"},
+    },
     "x-should-retry": {
         "description": "`false` on `insufficient_quota`: the SDKs then do not retry.",
         "schema": {"type": "string", "enum": ["false"]},
