@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,8 @@ from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
+from server.http.ratelimit import limited
+from server.http.trace import Trace
 from server.openapi import build_openapi
 from server.responses import route as responses
 from server.responses.websocket import responses_socket
@@ -35,10 +38,22 @@ from server.runtime import Runtime
 log = logging.getLogger("chatdouble")
 
 
-def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None) -> FastAPI:
+class _Handler(Protocol):
+    """A generation endpoint: given a trace when a journal is kept."""
+
+    def __call__(self, request: Request, trace: Trace | None = None) -> Awaitable[Response]: ...
+
+
+def create_app(
+    settings: Settings,
+    backends: Mapping[str, Backend] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
     """The application for `settings`; `backends` replace configured backends by name (tests
-    inject a scripted backend here rather than reaching into the runtime)."""
-    runtime = Runtime.build(settings, backends)
+    inject a scripted backend here rather than reaching into the runtime), and `clock` is what rate
+    limits replenish by (a test's own, which it moves)."""
+    runtime = Runtime.build(settings, backends, clock)
     runtime.warm()
 
     @asynccontextmanager
@@ -87,13 +102,26 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
     return app
 
 
+def _endpoint(handler: _Handler, runtime: Runtime) -> Endpoint:
+    """A generation endpoint, journaled when a journal is kept and carrying rate-limit headers when
+    limits are set; without either, the handler itself, so neither is on the hot path."""
+    endpoint: Endpoint = handler
+    if runtime.journal is not None:
+        endpoint = journaled(handler, runtime.journal, runtime.settings)
+    if runtime.limiter is not None:
+        endpoint = limited(endpoint)
+    return endpoint
+
+
 def _chat_route(runtime: Runtime) -> Route:
     """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
     without one nothing of the journal is on the path."""
-    endpoint: Endpoint = chat.create_chat_completion
-    if runtime.journal is not None:
-        endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
-    return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
+    return Route(
+        chat.PATH,
+        _endpoint(chat.create_chat_completion, runtime),
+        methods=["POST"],
+        name="create_chat_completion",
+    )
 
 
 def _stored_chat_routes() -> list[BaseRoute]:
@@ -113,23 +141,17 @@ def _stored_chat_routes() -> list[BaseRoute]:
 
 
 def _completions_route(runtime: Runtime) -> Route:
-    endpoint: Endpoint = completions.create_completion
-    if runtime.journal is not None:
-        endpoint = journaled(completions.create_completion, runtime.journal, runtime.settings)
+    endpoint = _endpoint(completions.create_completion, runtime)
     return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
 
 
 def _embeddings_route(runtime: Runtime) -> Route:
-    endpoint: Endpoint = embeddings.create_embedding
-    if runtime.journal is not None:
-        endpoint = journaled(embeddings.create_embedding, runtime.journal, runtime.settings)
+    endpoint = _endpoint(embeddings.create_embedding, runtime)
     return Route(embeddings.PATH, endpoint, methods=["POST"], name="create_embedding")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:
-    create: Endpoint = responses.create_response
-    if runtime.journal is not None:
-        create = journaled(responses.create_response, runtime.journal, runtime.settings)
+    create = _endpoint(responses.create_response, runtime)
     one = responses.PATH + "/{response_id}"
     return [
         Route(responses.PATH, create, methods=["POST"], name="create_response"),

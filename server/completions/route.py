@@ -57,6 +57,10 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     check_for_model(body, prompts, profile)
     conversations = [to_conversation(body, prompt) for prompt in prompts]
     plan = plan_completion(body, prompts, tokenizer)
+    if runtime.limiter is not None:
+        # `max_tokens` defaults to 16 here, as on the API: every choice of every prompt may use it.
+        tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
+        await runtime.limiter.admit(request, namespace, body.model, tokens)
     backend = runtime.backends[route.backend]
 
     requests = [

@@ -51,6 +51,8 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
         route.encoding or profile.encoding or encoding_for_model(body.model, "cl100k_base")
     )
     plan = plan_embeddings(body, tokenizer, profile)
+    if runtime.limiter is not None:
+        await runtime.limiter.admit(request, namespace, body.model, plan.prompt_tokens)  # input only
     backend = runtime.backends[route.backend]
     vectors = await backend.embed(
         EmbeddingRequest(

@@ -65,6 +65,9 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     turn = await start_turn(
         runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
     )
+    if runtime.limiter is not None:
+        tokens = turn.writer.plan.plan.prompt_tokens + (body.max_output_tokens or 0)
+        await runtime.limiter.admit(request, namespace, body.model, tokens)
     if body.background:
         return _start_background(runtime, namespace, turn)
     receive = None if turn.instant else request.receive
