@@ -47,7 +47,8 @@ async def test_every_endpoint_is_journaled_with_what_answered_timings_and_usage(
         await http.post("/v1/chat/completions", json={"model": "gpt-4o"}, headers=A1)  # invalid
         journal = await listed(http)
     entries = journal["data"]
-    assert journal["object"] == "list" and journal["has_more"] is False
+    assert journal["object"] == "list"
+    assert journal["has_more"] is False
     assert [e["endpoint"] for e in entries] == [
         "chat.completions",
         "chat.completions",
@@ -68,18 +69,22 @@ async def test_every_endpoint_is_journaled_with_what_answered_timings_and_usage(
     assert (first["status"], first["error"]) == (200, None)
     assert first["answered_by"] == {"backend": "echo", "kind": "echo", "fixture": None}
     assert first["usage"] == chat.json()["usage"]
-    assert first["timings"]["ttft_ms"] is None and first["timings"]["total_ms"] >= 0
+    assert first["timings"]["ttft_ms"] is None
+    assert first["timings"]["total_ms"] >= 0
     assert isinstance(first["created"], float)
-    assert "request" not in first and "response" not in first  # bodies are off by default
+    assert "request" not in first
+    assert "response" not in first
     streamed = entries[1]
-    assert streamed["stream"] is True and streamed["timings"]["ttft_ms"] is not None
+    assert streamed["stream"] is True
+    assert streamed["timings"]["ttft_ms"] is not None
     assert entries[2]["usage"]["input_tokens"] > 0  # the Responses API's usage
     assert entries[4]["usage"]["prompt_tokens"] == 1
     invalid = entries[5]
     assert (invalid["status"], invalid["error"]) == (400, "missing_required_parameter")
     assert invalid["answered_by"]["kind"] == "server"
     seqs = [e["seq"] for e in entries]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
 
 
 async def test_since_and_limit_page_oldest_first() -> None:
@@ -91,11 +96,14 @@ async def test_since_and_limit_page_oldest_first() -> None:
         assert [e["seq"] for e in page["data"]] == [e["seq"] for e in everything[:2]]
         assert page["has_more"] is True
         rest = await listed(http, since=page["data"][-1]["seq"])
-        assert [e["seq"] for e in rest["data"]] == [everything[2]["seq"]] and rest["has_more"] is False
+        assert [e["seq"] for e in rest["data"]] == [everything[2]["seq"]]
+        assert rest["has_more"] is False
         bad = await http.get(REQUESTS, headers=A1, params={"limit": "0"})
-        assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
+        assert bad.status_code == 400
+        assert bad.json()["error"]["param"] == "limit"
         bad = await http.get(REQUESTS, headers=A1, params={"since": "x"})
-        assert bad.status_code == 400 and bad.json()["error"]["param"] == "since"
+        assert bad.status_code == 400
+        assert bad.json()["error"]["param"] == "since"
 
 
 async def test_sessions_and_keys_are_isolated_and_clearing_is_per_namespace() -> None:
@@ -121,7 +129,8 @@ async def test_bodies_are_kept_only_when_asked_and_scrubbed_of_keys() -> None:
         await http.post("/v1/chat/completions", json={**body, "stream": True}, headers=A1)
         plain, streamed = (await listed(http))["data"]
     text = str(plain) + str(streamed)
-    assert KEY not in text and "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789" not in text
+    assert KEY not in text
+    assert "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789" not in text
     assert plain["request"]["model"] == "gpt-4o"
     assert "<scrubbed>" in plain["request"]["messages"][0]["content"]
     assert plain["response"]["object"] == "chat.completion"

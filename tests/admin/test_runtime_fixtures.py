@@ -51,7 +51,8 @@ async def test_a_runtime_fixture_answers_before_echo_and_others_still_reach_echo
         (fixture,) = added.json()["data"]
         assert added.json()["object"] == "list"
         assert fixture["id"].startswith("fx_")
-        assert fixture["match"] == HELLO["match"] and fixture["response"] == HELLO["response"]
+        assert fixture["match"] == HELLO["match"]
+        assert fixture["response"] == HELLO["response"]
         assert text_of((await ask(http, "hello there")).json()) == "Hi from a runtime fixture"
         assert text_of((await ask(http, "something else")).json()) == "something else"  # echo
 
@@ -93,7 +94,7 @@ async def test_yaml_bodies_one_fixture_a_list_and_a_file_document_are_read_alike
         for text, wanted in (("a", "one"), ("b", "two"), ("c", "three")):
             assert text_of((await ask(http, text)).json()) == wanted
         listing = (await http.get(FIXTURES, headers=A1)).json()
-        assert [f["id"] for f in listing["data"]][0] == "greet"  # an id sent is kept, in order added
+        assert next(f["id"] for f in listing["data"]) == "greet"  # an id sent is kept, in order added
         assert [f["response"]["text"] for f in listing["data"]] == ["one", "two", "three"]
         json_list = await add(http, [{"response": {"text": "x"}}, {"response": {"text": "y"}}])
         assert len(json_list.json()["data"]) == 2
@@ -159,7 +160,8 @@ async def test_sequences_errors_and_templates_work_as_in_files() -> None:
         )
         assert [text_of((await ask(http, "seq")).json()) for _ in range(3)] == ["first", "second", "seq"]
         failed = await ask(http, "fail")
-        assert failed.status_code == 429 and error_of(failed)["code"] == "x"
+        assert failed.status_code == 429
+        assert error_of(failed)["code"] == "x"
         assert text_of((await ask(http, "echo me")).json()) == "You said echo me"
         reset = await http.post("/_chatdouble/reset", json={"fixtures": False, "journal": False}, headers=A1)
         assert reset.json() == {"object": "chatdouble.reset", "fixtures": 0, "sequences": True, "journal": 0}
@@ -221,7 +223,8 @@ async def test_another_keys_namespace_needs_the_admin_token(admin_token: str | N
         assert denied.status_code == 401
         assert error_of(denied)["message"].startswith("You have insufficient permissions for this operation.")
         unknown = await http.get(FIXTURES, headers={"Authorization": "Bearer sk-nope"})
-        assert unknown.status_code == 401 and error_of(unknown)["code"] == "invalid_api_key"
+        assert unknown.status_code == 401
+        assert error_of(unknown)["code"] == "invalid_api_key"
         if admin_token is not None:
             admin = {"Authorization": f"Bearer {admin_token}"}
             added = await http.post(FIXTURES, json=HELLO, params={"key": "sk-b"}, headers=admin)

@@ -67,7 +67,9 @@ async def test_a_miss_names_the_closest_requests_and_why() -> None:
         result = await verify(
             http, {"match": {"last_user": {"contains": "weather"}, "tools": {"include": ["get_weather"]}}}
         )
-    assert result["ok"] is False and result["count"] == 0 and result["expected"] == {"min": 1}
+    assert result["ok"] is False
+    assert result["count"] == 0
+    assert result["expected"] == {"min": 1}
     closest, other = result["near_misses"]
     # The request whose text matched comes first: it failed only the tool condition.
     assert closest["reasons"] == ["match.tools.include: 'get_weather' is not offered (offered: none)"]
@@ -93,7 +95,8 @@ async def test_count_conditions(count: dict[str, int], ok: bool) -> None:
         await chat(http, "a")
         await chat(http, "a")
         result = await verify(http, {"match": {"last_user": {"equals": "a"}}, "count": count})
-    assert result["ok"] is ok and result["count"] == 2
+    assert result["ok"] is ok
+    assert result["count"] == 2
     assert (result["near_misses"] == []) or not ok
 
 
@@ -108,7 +111,8 @@ async def test_endpoint_and_namespace_narrow_what_is_counted() -> None:
         embeddings = await verify(http, {"match": {"last_user": {"equals": "a"}}, "endpoint": "embeddings"})
         other = await verify(http, {"match": {}, "count": {"eq": 1}}, headers=A2)
     assert everything["count"] == 3
-    assert responses["count"] == 1 and embeddings["count"] == 1
+    assert responses["count"] == 1
+    assert embeddings["count"] == 1
     assert other["ok"] is True
 
 
@@ -119,7 +123,8 @@ async def test_match_request_and_params_work_without_bodies() -> None:
         result = await verify(http, {"match": {"request": exact}, "count": {"eq": 1}})
         params = await verify(http, {"match": {"params": {"temperature": 0.5}}, "count": {"eq": 1}})
         listed = (await http.get("/_chatdouble/requests", headers=A1)).json()["data"][0]
-    assert result["ok"] is True and params["ok"] is True
+    assert result["ok"] is True
+    assert params["ok"] is True
     assert "request" not in listed
 
 
