@@ -254,3 +254,16 @@ async def test_no_runtime_fixture_means_the_route_backend_is_used_as_is() -> Non
         assert runtime.backend(route, "sk-other") is runtime.backends[route.backend]
         await http.post("/_chatdouble/reset", headers=A1)
     assert runtime.fixtures.empty
+
+
+async def test_an_embedding_runtime_fixture_answers_embeddings_and_others_get_the_servers_vectors() -> None:
+    fixture = {"match": {"last_user": {"contains": "refund"}}, "response": {"embedding": [0.5, -0.5, 0.25]}}
+    body = {"model": "text-embedding-3-small", "dimensions": 3}
+    async with in_process(echo_app()) as http:
+        await add(http, fixture)
+        pinned = await http.post("/v1/embeddings", json={**body, "input": "a refund please"}, headers=A1)
+        other = await http.post("/v1/embeddings", json={**body, "input": "hello"}, headers=A1)
+        elsewhere = await http.post("/v1/embeddings", json={**body, "input": "a refund please"}, headers=A2)
+    assert pinned.json()["data"][0]["embedding"] == [0.5, -0.5, 0.25]
+    assert other.json()["data"][0]["embedding"] != [0.5, -0.5, 0.25]
+    assert elsewhere.json()["data"][0]["embedding"] != [0.5, -0.5, 0.25]
