@@ -21,8 +21,9 @@ from server.chat import route as chat
 from server.chat import stored as chat_stored
 from server.completions import route as completions
 from server.config import Settings
-from server.control import admin
-from server.control.journal import Endpoint, journaled
+from server.control import admin, fixtures_api, requests_api, verify
+from server.control.entries import Recorder
+from server.control.journal import Endpoint, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
@@ -89,6 +90,9 @@ def create_app(
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(fixtures_api.router)
+    app.include_router(requests_api.router)
+    app.include_router(verify.router)
     _install_error_handlers(app, settings)
     app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}
@@ -102,12 +106,16 @@ def create_app(
     return app
 
 
-def _endpoint(handler: _Handler, runtime: Runtime) -> Endpoint:
-    """A generation endpoint, journaled when a journal is kept and carrying rate-limit headers when
-    limits are set; without either, the handler itself, so neither is on the hot path."""
+def _endpoint(handler: _Handler, runtime: Runtime, name: str) -> Endpoint:
+    """A generation endpoint, journaled when a journal is kept (file or memory) and carrying
+    rate-limit headers when limits are set; without either, the handler itself, so neither is on the
+    hot path."""
     endpoint: Endpoint = handler
-    if runtime.journal is not None:
-        endpoint = journaled(handler, runtime.journal, runtime.settings)
+    if runtime.journal is not None or runtime.requests is not None:
+        memory = (
+            Recorder.of(runtime.requests, runtime.settings, name) if runtime.requests is not None else None
+        )
+        endpoint = journaled(handler, Sinks(runtime.settings, runtime.journal, memory))
     if runtime.limiter is not None:
         endpoint = limited(endpoint)
     return endpoint
@@ -116,12 +124,8 @@ def _endpoint(handler: _Handler, runtime: Runtime) -> Endpoint:
 def _chat_route(runtime: Runtime) -> Route:
     """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
     without one nothing of the journal is on the path."""
-    return Route(
-        chat.PATH,
-        _endpoint(chat.create_chat_completion, runtime),
-        methods=["POST"],
-        name="create_chat_completion",
-    )
+    endpoint = _endpoint(chat.create_chat_completion, runtime, "chat.completions")
+    return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
 
 
 def _stored_chat_routes() -> list[BaseRoute]:
@@ -141,17 +145,17 @@ def _stored_chat_routes() -> list[BaseRoute]:
 
 
 def _completions_route(runtime: Runtime) -> Route:
-    endpoint = _endpoint(completions.create_completion, runtime)
+    endpoint = _endpoint(completions.create_completion, runtime, "completions")
     return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
 
 
 def _embeddings_route(runtime: Runtime) -> Route:
-    endpoint = _endpoint(embeddings.create_embedding, runtime)
+    endpoint = _endpoint(embeddings.create_embedding, runtime, "embeddings")
     return Route(embeddings.PATH, endpoint, methods=["POST"], name="create_embedding")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:
-    create = _endpoint(responses.create_response, runtime)
+    create = _endpoint(responses.create_response, runtime, "responses")
     one = responses.PATH + "/{response_id}"
     return [
         Route(responses.PATH, create, methods=["POST"], name="create_response"),

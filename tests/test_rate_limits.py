@@ -291,6 +291,10 @@ async def test_without_rate_limits_nothing_is_added(client: httpx.AsyncClient, a
     assert not [name for name in response.headers if name.startswith(("x-ratelimit", "retry-after"))]
     assert app.state.runtime.limiter is None
     route = next(r for r in app.router.routes if isinstance(r, Route) and r.path == CHAT)
+    # No admission wrapper: the handler itself, or the default in-memory journal around it.
+    assert route.endpoint.__qualname__ != "limited.<locals>.wrapped"
+    unjournaled = create_app(load_settings(env={}, overrides={"journal": {"memory": 0}}))
+    route = next(r for r in unjournaled.router.routes if isinstance(r, Route) and r.path == CHAT)
     assert route.endpoint.__name__ == "create_chat_completion"  # the handler itself, unwrapped
 
 

@@ -60,7 +60,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         # The API counts the prompt and the completion budget asked for, for every choice.
         budget = chat.plan.n * (body.completion_limit or 0)
         await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
     generation = Generation(
         chat.plan,
         backend.stream(

@@ -53,7 +53,7 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     plan = plan_embeddings(body, tokenizer, profile)
     if runtime.limiter is not None:
         await runtime.limiter.admit(request, namespace, body.model, plan.prompt_tokens)  # input only
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
     vectors = await backend.embed(
         EmbeddingRequest(
             plan.model,
