@@ -20,7 +20,7 @@ from server.chat import route as chat
 from server.chat import stored as chat_stored
 from server.completions import route as completions
 from server.config import Settings
-from server.control import admin
+from server.control import admin, chaos
 from server.control.journal import Endpoint, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
@@ -74,6 +74,7 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(chaos.router)
     _install_error_handlers(app, settings)
     app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}

@@ -3,6 +3,7 @@ it through `runtime_of(request)`."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +16,14 @@ from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
 from server.generation.ids import fingerprint
+from server.generation.latency import LatencyProfile
 from server.generation.profiles import Profile, builtin_profile
+from server.generation.shaping import Shaping, Sleep
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.chaos_board import ChaosBoard
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
+from server.http.shaping import Profiles, shape
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
 from server.state.completions import CompletionStore, MemoryCompletionStore
@@ -42,6 +47,12 @@ class Runtime:
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
     completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
+    # Latency profiles and chaos (docs/latency-and-chaos.md): None when there are none, so a request
+    # pays one check for them. The admin routes set and clear `chaos` at runtime.
+    latency: Profiles | None = None
+    chaos: ChaosBoard | None = None  # `chaos_board` while it has anything to strike
+    chaos_board: ChaosBoard = field(default_factory=ChaosBoard)
+    sleep: Sleep = asyncio.sleep  # every pause of a latency profile and every chaos hold
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -70,7 +81,14 @@ class Runtime:
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
             completions=MemoryCompletionStore(settings.stored_completions),
-        )
+            latency=_profiles(settings),
+        ).with_chaos(_board(settings))
+
+    def with_chaos(self, board: ChaosBoard) -> Runtime:
+        """Hold `board`, and put it on the request path only while it may strike."""
+        self.chaos_board = board
+        self.chaos = None if board.idle else board
+        return self
 
     def tokenizer(self, name: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(name)
@@ -123,6 +141,22 @@ class Runtime:
             return None
         return await try_forward(backend, call, request, self.stream_options)
 
+    async def shaping(self, route: Route, model: str, namespace: str, request_id: str) -> Shaping | None:
+        """The request's latency pauses and chaos fault (server/http/shaping.py): a chaos HTTP error
+        is raised here and a chaos timeout held here. None when neither is configured."""
+        if self.latency is None and self.chaos is None:
+            return None
+        return await shape(
+            self.latency,
+            self.chaos,
+            route=route.model,
+            model=model,
+            namespace=namespace,
+            request_id=request_id,
+            hold_seconds=self.settings.chaos_timeout_seconds,
+            sleep=self.sleep,
+        )
+
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding
         return self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
@@ -155,6 +189,21 @@ class Runtime:
 
 
 _PROFILES_KEPT = 4096
+
+
+def _profiles(settings: Settings) -> Profiles | None:
+    """Each route's latency profile: its own, else its backend's default; None when none has one."""
+    by_route: dict[str, LatencyProfile] = {}
+    for route in settings.routes:
+        profile = route.latency or settings.backends[route.backend].latency
+        if profile is not None and route.model not in by_route:
+            by_route[route.model] = profile
+    return Profiles(by_route) if by_route else None
+
+
+def _board(settings: Settings) -> ChaosBoard:
+    configured = {route.model: route.chaos for route in settings.routes if route.chaos is not None}
+    return ChaosBoard(default=settings.chaos, configured=configured)
 
 
 def runtime_of(request: HTTPConnection) -> Runtime:

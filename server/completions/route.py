@@ -25,6 +25,7 @@ from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
+from server.http.middleware import request_id_of
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
@@ -56,6 +57,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     conversations = [to_conversation(body, prompt) for prompt in prompts]
     plan = plan_completion(body, prompts, tokenizer)
     backend = runtime.backends[route.backend]
+    shaping = await runtime.shaping(route, body.model, namespace, request_id_of(request))
 
     requests = [
         GenerationRequest(
@@ -73,8 +75,9 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         plan.plan,
         fan_out([functools.partial(backend.stream, one) for one in requests], plan.per_prompt),
         Guard(conversations[0], route.backend, warn_only=settings.contract == "warn"),
+        shaping=shaping,
     )
-    receive = None if backend.instant else request.receive
+    receive = None if backend.instant and shaping is None else request.receive
     try:
         if body.stream:
             stream = TextStream(plan, generation)

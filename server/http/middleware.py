@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backends.base import DropConnection
@@ -65,3 +66,9 @@ class OpenAIHeaders:
             if response_started:
                 raise
             await error_response(server_error())(scope, receive, send_with_headers)
+
+
+def request_id_of(connection: HTTPConnection) -> str:
+    """The `x-request-id` this middleware gave the request (a fresh one outside it)."""
+    rid = connection.scope.get("state", {}).get("request_id")
+    return rid if isinstance(rid, str) else request_id()

@@ -20,6 +20,7 @@ from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
+from server.http.middleware import request_id_of
 from server.http.sse import EventStream, open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
@@ -62,7 +63,15 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     history = _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
     turn = await start_turn(
-        runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
+        runtime,
+        namespace,
+        body,
+        history,
+        raw=raw,
+        wire=wire,
+        headers=request.headers,
+        notes=notes,
+        request_id=request_id_of(request),
     )
     if body.background:
         return _start_background(runtime, namespace, turn)
