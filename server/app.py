@@ -24,6 +24,7 @@ from server.control import admin, chaos
 from server.control.journal import Endpoint, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
+from server.generation.shaping import Sleep
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
 from server.openapi import build_openapi
@@ -35,10 +36,15 @@ from server.runtime import Runtime
 log = logging.getLogger("chatdouble")
 
 
-def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, backends: Mapping[str, Backend] | None = None, *, sleep: Sleep | None = None
+) -> FastAPI:
     """The application for `settings`; `backends` replace configured backends by name (tests
-    inject a scripted backend here rather than reaching into the runtime)."""
+    inject a scripted backend here rather than reaching into the runtime). `sleep` takes every
+    pause of a latency profile and every chaos hold (a test records them instead of waiting)."""
     runtime = Runtime.build(settings, backends)
+    if sleep is not None:
+        runtime.sleep = sleep
     runtime.warm()
 
     @asynccontextmanager
