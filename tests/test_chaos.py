@@ -102,9 +102,13 @@ def test_the_sdk_retries_through_chaos_and_its_backoff_reads_the_headers() -> No
         assert seen == [429, 429, 200]
         client = openai.OpenAI(base_url=server.base_url, api_key="sk-y", max_retries=0, http_client=http)
         seen.clear()
-        with pytest.raises(openai.RateLimitError):
-            for _ in range(10):
+        for _ in range(10):
+            try:
                 client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+            except openai.RateLimitError:
+                break
+        assert seen[-1] == 429  # without retries the SDK raises at the first
+        assert len(seen) == seen.count(200) + 1
 
 
 async def test_a_stream_error_is_the_dialects_in_stream_error() -> None:
@@ -118,7 +122,7 @@ async def test_a_stream_error_is_the_dialects_in_stream_error() -> None:
     assert chat.status_code == 200
     frames = sse.data(chat.content)
     assert frames[-1] == "[DONE]"
-    assert '"error"' in frames[-2] and "server_error" in frames[-2]
+    assert '"type":"server_error"' in frames[-2]
     pieces = [c for c in sse.chunks(chat.content[: chat.content.index(b'{"error"') - 6]) if c["choices"]]
     assert [c["choices"][0]["delta"].get("content") for c in pieces] == ["", "one", " two"]
     kinds = [frame.event for frame in sse.frames(responses.content)]
@@ -129,21 +133,19 @@ async def test_a_stream_error_is_the_dialects_in_stream_error() -> None:
 @pytest.mark.parametrize("stream", [True, False])
 def test_a_dropped_connection_is_seen_by_a_real_client(stream: bool) -> None:
     app = chaos_app({"drop": 1, "after_chunks": 1})
-    with serve(app) as server, httpx.Client() as http:
-        with pytest.raises(httpx.RemoteProtocolError):
-            with http.stream(
-                "POST", server.url + "/v1/chat/completions", json=chat_body("a b c", stream=stream)
-            ) as r:
-                r.read()
+    body = chat_body("a b c", stream=stream)
+    with serve(app) as server, httpx.Client() as http, pytest.raises(httpx.RemoteProtocolError):
+        http.post(server.url + "/v1/chat/completions", json=body).read()
 
 
 def test_a_timeout_holds_until_the_client_gives_up_and_its_bound_ends_it() -> None:
-    with serve(chaos_app({"timeout": 1}, chaos_timeout_seconds=2)) as server, httpx.Client() as http:
-        with pytest.raises(httpx.ReadTimeout):
-            http.post(server.url + "/v1/chat/completions", json=chat_body(), timeout=0.2)
-    with serve(chaos_app({"timeout": 1}, chaos_timeout_seconds=0)) as server, httpx.Client() as http:
-        with pytest.raises(httpx.RemoteProtocolError):  # the bound is over at once: the server hangs up
-            http.post(server.url + "/v1/chat/completions", json=chat_body(), timeout=30)
+    hold = chaos_app({"timeout": 1}, chaos_timeout_seconds=2)
+    with serve(hold) as server, httpx.Client() as http, pytest.raises(httpx.ReadTimeout):
+        http.post(server.url + "/v1/chat/completions", json=chat_body(), timeout=0.2)
+    # With a bound of 0 the hold is over at once, and the server hangs up without an answer.
+    bounded = chaos_app({"timeout": 1}, chaos_timeout_seconds=0)
+    with serve(bounded) as server, httpx.Client() as http, pytest.raises(httpx.RemoteProtocolError):
+        http.post(server.url + "/v1/chat/completions", json=chat_body(), timeout=30)
 
 
 @pytest.mark.parametrize(
