@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,14 +37,21 @@ log = logging.getLogger("chatdouble")
 
 
 def create_app(
-    settings: Settings, backends: Mapping[str, Backend] | None = None, *, sleep: Sleep | None = None
+    settings: Settings,
+    backends: Mapping[str, Backend] | None = None,
+    *,
+    sleep: Sleep | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> FastAPI:
     """The application for `settings`; `backends` replace configured backends by name (tests
     inject a scripted backend here rather than reaching into the runtime). `sleep` takes every
-    pause of a latency profile and every chaos hold (a test records them instead of waiting)."""
+    pause of a latency profile and every chaos hold, and `clock` is what the pauses are counted
+    against (a test records the pauses instead of waiting, on a clock its sleeps advance)."""
     runtime = Runtime.build(settings, backends)
     if sleep is not None:
         runtime.sleep = sleep
+    if clock is not None:
+        runtime.clock = clock
     runtime.warm()
 
     @asynccontextmanager

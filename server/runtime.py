@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection, Request
@@ -53,6 +53,7 @@ class Runtime:
     chaos: ChaosBoard | None = None  # `chaos_board` while it has anything to strike
     chaos_board: ChaosBoard = field(default_factory=ChaosBoard)
     sleep: Sleep = asyncio.sleep  # every pause of a latency profile and every chaos hold
+    clock: Callable[[], float] = time.monotonic  # what the pauses are counted against
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -155,6 +156,7 @@ class Runtime:
             request_id=request_id,
             hold_seconds=self.settings.chaos_timeout_seconds,
             sleep=self.sleep,
+            clock=self.clock,
         )
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:

@@ -28,13 +28,19 @@ PROFILE = {
 
 
 class Recorder:
-    """Stands in for asyncio.sleep: keeps each pause asked for, waits for none."""
+    """Stands in for asyncio.sleep: keeps each pause asked for, waits for none; and for the clock,
+    which only those pauses advance."""
 
     def __init__(self) -> None:
         self.pauses: list[float] = []
+        self.now = 0.0
 
     async def __call__(self, seconds: float) -> None:
         self.pauses.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 def draws(profile: dict[str, Any], count: int = 50) -> list[float]:
@@ -109,7 +115,7 @@ def test_bad_distribution_parameters_are_config_errors_naming_the_field(spec: An
 
 def app_with(recorder: Recorder, route: dict[str, Any] | None = None, **settings: Any) -> FastAPI:
     overrides: dict[str, Any] = {"routes": [{"model": "*", "backend": "echo", **(route or {})}], **settings}
-    return create_app(load_settings(env={}, overrides=overrides), sleep=recorder)
+    return create_app(load_settings(env={}, overrides=overrides), sleep=recorder, clock=recorder.clock)
 
 
 async def pauses_of(
@@ -154,9 +160,14 @@ async def test_a_whole_response_waits_as_long_as_its_stream() -> None:
     app = app_with(recorder, {"latency": PROFILE})
     path, body = CHAT
     streamed = await pauses_of(
-        create_app(app.state.runtime.settings, sleep=recorder), recorder, path, {**body, "stream": True}
+        create_app(app.state.runtime.settings, sleep=recorder, clock=recorder.clock),
+        recorder,
+        path,
+        {**body, "stream": True},
     )
-    whole = await pauses_of(create_app(app.state.runtime.settings, sleep=recorder), recorder, path, body)
+    whole = await pauses_of(
+        create_app(app.state.runtime.settings, sleep=recorder, clock=recorder.clock), recorder, path, body
+    )
     assert sum(whole) == pytest.approx(sum(streamed))
 
 
@@ -170,7 +181,7 @@ async def test_namespaces_draw_from_their_own_sequences() -> None:
     for _ in range(2):
         mixed.append(await pauses_of(app, recorder, path, body, authorization="Bearer a"))
         await pauses_of(app, recorder, path, body, authorization="Bearer b")
-    assert mixed == alone
+    assert [pause for run in mixed for pause in run] == pytest.approx([p for run in alone for p in run])
 
 
 async def test_a_backend_default_profile_applies_where_the_route_has_none() -> None:
@@ -224,7 +235,7 @@ def fixtures_app(recorder: Recorder, tmp_path: Path, backend: dict[str, Any]) ->
         "backends": {"b": backend},
         "routes": [{"model": "*", "backend": "b", "latency": {"ttft": 500, "inter_token": 5}}],
     }
-    return create_app(load_settings(env={}, overrides=overrides), sleep=recorder)
+    return create_app(load_settings(env={}, overrides=overrides), sleep=recorder, clock=recorder.clock)
 
 
 @pytest.mark.parametrize(

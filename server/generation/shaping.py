@@ -5,15 +5,17 @@ response waits for all of its tokens, as the real API's does).
 
 Pacing follows the tokens, not the pieces: each choice's first token is ready `ttft` after the
 start, every further one an `inter_token` draw later, and a piece goes out when its last token is
-ready. The choices of `n` > 1 are generated side by side, each with its own first-token time. Time
-is counted from the pauses themselves, not read from a clock, so the pauses asked for depend only on
-the seed and the events. A backend that paces its own reply (a fixture with a `timing`, a recording
+ready. The choices of `n` > 1 are generated side by side, each with its own first-token time. Each
+piece is due at a time counted from the start of the reply and the pause is what is left until then
+on the clock, so the server's own work between pieces does not add up over a long reply (a test
+gives a clock that only its recorded sleeps advance, and the pauses depend on the seed alone). A backend that paces its own reply (a fixture with a `timing`, a recording
 replayed at its recorded pace) says so in its `AnsweredAs`, and then only the fault applies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -42,6 +44,7 @@ class Shaping:
     fault: Callable[[], BaseException] | None = None
     fault_after: int = 0
     sleep: Sleep = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
 
     async def shape(
         self,
@@ -51,7 +54,7 @@ class Shaping:
     ) -> AsyncGenerator[Event, None]:
         """`events` paced and cut; `answered` tells, once the first event is there, whether the
         backend paced its reply itself (it says so before its first event)."""
-        clock = _Clock(self.delays, tokenizer) if self.delays is not None else None
+        clock = _Clock(self.delays, tokenizer, self.clock) if self.delays is not None else None
         sent = 0
         try:
             async for event in events:
@@ -77,12 +80,14 @@ def _self_paced(answered: AnsweredAs | None) -> bool:
 class _Clock:
     """When each piece is ready, per choice, from the start of the reply (seconds)."""
 
-    __slots__ = ("delays", "now", "ready", "tokenizer")
+    __slots__ = ("delays", "now", "ready", "started", "time", "tokenizer")
 
-    def __init__(self, delays: Delays, tokenizer: Tokenizer) -> None:
+    def __init__(self, delays: Delays, tokenizer: Tokenizer, time: Callable[[], float]) -> None:
         self.delays = delays
         self.tokenizer = tokenizer
-        self.now = 0.0  # when the previous piece went out
+        self.time = time
+        self.started = time()
+        self.now = 0.0  # when the previous piece was due
         self.ready: dict[int, float] = {}  # per choice: when its latest token was generated
 
     def pause(self, event: Event) -> float:
@@ -96,9 +101,8 @@ class _Clock:
             else:
                 done = last + self.delays.tokens(tokens)
         self.ready[event.choice] = done
-        pause = max(0.0, done - self.now)
-        self.now += pause
-        return pause
+        self.now = max(self.now, done)
+        return max(0.0, self.started + self.now - self.time())
 
 
 def tokens_in(event: Event, tokenizer: Tokenizer) -> int:

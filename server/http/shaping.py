@@ -10,6 +10,7 @@ request of a namespace gets the same delays in every run, whatever runs beside i
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backends.base import DropConnection
@@ -48,12 +49,13 @@ async def shape(
     request_id: str,
     hold_seconds: float,
     sleep: Sleep,
+    clock: Callable[[], float],
 ) -> Shaping | None:
     """The shaping of one request, or None when it has neither pauses nor a fault mid-reply."""
     delays = profiles.delays(namespace, route) if profiles is not None else None
     rolled = board.roll(namespace, route, model) if board is not None else None
     if rolled is None:
-        return None if delays is None else Shaping(delays, sleep=sleep)
+        return None if delays is None else Shaping(delays, sleep=sleep, clock=clock)
     spec, outcome = rolled
     if outcome.kind == "error":
         raise http_error(outcome.status, spec, model, request_id)
@@ -61,4 +63,4 @@ async def shape(
         # Held without an answer until the client gives up; the bound keeps it from hanging forever.
         await sleep(hold_seconds)
         raise DropConnection("chaos held the request until its timeout")
-    return Shaping(delays, mid_reply_fault(outcome), spec.after_chunks, sleep)
+    return Shaping(delays, mid_reply_fault(outcome), spec.after_chunks, sleep, clock)
