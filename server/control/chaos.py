@@ -6,7 +6,8 @@ the caller's own namespace (its key, and its `X-Chatdouble-Session`), or to the 
 `"session"` (of the caller's key) or `"key"` (+ `"session"`), or with `"all": true` to every
 namespace; the same scope keys select what `DELETE` turns off (in the body) and what `GET` shows
 (in the query). Another key's namespace, or all, needs the admin token, as for the fixtures reset
-(server/control/admin.py), unless neither `api_keys` nor `admin_token` is configured.
+(server/control/admin.py), unless neither `api_keys` nor `admin_token` is configured. The routes
+are documented by server/openapi/chaos.py.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _shown(runtime: Runtime, scope: str | None) -> JSONResponse:
     )
 
 
-@router.get(PATH, summary="Show the chaos in force")
+@router.get(PATH, summary="Show the chaos in force", include_in_schema=False)
 async def get_chaos(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     query: dict[str, Any] = dict(request.query_params)
@@ -110,7 +111,7 @@ async def get_chaos(request: Request) -> JSONResponse:
     return _shown(runtime, _scope(request, runtime, query))
 
 
-@router.put(PATH, summary="Set chaos for a namespace or for all")
+@router.put(PATH, summary="Set chaos for a namespace or for all", include_in_schema=False)
 async def put_chaos(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     body = await _body(request)
@@ -121,7 +122,7 @@ async def put_chaos(request: Request) -> JSONResponse:
     return _shown(runtime, scope)
 
 
-@router.delete(PATH, summary="Turn chaos off for a namespace or for all")
+@router.delete(PATH, summary="Turn chaos off for a namespace or for all", include_in_schema=False)
 async def delete_chaos(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     scope = _scope(request, runtime, await _body(request))
