@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -23,6 +24,7 @@ from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.chaos_board import ChaosBoard
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
+from server.http.middleware import arrival_of
 from server.http.shaping import Profiles, shape
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
@@ -53,7 +55,7 @@ class Runtime:
     chaos: ChaosBoard | None = None  # `chaos_board` while it has anything to strike
     chaos_board: ChaosBoard = field(default_factory=ChaosBoard)
     sleep: Sleep = asyncio.sleep  # every pause of a latency profile and every chaos hold
-    clock: Callable[[], float] = time.monotonic  # what the pauses are counted against
+    clock: Callable[[], float] = time.perf_counter  # what the pauses are counted against
 
     @classmethod
     def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
@@ -142,18 +144,25 @@ class Runtime:
             return None
         return await try_forward(backend, call, request, self.stream_options)
 
-    async def shaping(self, route: Route, model: str, namespace: str, request_id: str) -> Shaping | None:
+    async def shaping(
+        self, route: Route, model: str, namespace: str, scope: Mapping[str, Any] | None
+    ) -> Shaping | None:
         """The request's latency pauses and chaos fault (server/http/shaping.py): a chaos HTTP error
-        is raised here and a chaos timeout held here. None when neither is configured."""
+        is raised here and a chaos timeout held here. None when neither is configured. `scope`: the
+        HTTP request's (its id, and its arrival, which a time to first token counts from)."""
         if self.latency is None and self.chaos is None:
             return None
+        arrival = arrival_of(scope)
         return await shape(
             self.latency,
             self.chaos,
             route=route.model,
             model=model,
             namespace=namespace,
-            request_id=request_id,
+            request_id=arrival.request_id,
+            # A test's clock has nothing to do with the arrival time the middleware read: the
+            # reply's time then counts from when its pacing starts.
+            started=arrival.at if self.clock is time.perf_counter else None,
             hold_seconds=self.settings.chaos_timeout_seconds,
             sleep=self.sleep,
             clock=self.clock,

@@ -8,6 +8,7 @@ bench/latency.py, not here)."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from fastapi import FastAPI
 
 from server.app import create_app
 from server.config import ConfigError, load_settings
+from server.generation.events import Event, Finish, TextDelta
 from server.generation.latency import Delays, LatencyProfile
+from server.generation.shaping import Shaping
+from server.generation.tokens import Tokenizer
 from tests.support.requests import chat_body, in_process
 
 DEAD_UPSTREAM = "http://127.0.0.1:9/v1"  # replay never connects
@@ -273,3 +277,19 @@ async def test_a_fixture_timing_turned_off_by_its_factor_leaves_the_profile_in_f
     assert (await pauses_of(app, recorder, "/v1/chat/completions", chat_body("timed")))[0] == pytest.approx(
         0.5
     )
+
+
+async def test_the_first_token_is_due_a_ttft_after_the_request_came_in() -> None:
+    recorder = Recorder()
+    recorder.now = 0.03  # the server took 30 ms to read and plan the request
+    profile = LatencyProfile.model_validate({"ttft": 100, "inter_token": 10})
+    shaping = Shaping(Delays(profile, random.Random(0)), sleep=recorder, clock=recorder.clock, started=0.0)
+
+    async def events() -> AsyncGenerator[Event, None]:
+        yield TextDelta("one")
+        yield TextDelta(" two")
+        yield Finish("stop")
+
+    shaped = [event async for event in shaping.shape(events(), Tokenizer.named("o200k_base"), lambda: None)]
+    assert len(shaped) == 3
+    assert recorder.pauses == [pytest.approx(0.07), pytest.approx(0.01)]

@@ -24,7 +24,6 @@ from server.http.disconnect import ClientGoneError, client_gone, unless_disconne
 from server.http.images import with_fetched_images
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
-from server.http.middleware import request_id_of
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.runtime import Runtime, runtime_of
@@ -58,7 +57,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         conversation = await with_fetched_images(conversation)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint, profile)
     backend = runtime.backends[route.backend]
-    shaping = await runtime.shaping(route, body.model, namespace, request_id_of(request))
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
     generation = Generation(
         chat.plan,
         backend.stream(

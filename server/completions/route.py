@@ -25,7 +25,6 @@ from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
-from server.http.middleware import request_id_of
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
@@ -57,7 +56,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     conversations = [to_conversation(body, prompt) for prompt in prompts]
     plan = plan_completion(body, prompts, tokenizer)
     backend = runtime.backends[route.backend]
-    shaping = await runtime.shaping(route, body.model, namespace, request_id_of(request))
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
 
     requests = [
         GenerationRequest(

@@ -6,8 +6,8 @@ response waits for all of its tokens, as the real API's does).
 Pacing follows the tokens, not the pieces: each choice's first token is ready `ttft` after the
 start, every further one an `inter_token` draw later, and a piece goes out when its last token is
 ready. The choices of `n` > 1 are generated side by side, each with its own first-token time. Each
-piece is due at a time counted from the start of the reply and the pause is what is left until then
-on the clock, so the server's own work between pieces does not add up over a long reply (a test
+piece is due at a time counted from the request's arrival and the pause is what is left until then
+on the clock, so the server's own work (reading the request, between pieces) does not add up (a test
 gives a clock that only its recorded sleeps advance, and the pauses depend on the seed alone). A backend that paces its own reply (a fixture with a `timing`, a recording
 replayed at its recorded pace) says so in its `AnsweredAs`, and then only the fault applies.
 """
@@ -44,7 +44,8 @@ class Shaping:
     fault: Callable[[], BaseException] | None = None
     fault_after: int = 0
     sleep: Sleep = asyncio.sleep
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.perf_counter
+    started: float | None = None  # on `clock`, when the request came in; None: when pacing starts
 
     async def shape(
         self,
@@ -54,7 +55,7 @@ class Shaping:
     ) -> AsyncGenerator[Event, None]:
         """`events` paced and cut; `answered` tells, once the first event is there, whether the
         backend paced its reply itself (it says so before its first event)."""
-        clock = _Clock(self.delays, tokenizer, self.clock) if self.delays is not None else None
+        clock = _Clock(self.delays, tokenizer, self.clock, self.started) if self.delays is not None else None
         sent = 0
         try:
             async for event in events:
@@ -82,11 +83,13 @@ class _Clock:
 
     __slots__ = ("delays", "now", "ready", "started", "time", "tokenizer")
 
-    def __init__(self, delays: Delays, tokenizer: Tokenizer, time: Callable[[], float]) -> None:
+    def __init__(
+        self, delays: Delays, tokenizer: Tokenizer, time: Callable[[], float], started: float | None
+    ) -> None:
         self.delays = delays
         self.tokenizer = tokenizer
         self.time = time
-        self.started = time()
+        self.started = time() if started is None else started
         self.now = 0.0  # when the previous piece was due
         self.ready: dict[int, float] = {}  # per choice: when its latest token was generated
 

@@ -50,12 +50,13 @@ async def shape(
     hold_seconds: float,
     sleep: Sleep,
     clock: Callable[[], float],
+    started: float | None = None,
 ) -> Shaping | None:
     """The shaping of one request, or None when it has neither pauses nor a fault mid-reply."""
     delays = profiles.delays(namespace, route) if profiles is not None else None
     rolled = board.roll(namespace, route, model) if board is not None else None
     if rolled is None:
-        return None if delays is None else Shaping(delays, sleep=sleep, clock=clock)
+        return None if delays is None else Shaping(delays, sleep=sleep, clock=clock, started=started)
     spec, outcome = rolled
     if outcome.kind == "error":
         raise http_error(outcome.status, spec, model, request_id)
@@ -63,4 +64,4 @@ async def shape(
         # Held without an answer until the client gives up; the bound keeps it from hanging forever.
         await sleep(hold_seconds)
         raise DropConnection("chaos held the request until its timeout")
-    return Shaping(delays, mid_reply_fault(outcome), spec.after_chunks, sleep, clock)
+    return Shaping(delays, mid_reply_fault(outcome), spec.after_chunks, sleep, clock, started)

@@ -76,7 +76,7 @@ async def start_turn(
     wire: dict[str, Any],
     headers: Mapping[str, str],
     notes: Notes | None = None,
-    request_id: str = "",
+    scope: Mapping[str, Any] | None = None,
 ) -> Turn:
     """Route the model, map the request into a conversation, plan it and open its backend's stream."""
     route = runtime.route(body.model)
@@ -88,7 +88,7 @@ async def start_turn(
         conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer, profile)
     backend = runtime.backends[route.backend]
-    shaping = await runtime.shaping(route, body.model, namespace, request_id)
+    shaping = await runtime.shaping(route, body.model, namespace, scope)
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes
     )

@@ -20,7 +20,6 @@ from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
-from server.http.middleware import request_id_of
 from server.http.sse import EventStream, open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
@@ -71,7 +70,7 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
         wire=wire,
         headers=request.headers,
         notes=notes,
-        request_id=request_id_of(request),
+        scope=request.scope,
     )
     if body.background:
         return _start_background(runtime, namespace, turn)
