@@ -34,11 +34,11 @@ from backends.base import (
 )
 from server.generation.conversation import Tool
 from server.generation.ids import tool_call_id
+from server.generation.latency import Paced
 from server.generation.models import reasons
-from server.options import Strict
 
 
-class EchoConfig(Strict):
+class EchoConfig(Paced):
     type: Literal["echo"]
     text: str | None = Field(default=None, description="A fixed reply instead of the last user message.")
     prefix: str = ""

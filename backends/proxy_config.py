@@ -11,12 +11,13 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from backends.base import RecordMode
-from server.options import FieldError, Strict
+from server.generation.latency import Paced
+from server.options import FieldError
 
 log = logging.getLogger("chatdouble.proxy")
 
 
-class ProxyConfig(Strict):
+class ProxyConfig(Paced):
     type: Literal["proxy"]
     base_url: str = Field(description="The upstream's API root, e.g. https://api.openai.com/v1.")
     api_key: str | None = Field(default=None, description="The upstream key (prefer api_key_env).")

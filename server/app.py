@@ -21,11 +21,12 @@ from server.chat import route as chat
 from server.chat import stored as chat_stored
 from server.completions import route as completions
 from server.config import Settings
-from server.control import admin, fixtures_api, requests_api, verify
+from server.control import admin, chaos, fixtures_api, requests_api, verify
 from server.control.entries import Recorder
 from server.control.journal import Endpoint, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
+from server.generation.shaping import Sleep
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
 from server.http.ratelimit import limited
@@ -50,11 +51,19 @@ def create_app(
     backends: Mapping[str, Backend] | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep | None = None,
+    pace_clock: Callable[[], float] | None = None,
 ) -> FastAPI:
     """The application for `settings`; `backends` replace configured backends by name (tests
-    inject a scripted backend here rather than reaching into the runtime), and `clock` is what rate
-    limits replenish by (a test's own, which it moves)."""
+    inject a scripted backend here rather than reaching into the runtime). `clock` is what rate
+    limits replenish by (a test's own, which it moves); `sleep` takes every pause of a latency
+    profile and every chaos hold, and `pace_clock` is what the pauses are counted against (a test
+    records the pauses instead of waiting, on a clock its sleeps advance)."""
     runtime = Runtime.build(settings, backends, clock)
+    if sleep is not None:
+        runtime.sleep = sleep
+    if pace_clock is not None:
+        runtime.clock = pace_clock
     runtime.warm()
 
     @asynccontextmanager
@@ -93,6 +102,7 @@ def create_app(
     app.include_router(fixtures_api.router)
     app.include_router(requests_api.router)
     app.include_router(verify.router)
+    app.include_router(chaos.router)
     _install_error_handlers(app, settings)
     app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}

@@ -25,6 +25,8 @@ from pydantic_core import ErrorDetails
 
 from backends import BackendConfig
 from server.fieldpath import field_path
+from server.generation.latency import LatencyProfile
+from server.http.chaos import ChaosSpec
 from server.http.ratelimit_options import RateLimits
 from server.options import ConfigError, FieldError, Strict
 
@@ -84,6 +86,10 @@ class Route(Strict):
     profile: ProfileOverride | None = Field(
         default=None, description="Overrides the built-in model profile (context window, output cap, ...)."
     )
+    latency: LatencyProfile | None = Field(
+        default=None, description="Time to first token and between tokens (docs/latency-and-chaos.md)."
+    )
+    chaos: ChaosSpec | None = Field(default=None, description="Seeded faults for this route's requests.")
 
     def matches(self, model: str) -> bool:
         return self.model == model or fnmatch.fnmatchcase(model, self.model)
@@ -151,6 +157,14 @@ class Settings(Strict):
         default=None,
         description="Requests and tokens per minute per key and model, and quotas (docs/limits.md); "
         "as a variable, the same mapping in JSON. None: no limits, and no x-ratelimit-* headers.",
+    )
+    chaos: Annotated[ChaosSpec | None, FILE_ONLY] = Field(
+        default=None, description="Seeded faults for every route without its own (docs/latency-and-chaos.md)."
+    )
+    chaos_timeout_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How long a chaos `timeout` holds a request unanswered before closing the connection.",
     )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)

@@ -3,9 +3,11 @@ it through `runtime_of(request)`."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -15,11 +17,16 @@ from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
 from server.generation.ids import fingerprint
+from server.generation.latency import LatencyProfile
 from server.generation.profiles import Profile, builtin_profile
+from server.generation.shaping import Shaping, Sleep
 from server.generation.tokens import Tokenizer, encoding_for_model
+from server.http.chaos_board import ChaosBoard
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
+from server.http.middleware import arrival_of
 from server.http.ratelimit import Limiter
+from server.http.shaping import Profiles, shape
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
 from server.state.budgets import MemoryBudgets
@@ -50,6 +57,13 @@ class Runtime:
     completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
     # None without `rate_limits`: the routes then skip admission (docs/limits.md).
     limiter: Limiter | None = None
+    # Latency profiles and chaos (docs/latency-and-chaos.md): None when there are none, so a request
+    # pays one check for them. The admin routes set and clear `chaos` at runtime.
+    latency: Profiles | None = None
+    chaos: ChaosBoard | None = None  # `chaos_board` while it has anything to strike
+    chaos_board: ChaosBoard = field(default_factory=ChaosBoard)
+    sleep: Sleep = asyncio.sleep  # every pause of a latency profile and every chaos hold
+    clock: Callable[[], float] = time.perf_counter  # what the pauses are counted against
 
     @classmethod
     def build(
@@ -88,7 +102,14 @@ class Runtime:
             limiter=None
             if settings.rate_limits is None
             else Limiter(settings.rate_limits, MemoryBudgets(), clock),
-        )
+            latency=_profiles(settings),
+        ).with_chaos(_board(settings))
+
+    def with_chaos(self, board: ChaosBoard) -> Runtime:
+        """Hold `board`, and put it on the request path only while it may strike."""
+        self.chaos_board = board
+        self.chaos = None if board.idle else board
+        return self
 
     def tokenizer(self, name: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(name)
@@ -154,6 +175,30 @@ class Runtime:
             return None
         return await try_forward(backend, call, request, self.stream_options)
 
+    async def shaping(
+        self, route: Route, model: str, namespace: str, scope: Mapping[str, Any] | None
+    ) -> Shaping | None:
+        """The request's latency pauses and chaos fault (server/http/shaping.py): a chaos HTTP error
+        is raised here and a chaos timeout held here. None when neither is configured. `scope`: the
+        HTTP request's (its id, and its arrival, which a time to first token counts from)."""
+        if self.latency is None and self.chaos is None:
+            return None
+        arrival = arrival_of(scope)
+        return await shape(
+            self.latency,
+            self.chaos,
+            route=route.model,
+            model=model,
+            namespace=namespace,
+            request_id=arrival.request_id,
+            # A test's clock has nothing to do with the arrival time the middleware read: the
+            # reply's time then counts from when its pacing starts.
+            started=arrival.at if self.clock is time.perf_counter else None,
+            hold_seconds=self.settings.chaos_timeout_seconds,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding
         return self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
@@ -186,6 +231,21 @@ class Runtime:
 
 
 _PROFILES_KEPT = 4096
+
+
+def _profiles(settings: Settings) -> Profiles | None:
+    """Each route's latency profile: its own, else its backend's default; None when none has one."""
+    by_route: dict[str, LatencyProfile] = {}
+    for route in settings.routes:
+        profile = route.latency or settings.backends[route.backend].latency
+        if profile is not None and route.model not in by_route:
+            by_route[route.model] = profile
+    return Profiles(by_route) if by_route else None
+
+
+def _board(settings: Settings) -> ChaosBoard:
+    configured = {route.model: route.chaos for route in settings.routes if route.chaos is not None}
+    return ChaosBoard(default=settings.chaos, configured=configured)
 
 
 def runtime_of(request: HTTPConnection) -> Runtime:

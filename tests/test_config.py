@@ -58,7 +58,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
 
 
 def test_every_setting_but_backends_routes_and_created_is_read_from_the_variable_named_after_it() -> None:
-    file_only = {"backends", "routes", "created"}
+    file_only = {"backends", "routes", "created", "chaos"}
     expected = {f"CHATDOUBLE_{name.upper()}": name for name in Settings.model_fields if name not in file_only}
     assert env_fields() == expected
     env = {"CHATDOUBLE_CREATED": "5", "CHATDOUBLE_ROUTES": "[]", "CHATDOUBLE_BACKENDS": "{}"}

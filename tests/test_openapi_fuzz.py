@@ -64,7 +64,9 @@ def fuzzed_app() -> Iterator[FastAPI]:
     shutdown_lifespans()  # schemathesis keeps an app's lifespan running until it is told to stop
 
 
-@schema.parametrize()
+# The admin routes change the server for the requests after them (chaos turns answers into faults):
+# they are driven by their own tests (tests/test_chaos.py), not fuzzed on the shared app.
+@schema.exclude(path_regex="^/_chatdouble/").parametrize()
 def test_generated_requests_get_documented_answers(case: Any, fuzzed_app: FastAPI) -> None:
     try:
         case.call_and_validate(app=fuzzed_app, checks=CHECKS)

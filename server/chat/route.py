@@ -61,6 +61,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         budget = chat.plan.n * (body.completion_limit or 0)
         await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
     backend = runtime.backend(route, namespace)
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
     generation = Generation(
         chat.plan,
         backend.stream(
@@ -75,9 +76,10 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
             )
         ),
         Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
+        shaping=shaping,
     )
     # A backend that may wait (timing, stalls, an upstream) is raced against the client leaving.
-    receive = None if backend.instant else request.receive
+    receive = None if backend.instant and shaping is None else request.receive
     keep = _Keeper(runtime, namespace, body, raw, chat, generation) if body.store else None
     try:
         if body.stream:

@@ -62,6 +62,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
         await runtime.limiter.admit(request, namespace, body.model, tokens)
     backend = runtime.backend(route, namespace)
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
 
     requests = [
         GenerationRequest(
@@ -79,8 +80,9 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         plan.plan,
         fan_out([functools.partial(backend.stream, one) for one in requests], plan.per_prompt),
         Guard(conversations[0], route.backend, warn_only=settings.contract == "warn"),
+        shaping=shaping,
     )
-    receive = None if backend.instant else request.receive
+    receive = None if backend.instant and shaping is None else request.receive
     try:
         if body.stream:
             stream = TextStream(plan, generation)

@@ -92,6 +92,9 @@ class AnsweredAs:
     system_fingerprint: str | None = None
     obfuscation: bool | None = None
     logprobs: tuple[tuple[TokenLogprob, ...] | None, ...] = ()
+    # The backend paces this reply itself (a fixture's `timing`, a recording's recorded pace): a
+    # route's latency profile then adds no pauses of its own.
+    paced: bool = False
 
 
 Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | ReasoningDelta | OutputItem | Finish

@@ -26,6 +26,7 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
+from server.generation.shaping import Shaping
 from server.generation.tokens import Tokenizer
 from server.generation.usage import Usage
 
@@ -74,11 +75,15 @@ class Generation:
         *,
         extras: bool = False,
         announced: bool = False,
+        shaping: Shaping | None = None,
     ) -> None:
         """`extras`: pass reasoning summaries and scripted output items on (the Responses API shows
         them; chat has no place for them). `announced`: the backend yields an `AnsweredAs` first
-        (`Backend.announces`), so `prime` may read it without waiting."""
+        (`Backend.announces`), so `prime` may read it without waiting. `shaping`: a latency
+        profile's pauses and a chaos fault (server/generation/shaping.py); None, the usual case,
+        adds nothing to the path."""
         self.plan = plan
+        self.shaping = shaping
         self.extras = extras
         self.announced = announced
         self.stream = stream
@@ -100,7 +105,13 @@ class Generation:
         else:
             self._first = first
 
-    async def events(self) -> AsyncGenerator[Event, None]:
+    def events(self) -> AsyncGenerator[Event, None]:
+        """The normalized events, paced and cut as the request's shaping says."""
+        if self.shaping is None:
+            return self._events()
+        return self.shaping.shape(self._events(), self.plan.tokenizer, lambda: self.answered_as)
+
+    async def _events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.stream if self._first is None else _after(self._first, self.stream)
         spent = self.plan.limit is not None and self.plan.hidden >= self.plan.limit

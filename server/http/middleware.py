@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +33,9 @@ class OpenAIHeaders:
             return
         started = time.perf_counter()
         rid = request_id()
-        scope.setdefault("state", {})["request_id"] = rid
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state["arrived"] = started  # a latency profile's time to first token counts from here
         response_started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -65,3 +70,18 @@ class OpenAIHeaders:
             if response_started:
                 raise
             await error_response(server_error())(scope, receive, send_with_headers)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What this middleware noted of a request: its `x-request-id` (a fresh one outside it) and
+    when it came in (`time.perf_counter()`; None when unknown, as for a WebSocket message)."""
+
+    request_id: str
+    at: float | None = None
+
+
+def arrival_of(scope: Mapping[str, Any] | None) -> Arrival:
+    state = scope.get("state", {}) if scope is not None else {}
+    rid, at = state.get("request_id"), state.get("arrived")
+    return Arrival(rid if isinstance(rid, str) else request_id(), at if isinstance(at, float) else None)

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
-from server.openapi import admin, chat, responses
+from server.openapi import admin, chaos, chat, responses
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
@@ -136,6 +136,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     paths.update(responses.PATHS)
     describe_limits(document)
     paths.update(admin.PATHS)
+    paths.update(chaos.PATHS)
+    document["components"]["schemas"].update(chaos.schemas())
     for path_item in paths.values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError

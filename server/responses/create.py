@@ -76,6 +76,7 @@ async def start_turn(
     wire: dict[str, Any],
     headers: Mapping[str, str],
     notes: Notes | None = None,
+    scope: Mapping[str, Any] | None = None,
 ) -> Turn:
     """Route the model, map the request into a conversation, plan it and open its backend's stream."""
     route = runtime.route(body.model)
@@ -87,6 +88,7 @@ async def start_turn(
         conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer, profile)
     backend = runtime.backend(route, namespace)
+    shaping = await runtime.shaping(route, body.model, namespace, scope)
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes
     )
@@ -96,5 +98,6 @@ async def start_turn(
         Guard(conversation, route.backend, warn_only=runtime.settings.contract == "warn"),
         extras=True,
         announced=backend.announces,
+        shaping=shaping,
     )
-    return Turn(body, history, ResponseWriter(plan), generation, backend.instant)
+    return Turn(body, history, ResponseWriter(plan), generation, backend.instant and shaping is None)

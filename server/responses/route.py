@@ -63,7 +63,15 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     history = _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
     turn = await start_turn(
-        runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
+        runtime,
+        namespace,
+        body,
+        history,
+        raw=raw,
+        wire=wire,
+        headers=request.headers,
+        notes=notes,
+        scope=request.scope,
     )
     if runtime.limiter is not None:
         tokens = turn.writer.plan.plan.prompt_tokens + (body.max_output_tokens or 0)
