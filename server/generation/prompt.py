@@ -117,7 +117,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     for message in conversation.messages:
-        total += TOKENS_PER_MESSAGE + ROLE_TOKENS
+        if message.said:
+            total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
         elif functions and not padded_system and message.role == "system":
@@ -131,7 +132,10 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
             total += rules.assistant_extra
-        if message.calls:
+        if message.calls and rules.call_item:
+            total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
+            names.update((call.id, call.name) for call in message.calls)
+        elif message.calls:
             total += _calls_tokens(message.calls, rules, tokenizer)
             names.update((call.id, call.name) for call in message.calls)
         if message.role == "tool" and rules.call_history == "typescript":
@@ -165,6 +169,12 @@ def compact(arguments: str) -> str:
         return json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
     except ValueError:
         return arguments
+
+
+def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
+    """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
+    shown = compact(call.arguments) if rules.compact_arguments else call.arguments
+    return rules.call_item + tokenizer.count(call.name) + tokenizer.count(shown)
 
 
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
