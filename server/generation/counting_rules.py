@@ -66,6 +66,11 @@ class CountingRules:
     tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
     two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
 
+    undescribed: int = 0
+    """Less per function offered without a description (fit, gpt-4o family on Responses, 3: pydantic-ai
+    test_openai_responses cassettes whose tools have `description` null or empty, e.g.
+    test_text_output_function and test_tool_output, 3 below the rendering otherwise)."""
+
     call_item: int = 0
     """Responses: each function call is an input item and a turn of its own, never wrapped in
     `multi_tool_use.parallel`, costing this plus its name and arguments; an assistant message item
@@ -94,7 +99,9 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
     ("gpt-4o", "chat"): CountingRules(),
-    ("gpt-4o", "responses"): CountingRules(tools_overhead=6, property_titles=False, call_item=9),
+    ("gpt-4o", "responses"): CountingRules(
+        tools_overhead=6, property_titles=False, undescribed=3, call_item=9
+    ),
     ("reasoning", "chat"): CountingRules(
         reply_priming=2,
         assistant_extra=2,

@@ -145,6 +145,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     if functions:
         total += tokenizer.count(render_functions(functions, rules.property_titles))
         total += rules.tools_overhead
+        if rules.undescribed:
+            total -= rules.undescribed * sum(not function.description for function in functions)
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role == "system" for m in conversation.messages):
