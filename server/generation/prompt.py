@@ -188,7 +188,8 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
     uses = ",".join(
         f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
     )
-    return tokenizer.count("multi_tool_use.parallel") + tokenizer.count(f'{{"tool_uses":[{uses}]}}') + 3
+    wrapper = tokenizer.count(f'{{"tool_uses":[{uses}]}}')
+    return tokenizer.count("multi_tool_use.parallel") + wrapper + rules.parallel_call
 
 
 def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer: Tokenizer) -> int:
