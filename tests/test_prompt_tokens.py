@@ -307,7 +307,11 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
         "name": "get_weather",
         "arguments": '{"location":"Tokyo"}',
     }
-    output = {"type": "function_call_output", "call_id": "call_W4le", "output": "Weather in Tokyo: 72°F, sunny"}
+    output = {
+        "type": "function_call_output",
+        "call_id": "call_W4le",
+        "output": "Weather in Tokyo: 72°F, sunny",
+    }
     fields = {"model": "gpt-4o-mini", "tools": [WEATHER_TOOL]}
     assert await _input_tokens(chat, input=[question], **fields) == 48
     assert await _input_tokens(chat, input=[question, call, output], **fields) == 80
@@ -334,3 +338,15 @@ async def test_a_responses_function_without_description_costs_3_fewer(chat: Chat
     }
     question = {"content": "What is the capital of PotatoLand?", "role": "user"}
     assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[tool]) == 40
+
+
+def test_every_line_of_a_description_is_a_comment_line() -> None:
+    # Fit on crewAI's two-line delegation tool descriptions (docs/usage.md): each line its own
+    # `// ` comment, stripped; a blank line stays blank.
+    from server.generation.conversation import Tool
+    from server.generation.prompt import render_functions
+
+    tool = Tool(
+        "f", {"type": "object", "properties": {"a": {"type": "string"}}}, description="One.\nTwo.\n\n  Three."
+    )
+    assert render_functions((tool,)).splitlines()[2:6] == ["// One.", "// Two.", "", "// Three."]

@@ -49,9 +49,9 @@ class CountingRules:
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
 
     typescript_quirks: bool = True
-    """The gpt-4o renderer's one-token quirks (fit, issue 11): one less per function with properties
-    whose first property has no comment line (no description, nor a rendered title), and one less
-    per function with properties and a multi-line description."""
+    """The gpt-4o renderer's one-token quirk (fit, issue 11): one less per function with properties
+    whose first property has no comment line (no description, nor a rendered title). (A multi-line
+    description is no quirk: each of its lines is a comment line, prompt.py.)"""
 
     property_titles: bool = True
     """A property's `title` is rendered as a comment line `// {title}` above its description (fit:

@@ -80,12 +80,21 @@ def _format_properties(schema: dict[str, Any], indent: int, titles: bool) -> str
     return "\n".join(" " * indent + line for line in lines)
 
 
+def _description_lines(description: str) -> list[str]:
+    """A function's description as comment lines: every line of it its own `// ` line, stripped, and
+    a blank line left blank (fit, issue 11: crewAI's two-line delegation and max-iteration tool
+    descriptions, 23 chat pairs made exact, e.g. test_hierarchical_process; 11 pairs exact before
+    now miss: pydantic-ai's indented docstrings count 14 below, e.g. test_temporal
+    test_complex_agent_run, and crewAI test_output_pydantic_hierarchical 4 above; docs/usage.md)."""
+    return [f"// {line.strip()}" if line.strip() else "" for line in description.split("\n")]
+
+
 def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
     """The function definitions as the model sees them; `titles`: property titles are comments."""
     lines = ["namespace functions {", ""]
     for function in functions:
         if function.description:
-            lines.append(f"// {function.description}")
+            lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
             lines.append(f"type {function.name} = (_: {{")
@@ -158,9 +167,7 @@ def _quirks(function: Tool, titles: bool) -> int:
     properties = (function.parameters or {}).get("properties")
     if not properties or not isinstance(properties, dict):
         return 0
-    described = bool(_comments(next(iter(properties.values())), titles))
-    multiline = bool(function.description) and "\n" in (function.description or "")
-    return (not described) + multiline
+    return int(not _comments(next(iter(properties.values())), titles))
 
 
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
