@@ -71,6 +71,13 @@ class CountingRules:
     test_openai_responses cassettes whose tools have `description` null or empty, e.g.
     test_text_output_function and test_tool_output, 3 below the rendering otherwise)."""
 
+    single_call: int = 4
+    """Added to an assistant message's one tool call in chat, beside its name and arguments. fit
+    (gpt-4o family, 4: pydantic-ai tool round trips, e.g. test_openai_tool_call_roundtrip_wire_stable);
+    reasoning models, 9 (fit: 12 gpt-5, gpt-5-mini and gpt-5.4-mini chat round trips, e.g. pydantic-ai
+    test_tool_choice_matrix[auto-openai] and test_tool_search_eval[openai-chat], from 5 below to
+    exact; with `assistant_extra`, a reasoning round trip costs 7 more than gpt-4o's)."""
+
     parallel_call: int = 2
     """Added to an assistant message's `multi_tool_use.parallel` call (two or more calls in chat),
     beside the wrapper's name and JSON. fit (gpt-4o family, 2: pydantic-ai test_temporal, test_dbos
@@ -113,6 +120,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         reply_priming=2,
         assistant_extra=2,
         tools_overhead=90,
+        single_call=9,
         parallel_call=3,
         named_choice=0,
         property_titles=False,

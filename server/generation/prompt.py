@@ -191,7 +191,7 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
         return sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
     shown = compact if rules.compact_arguments else str
     if len(calls) == 1:
-        return tokenizer.count(calls[0].name) + tokenizer.count(shown(calls[0].arguments)) + 4
+        return tokenizer.count(calls[0].name) + tokenizer.count(shown(calls[0].arguments)) + rules.single_call
     uses = ",".join(
         f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
     )
