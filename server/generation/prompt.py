@@ -154,6 +154,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     if functions:
         total += tokenizer.count(render_functions(functions, rules.property_titles))
         total += rules.tools_overhead
+        if functions[0].description:
+            total += rules.described_first
         if rules.undescribed:
             total -= rules.undescribed * sum(not function.description for function in functions)
         if rules.typescript_quirks:
