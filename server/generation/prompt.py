@@ -126,8 +126,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     for message in conversation.messages:
-        if message.said:
-            total += TOKENS_PER_MESSAGE + ROLE_TOKENS
+        total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
         elif functions and not padded_system and message.role == "system":
@@ -141,11 +140,13 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
             total += rules.assistant_extra
-        if message.calls and rules.call_item:
-            total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
-            names.update((call.id, call.name) for call in message.calls)
-        elif message.calls:
-            total += _calls_tokens(message.calls, rules, tokenizer)
+        if message.calls:
+            if not rules.call_item:
+                total += _calls_tokens(message.calls, rules, tokenizer)
+            else:  # calls are turns of their own; a message only they opened costs nothing itself
+                total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
+                if not message.said:
+                    total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
         if message.role == "tool" and rules.call_history == "typescript":
             name = names.get(message.call_id or "")
