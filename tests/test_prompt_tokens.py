@@ -275,3 +275,78 @@ async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) ->
         {"role": "tool", "content": "218922995834555169026", "tool_call_id": "call_1"},
     ]
     assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 91
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather for a location.",
+    "parameters": {
+        "properties": {"location": {"title": "Location", "type": "string"}},
+        "required": ["location"],
+        "additionalProperties": False,
+        "type": "object",
+    },
+    "strict": False,
+}
+
+
+async def _input_tokens(chat: ChatClient, **body: Any) -> int:
+    response = await chat.http.post("/v1/responses", json=body)
+    assert response.status_code == 200, response.text
+    return int(response.json()["usage"]["input_tokens"])
+
+
+async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/ops/_internal/instrumentation/llm/cassettes/
+    # test_model_call_with_tool_outputs.yaml: input_tokens 48 without the round trip, 80 with it.
+    question = {"content": "What's the weather in Tokyo?", "role": "user"}
+    call = {
+        "type": "function_call",
+        "call_id": "call_W4le",
+        "name": "get_weather",
+        "arguments": '{"location":"Tokyo"}',
+    }
+    output = {
+        "type": "function_call_output",
+        "call_id": "call_W4le",
+        "output": "Weather in Tokyo: 72°F, sunny",
+    }
+    fields = {"model": "gpt-4o-mini", "tools": [WEATHER_TOOL]}
+    assert await _input_tokens(chat, input=[question], **fields) == 48
+    assert await _input_tokens(chat, input=[question, call, output], **fields) == 80
+    # An assistant message item before the call costs its own 4, even when empty (pydantic-ai
+    # test_text_output_function sends one).
+    empty = {"content": "", "role": "assistant"}
+    assert await _input_tokens(chat, input=[question, empty, call, output], **fields) == 84
+
+
+async def test_a_responses_function_without_description_costs_3_fewer(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/
+    # test_openai_responses_model_simple_response_with_tool_call.yaml, first request: 40.
+    tool = {
+        "type": "function",
+        "name": "get_capital",
+        "description": None,
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"country": {"type": "string"}},
+            "required": ["country"],
+            "type": "object",
+        },
+        "strict": True,
+    }
+    question = {"content": "What is the capital of PotatoLand?", "role": "user"}
+    assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[tool]) == 40
+
+
+def test_every_line_of_a_description_is_a_comment_line() -> None:
+    # Fit on crewAI's two-line delegation tool descriptions (docs/usage.md): each line its own
+    # `// ` comment, stripped; a blank line stays blank.
+    from server.generation.conversation import Tool
+    from server.generation.prompt import render_functions
+
+    tool = Tool(
+        "f", {"type": "object", "properties": {"a": {"type": "string"}}}, description="One.\nTwo.\n\n  Three."
+    )
+    assert render_functions((tool,)).splitlines()[2:6] == ["// One.", "// Two.", "", "// Three."]

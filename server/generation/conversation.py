@@ -62,6 +62,9 @@ class Message:
     call_id: str | None = None  # a tool result: the id of the call it answers
     name: str | None = None  # the author's name; for a legacy function result, the function's name
     parts: tuple[Part, ...] | None = None
+    # False when the message has no item of its own: Responses opened it to hold function calls that
+    # followed no assistant message (prompt counting prices the calls alone, counting_rules.py).
+    said: bool = True
 
 
 @dataclass(frozen=True, slots=True)

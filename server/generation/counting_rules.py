@@ -49,9 +49,9 @@ class CountingRules:
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
 
     typescript_quirks: bool = True
-    """The gpt-4o renderer's one-token quirks (fit, issue 11): one less per function with properties
-    whose first property has no comment line (no description, nor a rendered title), and one less
-    per function with properties and a multi-line description."""
+    """The gpt-4o renderer's one-token quirk (fit, issue 11): one less per function with properties
+    whose first property has no comment line (no description, nor a rendered title). (A multi-line
+    description is no quirk: each of its lines is a comment line, prompt.py.)"""
 
     property_titles: bool = True
     """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
@@ -65,6 +65,39 @@ class CountingRules:
     arguments and 3; a result costs like any message. typescript (fit, gpt-4o chat, pydantic-ai
     tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
     two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
+
+    described_first: int = 0
+    """More when the first function offered has a description (fit, reasoning models, 1: pydantic-ai
+    test_tool_choice_matrix and test_tool_search_eval first turns, whose tools are described, are
+    1 above the fit on tools without one, in both dialects)."""
+
+    undescribed: int = 0
+    """Less per function offered without a description (fit, gpt-4o family on Responses, 3: pydantic-ai
+    test_openai_responses cassettes whose tools have `description` null or empty, e.g.
+    test_text_output_function and test_tool_output, 3 below the rendering otherwise)."""
+
+    single_call: int = 4
+    """Added to an assistant message's one tool call in chat, beside its name and arguments. fit
+    (gpt-4o family, 4: pydantic-ai tool round trips, e.g. test_openai_tool_call_roundtrip_wire_stable);
+    reasoning models, 8 (fit, with `described_first`: gpt-5, gpt-5-mini and gpt-5.4-mini chat round
+    trips, e.g. pydantic-ai test_tool_choice_matrix[auto-openai] and
+    test_tool_search_eval[openai-chat], 4 below with 4; with `assistant_extra`, a reasoning round
+    trip costs 6 more than gpt-4o's)."""
+
+    parallel_call: int = 2
+    """Added to an assistant message's `multi_tool_use.parallel` call (two or more calls in chat),
+    beside the wrapper's name and JSON. fit (gpt-4o family, 2: pydantic-ai test_temporal, test_dbos
+    and test_prefect parallel round trips, 12 pairs from -1 to exact; Mirascope and crewAI parallel
+    calls with arguments stay 7 to 15 below, reason unknown). Reasoning models in chat: 3 (fit,
+    3 gpt-5 pairs exact with it)."""
+
+    call_item: int = 0
+    """Responses: each function call is an input item and a turn of its own, never wrapped in
+    `multi_tool_use.parallel`, costing this plus its name and arguments; an assistant message item
+    before it costs its own 4 even when empty (0: calls join the assistant message, as chat sends
+    them). fit (gpt-4o family, 9: Mirascope ops resume cassettes, e.g.
+    test_model_call_with_tool_outputs, and e2e test_structured_output_with_tools, exact; pydantic-ai
+    test_text_output_function, whose empty assistant message costs 4)."""
 
     compact_arguments: bool = True
     """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
@@ -86,17 +119,27 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
     ("gpt-4o", "chat"): CountingRules(),
-    ("gpt-4o", "responses"): CountingRules(tools_overhead=6, property_titles=False),
+    ("gpt-4o", "responses"): CountingRules(
+        tools_overhead=6, property_titles=False, undescribed=3, call_item=9
+    ),
     ("reasoning", "chat"): CountingRules(
         reply_priming=2,
         assistant_extra=2,
         tools_overhead=90,
+        single_call=8,
+        parallel_call=3,
+        described_first=1,
         named_choice=0,
         property_titles=False,
         compact_arguments=False,
     ),
     ("reasoning", "responses"): CountingRules(
-        reply_priming=2, assistant_extra=2, tools_overhead=8, named_choice=0, property_titles=False
+        reply_priming=2,
+        assistant_extra=2,
+        tools_overhead=8,
+        named_choice=0,
+        property_titles=False,
+        described_first=1,
     ),
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""

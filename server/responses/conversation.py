@@ -73,9 +73,9 @@ def _join_call(messages: list[Message], call: ToolCall) -> None:
     """A call joins the assistant turn it follows (one turn, as chat sends it), or opens one."""
     last = messages[-1] if messages else None
     if last is not None and last.role == "assistant":
-        messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts)
+        messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts, said=last.said)
     else:
-        messages.append(Message("assistant", "", (call,)))
+        messages.append(Message("assistant", "", (call,), said=False))
 
 
 def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
