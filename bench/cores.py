@@ -26,22 +26,30 @@ class Placement:
 
 
 def place(servers: Sequence[Server], cores: list[int]) -> Placement:
-    """Sets the cores of `servers` (chatdouble, baseline); returns where the load generator runs for each."""
-    chatdouble, baseline = servers
+    """Sets the cores of `servers` (chatdouble's, then the baseline last); returns where the load
+    generator runs for each. Every chatdouble shares the first core: only one is loaded at a time."""
+    *ours, baseline = servers
+    names = ", ".join(server.name for server in ours)
     if len(cores) >= 3:
-        chatdouble.core, baseline.core = cores[0], cores[1]
-        loadgen: dict[str, int | None] = {chatdouble.name: cores[2], baseline.name: cores[2]}
-        note = f"chatdouble on cpu {cores[0]}, baseline on cpu {cores[1]}, load generator on cpu {cores[2]}"
+        for server in ours:
+            server.core = cores[0]
+        baseline.core = cores[1]
+        loadgen: dict[str, int | None] = {server.name: cores[2] for server in servers}
+        note = f"{names} on cpu {cores[0]}, baseline on cpu {cores[1]}, load generator on cpu {cores[2]}"
     elif len(cores) == 2:
-        chatdouble.core, baseline.core = cores[0], cores[1]
-        loadgen = {chatdouble.name: cores[1], baseline.name: cores[0]}
+        for server in ours:
+            server.core = cores[0]
+        baseline.core = cores[1]
+        loadgen = {server.name: cores[1] for server in ours}
+        loadgen[baseline.name] = cores[0]
         note = (
-            f"chatdouble on cpu {cores[0]}, baseline on cpu {cores[1]}; the load generator runs on the "
+            f"{names} on cpu {cores[0]}, baseline on cpu {cores[1]}; the load generator runs on the "
             "other server's (idle) cpu while one server is measured"
         )
     else:
-        chatdouble.core = baseline.core = None
-        loadgen = {chatdouble.name: None, baseline.name: None}
+        for server in servers:
+            server.core = None
+        loadgen = {server.name: None for server in servers}
         note = "1 cpu: no pinning; servers and load generator share it (figures understate both servers)"
     return Placement(cores, loadgen, note)
 

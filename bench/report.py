@@ -30,7 +30,8 @@ TITLES: dict[Mode, tuple[str, str]] = {
 
 @dataclass
 class Outcome:
-    """Everything a chatdouble-against-baseline run found; servers are [chatdouble, baseline]."""
+    """Everything a chatdouble-against-baseline run found; servers are chatdouble's (echo, and
+    fixtures and proxy when run), then the baseline."""
 
     servers: list[Server]
     placement: Placement
@@ -41,19 +42,31 @@ class Outcome:
     results: Results
     peak_rss_kib: dict[str, int]
 
-    def ratios(self, key: str) -> dict[Mode, float | None]:
-        """chatdouble's figure `key` over the baseline's, per mode."""
-        chatdouble, baseline = (server.name for server in self.servers)
+    @property
+    def ours(self) -> list[Server]:
+        return self.servers[:-1]
+
+    def ratios(self, key: str, name: str = "chatdouble") -> dict[Mode, float | None]:
+        """Server `name`'s figure `key` over the baseline's, per mode."""
+        baseline = self.servers[-1].name
         out: dict[Mode, float | None] = {}
         for mode in MODES:
-            mine = getattr(self.results[mode][chatdouble], key)
+            mine = getattr(self.results[mode][name], key)
             theirs = getattr(self.results[mode][baseline], key)
             out[mode] = mine / theirs if mine is not None and theirs else None
         return out
 
     def passed(self) -> dict[Mode, bool]:
-        ratios = self.ratios("rate")
-        return {mode: (ratios[mode] or 0.0) >= bar for mode in MODES if (bar := BARS[mode]) is not None}
+        """The bars hold for echo (`chatdouble`) and the fixtures backend; the proxy has none."""
+        held: dict[Mode, bool] = {}
+        for server in self.ours:
+            if server.name == "proxy":
+                continue
+            ratios = self.ratios("rate", server.name)
+            for mode in MODES:
+                if (bar := BARS[mode]) is not None:
+                    held[mode] = held.get(mode, True) and (ratios[mode] or 0.0) >= bar
+        return held
 
     def responses_to_chat(self, key: str = "rate") -> float | None:
         """chatdouble's Responses streams over its chat streams, by figure `key` (per second, or per
@@ -76,7 +89,14 @@ def _pct(value: float | None) -> str:
 
 def render(outcome: Outcome) -> str:
     return "\n".join(
-        [*_header(outcome), *_tables(outcome), *_problems(outcome), *_notes(outcome), *_verdicts(outcome)]
+        [
+            *_header(outcome),
+            *_tables(outcome),
+            *_problems(outcome),
+            *_notes(outcome),
+            *_verdicts(outcome),
+            *_summary(outcome),
+        ]
     )
 
 
@@ -156,7 +176,7 @@ def _notes(outcome: Outcome) -> list[str]:
             r = outcome.results[mode][server.name]
             if r.server_cpu is not None and r.server_cpu < SATURATED:
                 effect = (
-                    "flatters chatdouble's ratio" if server.name == "baseline" else "understates chatdouble"
+                    "flatters chatdouble's ratios" if server.name == "baseline" else "understates chatdouble"
                 )
                 out.append(
                     f"NOTE:     {server.name} {mode.replace('_', '-')}: the server was busy only "
@@ -175,18 +195,22 @@ def _notes(outcome: Outcome) -> list[str]:
 
 def _verdicts(outcome: Outcome) -> list[str]:
     out: list[str] = []
-    ratios, cpu_ratios = outcome.ratios("rate"), outcome.ratios("per_server_cpu_s")
-    for mode in MODES:
-        label = mode.replace("_", "-") + ":"
-        ratio, cpu_ratio = ratios[mode], cpu_ratios[mode]
-        if ratio is None:
-            out.append(f"{label:<18}no baseline figure")
-            continue
-        bar = BARS[mode]
-        verdict = ("PASS" if ratio >= bar else "FAIL") if bar is not None else "(no bar)"
-        shown = f"bar {bar * 100:.0f}%" if bar is not None else "its own baseline"
-        per_cpu = f"  (per server cpu-s: {cpu_ratio * 100:.1f}%)" if cpu_ratio is not None else ""
-        out.append(f"{label:<18}chatdouble/baseline = {ratio * 100:5.1f}% ({shown})  {verdict}{per_cpu}")
+    for server in outcome.ours:
+        ratios = outcome.ratios("rate", server.name)
+        cpu_ratios = outcome.ratios("per_server_cpu_s", server.name)
+        for mode in MODES:
+            label = mode.replace("_", "-") + ":"
+            ratio, cpu_ratio = ratios[mode], cpu_ratios[mode]
+            if ratio is None:
+                out.append(f"{label:<18}no baseline figure")
+                continue
+            bar = BARS[mode] if server.name != "proxy" else None
+            verdict = ("PASS" if ratio >= bar else "FAIL") if bar is not None else "(no bar)"
+            shown = f"bar {bar * 100:.0f}%" if bar is not None else "no bar"
+            per_cpu = f"  (per server cpu-s: {cpu_ratio * 100:.1f}%)" if cpu_ratio is not None else ""
+            out.append(
+                f"{label:<18}{server.name + '/baseline':<20} = {ratio * 100:5.1f}% ({shown})  {verdict}{per_cpu}"
+            )
     against_chat, per_cpu_against_chat = (
         outcome.responses_to_chat(),
         outcome.responses_to_chat("per_server_cpu_s"),
@@ -194,6 +218,27 @@ def _verdicts(outcome: Outcome) -> list[str]:
     if against_chat is not None:
         per_cpu = f"  (per server cpu-s: {per_cpu_against_chat * 100:.1f}%)" if per_cpu_against_chat else ""
         out.append(f"{'':<18}chatdouble responses/chat streams = {against_chat * 100:5.1f}%{per_cpu}")
+    return out
+
+
+def _summary(outcome: Outcome) -> list[str]:
+    """One line per server, as issue 14 tabulates them: rates, their ratio to the baseline, p99, RSS."""
+    concurrency = outcome.load.concurrency
+    out = [
+        "",
+        f"{'summary, concurrency ' + str(concurrency):<28}{'req/s':>9}{'ratio':>7}{'p99 ms':>8}"
+        f"{'streams/s':>11}{'ratio':>7}{'resp. streams/s':>17}{'ratio':>7}{'RSS MB':>8}",
+    ]
+    for server in outcome.servers:
+        results = outcome.results
+        ratios = outcome.ratios("rate", server.name)
+        out.append(
+            f"  {server.name:<26}{results['non_stream'][server.name].rate:>9.0f}"
+            f"{ratios['non_stream'] or 0:>7.2f}{results['non_stream'][server.name].p99_ms:>8.2f}"
+            f"{results['stream'][server.name].rate:>11.0f}{ratios['stream'] or 0:>7.2f}"
+            f"{results['responses_stream'][server.name].rate:>17.0f}{ratios['responses_stream'] or 0:>7.2f}"
+            f"{outcome.peak_rss_kib[server.name] / 1024:>8.0f}"
+        )
     return out
 
 
@@ -225,8 +270,8 @@ def as_json(outcome: Outcome, command: str) -> dict[str, Any]:
             }
             for s in servers
         },
-        "ratios": outcome.ratios("rate"),
-        "ratios_per_server_cpu_s": outcome.ratios("per_server_cpu_s"),
+        "ratios": {s.name: outcome.ratios("rate", s.name) for s in outcome.ours},
+        "ratios_per_server_cpu_s": {s.name: outcome.ratios("per_server_cpu_s", s.name) for s in outcome.ours},
         "bars": BARS,
         "responses_to_chat_streams": outcome.responses_to_chat(),
         "responses_to_chat_streams_per_server_cpu_s": outcome.responses_to_chat("per_server_cpu_s"),

@@ -31,10 +31,10 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from bench import processes
+from bench import processes, variants
 from bench.cores import Placement, place, realtime, usable_cores
 from bench.loadgen import loop_factory
-from bench.processes import RunError, Server, TerminatedError, baseline_argv, chatdouble_argv
+from bench.processes import RunError, Server, TerminatedError
 from bench.replies import check_replies
 from bench.report import Outcome, as_json, render
 from bench.slices import MODES, Load, Results, alternate
@@ -56,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
     processes.raise_on_sigterm()
     load = Load(args.concurrency, args.duration, args.slices, args.warmup)
     with tempfile.TemporaryDirectory(prefix="chatdouble-bench-") as tmp:
-        logs = Path(tmp)
-        cd_port, bl_port = processes.free_ports(2)
-        servers = [
-            Server("chatdouble", chatdouble_argv(cd_port), None, cd_port, logs / "chatdouble.log"),
-            Server("baseline", baseline_argv(bl_port), None, bl_port, logs / "baseline.log"),
-        ]
+        servers = variants.servers(Path(tmp), fixtures=args.fixtures, proxy=args.proxy)
         placement = place(servers, usable_cores())
         try:
             with processes.running(servers):
@@ -116,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_false",
         help="run the load generator at normal priority instead of SCHED_FIFO",
     )
+    parser.add_argument(
+        "--no-fixtures", dest="fixtures", action="store_false", help="leave out the fixtures backend"
+    )
+    parser.add_argument("--no-proxy", dest="proxy", action="store_false", help="leave out the proxy")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--check", action="store_true", help="exit 1 when a bar or a reply check fails")
     args = parser.parse_args(argv)

@@ -10,7 +10,6 @@ usage, obfuscation.
 from __future__ import annotations
 
 import random
-import secrets
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -48,15 +47,14 @@ class ChunkWriter:
         self._prefix = dumps(head)[:-1] + b',"choices":['
         self._usage_null = b',"usage":null' if plan.include_usage else b""
         self._obfuscation = obfuscation
-        # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so a
-        # fast per-stream generator seeded from the OS is enough.
-        self._rng = random.Random(secrets.randbits(64))
-        self._pad = "".join(self._rng.choices(ALPHANUMERIC, k=48)).encode() if obfuscation else b""
+        # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so the
+        # standard library's shared generator is enough (server/generation/ids.py).
+        self._pad = "".join(random.choices(ALPHANUMERIC, k=48)).encode() if obfuscation else b""
 
     def _tail(self) -> bytes:
         if not self._obfuscation:
             return b"}"
-        bits = self._rng.getrandbits(9)
+        bits = random.getrandbits(9)
         start, length = bits >> 4, bits & 15
         return b',"obfuscation":"' + self._pad[start : start + length] + b'"}'
 

@@ -151,9 +151,9 @@ class Generation:
         if isinstance(event, Finish):
             return self._finish(state, choice, event.reason)
         if isinstance(event, TextDelta):
-            return self._feed(state, choice, "content", -1, event.text)
+            return self._feed(state, choice, "content", -1, event.text, event)
         if isinstance(event, RefusalDelta):
-            return self._feed(state, choice, "refusal", -1, event.text)
+            return self._feed(state, choice, "refusal", -1, event.text, event)
         if isinstance(event, FunctionCallDelta):
             out: list[Event] = []
             if not state.function_call:
@@ -204,13 +204,26 @@ class Generation:
         stop = self.plan.stop if kind == "content" else ()
         return Channel(self.plan.tokenizer, stop=stop, budget=budget)
 
-    def _feed(self, state: ChoiceState, choice: int, kind: ChannelKind, call: int, piece: str) -> list[Event]:
+    def _feed(
+        self,
+        state: ChoiceState,
+        choice: int,
+        kind: ChannelKind,
+        call: int,
+        piece: str,
+        sent: Event | None = None,
+    ) -> list[Event]:
+        """Feed `piece` to the choice's `kind` channel; `sent`, the backend's event holding just
+        `piece`, goes on as it came when the channel releases the piece whole (most deltas)."""
         out: list[Event] = []
         if state.kind != kind:
             out += self._close(state, choice)
             state.channel, state.kind = self._channel(state, kind), kind
         assert state.channel is not None
         pieces, cut = state.channel.feed(piece)
+        if sent is not None and cut is None and pieces == [piece]:
+            out.append(sent)
+            return out
         out += [self._event(kind, call, choice, text) for text in pieces]
         if cut is not None:
             out += self._finish(state, choice, cut.reason)

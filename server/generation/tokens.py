@@ -40,11 +40,14 @@ class Tokenizer:
 
     encoding: tiktoken.Encoding
     _counts: Callable[[str], int] = field(init=False, repr=False, compare=False)
+    _split: Callable[[str], tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _pretokens: regex.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         counter = functools.lru_cache(maxsize=8192)(self._count)
         object.__setattr__(self, "_counts", counter)
+        # A fixture's text is split into the same pieces on every request that it answers.
+        object.__setattr__(self, "_split", functools.lru_cache(maxsize=256)(self._pieces))
         object.__setattr__(self, "_pretokens", regex.compile(self.encoding._pat_str))
 
     def pretoken_starts(self, text: str) -> list[int]:
@@ -98,6 +101,9 @@ class Tokenizer:
         A token can hold part of a multi-byte character; such tokens are joined with the next ones
         until the bytes decode, so no piece ever splits a character.
         """
+        return list(self._split(text) if len(text) <= CACHED_TEXT_LIMIT else self._pieces(text))
+
+    def _pieces(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
         pending = b""
         for token in self.encoding.encode_ordinary(text):
@@ -109,7 +115,7 @@ class Tokenizer:
             pending = b""
         if pending:
             out.append(pending.decode("utf-8", errors="replace"))
-        return out
+        return tuple(out)
 
     def truncate(self, text: str, limit: int) -> tuple[str, bool]:
         """The longest prefix of `text` within `limit` tokens that ends on a whole character.

@@ -16,6 +16,7 @@ from backends.base import Comment, DropConnection, Payload
 from server.errors import APIError, server_error, shutting_down
 from server.http.disconnect import unless_disconnected
 from server.http.json import dumps
+from server.http.ready import batched
 
 log = logging.getLogger("chatdouble.sse")
 
@@ -51,7 +52,8 @@ CHAT = Framing()
 class EventStream(EventSourceResponse):
     """sse-starlette's response (disconnect watching, optional pings, shutdown handling), minus the
     cancel scope it opens around every chunk even when no send timeout is set: that scope was a
-    third of a streamed request's cost.
+    third of a streamed request's cost. Frames that are ready together go out in one message
+    (server/http/ready.py); whoever wraps the body (the journal) still sees them one by one.
 
     On the server's exit signal sse-starlette waits `shutdown_grace_period`, then cancels the stream
     and closes the body cleanly: without more, a client would take the cut stream for a complete,
@@ -70,6 +72,11 @@ class EventStream(EventSourceResponse):
             log.warning(
                 "stream cut short: still running after the %ss shutdown grace", self._shutdown_grace_period
             )
+
+    async def _stream_response(self, send: Send) -> None:
+        if isinstance(self.body_iterator, AsyncGenerator):
+            self.body_iterator = batched(self.body_iterator)
+        await super()._stream_response(send)
 
     async def _send_with_timeout(self, send: Send, message: Message) -> None:
         if self.cut_by_shutdown and not message.get("more_body", False):

@@ -1,0 +1,85 @@
+"""Frames that are ready together go out together.
+
+A stream's frames come from a chain of async generators (backend, pipeline, renderer). When a
+backend has its reply at hand (echo, a fixture without timing, several events in one upstream
+read), the chain yields frame after frame without ever waiting, and sending each frame in an ASGI
+message of its own costs a pass through every middleware's `send` and one socket write per frame:
+about a third of a zero-delay stream's time. `batched` joins the frames that come without a wait
+into one message, and sends what it holds as soon as the next frame has to be waited for, so the
+bytes are the same in fewer writes and a paced stream keeps its pacing exactly.
+
+Whether the next frame is ready is seen by taking the first step of the generator's `__anext__()`
+by hand: the step either finishes (the frame was ready) or stops at what it waits on (a future, or
+a bare yield to the event loop). The rest of such a step is then awaited as `await` would have done
+it (`_rest`), after the frames already held are sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import types
+from collections.abc import AsyncGenerator, Coroutine, Generator
+from typing import Any
+
+
+async def batched(frames: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
+    """`frames`, with the frames that are ready together joined into one."""
+    ready: list[bytes] = []
+    try:
+        while True:
+            step = frames.__anext__()
+            try:
+                waits_on = step.send(None)
+            except StopIteration as done:  # the frame was ready
+                ready.append(done.value)
+                continue
+            except StopAsyncIteration:
+                break
+            except BaseException:
+                if ready:  # what was made before a failure still goes out first, as it did alone
+                    yield b"".join(ready)
+                raise
+            if ready:
+                held, ready = b"".join(ready), []
+                try:
+                    yield held
+                except BaseException:  # closed (the client left) while the step waits: cancel it
+                    await _abandon(step, waits_on)
+                    raise
+            try:
+                ready.append(await _rest(step, waits_on))
+            except StopAsyncIteration:
+                break
+        if ready:
+            yield b"".join(ready)
+    finally:
+        await frames.aclose()
+
+
+@types.coroutine
+def _rest(step: Coroutine[Any, Any, bytes], waits_on: Any) -> Generator[Any, Any, bytes]:
+    """The rest of `step`, which stopped at `waits_on`: hand that to the event loop, and pass what
+    comes back (a result or an exception) into the step, as `await step` would have."""
+    signal = waits_on
+    while True:
+        try:
+            sent = yield signal
+        except BaseException as exc:  # passed into the step, as await does
+            try:
+                signal = step.throw(exc)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]  # StopIteration.value is Any
+        else:
+            try:
+                signal = step.send(sent)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]  # StopIteration.value is Any
+
+
+async def _abandon(step: Coroutine[Any, Any, bytes], waits_on: Any) -> None:
+    """Cancel a step stopped at `waits_on` and let it unwind (its generators' `finally` blocks)."""
+    if isinstance(waits_on, asyncio.Future):
+        waits_on.cancel()
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await _rest(step, waits_on)

@@ -1,0 +1,126 @@
+"""Frames that are ready together go out together (server/http/ready.py): a frame followed by a wait
+is handed on before the wait, a failure comes after the frames made before it, a body closed while
+it waits is unwound, and a zero-delay stream reaches the ASGI server in a few messages holding the
+same bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+
+import pytest
+from starlette.types import Message
+
+from server.app import create_app
+from server.config import load_settings
+from server.http.ready import batched
+
+
+async def _ready(*frames: bytes) -> AsyncGenerator[bytes, None]:
+    for frame in frames:
+        yield frame
+
+
+async def test_frames_ready_together_are_joined() -> None:
+    assert [batch async for batch in batched(_ready(b"a", b"b", b"c"))] == [b"abc"]
+
+
+async def test_a_frame_followed_by_a_wait_is_handed_on_before_the_wait() -> None:
+    go = asyncio.Event()
+
+    async def paced() -> AsyncGenerator[bytes, None]:
+        yield b"a"
+        yield b"b"
+        await go.wait()
+        yield b"c"
+        await asyncio.sleep(0)
+        yield b"d"
+
+    batches = batched(paced())
+    assert await anext(batches) == b"ab"  # returned while `go` is still unset
+    assert not go.is_set()
+    go.set()
+    assert await anext(batches) == b"c"
+    assert await anext(batches) == b"d"
+    with pytest.raises(StopAsyncIteration):
+        await anext(batches)
+
+
+async def test_a_failure_comes_after_the_frames_made_before_it() -> None:
+    async def failing() -> AsyncGenerator[bytes, None]:
+        yield b"a"
+        yield b"b"
+        raise ValueError("broke")
+
+    batches = batched(failing())
+    assert await anext(batches) == b"ab"
+    with pytest.raises(ValueError, match="broke"):
+        await anext(batches)
+
+
+async def test_closing_while_the_source_waits_cancels_it_and_runs_its_cleanup() -> None:
+    cleaned: list[str] = []
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def stalled() -> AsyncGenerator[bytes, None]:
+        try:
+            yield b"a"
+            await never
+            yield b"never sent"
+        except asyncio.CancelledError:
+            cleaned.append("cancelled")
+            raise
+        finally:
+            await asyncio.sleep(0)  # a cleanup that itself awaits
+            cleaned.append("finally")
+
+    batches = batched(stalled())
+    assert await anext(batches) == b"a"
+    await batches.aclose()
+    assert cleaned == ["cancelled", "finally"]
+    assert never.cancelled()
+
+
+async def test_a_zero_delay_stream_goes_out_in_a_few_messages_with_the_same_bytes() -> None:
+    app = create_app(load_settings(env={}))
+    body = (
+        b'{"model":"gpt-4o","stream":true,"stream_options":{"include_obfuscation":false},'
+        b'"messages":[{"role":"user","content":"' + b"one two three four five six " * 8 + b'"}]}'
+    )
+    delivered = False
+    sent: list[Message] = []
+    never: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def receive() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await never
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/chat/completions",
+        "raw_path": b"/v1/chat/completions",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 5000),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
+    stream = b"".join(bodies)
+    frames = stream.split(b"\n\n")[:-1]
+    assert stream.endswith(b"data: [DONE]\n\n")
+    assert len(frames) > 40  # role, one per token, finish, [DONE]
+    assert all(frame.startswith(b"data: ") and b"\n" not in frame for frame in frames)
+    assert len(bodies) < len(frames) / 4  # joined, in batches of at most the 16 between loop turns
