@@ -1,0 +1,1 @@
+"""Testing with chatdouble: see docs/testing.md."""
