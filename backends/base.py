@@ -65,6 +65,9 @@ class Notes:
     outcome: str | None = None  # a proxy's outcome: forwarded, recorded, replayed, ...
     request: dict[str, Any] | None = None  # the normalized request, as recordings hold it
     hash: str | None = None  # its key
+    # The request the backend got (set when one is built with these notes): what the in-memory
+    # journal keeps for verify; None when the request never reached a backend.
+    subject: GenerationRequest | EmbeddingRequest | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,10 @@ class GenerationRequest:
     # skip the bookkeeping.
     notes: Notes | None = None
 
+    def __post_init__(self) -> None:
+        if self.notes is not None and self.notes.subject is None:
+            self.notes.subject = self
+
 
 @dataclass(frozen=True, slots=True)
 class EmbeddingRequest:
@@ -96,6 +103,10 @@ class EmbeddingRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     raw: bytes = b""
     notes: Notes | None = None  # as in GenerationRequest
+
+    def __post_init__(self) -> None:
+        if self.notes is not None and self.notes.subject is None:
+            self.notes.subject = self
 
 
 class BackendError(APIError):

@@ -20,8 +20,9 @@ from server.chat import route as chat
 from server.chat import stored as chat_stored
 from server.completions import route as completions
 from server.config import Settings
-from server.control import admin
-from server.control.journal import Endpoint, journaled
+from server.control import admin, fixtures_api, requests_api, verify
+from server.control.entries import Recorder
+from server.control.journal import Endpoint, Handler, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
@@ -74,6 +75,9 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
     app.include_router(models.router)
     app.include_router(health.router)
     app.include_router(admin.router)
+    app.include_router(fixtures_api.router)
+    app.include_router(requests_api.router)
+    app.include_router(verify.router)
     _install_error_handlers(app, settings)
     app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}
@@ -90,10 +94,17 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
 def _chat_route(runtime: Runtime) -> Route:
     """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
     without one nothing of the journal is on the path."""
-    endpoint: Endpoint = chat.create_chat_completion
-    if runtime.journal is not None:
-        endpoint = journaled(chat.create_chat_completion, runtime.journal, runtime.settings)
+    endpoint = _journaled(runtime, chat.create_chat_completion, "chat.completions")
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
+
+
+def _journaled(runtime: Runtime, handler: Handler, name: str) -> Endpoint:
+    """`handler` as an endpoint, inside the journal when one is kept (file or memory)."""
+    if runtime.journal is None and runtime.requests is None:
+        endpoint: Endpoint = handler
+        return endpoint
+    memory = Recorder.of(runtime.requests, runtime.settings, name) if runtime.requests is not None else None
+    return journaled(handler, Sinks(runtime.settings, runtime.journal, memory))
 
 
 def _stored_chat_routes() -> list[BaseRoute]:
@@ -113,23 +124,17 @@ def _stored_chat_routes() -> list[BaseRoute]:
 
 
 def _completions_route(runtime: Runtime) -> Route:
-    endpoint: Endpoint = completions.create_completion
-    if runtime.journal is not None:
-        endpoint = journaled(completions.create_completion, runtime.journal, runtime.settings)
+    endpoint = _journaled(runtime, completions.create_completion, "completions")
     return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
 
 
 def _embeddings_route(runtime: Runtime) -> Route:
-    endpoint: Endpoint = embeddings.create_embedding
-    if runtime.journal is not None:
-        endpoint = journaled(embeddings.create_embedding, runtime.journal, runtime.settings)
+    endpoint = _journaled(runtime, embeddings.create_embedding, "embeddings")
     return Route(embeddings.PATH, endpoint, methods=["POST"], name="create_embedding")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:
-    create: Endpoint = responses.create_response
-    if runtime.journal is not None:
-        create = journaled(responses.create_response, runtime.journal, runtime.settings)
+    create = _journaled(runtime, responses.create_response, "responses")
     one = responses.PATH + "/{response_id}"
     return [
         Route(responses.PATH, create, methods=["POST"], name="create_response"),

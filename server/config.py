@@ -56,6 +56,20 @@ class ProfileOverride(Strict):
         return self.model_dump(exclude_none=True)
 
 
+class JournalSettings(Strict):
+    """What is kept of each request: `file` appends a JSON line per request (docs/recording.md);
+    `memory` keeps the latest entries of each namespace for `GET /_chatdouble/requests` and verify
+    (docs/admin.md); `bodies` adds the scrubbed request and response bodies to those entries."""
+
+    file: str | None = Field(default=None, description="Append one JSON line per request to this file.")
+    memory: int = Field(default=1000, ge=0, description="Entries kept per namespace in memory; 0: none.")
+    bodies: bool = Field(default=False, description="Keep request and response bodies in memory entries.")
+
+    @property
+    def wanted(self) -> bool:
+        return self.file is not None or self.memory > 0
+
+
 class Route(Strict):
     model: str = Field(description="A model name or a glob such as 'gpt-4*' or '*'.")
     backend: str
@@ -108,8 +122,10 @@ class Settings(Strict):
     created: Annotated[int | None, FILE_ONLY] = Field(
         default=None, description="Fixed `created` for models; default: start time."
     )
-    journal: str | None = Field(
-        default=None, description="Append one JSON line per chat request to this file (docs/recording.md)."
+    journal: JournalSettings = Field(
+        default_factory=lambda: JournalSettings(),
+        description="The request journal: a file path (the JSON-lines file), or {file, memory, bodies}; "
+        "null: none (docs/admin.md).",
     )
     models: Literal["any", "strict"] = Field(
         default="any",
@@ -136,6 +152,16 @@ class Settings(Strict):
     @classmethod
     def _status_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("journal", mode="before")
+    @classmethod
+    def _journal_forms(cls, value: Any) -> Any:
+        """A path alone is the file journal (memory kept as by default); null keeps no journal."""
+        if value is None:
+            return {"memory": 0}
+        if isinstance(value, str):
+            return {"file": value} if value.strip() else {}
+        return value
 
     @field_validator("admin_token", mode="before")
     @classmethod

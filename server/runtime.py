@@ -22,7 +22,9 @@ from server.http.intake import Intake, take
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
 from server.state.completions import CompletionStore, MemoryCompletionStore
+from server.state.fixtures import RuntimeFixtures
 from server.state.journal_file import Journal
+from server.state.requests import RequestLog
 from server.state.responses import MemoryResponseStore, ResponseStore
 
 
@@ -38,7 +40,9 @@ class Runtime:
     forwarders: frozenset[str] = frozenset()
     # Backends answering GET /v1/models from an upstream, in config order.
     model_forwarders: tuple[str, ...] = ()
-    journal: Journal | None = None
+    journal: Journal | None = None  # the file journal
+    requests: RequestLog | None = None  # the in-memory journal, per namespace
+    fixtures: RuntimeFixtures = field(default_factory=RuntimeFixtures)  # added over the admin API
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
     completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
@@ -66,7 +70,8 @@ class Runtime:
             system_fingerprint=fp,
             forwarders=forwarders,
             model_forwarders=tuple(name for name, backend in backends.items() if backend.forwards_models),
-            journal=Journal(settings.journal) if settings.journal else None,
+            journal=Journal(settings.journal.file) if settings.journal.file else None,
+            requests=RequestLog(settings.journal.memory) if settings.journal.memory else None,
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
             completions=MemoryCompletionStore(settings.stored_completions),
@@ -90,6 +95,14 @@ class Runtime:
         if route is None:
             raise model_not_found(model)
         return route
+
+    def backend(self, route: Route, namespace: str) -> Backend:
+        """What answers a request of `namespace` routed by `route`: the route's backend, behind the
+        namespace's runtime fixtures when it holds any."""
+        backend = self.backends[route.backend]
+        if self.fixtures.empty:
+            return backend
+        return self.fixtures.over(namespace, backend)
 
     def forwarder(self, model: str) -> Backend | None:
         """The backend `model` is routed to, when it may pass an upstream's answer through."""
@@ -116,6 +129,11 @@ class Runtime:
         """The upstream's answer when the body's model is routed to a forwarding backend that takes
         it (`path`: where it goes upstream, relative to the API root); None otherwise."""
         if not self.forwarders:
+            return None
+        if not self.fixtures.empty and self.fixtures.holds(intake.namespace):
+            # Runtime fixtures answer first, which only the pipeline can: a forwarding backend
+            # that replays answers there too; one that only forwards answers what none matches
+            # with its 500 (docs/admin.md).
             return None
         call = forward_call(intake.raw, request, intake.namespace, intake.notes, path)
         backend = self.forwarder(str(call.body["model"])) if call is not None else None

@@ -49,7 +49,9 @@ class Replayer(FixturesBackend):
     def viewer(self, request: GenerationRequest | EmbeddingRequest) -> Callable[[], dict[str, Any]]:
         return lambda: self._view(request)
 
-    async def embed_unmatched(self, facts: Facts, request: EmbeddingRequest) -> list[list[float]] | None:
+    async def embed_unmatched(
+        self, facts: Facts, request: EmbeddingRequest, fallback: Backend | None
+    ) -> list[list[float]] | None:
         raise self.no_match(facts, request.namespace)
 
     @property

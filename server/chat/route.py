@@ -56,7 +56,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     if settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint, profile)
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
     generation = Generation(
         chat.plan,
         backend.stream(

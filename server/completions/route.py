@@ -55,7 +55,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     prompts = read_prompts(body, tokenizer)
     conversations = [to_conversation(body, prompt) for prompt in prompts]
     plan = plan_completion(body, prompts, tokenizer)
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
 
     requests = [
         GenerationRequest(

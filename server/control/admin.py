@@ -1,4 +1,9 @@
-"""`POST /_chatdouble/fixtures/reset`: forget fixture lifetimes and sequence positions. Not OpenAI's API.
+"""`POST /_chatdouble/reset` and `POST /_chatdouble/fixtures/reset`. Not OpenAI's API.
+
+`/_chatdouble/reset` resets one namespace (chosen as every admin route chooses it,
+`server.control.scope`): its runtime fixtures, its sequence positions and its journal, or the parts
+named in the body. `/_chatdouble/fixtures/reset`, the older route, forgets fixture lifetimes and
+sequence positions only.
 
 Authenticated like the chat route, or with the admin token (`Authorization: Bearer <admin_token>`,
 as OpenAI's own admin keys are sent). With no body the caller's own namespace is reset (its key, and
@@ -18,24 +23,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from backends.fixtures import FixturesBackend
+from server.control.scope import INSUFFICIENT, scope
 from server.errors import APIError, invalid_request
 from server.headers import bearer
 from server.http.auth import authenticate, is_admin
 from server.http.body import read_body
 from server.namespaces import SESSION_HEADER, namespace
-from server.runtime import runtime_of
+from server.runtime import Runtime, runtime_of
 
 router = APIRouter()
 
 BODY_RULE = (
     'The body must be empty or one of {"session": "..."}, {"key": "...", "session": "..."} '
     '(session optional) and {"all": true}.'
-)
-# The real API's wording when a key lacks a permission (a restricted or non-admin key): a 401.
-INSUFFICIENT = (
-    "You have insufficient permissions for this operation. Resetting another key's namespace, or all "
-    "of them, needs the admin token: send `Authorization: Bearer <admin_token>` (the `admin_token` "
-    "setting)."
 )
 
 
@@ -76,9 +76,50 @@ async def reset_fixtures(request: Request) -> JSONResponse:
         # The session header only completes the caller's own namespace; a named one is named whole.
         session = options.get("session") if options else request.headers.get(SESSION_HEADER)
         target = namespace(key, session or None)
+    reset = reset_sequences(runtime, target)
+    return JSONResponse({"object": "chatdouble.fixtures.reset", "all": target is None, "backends": reset})
+
+
+def reset_sequences(runtime: Runtime, target: str | None) -> list[str]:
+    """Forget fixture lifetimes and sequence positions of one namespace (None: of all), in the
+    fixtures backends and among the runtime fixtures; the names of the backends reset."""
+    runtime.fixtures.reset_sequences(target)
     reset = []
     for name, backend in runtime.backends.items():
         if isinstance(backend, FixturesBackend):
             backend.reset(target)
             reset.append(name)
-    return JSONResponse({"object": "chatdouble.fixtures.reset", "all": target is None, "backends": reset})
+    return reset
+
+
+RESET_PARTS = ("fixtures", "sequences", "journal")
+RESET_RULE = 'The body must be empty or an object of booleans among "fixtures", "sequences" and "journal".'
+
+
+@router.post("/_chatdouble/reset", include_in_schema=False)
+async def reset_namespace(request: Request) -> JSONResponse:
+    """A namespace's runtime fixtures, sequence positions and journal, all or the parts named."""
+    runtime = runtime_of(request)
+    target = scope(request, runtime)
+    raw = await read_body(request, 64 * 1024)
+    try:
+        parts = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise invalid_request(RESET_RULE) from None
+    if not isinstance(parts, dict) or set(parts) - set(RESET_PARTS):
+        raise invalid_request(RESET_RULE)
+    if not all(isinstance(value, bool) for value in parts.values()):
+        raise invalid_request(RESET_RULE)
+    wanted = {part: parts.get(part, True) for part in RESET_PARTS}
+    fixtures = runtime.fixtures.clear(target) if wanted["fixtures"] else 0
+    if wanted["sequences"]:
+        reset_sequences(runtime, target)
+    journal = runtime.requests.clear(target) if wanted["journal"] and runtime.requests is not None else 0
+    return JSONResponse(
+        {
+            "object": "chatdouble.reset",
+            "fixtures": fixtures,
+            "sequences": wanted["sequences"],
+            "journal": journal,
+        }
+    )

@@ -1,14 +1,15 @@
 """The request journal: one JSON line per chat request, appended when the request is over.
 
-Enabled by the `journal` setting (a file path). Each line holds the time the request arrived, the
+Enabled by the `journal` setting's `file` (a path). Each line holds the time the request arrived, the
 model, the route and backend, the request's key (the normalized request hash replay matching uses)
 with a short digest per field, the mode of a proxy, which fixture or recording answered, the
 outcome, the HTTP status, the error code if any, whether it streamed and the duration. A stream is
 journaled when it ends (or breaks, or the client leaves), so its outcome is the real one. No
 header, key or message text is written. `chatdouble cassettes check` reads it.
 
-When the setting is absent the app builds the chat route without it (`server.app`): nothing of this
-module is on the request path.
+The same wrapper feeds the in-memory journal (`journal.memory`, `server.control.entries`). When
+neither is kept the app builds the endpoints without it (`server.app`): nothing of this module is
+on the request path.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sse_starlette import EventSourceResponse
@@ -27,6 +29,7 @@ from starlette.responses import Response
 from backends.base import DropConnection
 from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
+from server.control.entries import USAGE, Answer, Recorder
 from server.errors import APIError
 from server.http.trace import Trace
 from server.state.journal_file import Journal
@@ -88,51 +91,85 @@ def error_code(payload: bytes) -> str | None:
     return str(error.get("code") or error.get("type") or "error")
 
 
-Handler = Callable[[Request, Trace | None], Awaitable[Response]]
+class Handler(Protocol):
+    """An endpoint that takes the journal's trace when one is kept."""
+
+    def __call__(self, request: Request, trace: Trace | None = None) -> Awaitable[Response]: ...
+
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def journaled(handler: Handler, journal: Journal, settings: Settings) -> Endpoint:
+@dataclass(frozen=True, slots=True)
+class Sinks:
+    """Where a request is journaled: the file, the in-memory journal, or both."""
+
+    settings: Settings
+    file: Journal | None = None
+    memory: Recorder | None = None
+
+    def done(
+        self, request: Request, trace: Trace, status: int | None, error: str | None, answer: Answer
+    ) -> None:
+        if self.file is not None:
+            self.file.append(entry(trace, self.settings, status, error))
+        if self.memory is not None:
+            request_id = request.scope.get("state", {}).get("request_id", "")
+            path, method = request.url.path, request.method
+            self.memory.record(trace, method, path, request_id, status or 0, error, answer)
+
+
+def journaled(handler: Handler, sinks: Sinks) -> Endpoint:
     """The endpoint `handler` with each request journaled once its response is complete."""
 
     async def endpoint(request: Request) -> Response:
-        return await _journaled(handler, request, journal, settings)
+        return await _journaled(handler, request, sinks)
 
     return endpoint
 
 
-async def _journaled(handler: Handler, request: Request, journal: Journal, settings: Settings) -> Response:
+async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Response:
     trace = Trace()
     try:
         response = await handler(request, trace)
     except APIError as exc:
-        journal.append(entry(trace, settings, exc.status, exc.code or exc.type))
+        sinks.done(request, trace, exc.status, exc.code or exc.type, Answer())
         raise
     except DropConnection:
-        journal.append(entry(trace, settings, None, "connection_dropped"))
+        sinks.done(request, trace, None, "connection_dropped", Answer())
         raise
     except BaseException:
-        journal.append(entry(trace, settings, 500, "server_error"))
+        sinks.done(request, trace, 500, "server_error", Answer())
         raise
     if isinstance(response, EventSourceResponse):
         status = response.status_code
-        response.body_iterator = _watch(response.body_iterator, journal, trace, settings, status)
+        response.body_iterator = _watch(response.body_iterator, sinks, request, trace, status)
     else:
-        failed = error_code(bytes(response.body)) if response.status_code >= 400 else None
-        journal.append(entry(trace, settings, response.status_code, failed))
+        body = bytes(response.body)
+        failed = error_code(body) if response.status_code >= 400 else None
+        sinks.done(request, trace, response.status_code, failed, Answer(body=body))
     return response
 
 
 async def _watch(
-    frames: AsyncIterable[Any], journal: Journal, trace: Trace, settings: Settings, status: int
+    frames: AsyncIterable[Any], sinks: Sinks, request: Request, trace: Trace, status: int
 ) -> AsyncIterator[Any]:
     error: str | None = None
+    answer = Answer(stream=True)
+    keep = sinks.memory is not None and sinks.settings.journal.bodies
     try:
         async for frame in frames:
-            if isinstance(frame, bytes) and frame.startswith(b'data: {"error"'):
-                error = error_code(frame[6:])
-            elif isinstance(frame, bytes) and frame.startswith(b"event: error\n"):  # the Responses API's
-                error = error_code(frame.split(b"\n", 2)[1][6:])
+            if isinstance(frame, bytes):
+                if answer.first_frame is None and not frame.startswith(b":"):
+                    answer.first_frame = time.perf_counter()
+                if frame.startswith(b'data: {"error"'):
+                    error = error_code(frame[6:])
+                elif frame.startswith(b"event: error\n"):  # the Responses API's
+                    error = error_code(frame.split(b"\n", 2)[1][6:])
+                if USAGE in frame:
+                    answer.usage_frame = frame
+                if keep:
+                    answer.frames.append(frame)
             yield frame
     except DropConnection:
         error = "connection_dropped"
@@ -149,4 +186,4 @@ async def _watch(
             if aclose is not None:
                 await aclose()
         finally:
-            journal.append(entry(trace, settings, status, error))
+            sinks.done(request, trace, status, error, answer)

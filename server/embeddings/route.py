@@ -48,7 +48,7 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
     tokenizer = runtime.tokenizer(route.encoding or encoding_for_model(body.model, "cl100k_base"))
     plan = plan_embeddings(body, tokenizer)
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
     vectors = await backend.embed(
         EmbeddingRequest(
             plan.model,

@@ -16,3 +16,4 @@ class Trace:
     started: float = field(default_factory=time.perf_counter)
     raw: bytes = b""
     notes: Notes = field(default_factory=Notes)
+    namespace: str | None = None  # the caller's, once authenticated

@@ -86,7 +86,7 @@ async def start_turn(
     if runtime.settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer, profile)
-    backend = runtime.backends[route.backend]
+    backend = runtime.backend(route, namespace)
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes
     )

@@ -1,0 +1,187 @@
+"""One request as the in-memory journal lists it (`GET /_chatdouble/requests`), built when it is over.
+
+The entry says which endpoint and model, the status and error code, what answered (the route's
+backend, the kind of answer and the fixture or recording), timings and usage. Bodies are added only
+with `journal.bodies`, scrubbed as recordings are. Usage is read from the answer's bytes without
+parsing a whole body: the last `"usage":` object of a body or of a stream's frames.
+
+`answered_by.kind` is a choice of ours: `runtime_fixture`, `fixture`, `recording` (a replayed
+cassette), `proxy` (passed through or recorded), the route backend's type when it generated the
+answer (`echo`, the fallback's type behind a fixtures backend), or `server` when chatdouble itself
+refused the request before any backend saw it (a validation error, an unknown model).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from backends.base import EmbeddingRequest, GenerationRequest
+from backends.fixtures.embeddings import as_conversation
+from backends.fixtures.runtime import SOURCE
+from backends.request_key import Scrubber
+from server.config import Settings
+from server.http.trace import Trace
+from server.state.requests import RequestEntry, RequestLog, Subject
+
+USAGE = b'"usage":'
+
+
+@dataclass(slots=True)
+class Answer:
+    """What the journal saw of the answer: a whole body, or a stream's frames."""
+
+    body: bytes | None = None
+    frames: list[bytes] = field(default_factory=list)  # kept only with `bodies`
+    usage_frame: bytes | None = None  # a stream's last frame that carries a usage object
+    first_frame: float | None = None  # perf_counter when a stream's first frame went out
+    stream: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Recorder:
+    """Writes entries into the in-memory journal for one endpoint."""
+
+    log: RequestLog
+    settings: Settings
+    endpoint: str  # "chat.completions", "responses", "completions", "embeddings"
+    scrubber: Scrubber
+
+    @classmethod
+    def of(cls, log: RequestLog, settings: Settings, endpoint: str) -> Recorder:
+        return cls(log, settings, endpoint, Scrubber([*settings.api_keys, settings.admin_token]))
+
+    def record(
+        self,
+        trace: Trace,
+        method: str,
+        path: str,
+        request_id: str,
+        status: int,
+        error: str | None,
+        answer: Answer,
+    ) -> None:
+        if trace.namespace is None:  # not authenticated: nobody's namespace
+            return
+        body = _json(trace.raw)
+        body = body if isinstance(body, dict) else None
+        model = body.get("model") if body is not None else None
+        model = model if isinstance(model, str) else None
+        listed: dict[str, Any] = {
+            "object": "chatdouble.request",
+            "seq": self.log.next_seq(),
+            "id": request_id,
+            "created": trace.arrived,
+            "method": method,
+            "path": path,
+            "endpoint": self.endpoint,
+            "model": model,
+            "stream": bool(body and body.get("stream") is True),
+            "status": status,
+            "error": error,
+            "answered_by": self.answered_by(trace, model, status),
+            "timings": {
+                "ttft_ms": _ms(answer.first_frame - trace.started)
+                if answer.first_frame is not None
+                else None,
+                "total_ms": _ms(time.perf_counter() - trace.started),
+            },
+            "usage": _usage(answer.usage_frame if answer.stream else answer.body),
+        }
+        if self.settings.journal.bodies:
+            scrub = self.scrubber.with_literals(_bearer(trace))
+            listed["request"] = scrub.value(body) if body is not None else None
+            listed["response"] = scrub.value(_response(answer))
+        self.log.append(trace.namespace, RequestEntry(listed, _subject(trace)))
+
+    def answered_by(self, trace: Trace, model: str | None, status: int) -> dict[str, Any]:
+        notes = trace.notes
+        route = self.settings.route_for(model) if model is not None else None
+        backend = route.backend if route is not None else None
+        if notes.source == SOURCE:
+            kind: str | None = "runtime_fixture"
+        elif notes.outcome == "replayed" and notes.fixture is not None:
+            kind = "recording"
+        elif notes.outcome in ("forwarded", "recorded"):
+            kind = "proxy"
+        elif notes.fixture is not None:
+            kind = "fixture"
+        elif backend is None or (notes.subject is None and status >= 400):
+            kind = "server"
+        else:
+            kind = self.generated_by(backend)
+        return {"backend": backend, "kind": kind, "fixture": notes.fixture}
+
+    def generated_by(self, backend: str) -> str:
+        """The type of the backend that generated an answer itself: a fixtures backend's fallback."""
+        config = self.settings.backends[backend]
+        fallback = getattr(config, "fallback", None)
+        if fallback is not None and fallback in self.settings.backends:
+            config = self.settings.backends[fallback]
+        kind: str = config.type
+        return kind
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _json(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _bearer(trace: Trace) -> str | None:
+    subject = trace.notes.subject
+    if subject is None:
+        return None
+    value = subject.headers.get("authorization", "")
+    return value[7:] if value[:7].lower() == "bearer " else None
+
+
+def _usage(payload: bytes | None) -> Any:
+    """The last `"usage":` object in `payload` (a body or one frame), or None."""
+    if not payload:
+        return None
+    at = payload.rfind(USAGE)
+    if at < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(payload[at + len(USAGE) :].decode("utf-8").lstrip())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _response(answer: Answer) -> Any:
+    if not answer.stream:
+        return _json(answer.body)
+    events: list[Any] = []
+    for frame in answer.frames:
+        for line in frame.split(b"\n"):
+            if line.startswith(b"data: ") and line != b"data: [DONE]":
+                event = _json(line[6:])
+                if event is not None:
+                    events.append(event)
+    return events
+
+
+def _subject(trace: Trace) -> Subject:
+    """What verify reads: the conversation the backend got (an embeddings request's inputs as user
+    messages, as embedding fixtures see them), and the client's bytes."""
+    subject = trace.notes.subject
+    conversation = None
+    if isinstance(subject, GenerationRequest):
+        conversation = subject.conversation
+    elif isinstance(subject, EmbeddingRequest):
+        conversation = as_conversation(subject)
+    trace.notes.subject = None  # its headers are not kept
+    return Subject(conversation, trace.raw)
