@@ -147,7 +147,9 @@ def test_an_error_reply_reaches_the_sdk(chatdouble, openai_client):
 
 def test_the_in_process_mode_serves_both_sdk_clients_without_sockets(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_in_process=IN_PROCESS)
-    pytester.makeini("[pytest]\nchatdouble_mode = in-process\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\nchatdouble_mode = in-process\nasyncio_default_fixture_loop_scope = function\n"
+    )
     result = pytester.runpytest(*plugin_args("pytest_asyncio.plugin"))
     result.assert_outcomes(passed=3)
 

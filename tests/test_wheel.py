@@ -134,7 +134,9 @@ def test_the_wheel_installs_one_import_root(wheel: Path) -> None:
     tops = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
     assert tops == {"chatdouble"}
     assert "chatdouble/server/default_config.yaml" in names
+    assert "chatdouble/testing/plugin.py" in names
     assert "chatdouble = chatdouble.server.__main__:main" in entry_points
+    assert "chatdouble = chatdouble.testing.plugin" in entry_points
     # A module path in a string (uvicorn's factory for several workers) moved with its module.
     assert '"chatdouble.server.__main__:worker_app"' in main
 
@@ -216,3 +218,31 @@ def test_the_rewrite_moves_imports_and_module_paths_only() -> None:
 def test_the_rewrite_refuses_what_it_cannot_rewrite_with_certainty(source: str, why: str) -> None:
     with pytest.raises(chatdouble_build.RewriteError, match=why):
         _rewrite(source)
+
+
+def test_installing_the_wheel_is_enough_for_the_pytest_plugin(environment: Path, tmp_path: Path) -> None:
+    """The agent test of docs/testing.md, in a project that only installed the wheel: the plugin
+    comes through the pytest11 entry point, and the user's `server` package stays theirs."""
+    project = tmp_path / "project"
+    (project / "server").mkdir(parents=True)
+    (project / "server" / "__init__.py").write_text('NAME = "the user\'s server"\n')
+    agent = REPO / "examples" / "testing" / "test_weather_agent.py"
+    (project / "test_weather_agent.py").write_text(agent.read_text(encoding="utf-8"), encoding="utf-8")
+    (project / "test_own_server.py").write_text(
+        'import server\n\n\ndef test_own_server():\n    assert server.NAME == "the user\'s server"\n'
+    )
+    result = _run(
+        [
+            str(environment / "bin" / "python"),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore::DeprecationWarning",
+        ],
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

@@ -93,6 +93,26 @@ class _Namespace:
         headers.pop("Authorization")
         return {"base_url": self.base_url, "api_key": self.api_key, "default_headers": headers, **options}
 
+    # OpenAI clients bound to the namespace
+
+    def openai_client(self, **options: Any) -> openai.OpenAI:
+        """An `openai.OpenAI` that talks to this namespace (`options` go to its constructor)."""
+        import openai
+
+        transport = self.server.transport()
+        if transport is not None and "http_client" not in options:
+            options["http_client"] = httpx.Client(transport=transport)
+        return openai.OpenAI(**self._openai_options(options))
+
+    def async_openai_client(self, **options: Any) -> openai.AsyncOpenAI:
+        """An `openai.AsyncOpenAI` that talks to this namespace."""
+        import openai
+
+        transport = self.server.async_transport()
+        if transport is not None and "http_client" not in options:
+            options["http_client"] = httpx.AsyncClient(transport=transport)
+        return openai.AsyncOpenAI(**self._openai_options(options))
+
     @staticmethod
     def _fixtures_body(fixtures: Fixtures) -> dict[str, Any]:
         if isinstance(fixtures, str):
@@ -269,26 +289,6 @@ class ChatDouble(_Namespace):
         parts = {"fixtures": fixtures, "sequences": sequences, "journal": journal}
         result: dict[str, Any] = self._call("POST", "/_chatdouble/reset", json=parts)
         return result
-
-    # OpenAI clients bound to the namespace
-
-    def openai_client(self, **options: Any) -> openai.OpenAI:
-        """An `openai.OpenAI` that talks to this namespace (`options` go to its constructor)."""
-        import openai
-
-        transport = self.server.transport()
-        if transport is not None and "http_client" not in options:
-            options["http_client"] = httpx.Client(transport=transport)
-        return openai.OpenAI(**self._openai_options(options))
-
-    def async_openai_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An `openai.AsyncOpenAI` that talks to this namespace."""
-        import openai
-
-        transport = self.server.async_transport()
-        if transport is not None and "http_client" not in options:
-            options["http_client"] = httpx.AsyncClient(transport=transport)
-        return openai.AsyncOpenAI(**self._openai_options(options))
 
 
 class AsyncChatDouble(_Namespace):
