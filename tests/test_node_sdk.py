@@ -1,5 +1,7 @@
 """The official openai Node SDK against a real server: completion, stream, stream helper, errors; and
-the Responses API: create, a streamed create, the stream helper, a forced call, an error.
+the Responses API: create, a streamed create, the stream helper, a forced call, an error; and the
+admin API from Node: a runtime fixture arranged with fetch answers the SDK's chat call, which verify
+then counts (and a missing one is named as a near miss).
 
 `scripts/test.sh` installs the SDK (`npm ci --prefix tests/node`) before the run; the test itself
 uses no network beyond loopback.
@@ -115,4 +117,34 @@ def test_node_sdk_creates_and_streams_a_response(node: str, live_server: LiveSer
         "status": 400,
         "code": "previous_response_not_found",
         "param": "previous_response_id",
+    }
+
+
+def test_node_arranges_a_fixture_and_verifies_over_the_admin_api(node: str, live_server: LiveServer) -> None:
+    run = subprocess.run(
+        [node, str(NODE_DIR / "admin.mjs"), live_server.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    seen: dict[str, Any] = json.loads(run.stdout)
+    assert seen["added"]["status"] == 200
+    (fixture,) = seen["added"]["body"]["data"]
+    assert fixture["id"].startswith("fx_")
+    assert seen["text"] == "Rain at noon, from a Node-arranged fixture."
+    verified = seen["verified"]["body"]
+    assert verified["ok"] is True
+    assert verified["count"] == 1
+    missed = seen["missed"]["body"]
+    assert missed["ok"] is False
+    assert missed["near_misses"][0]["reasons"] == [
+        "match.last_user.contains: wanted text containing 'sunshine', got 'What is the forecast?'"
+    ]
+    assert seen["reset"]["body"] == {
+        "object": "chatdouble.reset",
+        "fixtures": 1,
+        "sequences": True,
+        "journal": 1,
     }

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import TypeAdapter
 
-from server.openapi import chat, responses
+from server.openapi import admin, chat, responses
 from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
@@ -133,6 +133,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     paths["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
     paths["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     paths.update(responses.PATHS)
+    paths.update(admin.PATHS)
     for path_item in paths.values():
         for operation in path_item.values():
             # FastAPI adds a 422 wherever a route has parameters, pointing at its HTTPValidationError
