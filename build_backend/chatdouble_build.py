@@ -58,7 +58,7 @@ def build_wheel(
     config_settings: Mapping[str, Any] | None = None,
     metadata_directory: str | None = None,
 ) -> str:
-    name = _setuptools.build_wheel(wheel_directory, config_settings, None)
+    name: str = _setuptools.build_wheel(wheel_directory, config_settings, None)
     path = Path(wheel_directory) / name
     relocate_wheel(path)
     return name
