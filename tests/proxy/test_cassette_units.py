@@ -135,6 +135,6 @@ def test_record_mode_and_journal_from_the_environment() -> None:
     env = {"CHATDOUBLE_RECORD_MODE": "replay", "CHATDOUBLE_JOURNAL": "run.jsonl"}
     settings = load_settings(env=env, overrides=overrides)
     assert [getattr(b, "mode", None) for b in settings.backends.values()] == ["replay", "passthrough"]
-    assert settings.journal == "run.jsonl"
+    assert settings.journal.file == "run.jsonl"
     flag = load_settings(env=env, overrides={**overrides, "record_mode": "record"})
     assert getattr(flag.backends["recorded"], "mode", None) == "record"  # the command line wins
