@@ -154,7 +154,8 @@ def test_the_in_process_mode_serves_both_sdk_clients_without_sockets(pytester: p
     result.assert_outcomes(passed=3)
 
 
-def test_the_agent_test_passes_in_process_too(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("mode", ["in-process", "subprocess"])
+def test_the_agent_test_passes_in_the_other_modes_too(pytester: pytest.Pytester, mode: str) -> None:
     pytester.makepyfile(test_weather_agent=AGENT_TEST.read_text(encoding="utf-8"))
-    result = pytester.runpytest(*plugin_args(), "--chatdouble-mode=in-process")
+    result = pytester.runpytest(*plugin_args(), f"--chatdouble-mode={mode}")
     result.assert_outcomes(passed=1)
