@@ -9,7 +9,8 @@ and the pytest plugin (`chatdouble.testing.plugin`, loaded through the `pytest11
 """
 
 from chatdouble.testing import documents
-from chatdouble.testing.client import AsyncChatDouble, ChatDouble, ChatDoubleError, Endpoint, External
+from chatdouble.testing.async_client import AsyncChatDouble
+from chatdouble.testing.client import ChatDouble, ChatDoubleError, Endpoint, External
 from chatdouble.testing.servers import InProcessServer, SubprocessServer, ThreadServer, server_settings
 
 __all__ = [

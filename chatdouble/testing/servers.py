@@ -28,7 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,10 +44,13 @@ JOURNAL_MEMORY = 10_000  # entries per namespace: a test's requests, with room t
 SETTINGS_ENV = "CHATDOUBLE_TESTING_SETTINGS"
 
 
-def server_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+def server_settings(
+    config: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
     """Settings for a test server: the default (or `config`, a config file, and the CHATDOUBLE_*
-    environment, as `chatdouble serve` reads them) with the in-memory journal on and keeping bodies."""
-    settings = load_settings(config, overrides=overrides)
+    variables of `env`, os.environ by default, as `chatdouble serve` reads them) with the in-memory
+    journal on and keeping bodies."""
+    settings = load_settings(config, env=env, overrides=overrides)
     journal = settings.journal.model_copy(
         update={"memory": max(settings.journal.memory, JOURNAL_MEMORY), "bodies": True}
     )
