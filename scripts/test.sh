@@ -18,6 +18,11 @@ if [[ -f tools/legacy_wheels.sh ]]; then
     bash tools/legacy_wheels.sh >/dev/null
 fi
 
+# The installed openai SDK's own generated tests (from its sdist), for tests/contract/test_sdk_generated.py.
+if [[ -f tools/sdk_tests.sh ]]; then
+    bash tools/sdk_tests.sh >/dev/null
+fi
+
 # The official openai Node SDK, for tests/test_node_sdk.py (pinned by tests/node/package-lock.json).
 if command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null

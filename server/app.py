@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -22,11 +23,13 @@ from server.completions import route as completions
 from server.config import Settings
 from server.control import admin, fixtures_api, requests_api, verify
 from server.control.entries import Recorder
-from server.control.journal import Endpoint, Handler, Sinks, journaled
+from server.control.journal import Endpoint, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
+from server.http.ratelimit import limited
+from server.http.trace import Trace
 from server.openapi import build_openapi
 from server.responses import route as responses
 from server.responses.websocket import responses_socket
@@ -36,10 +39,22 @@ from server.runtime import Runtime
 log = logging.getLogger("chatdouble")
 
 
-def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None) -> FastAPI:
+class _Handler(Protocol):
+    """A generation endpoint: given a trace when a journal is kept."""
+
+    def __call__(self, request: Request, trace: Trace | None = None) -> Awaitable[Response]: ...
+
+
+def create_app(
+    settings: Settings,
+    backends: Mapping[str, Backend] | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
     """The application for `settings`; `backends` replace configured backends by name (tests
-    inject a scripted backend here rather than reaching into the runtime)."""
-    runtime = Runtime.build(settings, backends)
+    inject a scripted backend here rather than reaching into the runtime), and `clock` is what rate
+    limits replenish by (a test's own, which it moves)."""
+    runtime = Runtime.build(settings, backends, clock)
     runtime.warm()
 
     @asynccontextmanager
@@ -91,20 +106,26 @@ def create_app(settings: Settings, backends: Mapping[str, Backend] | None = None
     return app
 
 
+def _endpoint(handler: _Handler, runtime: Runtime, name: str) -> Endpoint:
+    """A generation endpoint, journaled when a journal is kept (file or memory) and carrying
+    rate-limit headers when limits are set; without either, the handler itself, so neither is on the
+    hot path."""
+    endpoint: Endpoint = handler
+    if runtime.journal is not None or runtime.requests is not None:
+        memory = (
+            Recorder.of(runtime.requests, runtime.settings, name) if runtime.requests is not None else None
+        )
+        endpoint = journaled(handler, Sinks(runtime.settings, runtime.journal, memory))
+    if runtime.limiter is not None:
+        endpoint = limited(endpoint)
+    return endpoint
+
+
 def _chat_route(runtime: Runtime) -> Route:
     """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
     without one nothing of the journal is on the path."""
-    endpoint = _journaled(runtime, chat.create_chat_completion, "chat.completions")
+    endpoint = _endpoint(chat.create_chat_completion, runtime, "chat.completions")
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
-
-
-def _journaled(runtime: Runtime, handler: Handler, name: str) -> Endpoint:
-    """`handler` as an endpoint, inside the journal when one is kept (file or memory)."""
-    if runtime.journal is None and runtime.requests is None:
-        endpoint: Endpoint = handler
-        return endpoint
-    memory = Recorder.of(runtime.requests, runtime.settings, name) if runtime.requests is not None else None
-    return journaled(handler, Sinks(runtime.settings, runtime.journal, memory))
 
 
 def _stored_chat_routes() -> list[BaseRoute]:
@@ -124,17 +145,17 @@ def _stored_chat_routes() -> list[BaseRoute]:
 
 
 def _completions_route(runtime: Runtime) -> Route:
-    endpoint = _journaled(runtime, completions.create_completion, "completions")
+    endpoint = _endpoint(completions.create_completion, runtime, "completions")
     return Route(completions.PATH, endpoint, methods=["POST"], name="create_completion")
 
 
 def _embeddings_route(runtime: Runtime) -> Route:
-    endpoint = _journaled(runtime, embeddings.create_embedding, "embeddings")
+    endpoint = _endpoint(embeddings.create_embedding, runtime, "embeddings")
     return Route(embeddings.PATH, endpoint, methods=["POST"], name="create_embedding")
 
 
 def _responses_routes(runtime: Runtime) -> list[BaseRoute]:
-    create = _journaled(runtime, responses.create_response, "responses")
+    create = _endpoint(responses.create_response, runtime, "responses")
     one = responses.PATH + "/{response_id}"
     return [
         Route(responses.PATH, create, methods=["POST"], name="create_response"),

@@ -25,6 +25,7 @@ from pydantic_core import ErrorDetails
 
 from backends import BackendConfig
 from server.fieldpath import field_path
+from server.http.ratelimit_options import RateLimits
 from server.options import ConfigError, FieldError, Strict
 
 # ConfigError and BackendConfig live where backends may import them; they are named here too.
@@ -45,6 +46,7 @@ class ProfileOverride(Strict):
     context_window: int | None = Field(default=None, ge=1)
     max_output_tokens: int | None = Field(default=None, ge=1)
     reasoning: bool | None = None
+    dimensions: int | None = Field(default=None, ge=1, description="An embedding model's vector size.")
     refuses: list[str] | None = Field(default=None, description="Request parameters the model refuses.")
     reasoning_tokens: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
         default=None, description="Hidden reasoning tokens per reply, by reasoning effort."
@@ -145,6 +147,11 @@ class Settings(Strict):
         default="estimate",
         description="An http(s) image's size for its prompt tokens: estimate, or fetch (download it).",
     )
+    rate_limits: RateLimits | None = Field(
+        default=None,
+        description="Requests and tokens per minute per key and model, and quotas (docs/limits.md); "
+        "as a variable, the same mapping in JSON. None: no limits, and no x-ratelimit-* headers.",
+    )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
 
@@ -167,6 +174,17 @@ class Settings(Strict):
     @classmethod
     def _blank_token_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _limits_from_text(cls, value: Any) -> Any:
+        """An environment variable holds the mapping as JSON (or YAML) text."""
+        if isinstance(value, str):
+            try:
+                return yaml.safe_load(value) if value.strip() else None
+            except yaml.YAMLError as exc:
+                raise ValueError(f"not a JSON or YAML mapping: {exc}") from None
+        return value
 
     @field_validator("api_keys", mode="before")
     @classmethod

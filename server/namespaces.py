@@ -23,3 +23,8 @@ def namespace(key: str, session: str | None = None) -> str:
 def of_request(headers: Mapping[str, str], key: str) -> str:
     """The caller's namespace: its key, and its session when it sends a non-empty one."""
     return namespace(key, headers.get(SESSION_HEADER) or None)
+
+
+def key_of(name: str) -> str:
+    """The key a namespace belongs to, without its session."""
+    return name.split(SEPARATOR, 1)[0]

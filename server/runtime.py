@@ -4,7 +4,7 @@ it through `runtime_of(request)`."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection, Request
@@ -19,8 +19,10 @@ from server.generation.profiles import Profile, builtin_profile
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
+from server.http.ratelimit import Limiter
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
+from server.state.budgets import MemoryBudgets
 from server.state.completions import CompletionStore, MemoryCompletionStore
 from server.state.fixtures import RuntimeFixtures
 from server.state.journal_file import Journal
@@ -46,12 +48,20 @@ class Runtime:
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
     completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
+    # None without `rate_limits`: the routes then skip admission (docs/limits.md).
+    limiter: Limiter | None = None
 
     @classmethod
-    def build(cls, settings: Settings, given: Mapping[str, Backend] | None = None) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        given: Mapping[str, Backend] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Runtime:
         """The runtime for `settings`. `given` backends (a test's scripted one) stand in for the
         configured backends of the same names, which are then never built: the settings' routes
-        still decide which backend answers a model, so a name the settings lack is an error."""
+        still decide which backend answers a model, so a name the settings lack is an error.
+        `clock` (seconds) is what rate limits replenish by; a test gives one it moves itself."""
         given = given or {}
         unknown = sorted(set(given) - set(settings.backends))
         if unknown:
@@ -75,6 +85,9 @@ class Runtime:
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
             completions=MemoryCompletionStore(settings.stored_completions),
+            limiter=None
+            if settings.rate_limits is None
+            else Limiter(settings.rate_limits, MemoryBudgets(), clock),
         )
 
     def tokenizer(self, name: str) -> Tokenizer:

@@ -22,7 +22,8 @@ SAMPLING = "range checked; replies are deterministic"
 CHAT: dict[str, Row] = {
     "model": (
         "honoured",
-        "routes the request to a backend (`routes`); names the tokenizer and how prompts are counted; echoed",
+        "routes the request to a backend (`routes`); names the tokenizer, how prompts are counted and the "
+        "model's profile (window, output cap, refused parameters); echoed",
     ),
     "messages": (
         "honoured",
@@ -39,7 +40,7 @@ CHAT: dict[str, Row] = {
     "logprobs": ("honoured", "logprobs of the reply's tokens"),
     "max_completion_tokens": ("honoured", "cuts the reply; `finish_reason: length`"),
     "max_tokens": ("honoured", "as `max_completion_tokens`, which wins when both are sent"),
-    "metadata": ("ignored", "chat completions are not stored"),
+    "metadata": ("honoured", "kept with a stored completion; filters `GET /v1/chat/completions`"),
     "modalities": ("ignored", "text only"),
     "moderation": ("ignored", ""),
     "n": ("honoured", "that many choices"),
@@ -52,7 +53,10 @@ CHAT: dict[str, Row] = {
     "prompt_cache_key": ("ignored", NO_CACHE),
     "prompt_cache_options": ("ignored", NO_CACHE),
     "prompt_cache_retention": ("ignored", NO_CACHE),
-    "reasoning_effort": ("ignored", ""),
+    "reasoning_effort": (
+        "honoured",
+        "hidden reasoning tokens spent per effort on reasoning models; refused by models that do not reason",
+    ),
     "response_format": (
         "honoured",
         "`json_object` and `json_schema` replies are JSON (schema-satisfying from echo); strict schemas checked as the API does",
@@ -61,7 +65,7 @@ CHAT: dict[str, Row] = {
     "seed": ("honoured", "varies the values echo synthesizes for a JSON schema"),
     "service_tier": ("honoured", "echoed; `auto` is answered as `default`"),
     "stop": ("honoured", "cuts the reply before a stop sequence; `finish_reason: stop`"),
-    "store": ("ignored", "chat completions are not stored"),
+    "store": ("honoured", "`true` keeps the completion: retrieve, list, update, delete, messages"),
     "stream": ("honoured", "server-sent chunks, then `[DONE]`"),
     "stream_options": (
         "honoured",
@@ -124,14 +128,20 @@ RESPONSES: dict[str, Row] = {
 }
 
 COMPLETIONS: dict[str, Row] = {
-    "model": ("honoured", "routes the request to a backend; a chat model is refused as the API does"),
+    "model": (
+        "honoured",
+        "routes the request to a backend; a chat model is refused as the API does; its window bounds each prompt",
+    ),
     "prompt": ("honoured", "each prompt (text or token ids) answered with its own choices"),
     "best_of": ("validated", "at least `n`, and not with `stream`"),
     "echo": ("honoured", "the prompt is prepended to each choice's text"),
     "frequency_penalty": ("validated", SAMPLING),
     "logit_bias": ("validated", "token ids checked against the model's vocabulary; backends do not apply it"),
     "logprobs": ("honoured", "legacy logprobs with that many alternatives (0..5)"),
-    "max_tokens": ("honoured", "cuts each choice (default 16); `finish_reason: length`"),
+    "max_tokens": (
+        "honoured",
+        "cuts each choice (default 16); `finish_reason: length`; each prompt plus it must fit the window",
+    ),
     "n": ("honoured", "that many choices per prompt"),
     "presence_penalty": ("validated", SAMPLING),
     "seed": ("ignored", "replies are deterministic; passed to backends"),
@@ -146,7 +156,10 @@ COMPLETIONS: dict[str, Row] = {
 
 EMBEDDINGS: dict[str, Row] = {
     "input": ("honoured", "one deterministic vector per input (text or token ids), with the API's limits"),
-    "model": ("honoured", "routes the request; names the vector size and tokenizer"),
+    "model": (
+        "honoured",
+        "routes the request; its profile names the vector size, input window and tokenizer",
+    ),
     "dimensions": ("honoured", "the vector's size; refused above the model's own or on models without it"),
     "encoding_format": ("honoured", "`float` lists or `base64` of little-endian float32"),
     "user": ("ignored", ""),

@@ -5,7 +5,9 @@ upstream said: content in the pieces it was streamed in (`chunks`), tool calls w
 argument pieces, the finish reason, and the pause before each piece (`timing.delays`); an error
 answer becomes an `error` reply. Under `recorded:` go the answer's `model`, `system_fingerprint`
 and (streamed) whether its chunks had an `obfuscation` pad, which replay returns as they were, and
-notes for people: the upstream's completion id and usage. Logprobs are left out. A Responses API
+notes for people: the upstream's completion id and usage. The content's logprobs are kept per
+choice (chat's entries as given; the legacy completions' lists joined per token), so replay gives
+them back while they spell the text it sends. A Responses API
 answer is folded by `responses` into the same reply, with its reasoning summary and hosted-tool
 items besides; a legacy completions answer's `text` is recorded as chat's content.
 """
@@ -20,7 +22,7 @@ import orjson
 
 from backends.fixtures.model import FixtureFile
 from backends.recording import embeddings, responses
-from backends.recording.answer import Call, Choice, Piece, piece
+from backends.recording.answer import Call, Choice, Piece, logprob_entries, piece
 from backends.request_key import Scrubber
 from server.generation.events import FinishReason
 
@@ -86,6 +88,7 @@ class _Stream:
         for item in chunk.get("choices") or []:
             choice = self.choices.setdefault(int(item.get("index", 0)), Choice())
             delta = item.get("delta") or {}
+            choice.logprobs += logprob_entries(item.get("logprobs"))
             self._text(choice.content, delta.get("content") if "delta" in item else item.get("text"))
             if isinstance(delta.get("refusal"), str):
                 choice.refusal.append(delta["refusal"])  # replayed in token-sized pieces
@@ -147,6 +150,8 @@ class _Reply:
                 out["function_call"] = self._call(choice.function)
         if choice.finish in FINISH_REASONS:
             out["finish_reason"] = choice.finish
+        if choice.logprobs and "refusal" not in out:
+            out["logprobs"] = choice.logprobs
         self.spec = out
 
     def _pieces(self, pieces: list[Piece]) -> list[str]:
@@ -190,6 +195,7 @@ def _message(item: dict[str, Any]) -> Choice:
     if legacy:
         choice.function = Call(None, legacy.get("name") or "", [(legacy.get("arguments") or "", 0.0)])
     choice.finish = item.get("finish_reason")
+    choice.logprobs = logprob_entries(item.get("logprobs"))
     return choice
 
 

@@ -26,7 +26,7 @@ from server.generation.events import (
     ToolCallDelta,
 )
 from server.generation.ids import ALPHANUMERIC
-from server.generation.logprobs import logprobs_for
+from server.generation.logprobs import ReplyLogprobs
 from server.generation.pipeline import Generation
 from server.generation.usage import Usage
 from server.http.json import dumps
@@ -91,7 +91,7 @@ class StreamFormatter:
         self._obfuscation = obfuscation
         self.writer = ChunkWriter(plan, obfuscation=obfuscation)  # remade at the first event
         self._started = [False] * plan.plan.n
-        self._positions = [0] * plan.plan.n
+        self._logprobs_of = ReplyLogprobs(plan.plan.tokenizer, plan.top_logprobs)
         self._finishes: list[tuple[int, FinishReason]] = []
 
     def _answered_as(self) -> None:
@@ -99,17 +99,17 @@ class StreamFormatter:
         recorded = self.generation.answered_as
         if recorded is not None:
             self.plan = self.plan.as_recorded(recorded)
+            self._logprobs_of = ReplyLogprobs(
+                self.plan.plan.tokenizer, self.plan.top_logprobs, recorded.logprobs
+            )
             obfuscation = self._obfuscation and recorded.obfuscation is not False
             self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:
             return None
-        tokenizer = self.plan.plan.tokenizer
-        entries = chat_logprobs(
-            logprobs_for(tokenizer, text, self.plan.top_logprobs, self._positions[choice])
-        )
-        self._positions[choice] += len(entries)
+        # A recording holds the content's logprobs only; a refusal's are synthesized.
+        entries = chat_logprobs(self._logprobs_of.entries(choice, text, recorded=key == "content"))
         other = "refusal" if key == "content" else "content"
         return {key: entries, other: None} if key == "content" else {"content": None, "refusal": entries}
 

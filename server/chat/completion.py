@@ -16,9 +16,8 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
-from server.generation.logprobs import logprobs_for
+from server.generation.logprobs import ReplyLogprobs
 from server.generation.pipeline import Generation
-from server.generation.tokens import Tokenizer
 from server.wire.chat_response import ChatCompletion, Choice, FunctionCall, TokenLogprob, ToolCall
 
 
@@ -53,8 +52,10 @@ def _fold(draft: _Draft, event: Event) -> None:
         draft.finish = event.reason or "stop"
 
 
-def _logprobs(tokenizer: Tokenizer, text: str | None, top: int) -> list[TokenLogprob] | None:
-    return chat_logprobs(logprobs_for(tokenizer, text, top)) if text else None
+def _logprobs(
+    source: ReplyLogprobs, choice: int, text: str | None, *, recorded: bool = True
+) -> list[TokenLogprob] | None:
+    return chat_logprobs(source.entries(choice, text, recorded=recorded)) if text else None
 
 
 async def collect(
@@ -65,6 +66,8 @@ async def collect(
     async for event in events:
         _fold(drafts[event.choice], event)
     plan = plan.as_recorded(generation.answered_as)  # a replayed recording may have given its model
+    recorded = generation.answered_as.logprobs if generation.answered_as is not None else ()
+    source = ReplyLogprobs(tokenizer, plan.top_logprobs, recorded)
     choices: list[Choice] = []
     for index, draft in enumerate(drafts):
         has_text = bool(draft.content) or not (draft.tool_calls or draft.function_call or draft.refusal)
@@ -80,8 +83,8 @@ async def collect(
         logprobs: dict[str, Any] | None = None
         if plan.logprobs:
             logprobs = {
-                "content": _logprobs(tokenizer, content, plan.top_logprobs),
-                "refusal": _logprobs(tokenizer, refusal, plan.top_logprobs),
+                "content": _logprobs(source, index, content),
+                "refusal": _logprobs(source, index, refusal, recorded=False),
             }
             if content is not None and logprobs["content"] is None:
                 logprobs["content"] = []

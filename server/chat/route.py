@@ -56,6 +56,10 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     if settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
     chat = plan_chat(body, conversation, tokenizer, runtime.system_fingerprint, profile)
+    if runtime.limiter is not None:
+        # The API counts the prompt and the completion budget asked for, for every choice.
+        budget = chat.plan.n * (body.completion_limit or 0)
+        await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
     backend = runtime.backend(route, namespace)
     generation = Generation(
         chat.plan,

@@ -28,6 +28,8 @@ from server.wire.chat_stored import ChatCompletionUpdateRequest
 
 
 def not_found(completion_id: str) -> APIError:
+    # Our words: no recording of the API's answer was found (emulators word it variously); they
+    # follow the Responses API's own ("Response with id 'resp_...' not found.").
     return APIError(404, f"Chat completion with id '{completion_id}' not found.")
 
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator
 from server.completions.plan import CompletionPlan
 from server.completions.shapes import text_logprobs, text_usage
 from server.generation.events import Event, Finish, FinishReason, TextDelta
+from server.generation.logprobs import ReplyLogprobs
 from server.generation.pipeline import Generation
 from server.wire.completions_response import TextCompletion, TextCompletionChoice, TextFinishReason
 
@@ -34,13 +35,15 @@ async def collect(
         elif isinstance(event, Finish):
             finishes[event.choice] = text_finish(event.reason)
     plan = plan.as_recorded(generation.answered_as)
+    recorded = generation.answered_as.logprobs if generation.answered_as is not None else ()
+    source = ReplyLogprobs(plan.plan.tokenizer, plan.logprobs or 0, recorded)
     choices: list[TextCompletionChoice] = []
     for index, parts in enumerate(texts):
         prompt = plan.prompt_of(index)
         text = "".join(parts)
         logprobs = None
         if plan.logprobs is not None:
-            logprobs, _ = text_logprobs(plan.plan.tokenizer, text, plan.logprobs, len(prompt.text))
+            logprobs = text_logprobs(source, index, text, len(prompt.text))
         choices.append(
             {
                 "text": prompt.text + text if plan.echo else text,

@@ -17,6 +17,7 @@ from server.completions.body import text_finish
 from server.completions.plan import CompletionPlan
 from server.completions.shapes import text_logprobs, text_usage
 from server.generation.events import Event, Finish, TextDelta
+from server.generation.logprobs import ReplyLogprobs
 from server.generation.pipeline import Generation
 from server.http.json import dumps
 from server.wire.completions_response import TextCompletionLogprobs, TextFinishReason
@@ -68,7 +69,7 @@ class TextStream:
         self.writer = TextChunkWriter(plan)  # remade at the first event, for a recording's model
         n = plan.plan.n
         self._started = [False] * n
-        self._positions = [0] * n  # tokens sent per choice (deterministic logprobs)
+        self._logprobs_of = ReplyLogprobs(plan.plan.tokenizer, plan.logprobs or 0)
         self._offsets = [len(plan.prompt_of(choice).text) for choice in range(n)]  # characters
 
     async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
@@ -76,7 +77,11 @@ class TextStream:
             first = True
             async for event in events:
                 if first:
-                    self.plan = self.plan.as_recorded(self.generation.answered_as)
+                    recorded = self.generation.answered_as
+                    self.plan = self.plan.as_recorded(recorded)
+                    if recorded is not None:
+                        top = self.plan.logprobs or 0
+                        self._logprobs_of = ReplyLogprobs(self.plan.plan.tokenizer, top, recorded.logprobs)
                     self.writer = TextChunkWriter(self.plan)
                     first = False
                 for chunk in self._frames(event):
@@ -104,9 +109,6 @@ class TextStream:
         top = self.plan.logprobs
         if top is None:
             return None
-        logprobs, count = text_logprobs(
-            self.plan.plan.tokenizer, text, top, self._offsets[choice], self._positions[choice]
-        )
-        self._positions[choice] += count
+        logprobs = text_logprobs(self._logprobs_of, choice, text, self._offsets[choice])
         self._offsets[choice] += len(text)
         return logprobs

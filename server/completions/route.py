@@ -18,7 +18,7 @@ from server.completions.conversation import to_conversation
 from server.completions.fanout import fan_out
 from server.completions.plan import plan_completion
 from server.completions.prompts import read_prompts
-from server.completions.rules import check_completion
+from server.completions.rules import check_completion, check_for_model
 from server.generation.contract import Guard
 from server.generation.models import chat_model, not_a_completions_model
 from server.generation.pipeline import Generation
@@ -50,11 +50,17 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     route = runtime.route(body.model)
     if chat_model(body.model):
         raise not_a_completions_model()
+    profile = runtime.profile(route, body.model)  # models: strict refuses a name no profile knows
     tokenizer = runtime.tokenizer_for(route, body.model)
     check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     prompts = read_prompts(body, tokenizer)
+    check_for_model(body, prompts, profile)
     conversations = [to_conversation(body, prompt) for prompt in prompts]
     plan = plan_completion(body, prompts, tokenizer)
+    if runtime.limiter is not None:
+        # `max_tokens` defaults to 16 here, as on the API: every choice of every prompt may use it.
+        tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
+        await runtime.limiter.admit(request, namespace, body.model, tokens)
     backend = runtime.backend(route, namespace)
 
     requests = [

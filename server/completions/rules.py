@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from server.completions.prompts import Prompt
 from server.errors import invalid_request
+from server.generation.admission import check_output_cap, check_prompt_window
+from server.generation.profiles import Profile
 from server.http.logit_bias import check_logit_bias
 from server.wire.completions_request import CompletionRequest
 
@@ -30,3 +35,14 @@ def check_completion(body: CompletionRequest) -> None:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
         )
     check_logit_bias(body.logit_bias)
+
+
+def check_for_model(body: CompletionRequest, prompts: Sequence[Prompt], profile: Profile) -> None:
+    """Each prompt with the reply it asks room for (`max_tokens`, 16 when unset, the API's default)
+    must fit the model's window, in this endpoint's words; then the reply cap must be the model's.
+    The window comes first: the API words a `max_tokens` past a 4,097-token model's window as the
+    window (community.openai.com/t/1111015). The completions models' caps equal their windows, so
+    the cap speaks only for a route's own profile or a name no family claims."""
+    for prompt in prompts:
+        check_prompt_window(profile.context_window, prompt.tokens, body.completion_limit)
+    check_output_cap(profile, "max_tokens", body.max_tokens)

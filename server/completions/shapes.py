@@ -14,8 +14,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Sequence
 
-from server.generation.logprobs import TokenLogprob, logprobs_for
-from server.generation.tokens import Tokenizer
+from server.generation.logprobs import ReplyLogprobs, TokenLogprob
 from server.generation.usage import Usage
 from server.wire.completions_response import TextCompletionLogprobs, TextCompletionUsage
 
@@ -44,9 +43,6 @@ def legacy_logprobs(entries: Sequence[TokenLogprob], offset: int) -> TextComplet
     return out
 
 
-def text_logprobs(
-    tokenizer: Tokenizer, text: str, top: int, offset: int, position: int = 0
-) -> tuple[TextCompletionLogprobs, int]:
-    """The legacy object for `text` (its first token the `position`th of the reply) and its token count."""
-    entries = logprobs_for(tokenizer, text, top, position)
-    return legacy_logprobs(entries, offset), len(entries)
+def text_logprobs(source: ReplyLogprobs, choice: int, text: str, offset: int) -> TextCompletionLogprobs:
+    """The legacy object for the next piece `text` of a choice (a recording's entries, else synthesized)."""
+    return legacy_logprobs(source.entries(choice, text), offset)

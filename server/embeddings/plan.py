@@ -7,10 +7,14 @@ Sources for the wording (the API's answers as clients quote them):
   code null. openai/openai-python#576, aryn-ai/sycamore#943, lightdash/lightdash#18938.
 - `dimensions` on text-embedding-ada-002, even null: `This model does not support specifying
   dimensions.`, param and code null. sbintuitions/JMTEB#14, SciPhi-AI/R2R#768, Canner/WrenAI#583.
-- an input over 8,192 tokens: `This model's maximum context length is 8192 tokens, however you
-  requested 8610 tokens (8610 in your prompt; 0 for the completion). Please reduce your prompt; or
-  completion length.`, param and code null. pingcap/autoflow#265 (text-embedding-3-small),
-  geldata/gel#7438.
+- an input over the model's window (8,192 tokens): `This model's maximum context length is 8192
+  tokens, however you requested 8610 tokens (8610 in your prompt; 0 for the completion). Please
+  reduce your prompt; or completion length.`, param and code null. pingcap/autoflow#265
+  (text-embedding-3-small), geldata/gel#7438; the check is shared with the legacy completions
+  (server/generation/admission.py).
+
+Each model's vector size, input window and whether it takes `dimensions` come from its profile
+(server/generation/profiles.py), the one table every endpoint reads.
 - over 300,000 tokens in all: `Requested 453357 tokens, max 300000 tokens per request`, type and code
   `max_tokens_per_request`, param null. OpenDataBox/CrackSQL#27, assafelovic/gpt-researcher#1524.
 - a chat model: 403 `You are not allowed to generate embeddings from this model`, type
@@ -25,19 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.errors import APIError, invalid_request
+from server.generation.admission import check_prompt_window
+from server.generation.profiles import Profile
 from server.generation.tokens import Tokenizer
 from server.wire.embeddings import MAX_INPUTS, EmbeddingCreateRequest, EncodingFormat
 
-MAX_INPUT_TOKENS = 8192  # "8192 tokens for all embedding models" (the SDK's `input` docstring)
 MAX_REQUEST_TOKENS = 300_000
+# A name no embedding profile claims (a local model): the API's limit and the SDK's default size.
+MAX_INPUT_TOKENS = 8192  # "8192 tokens for all embedding models" (the SDK's `input` docstring)
 DEFAULT_DIMENSIONS = 1536
-NATIVE_DIMENSIONS = {
-    "text-embedding-3-small": 1536,
-    "text-embedding-3-large": 3072,
-    "text-embedding-ada-002": 1536,
-}
-# Models that predate `dimensions`; every other name (text-embedding-3-*, a custom name) takes it.
-FIXED_SIZE = frozenset({"text-embedding-ada-002"})
 # Families the API knows as chat or reasoning models, which it refuses to embed with.
 CHAT_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4", "codex-", "computer-use-")
 
@@ -56,8 +56,14 @@ class EmbeddingPlan:
     prompt_tokens: int
 
 
-def native_dimensions(model: str) -> int:
-    return NATIVE_DIMENSIONS.get(model, DEFAULT_DIMENSIONS)
+def native_dimensions(profile: Profile) -> int:
+    """The model's own vector size (the profile table's, server/generation/profiles.py)."""
+    return profile.dimensions or DEFAULT_DIMENSIONS
+
+
+def max_input_tokens(profile: Profile) -> int:
+    """The most tokens one input may hold: an embedding profile's window, else the API's 8192."""
+    return profile.context_window if profile.dimensions is not None else MAX_INPUT_TOKENS
 
 
 def _is_text(value: Any) -> bool:
@@ -87,11 +93,11 @@ def inputs_of(value: Any) -> list[str | list[int]]:
     raise invalid_request(INVALID_INPUT)
 
 
-def _dimensions(body: EmbeddingCreateRequest) -> int:
-    native = native_dimensions(body.model)
+def _dimensions(body: EmbeddingCreateRequest, profile: Profile) -> int:
+    native = native_dimensions(profile)
     if "dimensions" not in body.model_fields_set:
         return native
-    if body.model in FIXED_SIZE:
+    if "dimensions" in profile.refuses:
         raise invalid_request("This model does not support specifying dimensions.")
     if body.dimensions is None:
         return native
@@ -110,10 +116,10 @@ def check_model(model: str) -> None:
         raise APIError(403, "You are not allowed to generate embeddings from this model")
 
 
-def plan_embeddings(body: EmbeddingCreateRequest, tokenizer: Tokenizer) -> EmbeddingPlan:
+def plan_embeddings(body: EmbeddingCreateRequest, tokenizer: Tokenizer, profile: Profile) -> EmbeddingPlan:
     inputs = inputs_of(body.input)
     check_model(body.model)
-    dimensions = _dimensions(body)
+    dimensions = _dimensions(body, profile)
     tokens = [tokenizer.encode(item) if isinstance(item, str) else item for item in inputs]
     total = sum(len(t) for t in tokens)
     if total > MAX_REQUEST_TOKENS:
@@ -123,13 +129,9 @@ def plan_embeddings(body: EmbeddingCreateRequest, tokenizer: Tokenizer) -> Embed
             type="max_tokens_per_request",
             code="max_tokens_per_request",
         )
+    window = max_input_tokens(profile)
     for item in tokens:
-        if len(item) > MAX_INPUT_TOKENS:
-            raise invalid_request(
-                f"This model's maximum context length is {MAX_INPUT_TOKENS} tokens, however you requested "
-                f"{len(item)} tokens ({len(item)} in your prompt; 0 for the completion). Please reduce your "
-                "prompt; or completion length."
-            )
+        check_prompt_window(window, len(item), 0)
     texts = [item if isinstance(item, str) else _decoded(item, tokenizer) for item in inputs]
     return EmbeddingPlan(body.model, tokens, texts, dimensions, body.encoding_format or "float", total)
 

@@ -45,9 +45,14 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
+    profile = runtime.profile(route, body.model)  # models: strict refuses a name no profile knows
     # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
-    tokenizer = runtime.tokenizer(route.encoding or encoding_for_model(body.model, "cl100k_base"))
-    plan = plan_embeddings(body, tokenizer)
+    tokenizer = runtime.tokenizer(
+        route.encoding or profile.encoding or encoding_for_model(body.model, "cl100k_base")
+    )
+    plan = plan_embeddings(body, tokenizer, profile)
+    if runtime.limiter is not None:
+        await runtime.limiter.admit(request, namespace, body.model, plan.prompt_tokens)  # input only
     backend = runtime.backend(route, namespace)
     vectors = await backend.embed(
         EmbeddingRequest(

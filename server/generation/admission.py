@@ -1,6 +1,7 @@
 """What a model's profile refuses before anything is generated, in the real API's words: parameters
 the model does not take, a reply cap above the model's own, and a prompt (plus the reply it asks
-room for) beyond the context window. Each dialect names its parameters; the rules are shared.
+room for) beyond the context window. Each dialect names its parameters; the rules are shared. The
+legacy endpoints (completions, embeddings) word the window their own, older way (`check_prompt_window`).
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ def _unsupported(param: str, hint: str = "") -> APIError:
 
 
 def check_output_cap(profile: Profile, param: str, requested: int | None) -> None:
-    """A reply cap above the model's (`max_tokens` on gpt-4o: at most 16384)."""
+    """A reply cap above the model's (`max_tokens` on gpt-4o: at most 16384). The API's words for
+    `max_tokens`, code `invalid_value` (tailcallhq/forgecode#1185; older answers had code null,
+    openai/openai-python#687). No answer naming `max_completion_tokens` or `max_output_tokens` was
+    found: they are worded alike, naming the parameter sent (our choice)."""
     if requested is not None and requested > profile.max_output_tokens:
         raise invalid_request(
             f"{param} is too large: {requested}. This model supports at most {profile.max_output_tokens} "
@@ -83,6 +87,7 @@ def check_window(profile: Profile, prompt_tokens: int, requested: int | None, di
     if prompt_tokens + (requested or 0) <= window:
         return
     if dialect == "responses":
+        # The API's words, param `input` (the-open-agent/openagent#2344, james-6-23/codex2api#415).
         raise invalid_request(
             "Your input exceeds the context window of this model. Please adjust your input and try again.",
             param="input",
@@ -108,3 +113,20 @@ def reply_limit(profile: Profile, prompt_tokens: int, requested: int | None) -> 
     if requested is not None:
         return requested
     return max(1, min(profile.max_output_tokens, profile.context_window - prompt_tokens))
+
+
+def check_prompt_window(window: int, prompt_tokens: int, completion: int) -> None:
+    """The legacy endpoints' window: one prompt (of `POST /v1/completions`, with its `max_tokens`) or
+    one input (of `POST /v1/embeddings`, with no completion) must fit it. The API's words, param and
+    code null: "This model's maximum context length is 4097 tokens, however you requested 4322 tokens
+    (4066 in your prompt; 256 for the completion). Please reduce your prompt; or completion length."
+    (completions: nicknochnack/LangchainDocuments#2, tatsu-lab/stanford_alpaca#47, run-llama/llama_index
+    #948; embeddings: pingcap/autoflow#265 (text-embedding-3-small), Significant-Gravitas/AutoGPT#3140).
+    """
+    total = prompt_tokens + completion
+    if total > window:
+        raise invalid_request(
+            f"This model's maximum context length is {window} tokens, however you requested {total} tokens "
+            f"({prompt_tokens} in your prompt; {completion} for the completion). Please reduce your prompt; "
+            "or completion length."
+        )

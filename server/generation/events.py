@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from server.generation.logprobs import TokenLogprob
+
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
 ChannelKind = Literal["content", "refusal", "tool", "function"]
 
@@ -82,12 +84,14 @@ class Finish:
 class AnsweredAs:
     """The answer's own fields as a recording holds them, yielded before any other event: the model
     that answered (a dated name where the request gave an alias), its `system_fingerprint`, and
-    whether its chunks carried an `obfuscation` pad. None leaves the server's own value. The
-    pipeline keeps it for the dialect (`Generation.answered_as`); it is not a normalized event."""
+    whether its chunks carried an `obfuscation` pad, and each choice's token logprobs (by choice
+    index; None where none were recorded). None leaves the server's own value. The pipeline keeps it
+    for the dialect (`Generation.answered_as`); it is not a normalized event."""
 
     model: str | None = None
     system_fingerprint: str | None = None
     obfuscation: bool | None = None
+    logprobs: tuple[tuple[TokenLogprob, ...] | None, ...] = ()
 
 
 Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | ReasoningDelta | OutputItem | Finish

@@ -111,6 +111,10 @@ def image_size(url: str, fetched: Mapping[str, ImageSize]) -> ImageSize:
     if url.startswith("data:"):
         data = data_url_bytes(url)
         if data is None:
+            # The API's words (sipherxyz/comfyui-art-venture#75). Newer answers name the field for
+            # an empty payload ("Invalid 'input[101].content[1].image_url'. Expected a base64-encoded
+            # data URL with an image MIME type ..., but got empty base64-encoded bytes.",
+            # anomalyco/opencode#23983); the part's path is not known here, so the older words stay.
             raise APIError(400, "Invalid base64 image_url.", code="invalid_image_url")
         size = read_size(data)
         if size is None:

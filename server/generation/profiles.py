@@ -61,6 +61,9 @@ class Profile:
     owned_by: str = "chatdouble"
     reasoning_tokens: dict[str, int] = field(default_factory=lambda: dict(REASONING_TOKENS), hash=False)
     known: bool = True  # False: no family claims the name (and no route gives it a profile)
+    # An embedding model's vector size (None: the model does not embed). Its `context_window` is then
+    # the most tokens one input may hold, and `refuses` may name `dimensions`.
+    dimensions: int | None = None
 
     def hidden_tokens(self, effort: str | None) -> int:
         """Reasoning tokens one reply spends at `effort` (None: the default); none if it does not reason."""
@@ -90,12 +93,22 @@ def _thinking(window: int, output: int, created: int | None = None, owner: str =
     return Profile(window, output, "o200k_base", True, REASONING_REFUSES, created, owner)
 
 
+def _embedding(dimensions: int, created: int, owner: str, refuses: frozenset[str] = frozenset()) -> Profile:
+    # "The input must not exceed the max input tokens for the model (8192 tokens for all embedding
+    # models)" (the SDK's `EmbeddingCreateParams.input`); they count in cl100k_base (tiktoken's table).
+    return Profile(8_192, 0, "cl100k_base", False, refuses, created, owner, dimensions=dimensions)
+
+
 # Family -> profile. Keys are the names a snapshot or alias reduces to (no date, no `-latest`).
 FAMILIES: dict[str, Profile] = {
     # platform.openai.com/docs/models/gpt-3.5-turbo: 16,385 in, 4,096 out.
     "gpt-3.5-turbo": _plain(16_385, 4_096, "cl100k_base", 1677610602, "openai"),
     "gpt-3.5-turbo-16k": _plain(16_385, 4_096, "cl100k_base", 1683758102, "openai-internal"),
     "gpt-3.5-turbo-instruct": _plain(4_096, 4_096, "cl100k_base", 1692901427, "system"),
+    # platform.openai.com/docs/models/davinci-002 (and babbage-002): 16,384 in, 16,384 out; the
+    # legacy completions endpoint serves these three (server/generation/models.py).
+    "davinci-002": _plain(16_384, 16_384, "cl100k_base", 1692634301, "system"),
+    "babbage-002": _plain(16_384, 16_384, "cl100k_base", 1692634615, "system"),
     # platform.openai.com/docs/models/gpt-4: 8,192 in, 8,192 out; gpt-4-32k 32,768.
     "gpt-4": _plain(8_192, 8_192, "cl100k_base", 1687882411, "openai"),
     "gpt-4-32k": _plain(32_768, 8_192, "cl100k_base"),
@@ -130,6 +143,11 @@ FAMILIES: dict[str, Profile] = {
     # platform.openai.com/docs/models/gpt-4.5-preview: 128,000 in, 16,384 out.
     "gpt-4.5": _plain(128_000, 16_384, "o200k_base"),
     "gpt-5.1-chat": _plain(128_000, 16_384, "o200k_base"),
+    # platform.openai.com/docs/models/text-embedding-3-small (-large, ada-002): 1,536, 3,072 and
+    # 1,536 dimensions; ada-002 predates `dimensions` and refuses it (server/embeddings/plan.py).
+    "text-embedding-3-small": _embedding(1_536, 1705948997, "system"),
+    "text-embedding-3-large": _embedding(3_072, 1705953180, "system"),
+    "text-embedding-ada-002": _embedding(1_536, 1671217299, "openai-internal", frozenset({"dimensions"})),
 }
 # Names whose suffixes would lead astray: the gpt-4 turbo previews are gpt-4-turbo, not gpt-4.
 ALIASES = {

@@ -61,5 +61,8 @@ async def _size(client: httpx.AsyncClient, url: str) -> ImageSize:
     return size
 
 
+# The API's words, param null, code invalid_image_url, as clients quote them: "Error while downloading
+# https://files.gumroad.com/bad.psd." (a recorded error in Gumroad's tests), "Timeout while
+# downloading https://....", with the same code (recorded in public image-handling fixes).
 def _download_error(url: str) -> APIError:
     return APIError(400, f"Error while downloading {url}.", code="invalid_image_url")

@@ -22,6 +22,7 @@ from server.openapi.chat import CHAT_OPERATION
 from server.openapi.common import ERRORS, OTHER_ERRORS, REF, ref
 from server.openapi.completions import COMPLETIONS_OPERATION
 from server.openapi.embeddings import EMBEDDINGS_OPERATION
+from server.openapi.limits import describe_limits
 from server.wire import chat_stored as stored
 from server.wire import responses_response as rr
 from server.wire.chat_request import ChatCompletionRequest
@@ -133,6 +134,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     paths["/v1/completions"] = {"post": COMPLETIONS_OPERATION}
     paths["/v1/embeddings"] = {"post": EMBEDDINGS_OPERATION}
     paths.update(responses.PATHS)
+    describe_limits(document)
     paths.update(admin.PATHS)
     for path_item in paths.values():
         for operation in path_item.values():

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import APIError, invalid_request
+from server.generation.admission import check_window
 from server.generation.conversation import Message
 from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
@@ -64,6 +65,9 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     turn = await start_turn(
         runtime, namespace, body, history, raw=raw, wire=wire, headers=request.headers, notes=notes
     )
+    if runtime.limiter is not None:
+        tokens = turn.writer.plan.plan.prompt_tokens + (body.max_output_tokens or 0)
+        await runtime.limiter.admit(request, namespace, body.model, tokens)
     if body.background:
         return _start_background(runtime, namespace, turn)
     receive = None if turn.instant else request.receive
@@ -235,6 +239,10 @@ async def count_input_tokens(request: Request) -> Response:
     )
     model = body.model or "gpt-4o"
     route = runtime.route(model)
+    # Only a model that exists is counted for (models: strict); an input over its window is still
+    # counted, as the API counts it (stdapi-ai/stdapi.ai#297: a 281k-token input is counted upstream
+    # where a gateway refused it), for a client asks precisely to learn it no longer fits.
+    runtime.profile(route, model)
     tokenizer = runtime.tokenizer_for(route, model)
     history = _chained(runtime, namespace, body.previous_response_id)
     conversation = to_conversation(body, model, history)
@@ -254,6 +262,7 @@ async def compact_response(request: Request) -> Response:
     namespace, raw = intake.namespace, intake.raw
     body = parse_body(raw, CompactRequest, reject_unknown=settings.unknown_fields == "reject", roles=ROLES)
     route = runtime.route(body.model)
+    profile = runtime.profile(route, body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
     history = _chained(runtime, namespace, body.previous_response_id)
     messages = [*history, *input_messages(body.input)]
@@ -272,6 +281,9 @@ async def compact_response(request: Request) -> Response:
     ]
     summary = orjson.dumps([message.text for message in messages]).hex()
     prompt = count_prompt_tokens(to_conversation(body_for_count(body), body.model, history), tokenizer)
+    # The model reads the whole conversation to compact it, so it must fit the window, refused in
+    # the words of `POST /v1/responses` (our choice: no recording of compact's own refusal was found).
+    check_window(profile, prompt, None, "responses")
     output_tokens = max(1, len(summary) // 64)
     return ASCIIJSONBody(
         {

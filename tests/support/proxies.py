@@ -64,6 +64,16 @@ fixtures:
       items: [{type: web_search_call, status: completed, action: {type: search, query: chatdouble}}]
       chunks: ["Found", " it", "."]
       tool_calls: [{name: save, arguments: {note: found}}]
+  - id: scored  # its own logprobs, unlike the server's synthesized ones, so replay shows whose it gives
+    match: {last_user: {contains: scored}}
+    response:
+      chunks: ["Once", " upon", " a", " time", "."]
+      logprobs:
+        - {token: Once, logprob: -0.5, top_logprobs: [{token: Once, logprob: -0.5}, {token: Twice, logprob: -2.5}]}
+        - {token: " upon", logprob: -0.25, top_logprobs: [{token: " upon", logprob: -0.25}, {token: " on", logprob: -3.0}]}
+        - {token: " a", logprob: -0.125, top_logprobs: [{token: " a", logprob: -0.125}, {token: " the", logprob: -4.0}]}
+        - {token: " time", logprob: -1.0, top_logprobs: [{token: " time", logprob: -1.0}, {token: " day", logprob: -1.5}]}
+        - {token: ".", logprob: -0.0625, top_logprobs: [{token: ".", logprob: -0.0625}, {token: "!", logprob: -2.0}]}
   - id: paced
     match: {last_user: paced}
     response: {chunks: ["one", " two", " three"]}
