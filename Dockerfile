@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-COPY pyproject.toml README.md /src/
+COPY pyproject.toml README.md MANIFEST.in /src/
+COPY build_backend /src/build_backend
 COPY server /src/server
 COPY backends /src/backends
+COPY chatdouble /src/chatdouble
 RUN pip install /src \
     && rm -rf /src \
     && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin chatdouble

@@ -105,7 +105,8 @@ def test_project_is_installed_at_build_time(instructions: list[Instruction]) -> 
     # Everything `pip install` needs: the metadata, the readme it names, and every package.
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
-    assert {"pyproject.toml", pyproject["project"]["readme"], *packages} <= copied
+    backend_path = set(pyproject["build-system"].get("backend-path", []))
+    assert {"pyproject.toml", pyproject["project"]["readme"], *packages, *backend_path} <= copied
     for source in copied:
         assert (ROOT / source).exists(), f"COPY source {source} does not exist"
     ignored = {line.strip() for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()}
