@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from backends import build_backends
 from backends.base import Backend
 from server.config import Route, Settings
 from server.errors import APIError
+from server.generation.conversation import Conversation
 from server.generation.ids import fingerprint
 from server.generation.latency import LatencyProfile
 from server.generation.profiles import Profile, builtin_profile
@@ -35,6 +36,11 @@ from server.state.fixtures import RuntimeFixtures
 from server.state.journal_file import Journal
 from server.state.requests import RequestLog
 from server.state.responses import MemoryResponseStore, ResponseStore
+
+# How a dialect reads a body for runtime fixtures to match: what it asks (one conversation, or one
+# per prompt of a legacy completion), given the runtime, the namespace and the client's bytes; an
+# APIError when this server would refuse it.
+Probe = Callable[["Runtime", str, bytes], Sequence[Conversation]]
 
 
 @dataclass
@@ -159,20 +165,18 @@ class Runtime:
         """The caller's namespace and the body, under this server's keys and body limit."""
         return await take(request, self.settings.api_keys, self.settings.max_body_bytes, trace)
 
-    async def forwarded(self, request: Request, intake: Intake, path: str) -> Response | None:
+    async def forwarded(self, request: Request, intake: Intake, path: str, probe: Probe) -> Response | None:
         """The upstream's answer when the body's model is routed to a forwarding backend that takes
-        it (`path`: where it goes upstream, relative to the API root); None otherwise."""
+        it (`path`: where it goes upstream, relative to the API root); None otherwise, and None when
+        one of the namespace's runtime fixtures matches the body as its dialect's `probe` reads it."""
         if not self.forwarders:
-            return None
-        if not self.fixtures.empty and self.fixtures.holds(intake.namespace):
-            # Runtime fixtures answer first, which only the pipeline can: a forwarding backend
-            # that replays answers there too; one that only forwards answers what none matches
-            # with its 500 (docs/admin.md).
             return None
         call = forward_call(intake.raw, request, intake.namespace, intake.notes, path)
         backend = self.forwarder(str(call.body["model"])) if call is not None else None
         if backend is None or call is None:
             return None
+        if not self.fixtures.empty and self._overridden(intake, probe, embeds=path == "embeddings"):
+            return None  # the pipeline runs, and the runtime fixture answers there
         return await try_forward(backend, call, request, self.stream_options)
 
     async def shaping(
@@ -198,6 +202,19 @@ class Runtime:
             sleep=self.sleep,
             clock=self.clock,
         )
+
+    def _overridden(self, intake: Intake, probe: Probe, *, embeds: bool) -> bool:
+        """Whether a runtime fixture of the request's namespace matches it (none is used up by
+        asking). A body this server would refuse matches none: the upstream answers it, as it
+        would without runtime fixtures."""
+        namespace = intake.namespace
+        if not self.fixtures.holds(namespace):
+            return False
+        try:
+            conversations = probe(self, namespace, intake.raw)
+        except APIError:
+            return False
+        return self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding

@@ -17,6 +17,7 @@ from server.chat.rules import check_for_model
 from server.chat.stored import stored
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
+from server.generation.conversation import Conversation
 from server.generation.events import Event
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
@@ -40,7 +41,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "chat/completions")
+    forwarded = await runtime.forwarded(request, intake, "chat/completions", asked)
     if forwarded is not None:
         return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
@@ -96,6 +97,11 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     if keep is not None:
         keep.put(completion)
     return JSONBody(completion)
+
+
+def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+    """What a chat request asks, as runtime fixtures match it (`Runtime.forwarded`)."""
+    return [to_conversation(parse_request(raw, reject_unknown=runtime.settings.unknown_fields == "reject"))]
 
 
 class _Keeper:

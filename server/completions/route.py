@@ -20,6 +20,7 @@ from server.completions.plan import plan_completion
 from server.completions.prompts import read_prompts
 from server.completions.rules import check_completion, check_for_model
 from server.generation.contract import Guard
+from server.generation.conversation import Conversation
 from server.generation.models import chat_model, not_a_completions_model
 from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
@@ -28,7 +29,7 @@ from server.http.logit_bias import check_logit_bias_tokens
 from server.http.sse import open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
-from server.runtime import runtime_of
+from server.runtime import Runtime, runtime_of
 from server.wire.completions_request import CompletionRequest
 
 PATH = "/v1/completions"
@@ -40,13 +41,11 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "completions")
+    forwarded = await runtime.forwarded(request, intake, "completions", asked)
     if forwarded is not None:
         return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
-    body = parse_body(
-        raw, CompletionRequest, reject_unknown=settings.unknown_fields == "reject", rules=check_completion
-    )
+    body = _parse(runtime, raw)
     route = runtime.route(body.model)
     if chat_model(body.model):
         raise not_a_completions_model()
@@ -90,3 +89,16 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         return JSONBody(await unless_disconnected(collect(plan, generation, generation.events()), receive))
     except ClientGoneError:
         return client_gone()
+
+
+def _parse(runtime: Runtime, raw: bytes) -> CompletionRequest:
+    reject = runtime.settings.unknown_fields == "reject"
+    return parse_body(raw, CompletionRequest, reject_unknown=reject, rules=check_completion)
+
+
+def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+    """What a legacy completion asks, one conversation per prompt, as runtime fixtures match it
+    (`Runtime.forwarded`)."""
+    body = _parse(runtime, raw)
+    tokenizer = runtime.tokenizer_for(runtime.route(body.model), body.model)
+    return [to_conversation(body, prompt) for prompt in read_prompts(body, tokenizer)]

@@ -15,14 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from backends.base import EmbeddingRequest
+from backends.fixtures.embeddings import as_conversation
+from server.config import Route
 from server.embeddings.plan import EmbeddingPlan, plan_embeddings
 from server.embeddings.render import body_bytes
 from server.errors import server_error
+from server.generation.conversation import Conversation
 from server.generation.embedding import embed
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.trace import Trace
 from server.http.validation import parse_body
-from server.runtime import runtime_of
+from server.runtime import Runtime, runtime_of
 from server.wire.embeddings import EmbeddingCreateRequest
 
 PATH = "/v1/embeddings"
@@ -37,22 +40,14 @@ log = logging.getLogger("chatdouble.embeddings")
 async def create_embedding(request: Request, trace: Trace | None = None) -> Response:
     """`trace` is given when a journal is kept (`server.control.journal.journaled`)."""
     runtime = runtime_of(request)
-    settings = runtime.settings
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "embeddings")
+    forwarded = await runtime.forwarded(request, intake, "embeddings", asked)
     if forwarded is not None:
         return forwarded
     namespace, raw = intake.namespace, intake.raw
-    body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=settings.unknown_fields == "reject")
-    route = runtime.route(body.model)
-    profile = runtime.profile(route, body.model)  # models: strict refuses a name no profile knows
-    # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
-    tokenizer = runtime.tokenizer(
-        route.encoding or profile.encoding or encoding_for_model(body.model, "cl100k_base")
-    )
-    plan = plan_embeddings(body, tokenizer, profile)
+    route, tokenizer, plan = _planned(runtime, raw)
     if runtime.limiter is not None:
-        await runtime.limiter.admit(request, namespace, body.model, plan.prompt_tokens)  # input only
+        await runtime.limiter.admit(request, namespace, plan.model, plan.prompt_tokens)  # input only
     backend = runtime.backend(route, namespace)
     vectors = await backend.embed(
         EmbeddingRequest(
@@ -75,6 +70,26 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     else:
         content = await asyncio.to_thread(_content, plan, tokenizer, vectors)
     return Response(content, media_type="application/json")
+
+
+def _planned(runtime: Runtime, raw: bytes) -> tuple[Route, Tokenizer, EmbeddingPlan]:
+    body = parse_body(raw, EmbeddingCreateRequest, reject_unknown=runtime.settings.unknown_fields == "reject")
+    route = runtime.route(body.model)
+    profile = runtime.profile(route, body.model)  # models: strict refuses a name no profile knows
+    # Every embedding model counts in cl100k_base; a route's `encoding` still decides.
+    tokenizer = runtime.tokenizer(
+        route.encoding or profile.encoding or encoding_for_model(body.model, "cl100k_base")
+    )
+    return route, tokenizer, plan_embeddings(body, tokenizer, profile)
+
+
+def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+    """What an embeddings request asks, each input a user message, as runtime fixtures match it
+    (`Runtime.forwarded`)."""
+    _, tokenizer, plan = _planned(runtime, raw)
+    return [
+        as_conversation(EmbeddingRequest(plan.model, plan.tokens, plan.texts, plan.dimensions, tokenizer))
+    ]
 
 
 def _content(plan: EmbeddingPlan, tokenizer: Tokenizer, vectors: Sequence[Sequence[float]] | None) -> bytes:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from server.errors import APIError, invalid_request
 from server.generation.admission import check_window
-from server.generation.conversation import Message
+from server.generation.conversation import Conversation, Message
 from server.generation.prompt import count_prompt_tokens
 from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
@@ -55,7 +55,7 @@ def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Mes
 async def create_response(request: Request, trace: Trace | None = None) -> Response:
     runtime = runtime_of(request)
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "responses")
+    forwarded = await runtime.forwarded(request, intake, "responses", asked)
     if forwarded is not None:
         return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
@@ -90,6 +90,15 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     if turn.keep:
         runtime.responses.put(namespace, stored(turn))
     return ASCIIJSONBody(whole)
+
+
+def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+    """What a `response.create` asks, with the history it continues, as runtime fixtures match it
+    (`Runtime.forwarded`). A `previous_response_id` this server does not hold is refused here, so
+    such a request is forwarded: the upstream answered what it continues."""
+    body = parse_create(raw, runtime)
+    history = _chained(runtime, namespace, body.previous_response_id)
+    return [to_conversation(body, body.model, history, stream=bool(body.stream), wire=orjson.loads(raw))]
 
 
 async def _streamed(runtime: Runtime, namespace: str, turn: Turn) -> AsyncGenerator[bytes, None]:

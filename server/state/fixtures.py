@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from backends.base import Backend
 from backends.fixtures.model import Fixture
 from backends.fixtures.runtime import Layered, NamespaceFixtures
+from server.generation.conversation import Conversation
 
 
 class RuntimeFixtures:
@@ -28,6 +29,14 @@ class RuntimeFixtures:
 
     def holds(self, namespace: str) -> bool:
         return namespace in self._sets
+
+    def answers(
+        self, namespace: str, conversations: Sequence[Conversation], raw: bytes, *, embeds: bool
+    ) -> bool:
+        """Whether the namespace's fixtures would answer a request asking `conversations` (its bytes
+        `raw`), without using up any of them: what a forwarding route asks before it forwards."""
+        fixtures = self._sets.get(namespace)
+        return fixtures is not None and fixtures.answers(conversations, raw, namespace, embeds=embeds)
 
     def of(self, namespace: str) -> list[Fixture]:
         fixtures = self._sets.get(namespace)
