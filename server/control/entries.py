@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from backends.base import EmbeddingRequest, GenerationRequest
+from backends.base import EmbeddingRequest, GenerationRequest, Notes
 from backends.fixtures.embeddings import as_conversation
 from backends.fixtures.runtime import SOURCE
 from backends.request_key import Scrubber
@@ -67,39 +67,50 @@ class Recorder:
     ) -> None:
         if trace.namespace is None:  # not authenticated: nobody's namespace
             return
-        body = _json(trace.raw)
-        body = body if isinstance(body, dict) else None
-        model = body.get("model") if body is not None else None
-        model = model if isinstance(model, str) else None
-        listed: dict[str, Any] = {
-            "object": "chatdouble.request",
-            "seq": self.log.next_seq(),
-            "id": request_id,
-            "created": trace.arrived,
-            "method": method,
-            "path": path,
-            "endpoint": self.endpoint,
-            "model": model,
-            "stream": bool(body and body.get("stream") is True),
-            "status": status,
-            "error": error,
-            "answered_by": self.answered_by(trace, model, status),
-            "timings": {
-                "ttft_ms": _ms(answer.first_frame - trace.started)
-                if answer.first_frame is not None
-                else None,
-                "total_ms": _ms(time.perf_counter() - trace.started),
-            },
-            "usage": _usage(answer.usage_frame if answer.stream else answer.body),
-        }
-        if self.settings.journal.bodies:
-            scrub = self.scrubber.with_literals(_bearer(trace))
-            listed["request"] = scrub.value(body) if body is not None else None
-            listed["response"] = scrub.value(_response(answer))
-        self.log.append(trace.namespace, RequestEntry(listed, _subject(trace)))
+        # Only what cannot wait is read now (the times, and what the request's notes and headers
+        # say before they are let go); the listed entry is built when it is first listed.
+        seq, finished = self.log.next_seq(), time.perf_counter()
+        notes, raw = trace.notes, trace.raw
+        reached = notes.subject is not None
+        bearer = _bearer(trace) if self.settings.journal.bodies else None
+        subject = _subject(trace)
 
-    def answered_by(self, trace: Trace, model: str | None, status: int) -> dict[str, Any]:
-        notes = trace.notes
+        def build() -> dict[str, Any]:
+            body = _json(raw)
+            body = body if isinstance(body, dict) else None
+            model = body.get("model") if body is not None else None
+            model = model if isinstance(model, str) else None
+            listed: dict[str, Any] = {
+                "object": "chatdouble.request",
+                "seq": seq,
+                "id": request_id,
+                "created": trace.arrived,
+                "method": method,
+                "path": path,
+                "endpoint": self.endpoint,
+                "model": model,
+                "stream": bool(body and body.get("stream") is True),
+                "status": status,
+                "error": error,
+                "answered_by": self.answered_by(notes, reached, model, status),
+                "timings": {
+                    "ttft_ms": _ms(answer.first_frame - trace.started)
+                    if answer.first_frame is not None
+                    else None,
+                    "total_ms": _ms(finished - trace.started),
+                },
+                "usage": _usage(answer.usage_frame if answer.stream else answer.body),
+            }
+            if self.settings.journal.bodies:
+                scrub = self.scrubber.with_literals(bearer)
+                listed["request"] = scrub.value(body) if body is not None else None
+                listed["response"] = scrub.value(_response(answer))
+            return listed
+
+        self.log.append(trace.namespace, RequestEntry(seq, self.endpoint, subject, build))
+
+    def answered_by(self, notes: Notes, reached: bool, model: str | None, status: int) -> dict[str, Any]:
+        """`reached`: whether a backend was asked (the request's subject was noted)."""
         route = self.settings.route_for(model) if model is not None else None
         backend = route.backend if route is not None else None
         if notes.source == SOURCE:
@@ -110,7 +121,7 @@ class Recorder:
             kind = "proxy"
         elif notes.fixture is not None:
             kind = "fixture"
-        elif backend is None or (notes.subject is None and status >= 400):
+        elif backend is None or (not reached and status >= 400):
             kind = "server"
         else:
             kind = self.generated_by(backend)

@@ -115,7 +115,7 @@ class Sinks:
             self.file.append(entry(trace, self.settings, status, error))
         if self.memory is not None:
             request_id = request.scope.get("state", {}).get("request_id", "")
-            path, method = request.url.path, request.method
+            path, method = request.scope["path"], request.method
             self.memory.record(trace, method, path, request_id, status or 0, error, answer)
 
 

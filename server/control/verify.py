@@ -89,7 +89,7 @@ def verify(entries: list[RequestEntry], check: Verification) -> dict[str, Any]:
     matched: list[int] = []
     missed: list[tuple[tuple[int, int], int, list[Condition], Facts]] = []
     for entry in entries:
-        if check.endpoint is not None and entry.listed["endpoint"] != check.endpoint:
+        if check.endpoint is not None and entry.endpoint != check.endpoint:
             continue
         facts = facts_of(entry)
         if facts is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,13 +29,21 @@ class Subject:
 
 @dataclass(slots=True)
 class RequestEntry:
-    listed: dict[str, Any]  # the entry as `GET /_chatdouble/requests` shows it (holds `seq`)
+    """A journaled request. What the API lists is built the first time it is asked for, not on the
+    request path: most entries of a test run are never listed."""
+
+    seq: int
+    endpoint: str
     subject: Subject = field(repr=False)
+    build: Callable[[], dict[str, Any]] = field(repr=False)
+    _listed: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
-    def seq(self) -> int:
-        seq: int = self.listed["seq"]
-        return seq
+    def listed(self) -> dict[str, Any]:
+        """The entry as `GET /_chatdouble/requests` shows it."""
+        if self._listed is None:
+            self._listed = self.build()
+        return self._listed
 
 
 class RequestLog:
