@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse
 
 from server.control.scope import scope
 from server.errors import invalid_request
-from server.runtime import runtime_of
+from server.runtime import Runtime, runtime_of
+from server.state.requests import RequestLog
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,14 +35,27 @@ def whole(text: str | None, name: str, default: int, low: int, high: int | None 
     return value
 
 
+JOURNAL_OFF = (
+    "The in-memory request journal is off (the `journal` setting has `memory: 0`, or is null), so "
+    "there are no requests to list or verify. Set `journal: {memory: 1000}` in the config file."
+)
+
+
+def kept(runtime: Runtime) -> RequestLog:
+    """The in-memory journal, or the API's 400 saying that none is kept (not an empty answer that
+    would pass for one)."""
+    if runtime.requests is None:
+        raise invalid_request(JOURNAL_OFF, code="journal_off")
+    return runtime.requests
+
+
 @router.get(PATH)
 async def list_requests(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     target = scope(request, runtime)
     since = whole(request.query_params.get("since"), "since", 0, 0)
     limit = whole(request.query_params.get("limit"), "limit", LIMIT, 1, MAX_LIMIT)
-    log = runtime.requests
-    entries, more = log.after(target, since, limit) if log is not None else ([], False)
+    entries, more = kept(runtime).after(target, since, limit)
     return JSONResponse({"object": "list", "data": [entry.listed for entry in entries], "has_more": more})
 
 

@@ -24,6 +24,7 @@ from backends.fixtures.conditions import Match, Spec
 from backends.fixtures.facts import Facts
 from backends.fixtures.matcher import Condition, compile_match, matches, reasons, score
 from backends.request_key import normalize
+from server.control.requests_api import kept
 from server.control.scope import scope
 from server.errors import invalid_request
 from server.http.body import read_body
@@ -118,5 +119,5 @@ async def verify_requests(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     target = scope(request, runtime)
     check = parse(await read_body(request, runtime.settings.max_body_bytes))
-    entries = runtime.requests.of(target) if runtime.requests is not None else []
+    entries = kept(runtime).of(target)
     return JSONResponse(verify(entries, check))

@@ -149,7 +149,14 @@ async def test_memory_is_bounded_per_namespace_and_zero_turns_it_off() -> None:
     assert app.state.runtime.requests is None
     async with in_process(app) as http:
         await http.post("/v1/chat/completions", json=chat_body("a"), headers=A1)
-        assert (await listed(http))["data"] == []
+        # Said plainly, not an empty list that would pass for "nothing was sent".
+        for answer in (
+            await http.get("/_chatdouble/requests", headers=A1),
+            await http.post("/_chatdouble/verify", json={"match": {}}, headers=A1),
+        ):
+            assert answer.status_code == 400
+            assert answer.json()["error"]["code"] == "journal_off"
+            assert "memory: 1000" in answer.json()["error"]["message"]
 
 
 async def test_a_runtime_fixture_is_named_as_what_answered() -> None:
