@@ -3,11 +3,13 @@ the sync and async bridges), in a thread and in a subprocess (real sockets)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import openai
 import pytest
+from starlette.applications import Starlette
 
 from chatdouble.testing import (
     AsyncChatDouble,
@@ -17,6 +19,7 @@ from chatdouble.testing import (
     SubprocessServer,
     ThreadServer,
     documents,
+    servers,
 )
 
 ASK = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
@@ -166,3 +169,16 @@ def test_servers_on_real_sockets_serve_and_stop(kind: type[ThreadServer] | type[
         )
     with pytest.raises(RuntimeError, match="not running"):
         _ = running.url
+
+
+def test_a_thread_server_whose_startup_fails_says_so_instead_of_leaving_clients_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    @contextlib.asynccontextmanager
+    async def broken(app: Starlette) -> AsyncIterator[None]:
+        raise RuntimeError("no vocabulary")
+        yield
+
+    monkeypatch.setattr(servers, "create_app", lambda settings: Starlette(lifespan=broken))
+    with pytest.raises(RuntimeError, match="did not start"):
+        ThreadServer().start()

@@ -68,6 +68,18 @@ def _listening_socket(host: str) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying when its startup is over."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
 class ThreadServer:
     """A real uvicorn serving chatdouble in a daemon thread on a free port of 127.0.0.1."""
 
@@ -95,12 +107,28 @@ class ThreadServer:
         config = uvicorn.Config(
             create_app(self.settings), log_level="warning", lifespan="on", timeout_graceful_shutdown=2
         )
-        self._server = server = uvicorn.Server(config)
+        self._server = server = _Server(config)
         sock = self._socket
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="chatdouble-server", daemon=True
-        )
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # SystemExit from a failed startup included
+                failure.append(exc)
+            finally:
+                server.ready.set()  # a server that never started must not leave start() waiting
+
+        self._thread = threading.Thread(target=serve, name="chatdouble-server", daemon=True)
         self._thread.start()
+        # Returns once uvicorn has started (or has given up): a client never queues on a socket
+        # that nothing will accept from.
+        server.ready.wait()
+        if not server.started:
+            self.stop()
+            raise RuntimeError(
+                f"chatdouble did not start in its thread: {failure[0] if failure else 'no reason given'}"
+            )
         return self
 
     def stop(self) -> None:
