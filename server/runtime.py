@@ -175,7 +175,7 @@ class Runtime:
         backend = self.forwarder(str(call.body["model"])) if call is not None else None
         if backend is None or call is None:
             return None
-        if not self.fixtures.empty and self._overridden(intake, probe, embeds=path == "embeddings"):
+        if not self.fixtures.empty and await self._overridden(intake, probe, embeds=path == "embeddings"):
             return None  # the pipeline runs, and the runtime fixture answers there
         return await try_forward(backend, call, request, self.stream_options)
 
@@ -203,7 +203,7 @@ class Runtime:
             clock=self.clock,
         )
 
-    def _overridden(self, intake: Intake, probe: Probe, *, embeds: bool) -> bool:
+    async def _overridden(self, intake: Intake, probe: Probe, *, embeds: bool) -> bool:
         """Whether a runtime fixture of the request's namespace matches it (none is used up by
         asking). A body this server would refuse matches none: the upstream answers it, as it
         would without runtime fixtures."""
@@ -214,7 +214,7 @@ class Runtime:
             conversations = probe(self, namespace, intake.raw)
         except APIError:
             return False
-        return self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
+        return await self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding
