@@ -77,8 +77,7 @@ class RedisBudgets:
 
     async def spend(self, counter: str, amount: int) -> None:
         key = self._shared.key("quota", counter)
-        async with guarded():
-            async with self._shared.redis.pipeline(transaction=True) as pipe:
-                pipe.incrby(key, amount)
-                pipe.expire(key, self._shared.ttl_seconds)
-                await pipe.execute()
+        async with guarded(), self._shared.redis.pipeline(transaction=True) as pipe:
+            pipe.incrby(key, amount)
+            pipe.expire(key, self._shared.ttl_seconds)
+            await pipe.execute()
