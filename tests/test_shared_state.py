@@ -2,7 +2,7 @@
 docs/scale.md), and a lost Redis is answered with retryable 503s, then recovered from.
 
 Each process is `python -m server serve` with the same config, on its own port; requests alternate
-between them. Proven: a 3-step fixture sequence per API key, 50 keys at once, gives every key its
+between them (and, once, four workers share one port, each request on a new connection). Proven: a 3-step fixture sequence per API key, 50 keys at once, gives every key its
 steps in order, each exactly once; a per-key rate limit counts the requests that both processes
 served; a Redis killed under a running server yields 503 `server_error` envelopes (never a 500 or
 a hang), and the same server answers again once Redis is back on its port.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -49,14 +50,22 @@ def write_config(tmp_path: Path, redis_url: str, prefix: str) -> Path:
     return path
 
 
-def serve_all(stack: ExitStack, config: Path, count: int) -> list[str]:
-    """`count` chatdouble processes on `config`; their base URLs."""
+STARTED = re.compile(r"Application startup complete")
+
+
+def serve_all(stack: ExitStack, config: Path, count: int, workers: int = 1) -> list[str]:
+    """`count` chatdouble processes on `config`, each with `workers` workers all started (the port
+    takes connections only once one of them listens); their base URLs."""
     urls = []
     for _ in range(count):
-        server = stack.enter_context(
-            running(python_command("serve", "--config", str(config), "--port", "0"), clean_env())
-        )
+        command = python_command("serve", "--config", str(config), "--port", "0", "--workers", str(workers))
+        server = stack.enter_context(running(command, clean_env()))
+        # Stopped by SIGTERM first: the parent of several workers then stops them (a SIGKILL to
+        # it alone would leave them holding its stderr).
+        stack.callback(server.stop)
         urls.append(f"http://127.0.0.1:{server.wait_ready()}")
+        for _ in range(workers if workers > 1 else 0):  # one process has started before it says so
+            server.wait_for(STARTED)
     return urls
 
 
@@ -81,20 +90,38 @@ def text_of(response: httpx.Response) -> str:
     return content
 
 
-async def test_every_key_gets_its_sequence_in_order_exactly_once_across_two_processes(
-    two_servers: list[str],
-) -> None:
+async def walk_all(urls: list[str], limits: httpx.Limits) -> list[list[str]]:
+    """50 keys at once, each asking for its 3 steps in turn (and a fourth, refused as used up),
+    its requests going round `urls`; what each key was answered."""
+
     async def walk(http: httpx.AsyncClient, index: int) -> list[str]:
         key = f"sk-walker-{index}"
-        seen = [text_of(await ask(http, two_servers[(index + step) % 2], key)) for step in range(3)]
-        used_up = await ask(http, two_servers[(index + 3) % 2], key)
+        seen = [text_of(await ask(http, urls[(index + step) % len(urls)], key)) for step in range(3)]
+        used_up = await ask(http, urls[(index + 3) % len(urls)], key)
         assert used_up.status_code == 400, used_up.text
         assert "used up" in used_up.json()["error"]["message"]
         return seen
 
-    limits = httpx.Limits(max_connections=100)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
-        walks = await asyncio.gather(*(walk(http, index) for index in range(50)))
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        return await asyncio.gather(*(walk(http, index) for index in range(50)))
+
+
+async def test_every_key_gets_its_sequence_in_order_exactly_once_across_two_processes(
+    two_servers: list[str],
+) -> None:
+    walks = await walk_all(two_servers, httpx.Limits(max_connections=100))
+    assert walks == [["one", "two", "three"]] * 50
+
+
+async def test_four_workers_on_one_port_give_every_key_its_sequence_exactly_once(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    config = write_config(tmp_path, redis.url, f"four-{uuid.uuid4().hex[:12]}:")
+    with ExitStack() as stack:
+        urls = serve_all(stack, config, 1, workers=4)
+        # A hundred connections, each accepted by whichever worker takes it: a key's steps travel
+        # over whichever connection is free, so they meet different workers.
+        walks = await walk_all(urls, httpx.Limits(max_connections=100))
     assert walks == [["one", "two", "three"]] * 50
 
 
