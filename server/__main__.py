@@ -112,6 +112,27 @@ def exposure_warning(settings: Settings) -> str | None:
     )
 
 
+def split_state_warning(settings: Settings) -> str | None:
+    """A warning when several workers would each keep their own counts (warned, not refused: a load
+    test of stateless routes is still right, and the user decides)."""
+    if settings.workers == 1 or settings.state != "memory":
+        return None
+    kept = [
+        f"fixture lifetimes and sequence positions (backend '{name}')"
+        for name, config in settings.backends.items()
+        if config.type == "fixtures" or (config.type == "proxy" and config.mode in ("replay", "auto"))
+    ]
+    if settings.rate_limits is not None:
+        kept.append("rate-limit budgets and quotas")
+    if not kept:
+        return None
+    return (
+        f"{settings.workers} workers with `state: memory`: each worker keeps its own {'; '.join(kept)}, "
+        "so a client sees them split between workers. Set `state: redis://host:port/db` "
+        "(CHATDOUBLE_STATE) to share them (docs/scale.md), or run one worker."
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host,
@@ -133,9 +154,9 @@ def serve(args: argparse.Namespace) -> int:
     source = args.config or os.environ.get(CONFIG_ENV) or "built-in default config"
     routes = ", ".join(f"{r.model} -> {r.backend}" for r in settings.routes)
     log.info("chatdouble %s: config %s; routes %s", __version__, source, routes)
-    warning = exposure_warning(settings)
-    if warning:
-        log.warning(warning)
+    for warning in (exposure_warning(settings), split_state_warning(settings)):
+        if warning:
+            log.warning(warning)
     common = {
         "host": settings.host,
         "port": settings.port,

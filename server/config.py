@@ -166,8 +166,28 @@ class Settings(Strict):
         ge=0,
         description="How long a chaos `timeout` holds a request unanswered before closing the connection.",
     )
+    state: str = Field(
+        default="memory",
+        description="Where counts and budgets live: memory (this process), or redis://host:port/db, "
+        "shared by every worker and replica (docs/scale.md).",
+    )
+    state_prefix: str = Field(
+        default="chatdouble:",
+        min_length=1,
+        description="Prefix of every Redis key, so deployments can share one Redis.",
+    )
+    state_ttl_seconds: int = Field(
+        default=86_400, ge=60, description="How long Redis keeps a namespace's counts after their last use."
+    )
     backends: Annotated[dict[str, BackendConfig], FILE_ONLY]
     routes: Annotated[list[Route], FILE_ONLY] = Field(min_length=1)
+
+    @field_validator("state")
+    @classmethod
+    def _state_url(cls, value: str) -> str:
+        if value != "memory" and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be `memory` or a Redis URL (redis://host:port/db, rediss://, unix://)")
+        return value
 
     @field_validator("method_not_allowed", mode="before")
     @classmethod

@@ -14,6 +14,8 @@ from starlette.responses import Response
 
 from backends import build_backends
 from backends.base import Backend
+from backends.fixtures import FixturesBackend
+from backends.proxy import ProxyBackend
 from server.config import Route, Settings
 from server.errors import APIError
 from server.generation.conversation import Conversation
@@ -30,12 +32,15 @@ from server.http.ratelimit import Limiter
 from server.http.shaping import Profiles, shape
 from server.http.sse import StreamOptions
 from server.http.trace import Trace
-from server.state.budgets import MemoryBudgets
+from server.state.budgets import Budgets, MemoryBudgets
 from server.state.completions import CompletionStore, MemoryCompletionStore
 from server.state.fixtures import RuntimeFixtures
 from server.state.journal_file import Journal
+from server.state.redis_budgets import RedisBudgets
+from server.state.redis_ledger import RedisLedger
 from server.state.requests import RequestLog
 from server.state.responses import MemoryResponseStore, ResponseStore
+from server.state.shared import Shared, connect
 
 # How a dialect reads a body for runtime fixtures to match: what it asks (one conversation, or one
 # per prompt of a legacy completion), given the runtime, the namespace and the client's bytes; an
@@ -70,6 +75,7 @@ class Runtime:
     chaos_board: ChaosBoard = field(default_factory=ChaosBoard)
     sleep: Sleep = asyncio.sleep  # every pause of a latency profile and every chaos hold
     clock: Callable[[], float] = time.perf_counter  # what the pauses are counted against
+    shared: Shared | None = None  # the Redis of `state: redis://...`; None: everything in this process
 
     @classmethod
     def build(
@@ -90,6 +96,12 @@ class Runtime:
             backend.name = name
         built = build_backends({k: v for k, v in settings.backends.items() if k not in given})
         backends = {name: given[name] if name in given else built[name] for name in settings.backends}
+        shared = _shared(settings, backends)
+        budgets: Budgets = MemoryBudgets()
+        if shared is not None:
+            budgets = RedisBudgets(shared)
+            if clock is time.monotonic:
+                clock = time.time  # replicas on other hosts share the wall clock, not this one's uptime
         fp = settings.system_fingerprint or fingerprint(settings.model_dump_json())
         forwarders = frozenset(
             name for name, backend in backends.items() if type(backend).forward is not Backend.forward
@@ -105,10 +117,9 @@ class Runtime:
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
             completions=MemoryCompletionStore(settings.stored_completions),
-            limiter=None
-            if settings.rate_limits is None
-            else Limiter(settings.rate_limits, MemoryBudgets(), clock),
+            limiter=None if settings.rate_limits is None else Limiter(settings.rate_limits, budgets, clock),
             latency=_profiles(settings),
+            shared=shared,
         ).with_chaos(_board(settings))
 
     def with_chaos(self, board: ChaosBoard) -> Runtime:
@@ -175,7 +186,7 @@ class Runtime:
         backend = self.forwarder(str(call.body["model"])) if call is not None else None
         if backend is None or call is None:
             return None
-        if not self.fixtures.empty and self._overridden(intake, probe, embeds=path == "embeddings"):
+        if not self.fixtures.empty and await self._overridden(intake, probe, embeds=path == "embeddings"):
             return None  # the pipeline runs, and the runtime fixture answers there
         return await try_forward(backend, call, request, self.stream_options)
 
@@ -203,7 +214,7 @@ class Runtime:
             clock=self.clock,
         )
 
-    def _overridden(self, intake: Intake, probe: Probe, *, embeds: bool) -> bool:
+    async def _overridden(self, intake: Intake, probe: Probe, *, embeds: bool) -> bool:
         """Whether a runtime fixture of the request's namespace matches it (none is used up by
         asking). A body this server would refuse matches none: the upstream answers it, as it
         would without runtime fixtures."""
@@ -214,7 +225,7 @@ class Runtime:
             conversations = probe(self, namespace, intake.raw)
         except APIError:
             return False
-        return self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
+        return await self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding
@@ -245,9 +256,24 @@ class Runtime:
             await backend.aclose()
         if self.journal is not None:
             self.journal.close()
+        if self.shared is not None:
+            await self.shared.aclose()
 
 
 _PROFILES_KEPT = 4096
+
+
+def _shared(settings: Settings, backends: Mapping[str, Backend]) -> Shared | None:
+    """With `state: redis://...`, the Redis client, and every fixtures backend (a replaying proxy's
+    cassettes too) counting its uses there; None with `state: memory`."""
+    if settings.state == "memory":
+        return None
+    shared = connect(settings.state, settings.state_prefix, settings.state_ttl_seconds)
+    for name, backend in backends.items():
+        counted = backend.replayer if isinstance(backend, ProxyBackend) else backend
+        if isinstance(counted, FixturesBackend):
+            counted.share(RedisLedger(shared, name))
+    return shared
 
 
 def _profiles(settings: Settings) -> Profiles | None:

@@ -16,6 +16,7 @@ from backends.base import Backend
 from server.app import create_app
 from server.config import Settings, load_settings
 from tests.servers import LiveServer, serve
+from tests.support.redis_server import RedisServer, redis_server
 from tests.support.requests import ChatClient, in_process
 
 MakeApp = Callable[..., FastAPI]
@@ -53,4 +54,11 @@ def chat(client: httpx.AsyncClient) -> ChatClient:
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[LiveServer]:
     with serve(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis() -> Iterator[RedisServer]:
+    """One real redis-server for the test session (per xdist worker); tests keep apart by key prefix."""
+    with redis_server() as server:
         yield server

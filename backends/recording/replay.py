@@ -52,7 +52,7 @@ class Replayer(FixturesBackend):
     async def embed_unmatched(
         self, facts: Facts, request: EmbeddingRequest, fallback: Backend | None
     ) -> list[list[float]] | None:
-        raise self.no_match(facts, request.namespace)
+        raise await self.no_match(facts, request.namespace)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -70,15 +70,16 @@ class Replayer(FixturesBackend):
         self._maybe_reload()
         return key in self.keys
 
-    def no_match(self, facts: Facts, namespace: str) -> BackendError:
+    async def no_match(self, facts: Facts, namespace: str) -> BackendError:
         directory = Path(self.directory)
+        closest = await self.closest(facts, namespace)
         return BackendError(
             400,
             f"No recording in {directory}/ matches this request ({facts.describe()}; request key "
             f"{facts.request_key}). chatdouble is replaying without network access. To record it, run "
             f"once with the upstream reachable and backend '{self.owner.name if self.owner else self.name}' in mode `auto` (records "
             "only what is missing) or `record`, e.g. CHATDOUBLE_RECORD_MODE=auto; or write a fixture "
-            f"for it in {directory}/.{self.closest(facts, namespace)}",
+            f"for it in {directory}/.{closest}",
             code="recording_not_found",
         )
 

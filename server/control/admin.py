@@ -76,18 +76,18 @@ async def reset_fixtures(request: Request) -> JSONResponse:
         # The session header only completes the caller's own namespace; a named one is named whole.
         session = options.get("session") if options else request.headers.get(SESSION_HEADER)
         target = namespace(key, session or None)
-    reset = reset_sequences(runtime, target)
+    reset = await reset_sequences(runtime, target)
     return JSONResponse({"object": "chatdouble.fixtures.reset", "all": target is None, "backends": reset})
 
 
-def reset_sequences(runtime: Runtime, target: str | None) -> list[str]:
+async def reset_sequences(runtime: Runtime, target: str | None) -> list[str]:
     """Forget fixture lifetimes and sequence positions of one namespace (None: of all), in the
     fixtures backends and among the runtime fixtures; the names of the backends reset."""
-    runtime.fixtures.reset_sequences(target)
+    await runtime.fixtures.reset_sequences(target)
     reset = []
     for name, backend in runtime.backends.items():
         if isinstance(backend, FixturesBackend):
-            backend.reset(target)
+            await backend.reset(target)
             reset.append(name)
     return reset
 
@@ -113,7 +113,7 @@ async def reset_namespace(request: Request) -> JSONResponse:
     wanted = {part: parts.get(part, True) for part in RESET_PARTS}
     fixtures = runtime.fixtures.clear(target) if wanted["fixtures"] else 0
     if wanted["sequences"]:
-        reset_sequences(runtime, target)
+        await reset_sequences(runtime, target)
     journal = runtime.requests.clear(target) if wanted["journal"] and runtime.requests is not None else 0
     return JSONResponse(
         {

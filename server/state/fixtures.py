@@ -30,13 +30,13 @@ class RuntimeFixtures:
     def holds(self, namespace: str) -> bool:
         return namespace in self._sets
 
-    def answers(
+    async def answers(
         self, namespace: str, conversations: Sequence[Conversation], raw: bytes, *, embeds: bool
     ) -> bool:
         """Whether the namespace's fixtures would answer a request asking `conversations` (its bytes
         `raw`), without using up any of them: what a forwarding route asks before it forwards."""
         fixtures = self._sets.get(namespace)
-        return fixtures is not None and fixtures.answers(conversations, raw, namespace, embeds=embeds)
+        return fixtures is not None and await fixtures.answers(conversations, raw, namespace, embeds=embeds)
 
     def of(self, namespace: str) -> list[Fixture]:
         fixtures = self._sets.get(namespace)
@@ -69,8 +69,8 @@ class RuntimeFixtures:
         fixtures = self._sets.pop(namespace, None)
         return len(fixtures.fixtures) if fixtures is not None else 0
 
-    def reset_sequences(self, namespace: str | None = None) -> None:
+    async def reset_sequences(self, namespace: str | None = None) -> None:
         """Forget lifetimes and sequence positions of one namespace's fixtures, or of all."""
-        for name, fixtures in self._sets.items():
+        for name, fixtures in list(self._sets.items()):
             if namespace is None or name == namespace:
-                fixtures.reset()
+                await fixtures.reset()

@@ -1,0 +1,156 @@
+"""Two chatdouble processes on one real Redis behave as one server (`state: redis://...`,
+docs/scale.md), and a lost Redis is answered with retryable 503s, then recovered from.
+
+Each process is `python -m server serve` with the same config, on its own port; requests alternate
+between them (and, once, four workers share one port, each request on a new connection). Proven: a 3-step fixture sequence per API key, 50 keys at once, gives every key its
+steps in order, each exactly once; a per-key rate limit counts the requests that both processes
+served; a Redis killed under a running server yields 503 `server_error` envelopes (never a 500 or
+a hang), and the same server answers again once Redis is back on its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.processes import clean_env, python_command, running
+from tests.support.redis_server import RedisServer, free_port
+
+FIXTURES = """\
+fixtures:
+  - id: steps
+    match: {last_user: {contains: step}}
+    sequence:
+      - text: one
+      - text: two
+      - text: three
+"""
+
+
+def write_config(tmp_path: Path, redis_url: str, prefix: str) -> Path:
+    (tmp_path / "fixtures.yaml").write_text(FIXTURES, encoding="utf-8")
+    config = {
+        "state": redis_url,
+        "state_prefix": prefix,
+        "journal": None,
+        "rate_limits": {"keys": {"sk-limited": {"requests_per_minute": 3}}},
+        "backends": {"script": {"type": "fixtures", "paths": [str(tmp_path / "fixtures.yaml")]}},
+        "routes": [{"model": "*", "backend": "script"}],
+    }
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return path
+
+
+STARTED = re.compile(r"Application startup complete")
+
+
+def serve_all(stack: ExitStack, config: Path, count: int, workers: int = 1) -> list[str]:
+    """`count` chatdouble processes on `config`, each with `workers` workers all started (the port
+    takes connections only once one of them listens); their base URLs."""
+    urls = []
+    for _ in range(count):
+        command = python_command("serve", "--config", str(config), "--port", "0", "--workers", str(workers))
+        server = stack.enter_context(running(command, clean_env()))
+        # Stopped by SIGTERM first: the parent of several workers then stops them (a SIGKILL to
+        # it alone would leave them holding its stderr).
+        stack.callback(server.stop)
+        urls.append(f"http://127.0.0.1:{server.wait_ready()}")
+        for _ in range(workers if workers > 1 else 0):  # one process has started before it says so
+            server.wait_for(STARTED)
+    return urls
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path, redis: RedisServer) -> Iterator[list[str]]:
+    config = write_config(tmp_path, redis.url, f"two-{uuid.uuid4().hex[:12]}:")
+    with ExitStack() as stack:
+        yield serve_all(stack, config, 2)
+
+
+async def ask(http: httpx.AsyncClient, url: str, key: str) -> httpx.Response:
+    return await http.post(
+        f"{url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "next step"}]},
+    )
+
+
+def text_of(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    content: str = response.json()["choices"][0]["message"]["content"]
+    return content
+
+
+async def walk_all(urls: list[str], limits: httpx.Limits) -> list[list[str]]:
+    """50 keys at once, each asking for its 3 steps in turn (and a fourth, refused as used up),
+    its requests going round `urls`; what each key was answered."""
+
+    async def walk(http: httpx.AsyncClient, index: int) -> list[str]:
+        key = f"sk-walker-{index}"
+        seen = [text_of(await ask(http, urls[(index + step) % len(urls)], key)) for step in range(3)]
+        used_up = await ask(http, urls[(index + 3) % len(urls)], key)
+        assert used_up.status_code == 400, used_up.text
+        assert "used up" in used_up.json()["error"]["message"]
+        return seen
+
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        return await asyncio.gather(*(walk(http, index) for index in range(50)))
+
+
+async def test_every_key_gets_its_sequence_in_order_exactly_once_across_two_processes(
+    two_servers: list[str],
+) -> None:
+    walks = await walk_all(two_servers, httpx.Limits(max_connections=100))
+    assert walks == [["one", "two", "three"]] * 50
+
+
+async def test_four_workers_on_one_port_give_every_key_its_sequence_exactly_once(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    config = write_config(tmp_path, redis.url, f"four-{uuid.uuid4().hex[:12]}:")
+    with ExitStack() as stack:
+        urls = serve_all(stack, config, 1, workers=4)
+        # A hundred connections, each accepted by whichever worker takes it: a key's steps travel
+        # over whichever connection is free, so they meet different workers.
+        walks = await walk_all(urls, httpx.Limits(max_connections=100))
+    assert walks == [["one", "two", "three"]] * 50
+
+
+async def test_a_rate_limit_counts_the_requests_both_processes_served(two_servers: list[str]) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        answers = await asyncio.gather(*(ask(http, two_servers[i % 2], "sk-limited") for i in range(6)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200, 200, 200, 429, 429, 429], [a.text for a in answers]
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+
+
+async def test_a_lost_redis_gives_503_server_errors_then_the_server_recovers(tmp_path: Path) -> None:
+    own = RedisServer(free_port())  # this test kills it: not the session's server
+    own.start()
+    try:
+        config = write_config(tmp_path, own.url, "lost:")
+        with ExitStack() as stack:
+            (url,) = serve_all(stack, config, 1)
+            async with httpx.AsyncClient(timeout=30) as http:
+                assert text_of(await ask(http, url, "sk-a")) == "one"
+                own.stop()
+                lost = await ask(http, url, "sk-a")
+                assert lost.status_code == 503, lost.text
+                error = lost.json()["error"]
+                assert error["type"] == "server_error"
+                assert "Redis" in error["message"]
+                own.start()  # same port, empty: what it kept (nothing was saved) is gone
+                assert text_of(await ask(http, url, "sk-a")) == "one"
+                assert text_of(await ask(http, url, "sk-a")) == "two"
+    finally:
+        own.stop()
