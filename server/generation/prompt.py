@@ -122,7 +122,11 @@ def _untitled(schema: Any, names: bool = False) -> Any:
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
     functions = conversation.function_tools + conversation.functions
-    total = rules.reply_priming + _format_tokens(conversation.output, rules, tokenizer)
+    formatted = _format_tokens(conversation.output, rules, tokenizer)
+    if formatted and functions:
+        formatted += rules.format_with_tools
+    total = rules.reply_priming + formatted
+    reply_extra = rules.formatted_reply if formatted else 0
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     for message in conversation.messages:
@@ -140,6 +144,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
             total += rules.assistant_extra
+            if message.text or message.parts:
+                total += reply_extra
         if message.calls:
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
@@ -206,8 +212,11 @@ def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer:
     if output is None or output.kind != "json_schema" or output.schema is None:
         return 0  # json_object costs nothing (fit: 30 json_object pairs match without it)
     schema = json.dumps(_untitled(output.schema), separators=(",", ":"), ensure_ascii=False)
+    # The format's own `description` is a comment line above the schema, as harmony renders it
+    # (openai-cookbook articles/openai-harmony.md, "Structured output"); the schema's keeps its place.
+    comment = f"// {output.description}\n" if output.description else ""
     return rules.response_format_message + tokenizer.count(
-        f"# Response Formats\n\n## {output.name}\n\n{schema}"
+        f"# Response Formats\n\n## {output.name}\n\n{comment}{schema}"
     )
 
 
