@@ -403,3 +403,14 @@ async def test_a_json_schema_format_costs_6_more_in_chat_than_in_responses(chat:
     # The format's own description is a `// ` line above the schema (the harmony guide).
     described = {"format": {"type": "json_schema", **spec, "description": "An answer."}}
     assert await _input_tokens(chat, model="gpt-4o", input=[question], text=described) == 56 + 4
+
+
+def test_a_ref_is_rendered_as_the_type_it_names() -> None:
+    # docs/usage.md: a `$ref` into `$defs` is the type it names; inside it, its own name is `any`.
+    from server.generation.conversation import Tool
+    from server.generation.prompt import render_functions
+
+    node = {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}, "required": ["next"]}
+    parameters = {"type": "object", "properties": {"head": {"$ref": "#/$defs/Node"}}, "$defs": {"Node": node}}
+    lines = render_functions((Tool("f", parameters),)).splitlines()
+    assert lines[3:6] == ["head?: {", "  next: any,", "},"]
