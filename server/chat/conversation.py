@@ -136,7 +136,7 @@ def _output(body: ChatCompletionRequest) -> OutputFormat | None:
         return None
     if isinstance(fmt, JSONSchemaFormat):
         spec = fmt.json_schema
-        return OutputFormat("json_schema", spec.schema_, spec.name, bool(spec.strict))
+        return OutputFormat("json_schema", spec.schema_, spec.name, bool(spec.strict), spec.description)
     if isinstance(fmt, JSONObjectFormat):
         return OutputFormat("json_object")
     if isinstance(fmt, TextFormat):

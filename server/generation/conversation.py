@@ -101,6 +101,7 @@ class OutputFormat:
     schema: dict[str, Any] | None = None
     name: str = ""
     strict: bool = False
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,7 @@ def tool_choice(choice: WireToolChoice | None) -> ToolChoice:
 def output_format(body: ResponseInputs) -> OutputFormat | None:
     fmt = body.text.format if body.text is not None else None
     if isinstance(fmt, TextFormatJSONSchema):
-        return OutputFormat("json_schema", fmt.schema_, fmt.name, bool(fmt.strict))
+        return OutputFormat("json_schema", fmt.schema_, fmt.name, bool(fmt.strict), fmt.description)
     if isinstance(fmt, TextFormatJSONObject):
         return OutputFormat("json_object")
     if isinstance(fmt, TextFormatText):
