@@ -277,9 +277,11 @@ async def test_fixtures_and_replays_are_paced_unless_they_have_a_timing_of_their
 async def test_a_fixture_timing_turned_off_by_its_factor_leaves_the_profile_in_force(tmp_path: Path) -> None:
     recorder = Recorder()
     app = fixtures_app(recorder, tmp_path, {"type": "fixtures", "paths": [str(tmp_path)], "timing_factor": 0})
-    assert (await pauses_of(app, recorder, "/v1/chat/completions", chat_body("timed")))[0] == pytest.approx(
-        0.5
-    )
+    streamed = await pauses_of(app, recorder, "/v1/chat/completions", chat_body("timed", stream=True))
+    assert streamed[0] == pytest.approx(0.5)  # the profile's ttft, not the fixture's
+    # Whole, one pause for all of its tokens: as long as the stream takes.
+    whole = await pauses_of(app, recorder, "/v1/chat/completions", chat_body("timed"))
+    assert whole == [pytest.approx(sum(streamed))]
 
 
 async def test_the_first_token_is_due_a_ttft_after_the_request_came_in() -> None:

@@ -32,8 +32,8 @@ class ChatPlan:
 
     def as_recorded(self, recorded: AnsweredAs | None) -> ChatPlan:
         """This plan with a replayed recording's model and fingerprint, where it gives them."""
-        if recorded is None:
-            return self
+        if recorded is None or not (recorded.model or recorded.system_fingerprint):
+            return self  # the usual case: nothing recorded, nothing to copy
         return replace(
             self,
             model=recorded.model or self.model,
