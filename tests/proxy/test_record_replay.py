@@ -96,9 +96,10 @@ def test_replay_timing_is_scaled_by_the_factor(tmp_path: Path) -> None:
             proxy_app(DEAD_UPSTREAM, mode="replay", cassettes=cassettes, timing_factor=factor)
         ) as proxy:
             timings[factor] = stream_seconds(proxy.base_url)
-    assert 0.7 <= original < 0.95
-    assert original - 0.1 <= timings[1.0] < original + 0.15
-    assert timings[0.0] < 0.15
+    # Lower bounds are what the pacing guarantees; upper bounds only leave a loaded machine room.
+    assert 0.7 <= original < 1.5
+    assert original - 0.1 <= timings[1.0] < original + 0.5
+    assert timings[0.0] < 0.5
 
 
 SECRET_UPSTREAM = "sk-upstream-9d8c7b6a5f4e3d2c1b0a"
