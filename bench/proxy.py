@@ -26,14 +26,7 @@ from bench.loadgen import loop_factory
 from bench.processes import HOST, RunError, Server, chatdouble_argv
 from bench.report import overhead
 from bench.slices import Load, alternate
-
-PROXY_CONFIG = """
-log_level: warning
-backends:
-  upstream: {{type: proxy, base_url: "http://{host}:{port}/v1"}}
-routes:
-  - {{model: "*", backend: upstream}}
-"""
+from bench.variants import PROXY_CONFIG
 
 
 def run(args: argparse.Namespace) -> int:

@@ -80,14 +80,13 @@ class _Server(uvicorn.Server):
         self.ready.set()
 
 
-class ThreadServer:
-    """A real uvicorn serving chatdouble in a daemon thread on a free port of 127.0.0.1."""
+class _SocketServer:
+    """What a server on a real socket of this machine has, whichever way it runs: its settings, the
+    listening socket it binds before it starts, and its URL; SDK clients reach it over the network."""
 
     def __init__(self, settings: Settings | None = None, *, host: str = "127.0.0.1") -> None:
         self.settings = settings if settings is not None else server_settings()
         self.host = host
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
     @property
@@ -101,6 +100,15 @@ class ThreadServer:
 
     def async_transport(self) -> httpx.AsyncBaseTransport | None:
         return None
+
+
+class ThreadServer(_SocketServer):
+    """A real uvicorn serving chatdouble in a daemon thread on a free port of 127.0.0.1."""
+
+    def __init__(self, settings: Settings | None = None, *, host: str = "127.0.0.1") -> None:
+        super().__init__(settings, host=host)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> ThreadServer:
         self._socket = _listening_socket(self.host)
@@ -147,27 +155,13 @@ class ThreadServer:
         self.stop()
 
 
-class SubprocessServer:
+class SubprocessServer(_SocketServer):
     """chatdouble in a child process (`python -m chatdouble.testing.child`) on a free port: the
     parent binds the socket and hands it down, so the server can be reached as soon as this returns."""
 
     def __init__(self, settings: Settings | None = None, *, host: str = "127.0.0.1") -> None:
-        self.settings = settings if settings is not None else server_settings()
-        self.host = host
+        super().__init__(settings, host=host)
         self._process: subprocess.Popen[bytes] | None = None
-        self._socket: socket.socket | None = None
-
-    @property
-    def url(self) -> str:
-        if self._socket is None:
-            raise RuntimeError("the server is not running")
-        return f"http://{self.host}:{self._socket.getsockname()[1]}"
-
-    def transport(self) -> httpx.BaseTransport | None:
-        return None
-
-    def async_transport(self) -> httpx.AsyncBaseTransport | None:
-        return None
 
     def start(self) -> SubprocessServer:
         self._socket = _listening_socket(self.host)
