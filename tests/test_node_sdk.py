@@ -38,16 +38,18 @@ def node() -> str:
     return executable
 
 
-def test_node_sdk_end_to_end(node: str, live_server: LiveServer) -> None:
+def run_node(node: str, script: str, base_url: str) -> dict[str, Any]:
+    """Run one of tests/node's scripts against `base_url`; what it saw, as the JSON it prints."""
     run = subprocess.run(
-        [node, str(NODE_DIR / "contract.mjs"), live_server.base_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [node, str(NODE_DIR / script), base_url], capture_output=True, text=True, timeout=60, check=False
     )
     assert run.returncode == 0, run.stderr
     seen: dict[str, Any] = json.loads(run.stdout)
+    return seen
+
+
+def test_node_sdk_end_to_end(node: str, live_server: LiveServer) -> None:
+    seen = run_node(node, "contract.mjs", live_server.base_url)
 
     completion = ChatCompletion.model_validate(seen["completion"], strict=True)
     assert completion.choices[0].message.content == "Hello from Node"
@@ -76,15 +78,7 @@ def test_node_sdk_end_to_end(node: str, live_server: LiveServer) -> None:
 
 
 def test_node_sdk_creates_and_streams_a_response(node: str, live_server: LiveServer) -> None:
-    run = subprocess.run(
-        [node, str(NODE_DIR / "responses.mjs"), live_server.base_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    seen: dict[str, Any] = json.loads(run.stdout)
+    seen = run_node(node, "responses.mjs", live_server.base_url)
     text = "Hello from Node — ça va? 你好"
 
     response = Response.model_validate(seen["response"], strict=True)
@@ -121,15 +115,7 @@ def test_node_sdk_creates_and_streams_a_response(node: str, live_server: LiveSer
 
 
 def test_node_arranges_a_fixture_and_verifies_over_the_admin_api(node: str, live_server: LiveServer) -> None:
-    run = subprocess.run(
-        [node, str(NODE_DIR / "admin.mjs"), live_server.base_url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    seen: dict[str, Any] = json.loads(run.stdout)
+    seen = run_node(node, "admin.mjs", live_server.base_url)
     assert seen["added"]["status"] == 200
     (fixture,) = seen["added"]["body"]["data"]
     assert fixture["id"].startswith("fx_")

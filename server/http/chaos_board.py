@@ -24,6 +24,16 @@ from server.options import Strict
 COUNTED = 65536  # (namespace, spec) counters kept; past it they start again, so memory stays bounded
 
 
+def number(counts: dict[tuple[str, str], int], key: tuple[str, str]) -> int:
+    """The next number of `key` in `counts` (0, 1, 2, ...): what a seeded draw is told, so the n-th
+    request of a namespace and place draws the same in every run. Past COUNTED keys, all start again."""
+    count = counts.get(key, 0)
+    if count == 0 and len(counts) >= COUNTED:
+        counts.clear()
+    counts[key] = count + 1
+    return count
+
+
 class RouteChaos(Strict):
     model: str = Field(description="A model name or glob, as a route's `model`.")
     chaos: ChaosSpec
@@ -73,11 +83,7 @@ class ChaosBoard:
         place, spec = self.spec(namespace, route, model)
         if spec is None or spec.total == 0:
             return None
-        key = (namespace, place)
-        count = self.counts.get(key, 0)
-        if count == 0 and len(self.counts) >= COUNTED:
-            self.counts.clear()
-        self.counts[key] = count + 1
+        count = number(self.counts, (namespace, place))
         outcome = spec.roll(random.Random(f"chaos:{spec.seed}:{namespace}:{place}:{count}"))
         return None if outcome is None else (spec, outcome)
 

@@ -17,7 +17,7 @@ from backends.base import DropConnection
 from server.generation.latency import Delays, LatencyProfile
 from server.generation.shaping import Shaping, Sleep
 from server.http.chaos import http_error, mid_reply_fault
-from server.http.chaos_board import COUNTED, ChaosBoard
+from server.http.chaos_board import ChaosBoard, number
 
 
 @dataclass
@@ -31,11 +31,7 @@ class Profiles:
         profile = self.by_route.get(route)
         if profile is None:
             return None
-        key = (namespace, route)
-        count = self.counts.get(key, 0)
-        if count == 0 and len(self.counts) >= COUNTED:
-            self.counts.clear()
-        self.counts[key] = count + 1
+        count = number(self.counts, (namespace, route))
         return Delays(profile, random.Random(f"latency:{profile.seed}:{namespace}:{route}:{count}"))
 
 
