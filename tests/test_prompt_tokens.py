@@ -350,3 +350,69 @@ def test_every_line_of_a_description_is_a_comment_line() -> None:
         "f", {"type": "object", "properties": {"a": {"type": "string"}}}, description="One.\nTwo.\n\n  Three."
     )
     assert render_functions((tool,)).splitlines()[2:6] == ["// One.", "// Two.", "", "// Three."]
+
+
+SECRET_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "secret_retrieval_tool",
+        "description": "A tool that requires a password to retrieve a secret. Takes a 'password' field.",
+        "parameters": {
+            "type": "object",
+            "properties": {"password": {"type": "string"}},
+            "required": ["password"],
+        },
+    },
+}
+
+
+def _parallel_round_trip(*results: str) -> list[dict[str, Any]]:
+    calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": "secret_retrieval_tool", "arguments": f'{{"password": "p{i}"}}'},
+        }
+        for i in range(len(results))
+    ]
+    return [
+        {"role": "user", "content": "Please retrieve the secrets."},
+        {"role": "assistant", "tool_calls": calls},
+        *({"role": "tool", "tool_call_id": f"call_{i}", "content": r} for i, r in enumerate(results)),
+    ]
+
+
+async def test_the_results_of_a_parallel_call_are_one_message_of_json_strings(chat: ChatClient) -> None:
+    # Recorded: Mirascope typescript/tests/e2e/output/cassettes/tools/openai_completions/
+    # calls-tool-and-resumes-with-results.har, second request: prompt_tokens 161 (87 without the
+    # round trip). The two results are one message from `multi_tool_use.parallel`, each a JSON string.
+    question = {
+        "role": "user",
+        "content": 'Please retrieve the secrets for these passwords: "mellon" and "radiance". Use the'
+        " secret_retrieval_tool for each password.",
+    }
+    calls = [
+        {
+            "id": f"call_{word}",
+            "type": "function",
+            "function": {"name": "secret_retrieval_tool", "arguments": f'{{"password": "{word}"}}'},
+        }
+        for word in ("mellon", "radiance")
+    ]
+    messages = [
+        question,
+        {"role": "assistant", "tool_calls": calls, "annotations": []},
+        {"role": "tool", "tool_call_id": "call_mellon", "content": "Welcome to Moria!"},
+        {"role": "tool", "tool_call_id": "call_radiance", "content": "Life before Death"},
+    ]
+    fields = {"model": "gpt-4o-mini", "tools": [SECRET_TOOL], "max_completion_tokens": 1000}
+    assert await prompt_tokens(chat, messages=[question], **fields) == 87
+    assert await prompt_tokens(chat, messages=messages, **fields) == 161
+    # Escapes count: a newline in a joined result is `\n` inside a JSON string (crewAI's hierarchical
+    # delegations, multi-line results, were 11 to 47 above their count without it).
+    plain = await prompt_tokens(chat, messages=_parallel_round_trip("a b", "c"), **fields)
+    assert await prompt_tokens(chat, messages=_parallel_round_trip("a\nb", "c"), **fields) == plain + 1
+    # A third result joins the same message: 1 and its JSON string, no message of its own.
+    three = await prompt_tokens(chat, messages=_parallel_round_trip("a b", "c", "c"), **fields)
+    wrapper_growth = 18  # `,{"recipient_name":"functions.secret_retrieval_tool","parameters":{…}}`
+    assert three == plain + wrapper_growth + 1 + 3  # 3: `"c"`

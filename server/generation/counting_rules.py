@@ -91,6 +91,21 @@ class CountingRules:
     calls with arguments stay 7 to 15 below, reason unknown). Reasoning models in chat: 3 (fit,
     3 gpt-5 pairs exact with it)."""
 
+    joined_results: bool = False
+    """The results of two or more calls made in one turn (a `multi_tool_use.parallel` call) are one
+    message from `multi_tool_use.parallel`: its 4 and that name once, then per result 1 and the
+    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII kept), the function
+    not named. A forum report saw the API JSON-escape tool results only when a turn made several calls
+    (community.openai.com, "Massive token overestimation in multiple tool calls due to internal unicode
+    escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
+    pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
+    parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
+    from -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII kept: the
+    crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
+    recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
+    counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
+    do not join them (fit: crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
+
     call_item: int = 0
     """Responses: each function call is an input item and a turn of its own, never wrapped in
     `multi_tool_use.parallel`, costing this plus its name and arguments; an assistant message item
@@ -134,12 +149,13 @@ one more crewAI gpt-4 pair exact)."""
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
-    ("gpt-4o", "chat"): CountingRules(formatted_reply=3),
+    ("gpt-4o", "chat"): CountingRules(formatted_reply=3, joined_results=True),
     ("gpt-4o", "responses"): CountingRules(
         tools_overhead=6,
         property_titles=False,
         undescribed=3,
         call_item=9,
+        joined_results=True,
         response_format_message=0,
         format_with_tools=7,
     ),

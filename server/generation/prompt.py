@@ -15,13 +15,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from server.generation.conversation import Conversation, OutputFormat, Part, Tool, ToolCall
+from server.generation.conversation import Conversation, Message, OutputFormat, Part, Tool, ToolCall
 from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
+PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
@@ -157,7 +158,14 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     reply_extra = rules.formatted_reply if formatted else 0
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
-    for message in conversation.messages:
+    batches: dict[str, int] = {}  # call id -> the index of its turn, for results joined in one message
+    opened: set[int] = set()  # the turns whose joined result message is counted
+    for index, message in enumerate(conversation.messages):
+        batch = batches.get(message.call_id or "") if message.role == "tool" else None
+        if batch is not None:  # one of the joined results of a parallel call
+            total += _joined_result_tokens(message, batch not in opened, tokenizer)
+            opened.add(batch)
+            continue
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
@@ -182,6 +190,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
                 if not message.said:
                     total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
+            if rules.joined_results and len(message.calls) > 1:
+                batches.update((call.id, index) for call in message.calls)
         if message.role == "tool" and rules.call_history == "typescript":
             name = names.get(message.call_id or "")
             if name is not None:
@@ -198,6 +208,14 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if any(m.role == "system" for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
+
+
+def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -> int:
+    """A result answering one of two or more calls made in one turn (`CountingRules.joined_results`):
+    the turn's results are one message from `multi_tool_use.parallel`, opened with the first; each
+    result in it costs 1 and its text as a JSON string."""
+    opening = TOKENS_PER_MESSAGE + ROLE_TOKENS + tokenizer.count(PARALLEL) if first else 0
+    return opening + 1 + tokenizer.count(json.dumps(message.text, ensure_ascii=False))
 
 
 def _quirks(function: Tool, titles: bool) -> int:
@@ -233,7 +251,7 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
         f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
     )
     wrapper = tokenizer.count(f'{{"tool_uses":[{uses}]}}')
-    return tokenizer.count("multi_tool_use.parallel") + wrapper + rules.parallel_call
+    return tokenizer.count(PARALLEL) + wrapper + rules.parallel_call
 
 
 def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer: Tokenizer) -> int:
