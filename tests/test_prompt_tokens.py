@@ -306,6 +306,8 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
         "call_id": "call_W4le",
         "name": "get_weather",
         "arguments": '{"location":"Tokyo"}',
+        "id": "fc_078dc246495066dd00691596451d60819088c82db66c694f77",
+        "status": "completed",
     }
     output = {
         "type": "function_call_output",
@@ -319,6 +321,70 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
     # test_text_output_function sends one).
     empty = {"content": "", "role": "assistant"}
     assert await _input_tokens(chat, input=[question, empty, call, output], **fields) == 84
+
+
+async def test_a_responses_function_call_the_client_wrote_costs_3_fewer_and_counts_as_sent(
+    chat: ChatClient,
+) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/
+    # test_openai_responses_model_simple_response_with_tool_call.yaml: input_tokens 40, then 67 with
+    # a call item that has no `id` (the API's own items, sent back with their `fc_…` id, cost 3 more:
+    # Mirascope's above). Mirascope test_resume_with_override_thinking_and_tools sends `{"n": 100}`
+    # without an id: counted as sent, not compacted.
+    tool = {
+        "type": "function",
+        "name": "get_capital",
+        "description": None,
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"country": {"type": "string"}},
+            "required": ["country"],
+            "type": "object",
+        },
+        "strict": True,
+    }
+    question = {"content": "What is the capital of PotatoLand?", "role": "user"}
+    call = {
+        "arguments": '{"country":"PotatoLand"}',
+        "call_id": "call_YfwR",
+        "name": "get_capital",
+        "status": None,
+        "type": "function_call",
+    }
+    output = {"call_id": "call_YfwR", "output": "Potato City", "type": "function_call_output"}
+    fields = {"model": "gpt-4o", "tools": [tool], "tool_choice": "auto"}
+    assert await _input_tokens(chat, input=[question], **fields) == 40
+    assert await _input_tokens(chat, input=[question, call, output], **fields) == 67
+    stored = {**call, "id": "fc_1", "status": "completed"}
+    assert await _input_tokens(chat, input=[question, stored, output], **fields) == 70
+    spaced = {**call, "arguments": '{"country": "PotatoLand"}'}
+    assert await _input_tokens(chat, input=[question, spaced, output], **fields) == 68
+    assert await _input_tokens(chat, input=[question, {**stored, **spaced}, output], **fields) == 70
+
+
+async def test_a_responses_system_message_does_not_hold_the_tools(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/test_prompted_output.yaml,
+    # first request: input_tokens 107. Chat appends the tools to the system message (a newline, 4
+    # fewer); Responses keeps them apart, so the system message costs what it costs without tools.
+    system = (
+        "Always respond with a JSON object that's compatible with this schema:\n\n"
+        '{"properties": {"city": {"type": "string"}, "country": {"type": "string"}}, "required": '
+        '["city", "country"], "title": "CityLocation", "type": "object"}\n\n'
+        "Don't include any text or Markdown fencing before or after."
+    )
+    tool = {
+        "description": "",
+        "name": "get_user_country",
+        "parameters": {"additionalProperties": False, "properties": {}, "type": "object"},
+        "strict": False,
+        "type": "function",
+    }
+    messages = [
+        {"content": system, "role": "system"},
+        {"content": "What is the largest city in the user country?", "role": "user"},
+    ]
+    body = {"model": "gpt-4o", "input": messages, "tools": [tool], "tool_choice": "auto"}
+    assert await _input_tokens(chat, **body, text={"format": {"type": "json_object"}}) == 107
 
 
 async def test_a_responses_function_without_description_costs_3_fewer(chat: ChatClient) -> None:

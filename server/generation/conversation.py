@@ -35,6 +35,9 @@ class ToolCall:
     name: str
     arguments: str
     kind: ToolKind = "function"
+    # Responses: the id of the API's own output item this call repeats (`fc_…`); None when the
+    # client wrote the call itself (prompt counting prices the two apart, counting_rules.py).
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,13 @@ class CountingRules:
     tool cassettes)."""
 
     system_tools_discount: int = 4
-    """Subtracted when tools are offered and a system message exists. cookbook (weather example)."""
+    """Subtracted when tools are offered and a system message exists, whose text then ends with a
+    newline: chat appends the tools to it. cookbook (weather example). Responses keeps the tools
+    apart (0, no newline; fit: pydantic-ai test_prompted_output, 4 gpt-4o pairs with a system
+    message, -4 -> exact; gpt-5 test_openai_responses_thinking_with_tool_calls,
+    test_openai_responses_phase_live, test_unsupported_model_calls_the_tool, -3/-4 -> exact; 41
+    reasoning pairs closer; Mirascope developer messages, never discounted, stay exact; one crewAI
+    gpt-4.1 pair with long `instructions` moves from -1 to +3)."""
 
     named_choice: int = 7
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
@@ -114,6 +120,15 @@ class CountingRules:
     test_model_call_with_tool_outputs, and e2e test_structured_output_with_tools, exact; pydantic-ai
     test_text_output_function, whose empty assistant message costs 4)."""
 
+    client_call_item: int = 0
+    """Responses: a function call item without an `id` (one the client wrote, not the API's own
+    `fc_…` output item sent back) costs this instead of `call_item`, its arguments counted as sent,
+    not compacted. fit (gpt-4o family, 6: pydantic-ai test_openai_responses round trips, which send
+    no item ids, e.g. test_openai_responses_model_simple_response_with_tool_call, test_tool_output,
+    test_text_output_function and, on gpt-4.1, test_openai_responses_non_reasoning_model_no_item_ids,
+    all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
+    `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
+
     compact_arguments: bool = True
     """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
     sent (fit: gpt-4o and gpt-4.1 chat round trips, 84 -> 104 of 181 exact, e.g. Mirascope
@@ -155,7 +170,9 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         property_titles=False,
         undescribed=3,
         call_item=9,
+        client_call_item=6,
         joined_results=True,
+        system_tools_discount=0,
         response_format_message=0,
         format_with_tools=7,
     ),
@@ -172,6 +189,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ),
     ("reasoning", "responses"): CountingRules(
         reply_priming=2,
+        system_tools_discount=0,
         assistant_extra=2,
         tools_overhead=8,
         named_choice=0,

@@ -169,7 +169,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
-        elif functions and not padded_system and message.role == "system":
+        elif functions and rules.system_tools_discount and not padded_system and message.role == "system":
             total += tokenizer.count(message.text + "\n")
             padded_system = True
         elif message.text:
@@ -237,6 +237,8 @@ def compact(arguments: str) -> str:
 
 def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
     """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
+    if call.item_id is None:  # written by the client: its arguments as sent
+        return rules.client_call_item + tokenizer.count(call.name) + tokenizer.count(call.arguments)
     shown = compact(call.arguments) if rules.compact_arguments else call.arguments
     return rules.call_item + tokenizer.count(call.name) + tokenizer.count(shown)
 

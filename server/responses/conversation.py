@@ -91,7 +91,7 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             messages.append(Message(item.role, text, parts=parts))
         elif isinstance(item, FunctionCallItem | CustomToolCallItem):
             if isinstance(item, FunctionCallItem):
-                call = ToolCall(item.call_id, item.name, item.arguments)
+                call = ToolCall(item.call_id, item.name, item.arguments, item_id=item.id)
             else:
                 call = ToolCall(item.call_id, item.name, item.input, kind="custom")
             _join_call(messages, call)
@@ -126,7 +126,10 @@ def output_messages(output: Sequence[dict[str, Any]]) -> list[Message]:
             messages.append(Message("assistant", text, parts=parts))
         elif kind == "function_call":
             call = ToolCall(
-                str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", ""))
+                str(item.get("call_id", "")),
+                str(item.get("name", "")),
+                str(item.get("arguments", "")),
+                item_id=str(item.get("id", "")) or None,
             )
             _join_call(messages, call)
     return messages
