@@ -407,15 +407,18 @@ async def test_a_responses_function_without_description_costs_3_fewer(chat: Chat
 
 
 def test_every_line_of_a_description_is_a_comment_line() -> None:
-    # Fit on crewAI's two-line delegation tool descriptions (docs/usage.md): each line its own
-    # `// ` comment, stripped; a blank line stays blank.
+    # Fit on crewAI's two-line delegation tool descriptions and Mirascope test_caching_tool
+    # (docs/usage.md): the description stripped, then each line its own `// ` comment, stripped; a
+    # blank line inside it an empty `//`.
     from server.generation.conversation import Tool
     from server.generation.prompt import render_functions
 
     tool = Tool(
-        "f", {"type": "object", "properties": {"a": {"type": "string"}}}, description="One.\nTwo.\n\n  Three."
+        "f",
+        {"type": "object", "properties": {"a": {"type": "string"}}},
+        description="\nOne.\nTwo.\n\n  Three.\n",
     )
-    assert render_functions((tool,)).splitlines()[2:6] == ["// One.", "// Two.", "", "// Three."]
+    assert render_functions((tool,)).splitlines()[2:7] == ["// One.", "// Two.", "//", "// Three.", "type f = (_: {"]
 
 
 SECRET_TOOL = {
