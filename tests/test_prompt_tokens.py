@@ -485,3 +485,43 @@ async def test_the_results_of_a_parallel_call_are_one_message_of_json_strings(ch
     three = await prompt_tokens(chat, messages=_parallel_round_trip("a b", "c", "c"), **fields)
     wrapper_growth = 18  # `,{"recipient_name":"functions.secret_retrieval_tool","parameters":{…}}`
     assert three == plain + wrapper_growth + 1 + 3  # 3: `"c"`
+
+
+async def test_o_series_tools_and_history_are_written_the_gpt_4o_way(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/
+    # test_agent_powered_by_new_o_model_family_that_uses_tool.yaml: prompt_tokens 113, then 178 after
+    # the round trip. o3-mini primes its reply with 2 like gpt-5, but has no hidden tool preamble and
+    # counts the call the gpt-4o way (gpt-5-mini would count 81 + 6 more).
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "comapny_customer_data",
+            "description": "Useful for getting customer related data.",
+            "parameters": {"properties": {}, "type": "object"},
+        },
+    }
+    task = {
+        "role": "user",
+        "content": "You are test role. test backstory\nYour personal goal is: test goal\nCurrent Task: How"
+        " many customers does the company have?\n\nThis is the expected criteria for your final answer:"
+        " The number of customers\nyou MUST return the actual complete content as the final answer, not"
+        " a summary.\n\nThis is VERY important to you, your job depends on it!",
+    }
+    call = {
+        "id": "call_Dk8G",
+        "type": "function",
+        "function": {"name": "comapny_customer_data", "arguments": "{}"},
+    }
+    history = [
+        task,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_Dk8G", "content": "The company has 42 customers"},
+        {
+            "role": "user",
+            "content": "Analyze the tool result. If requirements are met, provide the Final Answer."
+            " Otherwise, call the next tool. Deliver only the answer without meta-commentary.",
+        },
+    ]
+    fields = {"model": "o3-mini", "tools": [tool], "tool_choice": "auto"}
+    assert await prompt_tokens(chat, messages=[task], **fields) == 113
+    assert await prompt_tokens(chat, messages=history, **fields) == 178

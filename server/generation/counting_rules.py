@@ -14,7 +14,7 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from server.generation.conversation import Dialect
@@ -161,6 +161,45 @@ LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
 """cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules; titles as in gpt-4o chat (fit:
 one more crewAI gpt-4 pair exact)."""
 
+REASONING_CHAT = CountingRules(
+    reply_priming=2,
+    assistant_extra=2,
+    tools_overhead=90,
+    single_call=8,
+    parallel_call=3,
+    described_first=1,
+    named_choice=0,
+    property_titles=False,
+    compact_arguments=False,
+)
+"""gpt-5 family (not `-chat`) in chat."""
+
+O_SERIES_CHAT = replace(
+    REASONING_CHAT,
+    tools_overhead=9,
+    property_titles=True,
+    single_call=4,
+    assistant_extra=0,
+    compact_arguments=True,
+)
+"""o1, o3, o4-mini in chat: primed with 2 like the gpt-5 family, but their tools and history are
+written the gpt-4o way: no hidden tool preamble (the cookbook's 9), property titles as comment lines,
+a call in the history name + compact arguments + 4, no extra per assistant message. fit: crewAI
+test_agent_powered_by_new_o_model_family_* (o3-mini, two conversations with a round trip each: +74,
++83, +81, +87 -> all 4 exact) and pydantic-ai test_openai_model_thinking_part (o3-mini, an assistant
+message in the history, +2 -> exact); no other o-series chat pair offers tools."""
+
+REASONING_RESPONSES = CountingRules(
+    reply_priming=2,
+    system_tools_discount=0,
+    assistant_extra=2,
+    tools_overhead=8,
+    named_choice=0,
+    property_titles=False,
+    described_first=1,
+    response_format_message=0,
+)
+
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
@@ -176,27 +215,10 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         response_format_message=0,
         format_with_tools=7,
     ),
-    ("reasoning", "chat"): CountingRules(
-        reply_priming=2,
-        assistant_extra=2,
-        tools_overhead=90,
-        single_call=8,
-        parallel_call=3,
-        described_first=1,
-        named_choice=0,
-        property_titles=False,
-        compact_arguments=False,
-    ),
-    ("reasoning", "responses"): CountingRules(
-        reply_priming=2,
-        system_tools_discount=0,
-        assistant_extra=2,
-        tools_overhead=8,
-        named_choice=0,
-        property_titles=False,
-        described_first=1,
-        response_format_message=0,
-    ),
+    ("reasoning", "chat"): REASONING_CHAT,
+    ("reasoning", "responses"): REASONING_RESPONSES,
+    ("o-series", "chat"): O_SERIES_CHAT,
+    ("o-series", "responses"): REASONING_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 
