@@ -525,3 +525,34 @@ async def test_o_series_tools_and_history_are_written_the_gpt_4o_way(chat: ChatC
     fields = {"model": "o3-mini", "tools": [tool], "tool_choice": "auto"}
     assert await prompt_tokens(chat, messages=[task], **fields) == 113
     assert await prompt_tokens(chat, messages=history, **fields) == 178
+
+
+async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns_cost_nothing(
+    chat: ChatClient,
+) -> None:
+    # An estimate fitted on pydantic-ai's gpt-5 tool loops (docs/usage.md): the reasoning that led to
+    # the calls being answered stays in the prompt, about (characters - 780) / 6.75 tokens; e.g.
+    # test_tool_choice_matrix[auto-openai_responses] counts 149 where 1252 characters are estimated
+    # at 70 (real 68). Reasoning before the last user message is dropped, as harmony drops it.
+    question = {"content": "What's the weather in Paris?", "role": "user"}
+    call = {
+        "arguments": '{"city":"Paris"}',
+        "call_id": "call_E4x",
+        "id": "fc_1",
+        "name": "get_weather",
+        "type": "function_call",
+    }
+    output = {"call_id": "call_E4x", "output": "Sunny, 22C in Paris", "type": "function_call_output"}
+    thought = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "g" * (780 + 675)}
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    fields = {"model": "gpt-5-mini", "tools": [tool]}
+    plain = await _input_tokens(chat, input=[question, call, output], **fields)
+    assert await _input_tokens(chat, input=[question, thought, call, output], **fields) == plain + 100
+    again = {"content": "And in Rome?", "role": "user"}
+    later = await _input_tokens(chat, input=[question, call, output, again], **fields)
+    assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later

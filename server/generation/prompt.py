@@ -162,7 +162,10 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     batches: dict[str, int] = {}  # call id -> the index of its turn, for results joined in one message
     opened: set[int] = set()  # the turns whose joined result message is counted
+    turn = _current_turn(conversation) if rules.reasoning_chars_per_token else len(conversation.messages)
     for index, message in enumerate(conversation.messages):
+        if message.reasoning and index > turn:
+            total += _reasoning_estimate(message.reasoning, rules)
         batch = batches.get(message.call_id or "") if message.role == "tool" else None
         if batch is not None:  # one of the joined results of a parallel call
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
@@ -210,6 +213,18 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if any(m.role == "system" for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
+
+
+def _current_turn(conversation: Conversation) -> int:
+    """The index of the last user message: the reasoning after it is the current turn's."""
+    users = [i for i, message in enumerate(conversation.messages) if message.role == "user"]
+    return users[-1] if users else -1
+
+
+def _reasoning_estimate(chars: int, rules: CountingRules) -> int:
+    """The tokens of hidden reasoning kept in the prompt, estimated from its encrypted size
+    (`CountingRules.reasoning_chars_per_token`)."""
+    return max(0, round((chars - rules.reasoning_envelope) / rules.reasoning_chars_per_token))
 
 
 def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -> int:
