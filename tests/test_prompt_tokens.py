@@ -556,3 +556,34 @@ async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns
     again = {"content": "And in Rome?", "role": "user"}
     later = await _input_tokens(chat, input=[question, call, output, again], **fields)
     assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later
+
+
+async def test_the_parameters_own_description_opens_the_type_as_a_comment(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/cassettes/test_tool_search/
+    # test_live_fallback_failover_capability_load_and_recovery.yaml, first request (gpt-5.6):
+    # input_tokens 139. `parameters.description` is rendered as harmony renders an object's
+    # description: `type load_capability = (_: // Typed arguments for …` (13 tokens).
+    tool = {
+        "description": "Load a listed capability whenever it is plausibly relevant to the task. Loading"
+        " makes the capability instructions and any tools it provides available.",
+        "name": "load_capability",
+        "parameters": {
+            "additionalProperties": False,
+            "description": "Typed arguments for a `load_capability` tool call.",
+            "properties": {"id": {"description": "The id of the capability to load.", "type": "string"}},
+            "required": ["id"],
+            "type": "object",
+        },
+        "strict": True,
+        "type": "function",
+    }
+    body = {
+        "model": "gpt-5.6",
+        "instructions": "The following capabilities are deferred and can be loaded using the"
+        " `load_capability` tool. A capability's tools stay hidden until it is loaded:\n- refunds:"
+        " Refund policy tools.",
+        "input": [{"content": "Can I get a refund on order-123? Use your tools.", "role": "user"}],
+        "tools": [tool],
+        "tool_choice": "auto",
+    }
+    assert await _input_tokens(chat, **body) == 139

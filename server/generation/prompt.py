@@ -126,7 +126,14 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            lines.append(f"type {function.name} = (_: {{")
+            described = parameters.get("description")
+            if isinstance(described, str) and described:
+                # The parameters' own description opens the type as a comment, as harmony renders an
+                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript).
+                lines.append(f"type {function.name} = (_: // {described}")
+                lines.append("{")
+            else:
+                lines.append(f"type {function.name} = (_: {{")
             defs = parameters.get("$defs") or parameters.get("definitions")
             defs = defs if isinstance(defs, dict) else {}
             lines.append(_format_properties(parameters, 0, titles, defs))
