@@ -418,7 +418,13 @@ def test_every_line_of_a_description_is_a_comment_line() -> None:
         {"type": "object", "properties": {"a": {"type": "string"}}},
         description="\nOne.\nTwo.\n\n  Three.\n",
     )
-    assert render_functions((tool,)).splitlines()[2:7] == ["// One.", "// Two.", "//", "// Three.", "type f = (_: {"]
+    assert render_functions((tool,)).splitlines()[2:7] == [
+        "// One.",
+        "// Two.",
+        "//",
+        "// Three.",
+        "type f = (_: {",
+    ]
 
 
 SECRET_TOOL = {
