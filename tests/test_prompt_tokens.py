@@ -593,3 +593,32 @@ async def test_the_parameters_own_description_opens_the_type_as_a_comment(chat: 
         "tool_choice": "auto",
     }
     assert await _input_tokens(chat, **body) == 139
+
+
+async def test_tool_choice_none_costs_nothing_on_reasoning_models(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_tool_choice_matrix/
+    # test_tool_choice_matrix[none-openai].yaml: prompt_tokens 132 (gpt-5-mini), what `auto` costs;
+    # gpt-4o pays 1 for `none` (cookbook-era fit).
+    tool = {
+        "function": {
+            "description": "Get the current weather for a city.",
+            "name": "get_weather",
+            "parameters": {
+                "additionalProperties": False,
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+                "type": "object",
+            },
+            "strict": True,
+        },
+        "type": "function",
+    }
+    messages = [{"content": "What's the weather in Paris?", "role": "user"}]
+    for model, extra in (("gpt-5-mini", 0), ("gpt-4o", 1)):
+        auto = await prompt_tokens(chat, model=model, messages=messages, tools=[tool])
+        none = await prompt_tokens(chat, model=model, messages=messages, tools=[tool], tool_choice="none")
+        assert none == auto + extra
+    assert (
+        await prompt_tokens(chat, model="gpt-5-mini", messages=messages, tools=[tool], tool_choice="none")
+        == 132
+    )

@@ -54,6 +54,11 @@ class CountingRules:
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
 
+    none_choice: int = 1
+    """`tool_choice: "none"` (or legacy `function_call: "none"`) costs this. cookbook-era fit on
+    gpt-4o; fit (reasoning, 0: pydantic-ai test_tool_choice_matrix[none-openai] and
+    [none-openai_responses], gpt-5-mini, 1 above with 1, as a named choice costs them nothing)."""
+
     typescript_quirks: bool = True
     """The gpt-4o renderer's one-token quirk (fit, issue 11): one less per function with properties
     whose first property has no comment line (no description, nor a rendered title). (A multi-line
@@ -184,6 +189,7 @@ REASONING_CHAT = CountingRules(
     parallel_call=3,
     described_first=1,
     named_choice=0,
+    none_choice=0,
     property_titles=False,
     compact_arguments=False,
 )
@@ -211,6 +217,7 @@ REASONING_RESPONSES = CountingRules(
     assistant_extra=2,
     tools_overhead=8,
     named_choice=0,
+    none_choice=0,
     property_titles=False,
     described_first=1,
     response_format_message=0,

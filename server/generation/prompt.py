@@ -295,7 +295,7 @@ def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer:
 def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: Tokenizer) -> int:
     legacy, choice = conversation.function_choice, conversation.tool_choice
     if legacy.mode == "none" or choice.mode == "none":
-        return 1
+        return rules.none_choice
     if legacy.named is not None:
         return 4 + tokenizer.count(legacy.named)
     if choice.named is not None:
