@@ -622,3 +622,55 @@ async def test_tool_choice_none_costs_nothing_on_reasoning_models(chat: ChatClie
         await prompt_tokens(chat, model="gpt-5-mini", messages=messages, tools=[tool], tool_choice="none")
         == 132
     )
+
+
+async def test_cl100k_tool_calls_count_the_gpt_4o_way(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/test_agent_execute_task_with_tool.yaml
+    # (gpt-3.5-turbo): prompt_tokens 122, then 188 after the round trip. `tool_calls` and tool
+    # results count as on gpt-4o; hmarr's legacy rule stays for `function_call` (above).
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "dummy_tool",
+            "description": "Useful for when you need to get a dummy result for a query.",
+            "strict": True,
+            "parameters": {
+                "properties": {"query": {"title": "Query", "type": "string"}},
+                "required": ["query"],
+                "type": "object",
+                "additionalProperties": False,
+            },
+        },
+    }
+    task = [
+        {"role": "system", "content": "You are test role. test backstory\nYour personal goal is: test goal"},
+        {
+            "role": "user",
+            "content": "\nCurrent Task: Use the dummy tool to get a result for 'test query'\n\nThis is the"
+            " expected criteria for your final answer: The result from the dummy tool\nyou MUST return the"
+            " actual complete content as the final answer, not a summary.",
+        },
+    ]
+    call = {
+        "id": "call_tBCg",
+        "type": "function",
+        "function": {"name": "dummy_tool", "arguments": '{"query":"test query"}'},
+    }
+    history = [
+        *task,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {
+            "role": "tool",
+            "tool_call_id": "call_tBCg",
+            "name": "dummy_tool",
+            "content": "Dummy result for: test query",
+        },
+        {
+            "role": "user",
+            "content": "Analyze the tool result. If requirements are met, provide the Final Answer."
+            " Otherwise, call the next tool. Deliver only the answer without meta-commentary.",
+        },
+    ]
+    fields = {"model": "gpt-3.5-turbo", "tools": [tool], "tool_choice": "auto"}
+    assert await prompt_tokens(chat, messages=task, **fields) == 122
+    assert await prompt_tokens(chat, messages=history, **fields) == 188

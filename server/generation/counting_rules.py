@@ -72,10 +72,14 @@ class CountingRules:
     gpt-4o-mini resume cassettes, exact without them)."""
 
     call_history: CallHistory = "typescript"
-    """How earlier tool calls and results count. legacy (hmarr, gpt-3.5): a call costs its name,
-    arguments and 3; a result costs like any message. typescript (fit, gpt-4o chat, pydantic-ai
-    tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
-    two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
+    """How earlier calls and results count. typescript (fit, gpt-4o chat, pydantic-ai tool round
+    trips): a result costs tokens("functions." + name) more; one call costs its name, arguments and
+    `single_call`; two or more are one `multi_tool_use.parallel` call (see prompt.py). legacy (hmarr,
+    gpt-3.5): a legacy `function_call` costs its name, arguments and 3, its `function` result like
+    any message; `tool_calls` and their results still count the typescript way (fit, cl100k:
+    crewAI test_agent_execute_task_with_tool on gpt-3.5-turbo -5 -> exact, and
+    test_agent_kickoff_with_platform_tools and test_increment_tool_errors on gpt-3.5-turbo and
+    gpt-4-0125-preview, whose round trips now keep their first turn's residue, -2 and -6)."""
 
     described_first: int = 0
     """More when the first function offered has a description (fit, reasoning models, 1: pydantic-ai

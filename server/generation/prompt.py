@@ -15,7 +15,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from server.generation.conversation import Conversation, Message, OutputFormat, Part, Tool, ToolCall
+from server.generation.conversation import (
+    LEGACY_CALL_ID,
+    Conversation,
+    Message,
+    OutputFormat,
+    Part,
+    Tool,
+    ToolCall,
+)
 from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
@@ -204,7 +212,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             names.update((call.id, call.name) for call in message.calls)
             if rules.joined_results and len(message.calls) > 1:
                 batches.update((call.id, index) for call in message.calls)
-        if message.role == "tool" and rules.call_history == "typescript":
+        if message.role == "tool":
             name = names.get(message.call_id or "")
             if name is not None:
                 total += tokenizer.count("functions." + name)
@@ -268,7 +276,7 @@ def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer
 
 
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
-    if rules.call_history == "legacy":
+    if rules.call_history == "legacy" and calls[0].id == LEGACY_CALL_ID:  # a `function_call`
         return sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
     shown = compact if rules.compact_arguments else str
     if len(calls) == 1:
