@@ -102,7 +102,7 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             if isinstance(item, FunctionCallItem):
                 call = ToolCall(item.call_id, item.name, item.arguments, item_id=item.id)
             else:
-                call = ToolCall(item.call_id, item.name, item.input, kind="custom")
+                call = ToolCall(item.call_id, item.name, item.input, kind="custom", item_id=item.id)
             _join_call(messages, call, reasoning)
             reasoning = 0
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
