@@ -108,7 +108,7 @@ class CountingRules:
     format_in_system: bool = True
     """Where a json_schema format's block goes (prompt.py `_format_tokens`). True (chat): at the end
     of the first system or developer message, after a blank line; in a system message of its own
-    (3 + role) when there is none; after the tools' namespace when tools are offered (fit: all 124
+    (3 + role) when there is none; after the tools' namespace when tools are offered (fit: all 152
     chat format pairs exact, e.g. crewAI LLMGuardrailResult, whose residue followed how the system
     message's last character merges with the blank line, Mirascope test_refusal and
     test_structured_output_resume without a system message, crewAI and pydantic-ai structured

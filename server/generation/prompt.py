@@ -241,7 +241,7 @@ FORMAT_UNSHOWN = frozenset(
 """Keywords a json_schema response format's schema loses before it is shown to the model, at any
 depth: what the sampler enforces, not what describes the value. fit, issue 11: `required`,
 `additionalProperties`, `default`, `minimum`, `maximum` and `maxItems` seen removed (crewAI
-MemoryAnalysis and AgentResponse, among 124 chat pairs all exact); `$schema` after
+MemoryAnalysis and AgentResponse, among 152 chat pairs, all exact); `$schema` after
 openai/openai-cookbook issue 2140. The other numeric bounds (lengths, counts, exclusive bounds,
 `multipleOf`, `uniqueItems`) are removed by analogy, a choice without a recording; string-valued
 `pattern` and `format`, which describe the value, are kept, also a choice."""
