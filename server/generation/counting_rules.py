@@ -159,26 +159,33 @@ class CountingRules:
     test_call_with_tools and crewAI native tool calling, which send `{"a": 1}`). Reasoning models in
     chat count them as sent (fit: 3 gpt-5 chat round trips turn inexact when compacted)."""
 
-    response_format_message: int = 6
-    """A json_schema response format is rendered as harmony renders one (openai-cookbook
-    articles/openai-harmony.md, "Structured output"): `# Response Formats / ## name / // description
-    / schema JSON`, the JSON compact and without titles, and costs this beside its rendering. fit
-    (chat, 6: Mirascope test_structured_output_resume gpt-4o completions, where the same conversation
-    costs 6 more in chat than in Responses, and Mirascope e2e test_structured_output_with_tools gpt-4o
-    completions, 28 pairs exact). Responses: 0 (fit: the same Mirascope resume cassettes for gpt-4o
-    responses, 8 pairs exact; reasoning models in Responses by analogy, one pair, unexplained). Schemas still scatter from -1 to +3 around it,
-    reason unknown (docs/usage.md)."""
+    format_in_system: bool = True
+    """Where a json_schema format's block goes (prompt.py `_format_tokens`). True (chat): at the end
+    of the first system or developer message, after a blank line; in a system message of its own
+    (3 + role) when there is none; after the tools' namespace when tools are offered (fit: all 152
+    chat format pairs exact, e.g. crewAI LLMGuardrailResult, whose residue followed how the system
+    message's last character merges with the blank line, Mirascope test_refusal and
+    test_structured_output_resume without a system message, crewAI and pydantic-ai structured
+    outputs beside tools). False (Responses): after a blank line at the end of the hidden system
+    prompt the API always writes, a developer message or not (fit: Mirascope
+    test_structured_output_resume, test_refusal, test_structured_output and
+    test_structured_output_with_formatting_instructions gpt-4o responses, crewAI and Mirascope
+    gpt-4o-mini json formats)."""
+
+    format_reply_name: int = 0
+    """In chat, a json_schema format marks the reply with its name (unless tools are offered: the
+    model may call one instead) and each earlier assistant message with text (tools or not): the
+    name's tokens plus this each. fit (gpt-4o family, 2: once the block was rendered right, the
+    residue of every chat format pair without tools was the name's tokens + 2, e.g. crewAI
+    TaskEvaluationPydanticOutput 6 + 2, Mirascope int 1 + 2; earlier replies: Mirascope
+    test_structured_output_resume, crewAI test_output_pydantic_to_another_task and, beside tools,
+    test_lite_agent_structured_output #3). Responses marks nothing (the same Mirascope resume)."""
 
     format_with_tools: int = 0
     """More for a json_schema format when function tools are offered too. fit (gpt-4o family in
-    Responses, 7: Mirascope e2e test_structured_output_with_tools gpt-4o responses, 18 of 32 pairs
-    exact; chat costs the same with tools or without, the chat cassettes of the same test)."""
-
-    formatted_reply: int = 0
-    """More per earlier assistant message with text, when a json_schema format is in force. fit
-    (gpt-4o family in chat, 3: Mirascope test_structured_output_resume gpt-4o completions, whose
-    second turn costs 3 more than the first beside the added messages; Responses, 0: the same
-    test's responses cassettes)."""
+    Responses, 1: Mirascope e2e test_structured_output_with_tools gpt-4o responses, 18 of 28 pairs
+    exact, the rest its round trips' scatter; pydantic-ai test_native_output +1). Chat: 0 (the
+    same test's chat cassettes, 28 exact)."""
 
 
 LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
@@ -224,13 +231,13 @@ REASONING_RESPONSES = CountingRules(
     none_choice=0,
     property_titles=False,
     described_first=1,
-    response_format_message=0,
+    format_in_system=False,
 )
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
-    ("gpt-4o", "chat"): CountingRules(formatted_reply=3, joined_results=True),
+    ("gpt-4o", "chat"): CountingRules(format_reply_name=2, joined_results=True),
     ("gpt-4o", "responses"): CountingRules(
         tools_overhead=6,
         property_titles=False,
@@ -239,8 +246,8 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         client_call_item=6,
         joined_results=True,
         system_tools_discount=0,
-        response_format_message=0,
-        format_with_tools=7,
+        format_in_system=False,
+        format_with_tools=1,
     ),
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,

@@ -153,26 +153,10 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _untitled(schema: Any, names: bool = False) -> Any:
-    if isinstance(schema, dict):
-        return {
-            k: _untitled(v, k in ("properties", "$defs", "definitions") and not names)
-            for k, v in schema.items()
-            if names or k != "title"
-        }
-    if isinstance(schema, list):
-        return [_untitled(v) for v in schema]
-    return schema
-
-
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
     functions = conversation.function_tools + conversation.functions
-    formatted = _format_tokens(conversation.output, rules, tokenizer)
-    if formatted and functions:
-        formatted += rules.format_with_tools
-    total = rules.reply_priming + formatted
-    reply_extra = rules.formatted_reply if formatted else 0
+    total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
     batches: dict[str, int] = {}  # call id -> the index of its turn, for results joined in one message
@@ -200,8 +184,6 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
             total += rules.assistant_extra
-            if message.text or message.parts:
-                total += reply_extra
         if message.calls:
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
@@ -288,16 +270,94 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
     return tokenizer.count(PARALLEL) + wrapper + rules.parallel_call
 
 
-def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer: Tokenizer) -> int:
+FORMAT_UNSHOWN = frozenset(
+    {
+        "required",
+        "additionalProperties",
+        "$schema",
+        "default",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    }
+)
+"""Keywords a json_schema response format's schema loses before it is shown to the model, at any
+depth: what the sampler enforces, not what describes the value. fit, issue 11: `required`,
+`additionalProperties`, `default`, `minimum`, `maximum` and `maxItems` seen removed (crewAI
+MemoryAnalysis and AgentResponse, among 152 chat pairs, all exact); `$schema` after
+openai/openai-cookbook issue 2140. The other numeric bounds (lengths, counts, exclusive bounds,
+`multipleOf`, `uniqueItems`) are removed by analogy, a choice without a recording; string-valued
+`pattern` and `format`, which describe the value, are kept, also a choice."""
+
+
+def _shown_schema(schema: Any) -> Any:
+    """The schema as the model sees it: the unshown keywords removed, everything else (titles,
+    descriptions, `const`, `$defs` and `$ref`s) kept in the order sent."""
+    if isinstance(schema, dict):
+        return {
+            key: {name: _shown_schema(sub) for name, sub in value.items()}
+            if key in ("properties", "$defs", "definitions") and isinstance(value, dict)
+            else _shown_schema(value)
+            for key, value in schema.items()
+            if key not in FORMAT_UNSHOWN
+        }
+    if isinstance(schema, list):
+        return [_shown_schema(item) for item in schema]
+    return schema
+
+
+def format_block(output: OutputFormat | None) -> str | None:
+    """A json_schema response format as the model sees it: harmony's `# Response Formats` section
+    (openai-cookbook articles/openai-harmony.md, "Structured output"; the same header and layout
+    were read back from gpt-4.1, ghost.ai.moda "OpenAI Internals: Structured Outputs to System
+    Prompts"), its schema written by Python's `json.dumps` with compact separators and
+    `ensure_ascii` (fit: crewAI StepObservation's em dashes count as `\\u2014` escapes). None for
+    other formats (json_object costs nothing: fit, 30 json_object pairs match without it)."""
     if output is None or output.kind != "json_schema" or output.schema is None:
-        return 0  # json_object costs nothing (fit: 30 json_object pairs match without it)
-    schema = json.dumps(_untitled(output.schema), separators=(",", ":"), ensure_ascii=False)
-    # The format's own `description` is a comment line above the schema, as harmony renders it
-    # (openai-cookbook articles/openai-harmony.md, "Structured output"); the schema's keeps its place.
+        return None
+    schema = json.dumps(_shown_schema(output.schema), separators=(",", ":"))
     comment = f"// {output.description}\n" if output.description else ""
-    return rules.response_format_message + tokenizer.count(
-        f"# Response Formats\n\n## {output.name}\n\n{comment}{schema}"
-    )
+    return f"# Response Formats\n\n## {output.name}\n\n{comment}{schema}"
+
+
+def _format_tokens(
+    conversation: Conversation, tools: bool, rules: CountingRules, tokenizer: Tokenizer
+) -> int:
+    """What a json_schema response format adds to the prompt (docs/usage.md; fit, issue 11).
+
+    Its block (`format_block`) ends the system prompt, after a blank line: in chat, after the tools'
+    namespace when tools are offered, else at the end of the first system or developer message, or
+    in a system message of its own (`CountingRules.format_in_system`); on /v1/responses, at the end
+    of the hidden system prompt the API always writes. In chat each earlier assistant message with text is marked with the format's name, and
+    so is the reply unless tools are offered (the model may call one instead): name +
+    `format_reply_name` each."""
+    output = conversation.output
+    block = format_block(output)
+    if block is None or output is None:
+        return 0
+    total = rules.format_with_tools if tools else 0
+    if rules.format_reply_name:
+        named = tokenizer.count(output.name) + rules.format_reply_name
+        replies = sum(m.role == "assistant" and bool(m.text or m.parts) for m in conversation.messages)
+        total += named * (replies if tools else 1 + replies)
+    if not rules.format_in_system:
+        return total + tokenizer.count("\n\n" + block)
+    system = next((m for m in conversation.messages if m.role in ("system", "developer")), None)
+    if tools or (system is not None and system.parts is not None):
+        # after the tools' namespace, which ends the system prompt; or a text part more
+        return total + tokenizer.count("\n\n" + block)
+    if system is None:
+        return total + TOKENS_PER_MESSAGE + ROLE_TOKENS + tokenizer.count(block)
+    return total + tokenizer.count(system.text + "\n\n" + block) - tokenizer.count(system.text)
 
 
 def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: Tokenizer) -> int:
