@@ -11,6 +11,7 @@ corpus's pairs of a source that is not at hand being kept.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -183,3 +184,100 @@ def test_the_pairs_of_a_source_not_at_hand_are_kept(tmp_path: Path, monkeypatch:
     assert extractor.main(["--output", str(output), "--sdists", str(tmp_path)]) == 0
     lines = output.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["source"]["repo"] for line in lines] == ["gone/away"]
+
+
+def test_ruby_vcr_cassettes_are_read_with_their_binary_bodies() -> None:
+    answer = base64.b64encode(json.dumps(RESPONSES_ANSWER).encode()).decode()
+    raw = f"""---
+http_interactions:
+- request:
+    method: post
+    uri: https://api.openai.com/v1/responses
+    body:
+      encoding: UTF-8
+      string: '{json.dumps(RESPONSES_BODY)}'
+    headers: {{}}
+  response:
+    status:
+      code: 200
+      message: OK
+    headers: {{}}
+    body:
+      encoding: ASCII-8BIT
+      string: !binary |-
+        {answer}
+recorded_with: VCR 6.3.1
+""".encode()
+    found = _pairs("spec/fixtures/vcr_cassettes/tree.yml", raw)
+    assert [(p["endpoint"], p["request"], p["usage"]) for p in found] == [
+        ("responses", RESPONSES_BODY, RESPONSES_ANSWER["usage"])
+    ]
+    assert found[0]["source"]["format"] == "vcr-ruby"
+
+
+def test_session_records_are_read_with_parsed_and_streamed_bodies() -> None:
+    stream = "".join(
+        f"data: {json.dumps(chunk)}\n\n"
+        for chunk in (
+            {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "Teal."}}]},
+            {"object": "chat.completion.chunk", "choices": [], "usage": CHAT_ANSWER["usage"]},
+        )
+    )
+    entry = {
+        "RequestUri": "https://api.openai.com/v1/chat/completions",
+        "RequestHeaders": {},
+        "StatusCode": 200,
+    }
+    raw = json.dumps(
+        {
+            "Entries": [
+                {**entry, "RequestBody": CHAT_BODY, "ResponseBody": CHAT_ANSWER},
+                {**entry, "RequestBody": {**CHAT_BODY, "stream": True}, "ResponseBody": stream},
+            ]
+        }
+    ).encode()
+    found = _pairs("tests/SessionRecords/ChatTests/Colour.json", raw)
+    assert [(p["stream"], p["usage"], p["source"]["format"]) for p in found] == [
+        (False, CHAT_ANSWER["usage"], "session-record"),
+        (True, CHAT_ANSWER["usage"], "session-record"),
+    ]
+    assert found[1]["output"] == [{"content": "Teal.", "finish_reason": None}]
+
+
+def _http(first: str, headers: dict[str, str], body: bytes) -> bytes:
+    lines = [first, *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_httprr_traces_are_read_with_plain_and_chunked_answers() -> None:
+    request = json.dumps(CHAT_BODY).encode()
+    answer = json.dumps(CHAT_ANSWER).encode()
+    chunked = (
+        b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (answer[:10], answer[10:])) + b"0\r\n\r\n"
+    )
+    calls = [
+        (
+            _http(
+                "POST https://api.openai.com/v1/chat/completions HTTP/1.1",
+                {"Content-Length": str(len(request))},
+                request,
+            ),
+            _http("HTTP/2.0 200 OK", {"Content-Length": str(len(answer))}, answer),
+        ),
+        (
+            _http(
+                "POST https://api.openai.com/v1/chat/completions HTTP/1.1",
+                {},
+                request.replace(b"colour", b"color"),
+            ),
+            _http("HTTP/1.1 200 OK", {"Transfer-Encoding": "chunked"}, chunked),
+        ),
+    ]
+    raw = b"httprr trace v1\n" + b"".join(b"%d %d\n%s%s" % (len(q), len(a), q, a) for q, a in calls)
+    found = _pairs("llms/openai/testdata/TestColour.httprr", raw)
+    assert [(p["request"]["messages"][0]["content"], p["usage"]) for p in found] == [
+        ("Name a colour.", CHAT_ANSWER["usage"]),
+        ("Name a color.", CHAT_ANSWER["usage"]),
+    ]
+    assert found[0]["source"]["format"] == "httprr"
+    assert found[0]["source"]["exact"] is True

@@ -11,7 +11,13 @@ Formats, told apart by their content, not by their name:
     vcr-requests    vcrpy's older layout, `{requests: [...], responses: [...]}`, as LangChain's
                     OpenAI integration keeps it (gzipped YAML, bodies as `!!binary`, uri and
                     headers redacted, so the endpoint is read off the bodies)
+    vcr-ruby        Ruby's VCR YAML: `http_interactions`, bodies `{encoding, string}` (binary ones
+                    tagged `!binary`, base64)
     har             Polly.JS HAR: `log.entries[{request, response}]`
+    session-record  Azure SDK test-proxy JSON (openai-dotnet's SessionRecords): `Entries[{RequestUri,
+                    RequestBody, StatusCode, ResponseBody}]`, bodies parsed or text
+    httprr          Go's httprr trace (langchaingo): `httprr trace v1`, then per call the lengths of
+                    the raw HTTP request and response, and their bytes
 This module imports nothing of ours.
 """
 
@@ -27,7 +33,13 @@ from typing import Any
 import yaml
 
 Record = tuple[dict[str, Any], dict[str, Any]]
-YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # C loader when built
+    """A safe loader that also reads Ruby's `!binary` scalars (base64), as Ruby's VCR writes them."""
+
+
+_Loader.add_constructor("!binary", lambda loader, node: base64.b64decode(loader.construct_scalar(node)))
 
 
 def records(path: str, raw: bytes) -> list[Record]:
@@ -37,15 +49,28 @@ def records(path: str, raw: bytes) -> list[Record]:
             raw = gzip.decompress(raw)
         except (OSError, EOFError):
             return []
-    text = raw.decode("utf-8", errors="replace")
     try:
+        if path.endswith(".httprr"):
+            return _httprr_records(raw)
+        text = raw.decode("utf-8", errors="replace")
         if path.endswith((".har", ".json")):
-            return _har_records(json.loads(text))
-        document = yaml.load(text, Loader=YamlLoader)
+            document = json.loads(text)
+            return _session_records(document) if "Entries" in document else _har_records(document)
+        document = yaml.load(text, Loader=_Loader)
         if isinstance(document, dict) and "requests" in document:
             return _vcr_requests_records(document)
+        if isinstance(document, dict) and "http_interactions" in document:
+            return _vcr_ruby_records(document)
         return _vcr_records(document)
-    except (yaml.YAMLError, json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError):
+    except (
+        yaml.YAMLError,
+        json.JSONDecodeError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        ValueError,
+        IndexError,
+    ):
         return []
 
 
@@ -128,6 +153,111 @@ def _har_records(har: Any) -> list[Record]:
             )
         )
     return out
+
+
+def _vcr_ruby_records(cassette: dict[str, Any]) -> list[Record]:
+    out = []
+    for interaction in cassette.get("http_interactions") or []:
+        request, response = interaction["request"], interaction["response"]
+        headers = _headers(response.get("headers"))
+        out.append(
+            (
+                {
+                    "uri": request.get("uri"),
+                    "body": _ruby_body(request.get("body")),
+                    "format": "vcr-ruby",
+                    "headers": _headers(request.get("headers")),
+                },
+                {
+                    "status": (response.get("status") or {}).get("code"),
+                    "body": _decoded(_ruby_body(response.get("body")), headers.get("content-encoding", "")),
+                    "headers": headers,
+                },
+            )
+        )
+    return out
+
+
+def _ruby_body(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    if "base64_string" in body:
+        return base64.b64decode(body["base64_string"])
+    return body.get("string")
+
+
+def _session_records(document: dict[str, Any]) -> list[Record]:
+    return [
+        (
+            {
+                "uri": entry.get("RequestUri"),
+                "body": entry.get("RequestBody"),
+                "format": "session-record",
+                "headers": _headers(entry.get("RequestHeaders")),
+            },
+            {
+                "status": entry.get("StatusCode"),
+                "body": entry.get("ResponseBody"),
+                "headers": _headers(entry.get("ResponseHeaders")),
+            },
+        )
+        for entry in document.get("Entries") or []
+    ]
+
+
+def _httprr_records(raw: bytes) -> list[Record]:
+    header, _, rest = raw.partition(b"\n")
+    if not header.startswith(b"httprr trace v1"):
+        return []
+    out = []
+    while rest:
+        sizes, _, rest = rest.partition(b"\n")
+        request_size, response_size = (int(n) for n in sizes.split())
+        request, response = rest[:request_size], rest[request_size : request_size + response_size]
+        rest = rest[request_size + response_size :]
+        request_line, request_headers, request_body = _http_message(request)
+        status_line, response_headers, response_body = _http_message(response)
+        out.append(
+            (
+                {
+                    "uri": request_line.split(" ")[1] if " " in request_line else None,
+                    "body": request_body,
+                    "format": "httprr",
+                    "headers": request_headers,
+                },
+                {
+                    "status": int(status_line.split(" ")[1]),
+                    "body": _decoded(response_body, response_headers.get("content-encoding", "")),
+                    "headers": response_headers,
+                },
+            )
+        )
+    return out
+
+
+def _http_message(message: bytes) -> tuple[str, dict[str, str], bytes]:
+    """A raw HTTP/1 message's first line, headers (lowercased) and body (de-chunked)."""
+    head, _, body = message.partition(b"\r\n\r\n")
+    first, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _unchunked(body)
+    return first, headers, body
+
+
+def _unchunked(body: bytes) -> bytes:
+    out = bytearray()
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            break
+        out += body[:size]
+        body = body[size + 2 :]
+    return bytes(out)
 
 
 def _decoded(body: Any, encoding: str) -> Any:

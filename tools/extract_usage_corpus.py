@@ -21,7 +21,9 @@ sdist that ships the recordings, from `pip download --no-deps --no-binary :all: 
 recording when its path names a cassette, recording or fixture folder (or it is a HAR); formats are
 in tools/cassette_formats.py. A source that is not here keeps the pairs it has in the corpus.
     pydantic/pydantic-ai   vcrpy, bodies stored parsed (`parsed_body`)
-    crewAIInc/crewAI, Mirascope/mirascope (also Polly HAR), and the `history` sources: vcrpy
+    crewAIInc/crewAI, Mirascope/mirascope (also Polly HAR), and most `history` sources: vcrpy
+    traceloop/openllmetry-js: Polly HAR; crmne/ruby_llm, alexrudall/ruby-openai: Ruby's VCR;
+    tmc/langchaingo: httprr; openai/openai-dotnet: Azure SDK test-proxy session records
     langchain-ai/langchain libs/partners/openai/tests/cassettes, from the langchain-openai sdist
                            (the snapshot is too large to fetch): gzipped, older vcrpy layout,
                            URIs redacted, so the endpoint is read off the bodies
@@ -61,8 +63,8 @@ SDISTS = Path.home() / ".cache" / "chatdouble" / "sdists"
 OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corpus.jsonl"
 ENDPOINT_URI = re.compile(r"^https://api\.openai\.com(?::443)?/v1/(chat/completions|responses)$")
 MAX_PAIR_BYTES = 1_000_000  # a few recordings carry multi-megabyte PDFs; they would dwarf the rest
-CASSETTE_SUFFIXES = (".yaml", ".yml", ".har", ".yaml.gz", ".yml.gz", ".json")
-CASSETTE_PLACES = ("cassette", "recording", "fixture")  # folders test suites keep recordings in
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".har", ".yaml.gz", ".yml.gz", ".json", ".httprr")
+CASSETTE_PLACES = ("cassette", "recording", "fixture", "sessionrecords")  # where suites keep recordings
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,11 @@ SOURCES = (
     Source("Future-House/paper-qa", history=True),
     Source("Future-House/ldp", history=True),
     Source("Future-House/aviary", history=True),
+    Source("traceloop/openllmetry-js", history=True),
+    Source("crmne/ruby_llm", history=True),
+    Source("alexrudall/ruby-openai", history=True),
+    Source("tmc/langchaingo", history=True),
+    Source("openai/openai-dotnet", history=True),
 )
 
 
@@ -163,7 +170,7 @@ def sdist_versions(source: Source, archive: Path) -> Iterator[Version]:
 def is_cassette(path: str, skip: tuple[str, ...] = ()) -> bool:
     lowered = path.lower()
     return (
-        (any(place in lowered for place in CASSETTE_PLACES) or lowered.endswith(".har"))
+        (any(place in lowered for place in CASSETTE_PLACES) or lowered.endswith((".har", ".httprr")))
         and lowered.endswith(CASSETTE_SUFFIXES)
         and not any(fragment in lowered for fragment in skip)
     )
