@@ -281,3 +281,18 @@ def test_httprr_traces_are_read_with_plain_and_chunked_answers() -> None:
     ]
     assert found[0]["source"]["format"] == "httprr"
     assert found[0]["source"]["exact"] is True
+
+
+def test_go_vcr_cassettes_name_the_uri_url_and_the_status_code() -> None:
+    interaction = {
+        "id": 0,
+        "request": {
+            "url": "https://api.openai.com/v1/chat/completions",
+            "method": "POST",
+            "body": json.dumps(CHAT_BODY),
+        },
+        "response": {"status": "200 OK", "code": 200, "body": json.dumps(CHAT_ANSWER)},
+    }
+    raw = yaml.safe_dump({"version": 2, "interactions": [interaction]}).encode()
+    found = _pairs("providertests/testdata/TestColour/openai-gpt-4o-mini/simple.yaml", raw)
+    assert [(p["endpoint"], p["usage"]) for p in found] == [("chat", CHAT_ANSWER["usage"])]

@@ -7,7 +7,8 @@ Each reader takes a recording's bytes and gives its (request, response) records,
 
 Formats, told apart by their content, not by their name:
     vcr             vcrpy / pytest-recording YAML: `interactions: [{request, response}]`; a body is
-                    the exact string sent, or `parsed_body` (pydantic-ai's own serializer)
+                    the exact string sent, or `parsed_body` (pydantic-ai's own serializer); Go's
+                    go-vcr writes the same layout with `url` and a numeric `code`
     vcr-requests    vcrpy's older layout, `{requests: [...], responses: [...]}`, as LangChain's
                     OpenAI integration keeps it (gzipped YAML, bodies as `!!binary`, uri and
                     headers redacted, so the endpoint is read off the bodies)
@@ -93,7 +94,7 @@ def _vcr_request(request: dict[str, Any], default_format: str) -> dict[str, Any]
         if isinstance(body, dict):
             body = body.get("string")
     return {
-        "uri": request.get("uri"),
+        "uri": request.get("uri") or request.get("url"),  # go-vcr names it url
         "body": body,
         "format": body_format,
         "headers": _headers(request.get("headers")),
@@ -108,7 +109,9 @@ def _vcr_response(response: dict[str, Any]) -> dict[str, Any]:
         if isinstance(body, dict):
             body = body.get("string")
         body = _decoded(body, headers.get("content-encoding", ""))
-    return {"status": (response.get("status") or {}).get("code"), "body": body, "headers": headers}
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, dict) else response.get("code")  # go-vcr: `code`
+    return {"status": code, "body": body, "headers": headers}
 
 
 def _vcr_records(cassette: Any) -> list[Record]:

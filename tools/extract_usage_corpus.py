@@ -18,19 +18,25 @@ Sources (`SOURCES`): git mirrors as the `fetch` tool leaves them (/work/.mirror/
 read at HEAD or, where `history` is set, at every version in the branch's history; or a released
 sdist that ships the recordings, from `pip download --no-deps --no-binary :all: NAME==VERSION -d
 ~/.cache/chatdouble/sdists` (its pairs carry `source.release`, and `commit` is empty). A file is a
-recording when its path names a cassette, recording or fixture folder (or it is a HAR); formats are
-in tools/cassette_formats.py. A source that is not here keeps the pairs it has in the corpus.
+recording when its path names a folder of `CASSETTE_PLACES` (or it is a HAR or an httprr trace) and
+it mentions api.openai.com; formats are in tools/cassette_formats.py. A source that is not here keeps the pairs it has in the corpus.
     pydantic/pydantic-ai   vcrpy, bodies stored parsed (`parsed_body`)
     crewAIInc/crewAI, Mirascope/mirascope (also Polly HAR), and most `history` sources: vcrpy
-    traceloop/openllmetry-js: Polly HAR; crmne/ruby_llm, alexrudall/ruby-openai: Ruby's VCR;
-    tmc/langchaingo: httprr; openai/openai-dotnet: Azure SDK test-proxy session records
+    traceloop/openllmetry-js: Polly HAR; crmne/ruby_llm, alexrudall/ruby-openai,
+    activeagents/activeagent, instructor-ai/instructor-rb, sublayerapp/sublayer, OlympiaAI/raix:
+    Ruby's VCR; charmbracelet/fantasy: go-vcr; tmc/langchaingo: httprr;
+    openai/openai-dotnet: Azure SDK test-proxy session records
     langchain-ai/langchain libs/partners/openai/tests/cassettes, from the langchain-openai sdist
                            (the snapshot is too large to fetch): gzipped, older vcrpy layout,
                            URIs redacted, so the endpoint is read off the bodies
 Searched, with no recordings of the live OpenAI API at their newest commit: stanfordnlp/dspy,
 deepset-ai/haystack, PrefectHQ/marvin, 567-labs/instructor, openai/openai-agents-python,
-agno-agi/agno, guardrails-ai/guardrails, langfuse/langfuse-python, strands-agents/sdk-python.
-Too large to fetch here: BerriAI/litellm, wandb/weave.
+agno-agi/agno, guardrails-ai/guardrails, langfuse/langfuse-python, strands-agents/sdk-python,
+microsoft/autogen, open-telemetry/opentelemetry-js-contrib, elastic/elastic-otel-node,
+patterns-ai-core/langchainrb, ksylvest/omniai-openai, Shopify/roast, traceloop/go-openllmetry,
+getzep/graphiti, langchain-ai/openevals, charmbracelet/crush; openai/openai-python keeps its
+answers as inline snapshots beside test code, not the bodies sent. Too large to fetch here:
+BerriAI/litellm, wandb/weave, run-llama/llama_index, mastra-ai/mastra, ag2ai/ag2.
 
 Caveat, recorded per pair in source.format: pydantic-ai rewrites smart quotes to ASCII and applies
 NFKC to every string before saving `parsed_body`, so such a body may differ from what was sent;
@@ -64,7 +70,14 @@ OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corp
 ENDPOINT_URI = re.compile(r"^https://api\.openai\.com(?::443)?/v1/(chat/completions|responses)$")
 MAX_PAIR_BYTES = 1_000_000  # a few recordings carry multi-megabyte PDFs; they would dwarf the rest
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".har", ".yaml.gz", ".yml.gz", ".json", ".httprr")
-CASSETTE_PLACES = ("cassette", "recording", "fixture", "sessionrecords")  # where suites keep recordings
+CASSETTE_PLACES = (
+    "cassette",
+    "recording",
+    "fixture",
+    "sessionrecords",
+    "testdata",
+    "vcr",
+)  # where suites keep recordings
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +97,8 @@ class Source:
 
 SOURCES = (
     Source("pydantic/pydantic-ai"),
-    Source("crewAIInc/crewAI"),
-    Source("Mirascope/mirascope"),
+    Source("crewAIInc/crewAI", history=True),
+    Source("Mirascope/mirascope", history=True),
     # The repository's snapshot is too large to fetch here, but the package's sdist ships its
     # cassettes; the Codex ones went to chatgpt.com's backend, not to api.openai.com.
     Source(
@@ -112,6 +125,12 @@ SOURCES = (
     Source("alexrudall/ruby-openai", history=True),
     Source("tmc/langchaingo", history=True),
     Source("openai/openai-dotnet", history=True),
+    Source("charmbracelet/fantasy", history=True),
+    Source("activeagents/activeagent", history=True),
+    Source("instructor-ai/instructor-rb", history=True),
+    Source("sublayerapp/sublayer", history=True),
+    Source("OlympiaAI/raix", history=True),
+    Source("langchain-ai/langgraph", history=True),
 )
 
 
