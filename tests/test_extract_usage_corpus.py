@@ -31,6 +31,8 @@ from tools.score_usage import Outcome
 CHAT_BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Name a colour."}]}
 CHAT_ANSWER = {
     "object": "chat.completion",
+    "model": "gpt-4o-mini-2024-07-18",
+    "created": 1754000000,
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "Teal."}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 11, "completion_tokens": 2, "total_tokens": 13},
 }
@@ -86,6 +88,7 @@ def test_a_vcr_cassette_gives_one_pair_per_successful_call_to_the_live_api() -> 
         ("responses", 1, RESPONSES_ANSWER["usage"]),
     ]
     assert found[0]["request"] == CHAT_BODY
+    assert found[0]["answered"] == {"model": "gpt-4o-mini-2024-07-18", "created": 1754000000}
     assert found[0]["source"] == {
         "repo": "o/r",
         "commit": "c0ffee",

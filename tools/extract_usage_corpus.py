@@ -9,7 +9,8 @@ tests/data/usage_corpus.jsonl:
 
     {"source": {"repo", "commit", "path", "index", "format"}, "endpoint": "chat"|"responses",
      "model", "stream", "request": <the body sent>, "usage": <the usage returned>,
-     "output": <the generated text and calls, minimal>}
+     "output": <the generated text and calls, minimal>,
+     "answered": {"model": <the snapshot that answered>, "created": <Unix seconds>}}
 
 Only these facts go in the tree, never a cassette: headers, ids, timestamps and everything else
 in a recording are dropped. Identical requests (same endpoint and body) are kept once, first seen.
@@ -247,7 +248,7 @@ def pairs(versions: Iterator[Version]) -> Iterator[dict[str, Any]]:
                 endpoint = endpoint_of(body, response["body"])
             if endpoint is None:
                 continue
-            stream, usage, output = parse_answer(endpoint, response["body"])
+            stream, usage, output, answered = parse_answer(endpoint, response["body"])
             if not usage:
                 continue
             where = {"repo": version.repo, "commit": version.commit}
@@ -267,6 +268,7 @@ def pairs(versions: Iterator[Version]) -> Iterator[dict[str, Any]]:
                 "request": body,
                 "usage": usage,
                 "output": output,
+                "answered": answered,
             }
 
 

@@ -26,19 +26,21 @@ def endpoint_of(request: dict[str, Any], answer: Any) -> str | None:
     return None
 
 
-def parse_answer(endpoint: str, body: Any) -> tuple[bool, dict[str, Any] | None, Any]:
-    """(stream, usage, output) of a recorded answer."""
-    if isinstance(body, dict):
-        return False, body.get("usage"), _output(endpoint, body)
-    if not isinstance(body, str):
-        return False, None, None
-    stripped = body.lstrip()
-    if stripped.startswith("{"):
+def parse_answer(endpoint: str, body: Any) -> tuple[bool, dict[str, Any] | None, Any, dict[str, Any]]:
+    """(stream, usage, output, answered) of a recorded answer.
+
+    `answered` holds the model snapshot that answered and when (`created`, Unix seconds), where the
+    answer says: the API's counting has changed over time and between snapshots.
+    """
+    if isinstance(body, str) and body.lstrip().startswith("{"):
         try:
-            parsed = json.loads(stripped)
+            body = json.loads(body)
         except json.JSONDecodeError:
-            return False, None, None
-        return False, parsed.get("usage"), _output(endpoint, parsed)
+            return False, None, None, {}
+    if isinstance(body, dict):
+        return False, body.get("usage"), _output(endpoint, body), _answered(body)
+    if not isinstance(body, str):
+        return False, None, None, {}
     events = []
     for line in body.splitlines():
         if line.startswith("data:"):
@@ -48,16 +50,20 @@ def parse_answer(endpoint: str, body: Any) -> tuple[bool, dict[str, Any] | None,
                     events.append(json.loads(data))
                 except json.JSONDecodeError:
                     continue
-    if not events:
-        return True, None, None
     if endpoint == "responses":
         for event in events:
             if event.get("type") in ("response.completed", "response.incomplete"):
                 response = event.get("response") or {}
-                return True, response.get("usage"), _output(endpoint, response)
-        return True, None, None
+                return True, response.get("usage"), _output(endpoint, response), _answered(response)
+        return True, None, None, {}
     usage = next((e["usage"] for e in reversed(events) if e.get("usage")), None)
-    return True, usage, _stream_output(events)
+    return True, usage, _stream_output(events), _answered(events[0]) if events else {}
+
+
+def _answered(body: dict[str, Any]) -> dict[str, Any]:
+    created = body.get("created", body.get("created_at"))
+    facts = {"model": body.get("model"), "created": created if isinstance(created, int) else None}
+    return {key: value for key, value in facts.items() if value is not None}
 
 
 def _output(endpoint: str, body: dict[str, Any]) -> Any:
