@@ -36,7 +36,9 @@ agno-agi/agno, guardrails-ai/guardrails, langfuse/langfuse-python, strands-agent
 microsoft/autogen, open-telemetry/opentelemetry-js-contrib, elastic/elastic-otel-node,
 patterns-ai-core/langchainrb, ksylvest/omniai-openai, Shopify/roast, traceloop/go-openllmetry,
 getzep/graphiti, langchain-ai/openevals, charmbracelet/crush; openai/openai-python keeps its
-answers as inline snapshots beside test code, not the bodies sent. Too large to fetch here:
+answers as inline snapshots beside test code, not the bodies sent. Left out:
+Significant-Gravitas/Auto-GPT-test-cassettes (644 pairs of 2023, most answered by the retired
+gpt-3.5-turbo-0301, which counts 4 a message, and 251 with `max_tokens: 0`). Too large to fetch here:
 BerriAI/litellm, wandb/weave, run-llama/llama_index, mastra-ai/mastra, ag2ai/ag2.
 
 Caveat, recorded per pair in source.format: pydantic-ai rewrites smart quotes to ASCII and applies
@@ -97,7 +99,7 @@ class Source:
 
 
 SOURCES = (
-    Source("pydantic/pydantic-ai"),
+    Source("pydantic/pydantic-ai", history=True),
     Source("crewAIInc/crewAI", history=True),
     Source("Mirascope/mirascope", history=True),
     # The repository's snapshot is too large to fetch here, but the package's sdist ships its
