@@ -35,7 +35,9 @@ deepset-ai/haystack, PrefectHQ/marvin, 567-labs/instructor, openai/openai-agents
 agno-agi/agno, guardrails-ai/guardrails, langfuse/langfuse-python, strands-agents/sdk-python,
 microsoft/autogen, open-telemetry/opentelemetry-js-contrib, elastic/elastic-otel-node,
 patterns-ai-core/langchainrb, ksylvest/omniai-openai, Shopify/roast, traceloop/go-openllmetry,
-getzep/graphiti, langchain-ai/openevals, charmbracelet/crush; openai/openai-python keeps its
+getzep/graphiti, langchain-ai/openevals, charmbracelet/crush, langchain-ai/deepagents,
+JetBrains/koog, langchain-ai/langchain-mcp-adapters, langchain-ai/langchain-community,
+explodinggradients/ragas, google/adk-python; openai/openai-python keeps its
 answers as inline snapshots beside test code, not the bodies sent. Left out:
 Significant-Gravitas/Auto-GPT-test-cassettes (644 pairs of 2023, most answered by the retired
 gpt-3.5-turbo-0301, which counts 4 a message, and 251 with `max_tokens: 0`). Too large to fetch here:
@@ -111,6 +113,7 @@ SOURCES = (
         skip=("codex", "azure"),
     ),
     Source("simonw/llm", history=True),
+    Source("simonw/llm-openai-plugin", history=True),
     Source("traceloop/openllmetry", history=True),
     Source("open-telemetry/opentelemetry-python-contrib", history=True),
     Source("elastic/elastic-otel-python-instrumentations", history=True),
