@@ -309,3 +309,32 @@ async def test_an_earlier_reply_is_marked_with_the_format_name(chat: ChatClient,
         return with_format - await _chat_prompt(chat, messages, **extra)
 
     assert await format_cost(reply) - await format_cost([LUCKY]) == 2 + 2
+
+
+async def _chat_tokens(chat: ChatClient, **body: object) -> int:
+    response = await chat.http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    return int(response.json()["usage"]["prompt_tokens"])
+
+
+async def test_the_parameters_title_opens_the_type_as_a_comment_in_chat(chat: ChatClient) -> None:
+    # Recorded: DataDog/dd-trace-py tests/contrib/openai_agents/cassettes/
+    # test_oai_agents_with_guardrail_spans.yaml #0 (gpt-4o-2024-08-06, the OpenAI Agents SDK):
+    # prompt_tokens 75. The schema's own `title` (`add_args`) is a comment where the type opens,
+    # `type add = (_: // add_args`, 4 tokens (docs/usage.md).
+    parameters = {
+        "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "integer"}},
+        "required": ["a", "b"],
+        "title": "add_args",
+        "type": "object",
+        "additionalProperties": False,
+    }
+    tool = {
+        "type": "function",
+        "function": {"name": "add", "description": "Add two numbers together", "parameters": parameters},
+    }
+    messages = [
+        {"content": "You are a helpful assistant specialized in addition calculations.", "role": "system"},
+        {"role": "user", "content": "What is the sum of 1 and 2?"},
+    ]
+    assert await _chat_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 75
