@@ -674,3 +674,54 @@ async def test_cl100k_tool_calls_count_the_gpt_4o_way(chat: ChatClient) -> None:
     fields = {"model": "gpt-3.5-turbo", "tools": [tool], "tool_choice": "auto"}
     assert await prompt_tokens(chat, messages=task, **fields) == 122
     assert await prompt_tokens(chat, messages=history, **fields) == 188
+
+
+FANTASY_WEATHER = {
+    "function": {
+        "name": "weather",
+        "strict": False,
+        "description": "Get weather information for a location",
+        "parameters": {
+            "properties": {"location": {"description": "the city", "type": "string"}},
+            "required": ["location"],
+            "type": "object",
+        },
+    },
+    "type": "function",
+}
+FANTASY_QUESTION = [
+    {"content": "You are a helpful assistant", "role": "system"},
+    {"content": "What's the weather in Florence,Italy?", "role": "user"},
+]
+
+
+async def test_a_reasoning_model_s_system_message_is_the_instructions_beside_the_tools(
+    chat: ChatClient,
+) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-gpt-5/tool.yaml
+    # #0 (gpt-5-2025-08-07): prompt_tokens 145. With tools the system message is harmony's
+    # `# Instructions\n\n{text}\n\n` in the developer message that holds them (docs/usage.md).
+    tools = [FANTASY_WEATHER]
+    assert (
+        await prompt_tokens(chat, model="gpt-5", messages=FANTASY_QUESTION, tools=tools, tool_choice="auto")
+        == 145
+    )
+
+
+async def test_o4_mini_has_no_tool_preamble_and_writes_calls_the_gpt_5_way(chat: ChatClient) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-o4-mini/tool.yaml
+    # #1 (o4-mini-2025-04-16): prompt_tokens 95, a round trip; its first turn (#0) is exact without
+    # the gpt-5 family's hidden tool preamble, the call costs what it costs gpt-5 (docs/usage.md).
+    call = {
+        "tool_calls": [
+            {
+                "id": "call_gcwOMtZgMBLlxt6yBBUtJAXo",
+                "function": {"arguments": '{"location":"Florence, Italy"}', "name": "weather"},
+                "type": "function",
+            }
+        ],
+        "role": "assistant",
+    }
+    result = {"content": "40 C", "tool_call_id": "call_gcwOMtZgMBLlxt6yBBUtJAXo", "role": "tool"}
+    messages = [*FANTASY_QUESTION, call, result]
+    assert await prompt_tokens(chat, model="o4-mini", messages=messages, tools=[FANTASY_WEATHER]) == 95

@@ -50,6 +50,15 @@ class CountingRules:
     reasoning pairs closer; Mirascope developer messages, never discounted, stay exact; one crewAI
     gpt-4.1 pair with long `instructions` moves from -1 to +3)."""
 
+    instructions: bool = False
+    """With tools, the first system (or developer) message is not a message of its own: its text is
+    the instructions of harmony's developer message, which holds the tools too,
+    `# Instructions\n\n{text}\n\n` before `# Tools` (openai/harmony, the developer message's
+    sections), and costs just that (no 3 + role, no discount). fit (reasoning models in chat,
+    4932-pair corpus: charmbracelet/fantasy gpt-5 and o4-mini tool tests with a system message,
+    22 pairs -3 -> exact; 10 gpt-5 parallel round trips -2 -> +1; no pair moved away but crewAI's
+    gpt-5-nano parallel calls, +1 -> +4)."""
+
     named_choice: int = 7
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
@@ -198,6 +207,8 @@ langgraph many-tools (4 such tools, +4), instructor-rb, traceloop and dd-trace-p
 
 REASONING_CHAT = CountingRules(
     reply_priming=2,
+    instructions=True,
+    system_tools_discount=0,
     assistant_extra=2,
     tools_overhead=90,
     single_call=8,
@@ -224,6 +235,15 @@ a call in the history name + compact arguments + 4, no extra per assistant messa
 test_agent_powered_by_new_o_model_family_* (o3-mini, two conversations with a round trip each: +74,
 +83, +81, +87 -> all 4 exact) and pydantic-ai test_openai_model_thinking_part (o3-mini, an assistant
 message in the history, +2 -> exact); no other o-series chat pair offers tools."""
+
+O4_CHAT = replace(
+    O_SERIES_CHAT, single_call=REASONING_CHAT.single_call, assistant_extra=REASONING_CHAT.assistant_extra
+)
+"""o3, o4-mini and later in chat: no hidden tool preamble, as o3-mini, but a call in the history costs
+what it costs the gpt-5 family (single_call 8, 2 more per assistant message). fit: charmbracelet/fantasy
+TestOpenAICommon/openai-o4-mini tool and tool_streaming round trips (6 pairs -6 -> exact with them;
+their first turns are exact without the preamble); o3 grouped with o4-mini by release (April 2025),
+a choice without a recording."""
 
 REASONING_RESPONSES = CountingRules(
     reply_priming=2,
@@ -257,6 +277,8 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
     ("o-series", "responses"): REASONING_RESPONSES,
+    ("o4", "chat"): O4_CHAT,
+    ("o4", "responses"): REASONING_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 

@@ -32,6 +32,7 @@ from server.generation.tokens import Tokenizer
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
+INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
@@ -197,6 +198,12 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += _parts(conversation, tokenizer, message.parts)
         elif functions and rules.system_tools_discount and not padded_system and message.role == "system":
             total += tokenizer.count(message.text + "\n")
+            padded_system = True
+        elif (
+            functions and rules.instructions and not padded_system and message.role in ("system", "developer")
+        ):
+            # harmony's developer message: the instructions, then the tools, in one message
+            total += tokenizer.count(INSTRUCTIONS + message.text + "\n\n") - TOKENS_PER_MESSAGE - ROLE_TOKENS
             padded_system = True
         elif message.text:
             total += tokenizer.count(message.text)
