@@ -725,3 +725,27 @@ async def test_o4_mini_has_no_tool_preamble_and_writes_calls_the_gpt_5_way(chat:
     result = {"content": "40 C", "tool_call_id": "call_gcwOMtZgMBLlxt6yBBUtJAXo", "role": "tool"}
     messages = [*FANTASY_QUESTION, call, result]
     assert await prompt_tokens(chat, model="o4-mini", messages=messages, tools=[FANTASY_WEATHER]) == 95
+
+
+async def test_a_developer_message_holds_the_tools_as_a_system_message_does(chat: ChatClient) -> None:
+    # Recorded: traceloop/openllmetry packages/opentelemetry-instrumentation-agno/tests/cassettes/
+    # test_agent/test_agent_run_streaming_with_tools.yaml #0 (gpt-4o-mini-2024-07-18, agno):
+    # prompt_tokens 59. The tools are appended to a developer message as to a system message: its
+    # text ends with a newline and 4 fewer (the cookbook's system rule; docs/usage.md).
+    multiply = {
+        "type": "function",
+        "function": {
+            "name": "multiply",
+            "description": "Multiply two numbers.",
+            "parameters": {
+                "type": "object",
+                "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+                "required": ["a", "b"],
+            },
+        },
+    }
+    messages = [
+        {"role": "developer", "content": "A sync streaming agent with tools"},
+        {"role": "user", "content": "What is 6 times 7?"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages, tools=[multiply]) == 59

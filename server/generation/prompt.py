@@ -32,6 +32,7 @@ from server.generation.tokens import Tokenizer
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
+SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
 INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
@@ -196,7 +197,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
-        elif functions and rules.system_tools_discount and not padded_system and message.role == "system":
+        elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
             total += tokenizer.count(message.text + "\n")
             padded_system = True
         elif (
@@ -236,7 +237,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= rules.undescribed * sum(not function.description for function in functions)
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
-        if any(m.role == "system" for m in conversation.messages):
+        if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
 
