@@ -749,3 +749,40 @@ async def test_a_developer_message_holds_the_tools_as_a_system_message_does(chat
         {"role": "user", "content": "What is 6 times 7?"},
     ]
     assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages, tools=[multiply]) == 59
+
+
+def _fantasy_arithmetic(name: str, verb: str) -> dict[str, Any]:
+    number = {"type": "integer"}
+    properties = {
+        "a": {"description": "first number", **number},
+        "b": {"description": "second number", **number},
+    }
+    parameters = {"properties": properties, "required": ["a", "b"], "type": "object"}
+    function = {"name": name, "strict": False, "description": f"{verb} two numbers", "parameters": parameters}
+    return {"function": function, "type": "function"}
+
+
+async def test_a_reasoning_model_s_parallel_call_costs_what_gpt_4o_s_costs(chat: ChatClient) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-gpt-5/
+    # multi_tool.yaml #1 (gpt-5-2025-08-07): prompt_tokens 266, two calls in one turn answered;
+    # the `multi_tool_use.parallel` wrapper + 2, as on gpt-4o (docs/usage.md).
+    calls = [
+        {
+            "id": f"call_{name}",
+            "function": {"arguments": '{"a": 2, "b": 3}', "name": name},
+            "type": "function",
+        }
+        for name in ("add", "multiply")
+    ]
+    messages = [
+        {
+            "content": "You are a helpful assistant. CRITICAL: Always use both add and multiply at the same time ALWAYS.",
+            "role": "system",
+        },
+        {"content": "Add and multiply the number 2 and 3", "role": "user"},
+        {"tool_calls": calls, "role": "assistant"},
+        {"content": "5", "tool_call_id": "call_add", "role": "tool"},
+        {"content": "6", "tool_call_id": "call_multiply", "role": "tool"},
+    ]
+    tools = [_fantasy_arithmetic("add", "Add"), _fantasy_arithmetic("multiply", "Multiply")]
+    assert await prompt_tokens(chat, model="gpt-5", messages=messages, tools=tools, tool_choice="auto") == 266
