@@ -23,9 +23,9 @@ from server.app import create_app
 from server.config import CONFIG_ENV, ConfigError, Settings, load_settings
 
 SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
-# uvicorn cancels whatever still runs this long after the shutdown grace period: sse-starlette sees
-# the exit signal up to 0.5 s late (it polls), and a stream cut at the end of the grace period still
-# has to close its backend and send its error frame.
+# uvicorn cancels whatever still runs this long after the shutdown grace period: the streams see the
+# exit signal up to 0.5 s late (server/http/event_stream.py polls), and a stream cut at the end of the
+# grace period still has to close its backend and send its error frame.
 FAREWELL_SECONDS = 2.0
 log = logging.getLogger("chatdouble")
 

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,6 +30,7 @@ from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
 from server.control.entries import USAGE, Answer, Recorder
 from server.errors import APIError
+from server.http.event_stream import EventStream
 from server.http.trace import Trace
 from server.state.journal_file import Journal
 
@@ -141,7 +141,7 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
     except BaseException:
         sinks.done(request, trace, 500, "server_error", Answer())
         raise
-    if isinstance(response, EventSourceResponse):
+    if isinstance(response, EventStream):
         status = response.status_code
         response.body_iterator = _watch(response.body_iterator, sinks, request, trace, status)
     else:

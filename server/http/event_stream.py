@@ -1,0 +1,174 @@
+"""A `text/event-stream` response that the server runs itself.
+
+A stream must stop when its client leaves, may send `: ping` comments, and is cut short with a
+farewell when the server is told to stop and the stream outlasts the grace period. sse-starlette did
+all three with an anyio task group of three tasks per response, cancel scopes and a lock: about a
+third of a zero-delay stream's cost. Here the frames are sent from the request's own task, and one
+small task per stream waits for the client's `http.disconnect` (a second sends the pings, when they
+are configured). The server's exit is watched once for all open streams (`Exits`).
+
+Frames that are ready together go out in one message (server/http/ready.py); whoever wraps the
+body (the journal) still sees them one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sse_starlette.sse import AppStatus
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from server.http.ready import batched
+
+log = logging.getLogger("chatdouble.sse")
+
+PING = b": ping\n\n"
+EXIT_POLL_SECONDS = 0.5  # how often the exit flag is read while streams are open
+Stop = Literal["client", "shutdown"]
+
+
+class Exits:
+    """The streams open in one app, and one watch over them for the server's exit signal.
+
+    The signal is the flag sse-starlette's hook on uvicorn's `handle_exit` sets (importing it
+    installs the hook). Once it is set, the open streams get `grace` seconds to end, then those still
+    running are stopped, each ending with its farewell. The watch runs only while a stream is open.
+    """
+
+    def __init__(self) -> None:
+        self.open: set[EventStream] = set()
+        self._watch: asyncio.Task[None] | None = None
+
+    def add(self, stream: EventStream, grace: float) -> None:
+        self.open.add(stream)
+        loop = asyncio.get_running_loop()
+        if self._watch is None or self._watch.done() or self._watch.get_loop() is not loop:
+            self._watch = loop.create_task(self._watch_exit(grace))
+
+    def discard(self, stream: EventStream) -> None:
+        self.open.discard(stream)
+
+    async def _watch_exit(self, grace: float) -> None:
+        while not AppStatus.should_exit:
+            if not self.open:
+                return
+            await asyncio.sleep(EXIT_POLL_SECONDS)
+        await asyncio.sleep(grace)  # streams that end meanwhile have left `open`
+        for stream in list(self.open):
+            log.warning("stream cut short: still running after the %ss shutdown grace", grace)
+            stream.stop("shutdown")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """How every stream is run: seconds between `: ping` comments (0: none), and how long a stream
+    may go on after the server was told to stop; `exits` holds the app's open streams."""
+
+    ping_seconds: float = 0
+    shutdown_grace_seconds: float = 5
+    exits: Exits = field(default_factory=Exits, compare=False, repr=False)
+
+
+def stream_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """`headers`, then what every event stream says (in sse-starlette's order, as before)."""
+    named = {name.lower(): value for name, value in headers.items()}
+    named.setdefault("cache-control", "no-store")
+    named["connection"] = "keep-alive"
+    named["x-accel-buffering"] = "no"
+    named.setdefault("content-type", "text/event-stream; charset=utf-8")
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in named.items()]
+
+
+class EventStream(Response):
+    """Frames (bytes) sent as they come, joined when ready together; the body closed when the
+    client leaves; what `farewell` makes is sent before the end when the server's exit cuts the stream."""
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        frames: AsyncIterator[bytes],
+        options: StreamOptions,
+        headers: Mapping[str, str] | None = None,
+        farewell: Callable[[], bytes] | None = None,
+    ) -> None:
+        self.body_iterator = frames
+        self.options = options
+        self.farewell = farewell
+        self.status_code = 200
+        self.background = None
+        self.raw_headers = stream_headers(headers or {})
+        self.stopped: Stop | None = None
+        self._task: asyncio.Task[object] | None = None
+
+    def stop(self, why: Stop) -> None:
+        """Cancel the stream where it waits (once), for the client leaving or the server's exit."""
+        if self._task is not None and self.stopped is None:
+            self.stopped = why
+            self._task.cancel()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        if scope.get("method") == "HEAD":  # headers only: the stream never starts
+            await send(start)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            await _close(self.body_iterator)
+            return
+        await send(start)
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        helpers = [loop.create_task(self._watch_client(receive))]
+        if self.options.ping_seconds > 0:
+            helpers.append(loop.create_task(self._ping(send)))
+        exits = self.options.exits
+        exits.add(self, self.options.shutdown_grace_seconds)
+        self._task = task
+        try:
+            await self._send_frames(send)
+        except asyncio.CancelledError:
+            if self.stopped is None:
+                raise
+        finally:
+            self._task = None
+            exits.discard(self)
+            for helper in helpers:
+                helper.cancel()
+        if self.stopped is not None:
+            task.uncancel()  # our own cancel, handled
+        if self.stopped == "client":
+            return  # nobody to tell
+        if self.stopped == "shutdown" and self.farewell is not None:
+            await send({"type": "http.response.body", "body": self.farewell(), "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _send_frames(self, send: Send) -> None:
+        frames = self.body_iterator
+        if isinstance(frames, AsyncGenerator):
+            frames = batched(frames)
+        try:
+            async for chunk in frames:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await _close(frames)
+
+    async def _watch_client(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.stop("client")
+
+    async def _ping(self, send: Send) -> None:
+        while True:
+            await asyncio.sleep(self.options.ping_seconds)
+            await send({"type": "http.response.body", "body": PING, "more_body": True})
+
+
+async def _close(frames: AsyncIterator[bytes]) -> None:
+    aclose = getattr(frames, "aclose", None)
+    if aclose is not None:
+        await aclose()
