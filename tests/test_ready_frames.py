@@ -123,4 +123,4 @@ async def test_a_zero_delay_stream_goes_out_in_a_few_messages_with_the_same_byte
     assert stream.endswith(b"data: [DONE]\n\n")
     assert len(frames) > 40  # role, one per token, finish, [DONE]
     assert all(frame.startswith(b"data: ") and b"\n" not in frame for frame in frames)
-    assert len(bodies) < len(frames) / 4  # joined, in batches of at most the 16 between loop turns
+    assert len(bodies) < len(frames) / 4  # joined, in batches of what is made between loop turns

@@ -19,7 +19,8 @@ from server.http.json import dumps
 log = logging.getLogger("chatdouble.sse")
 
 DONE = b"data: [DONE]\n\n"
-YIELD_EVERY = 16  # chunks between turns given to the event loop
+YIELD_EVERY = 16  # chunks between turns given to the event loop (a WebSocket's)
+TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
 class Framing:
@@ -72,19 +73,21 @@ async def open_stream(
         raise
 
     wrap = framing.frame
+    clock = asyncio.get_running_loop().time
 
     async def body() -> AsyncIterator[bytes]:
         try:
             if first is not None:
                 yield wrap(first)
-            sent = 0
+            turn = clock() + TURN_SECONDS
             async for chunk in chunks:
                 yield wrap(chunk)
-                sent += 1
-                if sent % YIELD_EVERY == 0:
+                if clock() >= turn:
                     # A backend that never awaits (echo) would otherwise hold the event loop for the
-                    # whole stream: other clients would wait, and a disconnect would go unseen.
+                    # whole stream: other clients would wait, and a disconnect would go unseen. A
+                    # turn by time, not by frames, lets a short stream's frames go out together.
                     await asyncio.sleep(0)
+                    turn = clock() + TURN_SECONDS
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
