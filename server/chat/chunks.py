@@ -64,6 +64,19 @@ class ChunkWriter:
         body = dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish})
         return self._prefix + body + b"]" + self._usage_null + self._tail()
 
+    def content(self, index: int, text: str) -> bytes:
+        """`choice(index, {"content": text})`, the stream's usual chunk, with only the text encoded."""
+        return b"".join(
+            (
+                self._prefix,
+                b'{"index":%d,"delta":{"content":' % index,
+                dumps(text),
+                b'},"logprobs":null,"finish_reason":null}]',
+                self._usage_null,
+                self._tail(),
+            )
+        )
+
     def usage(self, usage: Usage) -> bytes:
         return self._prefix + b'],"usage":' + dumps(chat_usage(usage)) + self._tail()
 
@@ -148,6 +161,8 @@ class StreamFormatter:
         if isinstance(event, TextDelta):
             if not event.text:
                 return []
+            if not self.plan.logprobs:
+                return [self.writer.content(choice, event.text)]
             return [
                 self.writer.choice(
                     choice, {"content": event.text}, self._logprobs(choice, event.text, "content")
