@@ -4,8 +4,9 @@ A stream must stop when its client leaves, may send `: ping` comments, and is cu
 farewell when the server is told to stop and the stream outlasts the grace period. sse-starlette did
 all three with an anyio task group of three tasks per response, cancel scopes and a lock: about a
 third of a zero-delay stream's cost. Here the frames are sent from the request's own task, and one
-small task per stream waits for the client's `http.disconnect` (a second sends the pings, when they
-are configured). The server's exit is watched once for all open streams (`Exits`).
+small task per stream waits for the client's `http.disconnect` once the stream first has to wait
+for a frame (a stream whose frames are all ready has nothing to stop; a second task sends the pings,
+when they are configured). The server's exit is watched once for all open streams (`Exits`).
 
 Frames that are ready together go out in one message (server/http/ready.py); whoever wraps the
 body (the journal) still sees them one by one.
@@ -123,14 +124,20 @@ class EventStream(Response):
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
-        helpers = [loop.create_task(self._watch_client(receive))]
+        helpers: list[asyncio.Task[None]] = []
+
+        def watch_client() -> None:
+            if not helpers:
+                helpers.append(loop.create_task(self._watch_client(receive)))
+
         if self.options.ping_seconds > 0:
+            watch_client()
             helpers.append(loop.create_task(self._ping(send)))
         exits = self.options.exits
         exits.add(self, self.options.shutdown_grace_seconds)
         self._task = task
         try:
-            await self._send_frames(send)
+            await self._send_frames(send, watch_client)
         except asyncio.CancelledError:
             if self.stopped is None:
                 raise
@@ -147,10 +154,12 @@ class EventStream(Response):
             await send({"type": "http.response.body", "body": self.farewell(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _send_frames(self, send: Send) -> None:
+    async def _send_frames(self, send: Send, watch_client: Callable[[], None]) -> None:
         frames = self.body_iterator
         if isinstance(frames, AsyncGenerator):
-            frames = batched(frames)
+            frames = batched(frames, on_wait=watch_client)
+        else:
+            watch_client()
         try:
             async for chunk in frames:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
