@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -35,6 +36,7 @@ from server.http.trace import Trace
 from server.state.journal_file import Journal
 
 MISSES = ("recording_not_found", "fixture_not_matched")
+LAST_FRAMES = 3  # a stream's frames (comments aside) searched for its error and usage
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -154,31 +156,31 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
 async def _watch(
     frames: AsyncIterable[Any], sinks: Sinks, request: Request, trace: Trace, status: int
 ) -> AsyncIterator[Any]:
-    error: str | None = None
+    interrupted: str | None = None
     answer = Answer(stream=True)
     keep = sinks.memory is not None and sinks.settings.journal.bodies
+    # An error frame and the last frame with usage come at a stream's end (before `[DONE]`, or as
+    # the Responses API's last events): only its last frames are searched, once it is over, not
+    # every frame as it passes (a search per frame was a tenth of a zero-delay stream's cost).
+    last: deque[bytes] = deque(maxlen=LAST_FRAMES)
     try:
         async for frame in frames:
             if isinstance(frame, bytes):
-                if answer.first_frame is None and not frame.startswith(b":"):
-                    answer.first_frame = time.perf_counter()
-                if frame.startswith(b'data: {"error"'):
-                    error = error_code(frame[6:])
-                elif frame.startswith(b"event: error\n"):  # the Responses API's
-                    error = error_code(frame.split(b"\n", 2)[1][6:])
-                if USAGE in frame:
-                    answer.usage_frame = frame
                 if keep:
                     answer.frames.append(frame)
+                if not frame.startswith(b":"):  # not a comment
+                    if answer.first_frame is None:
+                        answer.first_frame = time.perf_counter()
+                    last.append(frame)
             yield frame
     except DropConnection:
-        error = "connection_dropped"
+        interrupted = "connection_dropped"
         raise
     except (GeneratorExit, asyncio.CancelledError):
-        error = error or "client_disconnected"
+        interrupted = "client_disconnected"
         raise
     except BaseException:
-        error = error or "server_error"
+        interrupted = "server_error"
         raise
     finally:
         aclose = getattr(frames, "aclose", None)
@@ -186,4 +188,19 @@ async def _watch(
             if aclose is not None:
                 await aclose()
         finally:
+            told = _read_last(last, answer)
+            error = interrupted if interrupted == "connection_dropped" else told or interrupted
             sinks.done(request, trace, status, error, answer)
+
+
+def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
+    """The error code the last of these frames tell, if any; the last with usage goes in `answer`."""
+    error: str | None = None
+    for frame in frames:
+        if frame.startswith(b'data: {"error"'):
+            error = error_code(frame[6:])
+        elif frame.startswith(b"event: error\n"):  # the Responses API's
+            error = error_code(frame.split(b"\n", 2)[1][6:])
+        if USAGE in frame:
+            answer.usage_frame = frame
+    return error
