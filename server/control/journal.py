@@ -36,7 +36,7 @@ from server.http.trace import Trace
 from server.state.journal_file import Journal
 
 MISSES = ("recording_not_found", "fixture_not_matched")
-LAST_FRAMES = 3  # a stream's frames (comments aside) searched for its error and usage
+LAST_FRAMES = 8  # a stream's last frames searched for its error and usage (room for comments)
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -166,12 +166,11 @@ async def _watch(
     try:
         async for frame in frames:
             if isinstance(frame, bytes):
+                if answer.first_frame is None and not frame.startswith(b":"):  # a comment is not one
+                    answer.first_frame = time.perf_counter()
+                last.append(frame)
                 if keep:
                     answer.frames.append(frame)
-                if not frame.startswith(b":"):  # not a comment
-                    if answer.first_frame is None:
-                        answer.first_frame = time.perf_counter()
-                    last.append(frame)
             yield frame
     except DropConnection:
         interrupted = "connection_dropped"
@@ -197,6 +196,8 @@ def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
     """The error code the last of these frames tell, if any; the last with usage goes in `answer`."""
     error: str | None = None
     for frame in frames:
+        if frame.startswith(b":"):
+            continue  # an upstream's comment
         if frame.startswith(b'data: {"error"'):
             error = error_code(frame[6:])
         elif frame.startswith(b"event: error\n"):  # the Responses API's
