@@ -6,7 +6,7 @@ all three with an anyio task group of three tasks per response, cancel scopes an
 third of a zero-delay stream's cost. Here the frames are sent from the request's own task, and one
 small task per stream waits for the client's `http.disconnect` once the stream first has to wait
 for a frame (a stream whose frames are all ready has nothing to stop; a second task sends the pings,
-when they are configured). The server's exit is watched once for all open streams (`Exits`).
+when they are configured). The server's exit is watched once for all waiting streams (`Exits`).
 
 Frames that are ready together go out in one message (server/http/ready.py); whoever wraps the
 body (the journal) still sees them one by one.
@@ -34,32 +34,42 @@ Stop = Literal["client", "shutdown"]
 
 
 class Exits:
-    """The streams open in one app, and one watch over them for the server's exit signal.
+    """The streams of one app that wait for frames, and one watch over them for the server's exit.
 
     The signal is the flag sse-starlette's hook on uvicorn's `handle_exit` sets (importing it
-    installs the hook). Once it is set, the open streams get `grace` seconds to end, then those still
-    running are stopped, each ending with its farewell. The watch runs only while a stream is open.
+    installs the hook). Once it is set, the streams get `grace` seconds to end, then those still
+    running are stopped, each ending with its farewell. The flag is read every half second while a
+    stream waits, by a timer of the event loop (no task is left behind when a loop closes). A stream
+    whose frames are all ready is never registered: it cannot outlast the grace period.
     """
 
     def __init__(self) -> None:
         self.open: set[EventStream] = set()
-        self._watch: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, stream: EventStream, grace: float) -> None:
         self.open.add(stream)
         loop = asyncio.get_running_loop()
-        if self._watch is None or self._watch.done() or self._watch.get_loop() is not loop:
-            self._watch = loop.create_task(self._watch_exit(grace))
+        if self._timer is None or self._loop is not loop:
+            self._loop = loop
+            self._timer = loop.call_later(EXIT_POLL_SECONDS, self._poll, grace)
 
     def discard(self, stream: EventStream) -> None:
         self.open.discard(stream)
+        if not self.open and self._timer is not None and not AppStatus.should_exit:
+            self._timer.cancel()
+            self._timer = None
 
-    async def _watch_exit(self, grace: float) -> None:
-        while not AppStatus.should_exit:
-            if not self.open:
-                return
-            await asyncio.sleep(EXIT_POLL_SECONDS)
-        await asyncio.sleep(grace)  # streams that end meanwhile have left `open`
+    def _poll(self, grace: float) -> None:
+        assert self._loop is not None
+        if AppStatus.should_exit:  # streams that end meanwhile leave `open`
+            self._timer = self._loop.call_later(grace, self._cut, grace)
+        else:
+            self._timer = self._loop.call_later(EXIT_POLL_SECONDS, self._poll, grace)
+
+    def _cut(self, grace: float) -> None:
+        self._timer = None
         for stream in list(self.open):
             log.warning("stream cut short: still running after the %ss shutdown grace", grace)
             stream.stop("shutdown")
@@ -68,7 +78,7 @@ class Exits:
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
     """How every stream is run: seconds between `: ping` comments (0: none), and how long a stream
-    may go on after the server was told to stop; `exits` holds the app's open streams."""
+    may go on after the server was told to stop; `exits` holds the app's waiting streams."""
 
     ping_seconds: float = 0
     shutdown_grace_seconds: float = 5
@@ -125,19 +135,20 @@ class EventStream(Response):
         assert task is not None
         loop = asyncio.get_running_loop()
         helpers: list[asyncio.Task[None]] = []
+        exits = self.options.exits
 
-        def watch_client() -> None:
+        def waits() -> None:
+            """The stream waits for a frame (the first time): from now on it can be stopped."""
             if not helpers:
                 helpers.append(loop.create_task(self._watch_client(receive)))
+                exits.add(self, self.options.shutdown_grace_seconds)
 
-        if self.options.ping_seconds > 0:
-            watch_client()
-            helpers.append(loop.create_task(self._ping(send)))
-        exits = self.options.exits
-        exits.add(self, self.options.shutdown_grace_seconds)
         self._task = task
+        if self.options.ping_seconds > 0:
+            waits()
+            helpers.append(loop.create_task(self._ping(send)))
         try:
-            await self._send_frames(send, watch_client)
+            await self._send_frames(send, waits)
         except asyncio.CancelledError:
             if self.stopped is None:
                 raise
@@ -154,12 +165,12 @@ class EventStream(Response):
             await send({"type": "http.response.body", "body": self.farewell(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _send_frames(self, send: Send, watch_client: Callable[[], None]) -> None:
+    async def _send_frames(self, send: Send, waits: Callable[[], None]) -> None:
         frames = self.body_iterator
         if isinstance(frames, AsyncGenerator):
-            frames = batched(frames, on_wait=watch_client)
+            frames = batched(frames, on_wait=waits)
         else:
-            watch_client()
+            waits()
         try:
             async for chunk in frames:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
