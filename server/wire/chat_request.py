@@ -23,9 +23,9 @@ non-developer roles (our choice).
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from server.wire.base import JSONObject, Wire, not_null
 
@@ -49,6 +49,17 @@ class ImageURL(Wire):
 class ImagePart(Wire):
     type: Literal["image_url"]
     image_url: ImageURL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, data: Any) -> Any:
+        """`image_url` as a bare URL string, the vision preview's first documented form, reads as
+        `{"url": ...}`: the API answered usage for it (DataDog/dd-trace-py, gpt-4-vision-preview).
+        Whether today's models still take it is not recorded; we take it for every model (our
+        choice), and publish only the object form."""
+        if isinstance(data, dict) and isinstance(data.get("image_url"), str):
+            return {**data, "image_url": {"url": data["image_url"]}}
+        return data
 
 
 class InputAudio(Wire):
@@ -356,7 +367,10 @@ class ChatCompletionRequest(Wire):
     prompt_cache_options: PromptCacheOptions | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
-    response_format: Annotated[ResponseFormat | None, not_null("model_type")] = None
+    # `null` means not given for these two: the API answered usage for `response_format: null`
+    # (Arize-ai/openinference, gpt-4o) and `tool_choice: null` beside tools (activeagents/activeagent,
+    # gpt-4o-mini and gpt-4.1). The other `not_null` fields have no such recording and stay refused.
+    response_format: ResponseFormat | None = None
     safety_identifier: str | None = None
     seed: int | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
@@ -365,7 +379,7 @@ class ChatCompletionRequest(Wire):
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    tool_choice: ToolChoice | None = None  # null: not given (see response_format)
     tools: list[Tool] | None = Field(  # null accepted: recorded traffic (crewAI) sends it
         default=None, min_length=1, max_length=128
     )

@@ -176,7 +176,9 @@ class ResponseInputs(Wire):
     previous_response_id: str | None = None
     conversation: str | ConversationRef | None = None
     tools: Annotated[list[Tool] | None, not_null("list_type")] = None
-    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    # null means not given: the API answered usage for `tool_choice: null` beside function tools
+    # (activeagents/activeagent, gpt-4.1), as it does on chat.
+    tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     text: TextConfig | None = None
     reasoning: ReasoningConfig | None = None
