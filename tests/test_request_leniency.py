@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.wire.responses_request import PROMPT_STAND_IN_MODEL
 from tests.support.requests import function_tool
 
 TOOLS = [function_tool({"type": "object", "properties": {"city": {"type": "string"}}})]
@@ -114,3 +115,19 @@ async def test_a_custom_tool_call_status_outside_the_api_s_values_is_refused(
     response = await client.post("/v1/responses", json=body)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "input[0].status"
+
+
+async def test_a_stored_prompt_may_leave_the_model_out(client: httpx.AsyncClient) -> None:
+    body = {"prompt": {"id": "pmpt_1", "variables": {"question": "What is machine learning?"}}, "input": "Hi"}
+    response = await client.post("/v1/responses", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["model"] == PROMPT_STAND_IN_MODEL
+
+
+@pytest.mark.parametrize("body", [{"input": "Hi"}, {"input": "Hi", "prompt": None}])
+async def test_without_a_model_or_a_stored_prompt_the_model_is_missing(
+    client: httpx.AsyncClient, body: dict[str, Any]
+) -> None:
+    response = await client.post("/v1/responses", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "you must provide a model parameter"
