@@ -33,7 +33,7 @@ from server.responses.run import ResponsesFraming, collect, events, run_in_backg
 from server.runtime import Runtime, runtime_of
 from server.state.responses import StoredResponse
 from server.wire.responses_input import ROLES
-from server.wire.responses_request import CompactRequest, InputTokensRequest
+from server.wire.responses_request import PROMPT_STAND_IN_MODEL, CompactRequest, InputTokensRequest
 
 PATH = "/v1/responses"
 
@@ -254,7 +254,7 @@ async def count_input_tokens(request: Request) -> Response:
         roles=ROLES,
         rules=check_inputs,
     )
-    model = body.model or "gpt-4o"
+    model = body.model or PROMPT_STAND_IN_MODEL
     route = runtime.route(model)
     # Only a model that exists is counted for (models: strict); an input over its window is still
     # counted, as the API counts it (stdapi-ai/stdapi.ai#297: a 281k-token input is counted upstream
