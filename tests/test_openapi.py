@@ -157,7 +157,8 @@ def test_request_body_requires_model_and_messages(document: dict[str, Any]) -> N
     [
         {"function_call": None},  # refused as the real API does, though the field may be omitted
         {"bogus": 1},  # unknown parameters are refused (the default `unknown_fields: reject`)
-        {"messages": [{"role": "user", "content": "hi", "bogus": 1}]},
+        # A user message's unknown keys are dropped, as the API drops them; a developer message's not.
+        {"messages": [{"role": "developer", "content": "hi", "bogus": 1}]},
         {"messages": [{"role": "assistant", "content": None, "tool_calls": []}]},
     ],
 )
@@ -170,12 +171,22 @@ def test_request_schema_refuses_what_the_route_refuses(
     assert not validator.is_valid({**base, **fields})
 
 
+def test_request_schema_allows_the_keys_the_route_ignores(document: dict[str, Any]) -> None:
+    validator = schema_for(document, "#/components/schemas/ChatCompletionRequest")
+    message = {"role": "user", "content": "hi", "charset": "UTF-8"}
+    tool = {"type": "function", "function": {"name": "f", "returns": {"type": "string"}}}
+    assert validator.is_valid({"model": "gpt-4o", "messages": [message], "tools": [tool]})
+
+
 def test_request_and_reply_messages_are_separate_components(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     reply = {"$ref": "#/components/schemas/ChatCompletionMessage"}
     assert schemas["Choice"]["properties"]["message"] == reply
     assert "tool_call_id" in schemas["ToolMessage"]["properties"]
-    assert schemas["AssistantMessage"]["additionalProperties"] is False  # the request's, not the reply's
+    # The request's (it takes `name`; unknown keys dropped as the API drops them), not the reply's.
+    assert "name" in schemas["AssistantMessage"]["properties"]
+    assert schemas["AssistantMessage"]["additionalProperties"] is True
+    assert "name" not in schemas["ChatCompletionMessage"]["properties"]
 
 
 async def test_real_responses_validate_against_the_document(

@@ -112,7 +112,10 @@ RESPONSES: dict[str, Row] = {
     "max_tool_calls": ("echoed", ""),
     "metadata": ("echoed", ""),
     "moderation": ("ignored", ""),
-    "prompt": ("ignored", "prompt templates are not served"),
+    "prompt": (
+        "ignored",
+        "prompt templates are not served; with a prompt, `model` may be left out (served as gpt-4o)",
+    ),
     "prompt_cache_key": ("echoed", NO_CACHE),
     "prompt_cache_options": ("ignored", NO_CACHE),
     "prompt_cache_retention": ("echoed", NO_CACHE),

@@ -251,28 +251,34 @@ def _holds_objects(error: ErrorDetails) -> bool:
     )
 
 
-def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
-    """Paths of every key the schema does not know, depth first in document order.
+def unknown_fields(model: BaseModel, prefix: str = "", ignoring: bool = False) -> list[str]:
+    """Paths of every key the schema does not know and the API does not ignore, depth first in
+    document order.
 
-    Only the fields the client sent (`model_fields_set`) that hold models are visited, in
-    declaration order (the order of the model's `__dict__`), so the report does not depend on set
-    ordering; the fields not sent, most of a request's, are passed over at the cost of a set lookup.
+    A shape's `unknown_keys` (server.wire.base.Wire) decides whether its own unknown keys count and
+    is passed down to the shapes inside it that inherit. Only the fields the client sent
+    (`model_fields_set`) that hold models are visited, in declaration order (the order of the
+    model's `__dict__`), so the report does not depend on set ordering; the fields not sent, most of
+    a request's, are passed over at the cost of a set lookup.
     """
     if isinstance(model, Open):
         return []  # accepted as sent (server.wire.base.Open)
-    extra = model.__pydantic_extra__
+    policy = getattr(model, "unknown_keys", "inherit")
+    if policy != "inherit":
+        ignoring = policy == "ignore"
+    extra = None if ignoring else model.__pydantic_extra__
     found = [f"{prefix}.{key}" if prefix else key for key in extra] if extra else []
     sent = model.model_fields_set
     for name, child in model.__dict__.items():
         if name not in sent:
             continue
         if isinstance(child, BaseModel):
-            found.extend(unknown_fields(child, f"{prefix}.{name}" if prefix else name))
+            found.extend(unknown_fields(child, f"{prefix}.{name}" if prefix else name, ignoring))
         elif isinstance(child, list):
             path = f"{prefix}.{name}" if prefix else name
             for index, item in enumerate(child):
                 if isinstance(item, BaseModel):
-                    found.extend(unknown_fields(item, f"{path}[{index}]"))
+                    found.extend(unknown_fields(item, f"{path}[{index}]", ignoring))
     return found
 
 

@@ -21,7 +21,7 @@ from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
-from server.http.sse import EventStream, open_stream
+from server.http.sse import event_stream, open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.namespaces import of_request
@@ -33,7 +33,7 @@ from server.responses.run import ResponsesFraming, collect, events, run_in_backg
 from server.runtime import Runtime, runtime_of
 from server.state.responses import StoredResponse
 from server.wire.responses_input import ROLES
-from server.wire.responses_request import CompactRequest, InputTokensRequest
+from server.wire.responses_request import PROMPT_STAND_IN_MODEL, CompactRequest, InputTokensRequest
 
 PATH = "/v1/responses"
 
@@ -136,7 +136,7 @@ def _replay(record: StoredResponse, after: int, runtime: Runtime) -> Response:
                 return
             await record.changed.wait()
 
-    return EventStream(body(), sep="\n", shutdown_grace_period=runtime.stream_options.shutdown_grace_seconds)
+    return event_stream(body(), runtime.stream_options)
 
 
 def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
@@ -254,7 +254,7 @@ async def count_input_tokens(request: Request) -> Response:
         roles=ROLES,
         rules=check_inputs,
     )
-    model = body.model or "gpt-4o"
+    model = body.model or PROMPT_STAND_IN_MODEL
     route = runtime.route(model)
     # Only a model that exists is counted for (models: strict); an input over its window is still
     # counted, as the API counts it (stdapi-ai/stdapi.ai#297: a 281k-token input is counted upstream

@@ -4,7 +4,7 @@ the `null` rule. Imports nothing of ours."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.config import JsonDict
@@ -12,6 +12,10 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 JSONObject = dict[str, Any]
+
+UnknownKeys = Literal["reject", "ignore", "inherit"]
+"""What the API does with a key a shape does not know: answer 400 `Unknown parameter`, drop it
+unread, or do what the enclosing shape does (the request itself rejects)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,9 @@ def not_null(error_type: str) -> _NotNull:
 
 def _published_schema(schema: JsonDict, model: type[Any]) -> None:
     """The JSON Schema says what the server accepts with its default `unknown_fields: reject` (the
-    real API's rule): no unknown keys, and no `null` default where `null` is refused."""
-    schema["additionalProperties"] = False
+    real API's rule): no unknown keys (but where the API ignores them), and no `null` default where
+    `null` is refused. A shape that inherits is published closed, the stricter of its two uses."""
+    schema["additionalProperties"] = getattr(model, "unknown_keys", "inherit") == "ignore"
     properties = schema.get("properties")
     assert isinstance(properties, dict)
     for name, field in model.model_fields.items():
@@ -61,7 +66,12 @@ def _published_schema(schema: JsonDict, model: type[Any]) -> None:
 
 class Wire(BaseModel):
     """Base for every request-side shape: strict types, unknown keys kept for inspection (the
-    route rejects or logs them; see `_published_schema` for what the document promises)."""
+    route rejects or logs them; see `_published_schema` for what the document promises).
+
+    `unknown_keys` says what the real API does with the keys a shape does not know; a shape that
+    inherits follows the shape that holds it, and the request itself rejects."""
+
+    unknown_keys: ClassVar[UnknownKeys] = "inherit"
 
     model_config = ConfigDict(
         strict=True, extra="allow", frozen=False, allow_inf_nan=False, json_schema_extra=_published_schema

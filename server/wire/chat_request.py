@@ -3,14 +3,29 @@
 Every model is strict (no string-to-number coercion, as the real API) and keeps unknown keys in
 `model_extra`, so the route decides whether an unknown parameter is an error or a logged curiosity.
 Field names, types and ranges follow the current `openai` SDK's `completion_create_params`.
+
+Unknown keys (`Wire.unknown_keys`). The API rejects them at the top level ("Unknown parameter:
+'reasoning'.", teabranch/open-responses-server#41) but drops them unread inside the messages and the
+function definitions: recorded requests it answered with usage carry `type`/`charset` on system,
+user and assistant messages (activeagents/activeagent), `additional_properties` on system and user
+text parts (Arize-ai/openinference), the SDK's `parsed` on an assistant message with `index` and
+`parsed_arguments` on its tool calls (jackmpcollins/magentic; the 400 for that `index` in
+labring/FastGPT#1253 was a passing one, gone within the hour per songquanpeng/one-api#1319), and
+`required`, `returns`, `requires_confirmation` beside a function's `parameters` (sublayerapp/sublayer,
+activeagents/activeagent, Arize-ai/openinference). Their prompt_tokens match a count that leaves
+those keys out. Still rejected, as recorded: a developer message's parts ("Unknown parameter:
+'messages[0].content[0].cache_control'" for gpt-5.x, where a system message's was accepted) and
+the objects inside media parts ("Unknown parameter: 'messages[1].content[1].file.data'", gpt-4o,
+from pydantic-ai). Tool and function messages have no recording either way; they follow the other
+non-developer roles (our choice).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from server.wire.base import JSONObject, Wire, not_null
 
@@ -26,6 +41,7 @@ class TextPart(Wire):
 
 
 class ImageURL(Wire):
+    unknown_keys = "reject"
     url: str
     detail: Literal["auto", "low", "high"] | None = None
 
@@ -34,8 +50,20 @@ class ImagePart(Wire):
     type: Literal["image_url"]
     image_url: ImageURL
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_url(cls, data: Any) -> Any:
+        """`image_url` as a bare URL string, the vision preview's first documented form, reads as
+        `{"url": ...}`: the API answered usage for it (DataDog/dd-trace-py, gpt-4-vision-preview).
+        Whether today's models still take it is not recorded; we take it for every model (our
+        choice), and publish only the object form."""
+        if isinstance(data, dict) and isinstance(data.get("image_url"), str):
+            return {**data, "image_url": {"url": data["image_url"]}}
+        return data
+
 
 class InputAudio(Wire):
+    unknown_keys = "reject"
     data: str
     format: Literal["wav", "mp3"]
 
@@ -46,6 +74,7 @@ class AudioPart(Wire):
 
 
 class FileRef(Wire):
+    unknown_keys = "reject"
     file_data: str | None = None
     file_id: str | None = None
     filename: str | None = None
@@ -104,24 +133,28 @@ class AudioRef(Wire):
 
 
 class SystemMessage(Wire):
+    unknown_keys = "ignore"
     role: Literal["system"]
     content: str | list[TextPart]
     name: str | None = None
 
 
 class DeveloperMessage(Wire):
+    unknown_keys = "reject"  # its parts too: the one recorded 400 inside a message's parts
     role: Literal["developer"]
     content: str | list[TextPart]
     name: str | None = None
 
 
 class UserMessage(Wire):
+    unknown_keys = "ignore"
     role: Literal["user"]
     content: str | list[UserPart]
     name: str | None = None
 
 
 class AssistantMessage(Wire):
+    unknown_keys = "ignore"
     role: Literal["assistant"]
     content: str | list[AssistantPart] | None = None
     refusal: str | None = None
@@ -135,6 +168,7 @@ class AssistantMessage(Wire):
 
 
 class ToolMessage(Wire):
+    unknown_keys = "ignore"
     role: Literal["tool"]
     content: str | list[TextPart]
     tool_call_id: str
@@ -145,6 +179,7 @@ class ToolMessage(Wire):
 
 
 class FunctionMessage(Wire):
+    unknown_keys = "ignore"
     role: Literal["function"]
     content: str | None
     name: str
@@ -160,6 +195,7 @@ ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 
 
 class FunctionDefinition(Wire):
+    unknown_keys = "ignore"
     name: str
     description: str | None = None
     parameters: JSONObject | None = None
@@ -331,7 +367,10 @@ class ChatCompletionRequest(Wire):
     prompt_cache_options: PromptCacheOptions | None = None
     prompt_cache_retention: Literal["in_memory", "24h"] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None = None
-    response_format: Annotated[ResponseFormat | None, not_null("model_type")] = None
+    # `null` means not given for these two: the API answered usage for `response_format: null`
+    # (Arize-ai/openinference, gpt-4o) and `tool_choice: null` beside tools (activeagents/activeagent,
+    # gpt-4o-mini and gpt-4.1). The other `not_null` fields have no such recording and stay refused.
+    response_format: ResponseFormat | None = None
     safety_identifier: str | None = None
     seed: int | None = None
     service_tier: Literal["auto", "default", "flex", "scale", "priority", "fast"] | None = None
@@ -340,7 +379,7 @@ class ChatCompletionRequest(Wire):
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
-    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    tool_choice: ToolChoice | None = None  # null: not given (see response_format)
     tools: list[Tool] | None = Field(  # null accepted: recorded traffic (crewAI) sends it
         default=None, min_length=1, max_length=128
     )

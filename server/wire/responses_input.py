@@ -115,6 +115,9 @@ class CustomToolCallItem(Wire):
     name: str
     input: str
     id: str | None = None
+    # The output item sent back as it came carries its status; the API answered usage for it
+    # (langchain-ai/langchain, gpt-5), as for a function call's.
+    status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
 class CustomToolCallOutputItem(Wire):

@@ -11,9 +11,9 @@ script them, but nothing here interprets them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from server.wire.base import JSONObject, Open, Wire, not_null
 from server.wire.responses_input import InputItem
@@ -176,15 +176,32 @@ class ResponseInputs(Wire):
     previous_response_id: str | None = None
     conversation: str | ConversationRef | None = None
     tools: Annotated[list[Tool] | None, not_null("list_type")] = None
-    tool_choice: Annotated[ToolChoice | None, not_null("model_type")] = None
+    # null means not given: the API answered usage for `tool_choice: null` beside function tools
+    # (activeagents/activeagent, gpt-4.1), as it does on chat.
+    tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
     text: TextConfig | None = None
     reasoning: ReasoningConfig | None = None
     truncation: Literal["auto", "disabled"] | None = None
 
 
+PROMPT_STAND_IN_MODEL = "gpt-4o"
+"""The model a request is served as when it names none: a stored prompt's (`prompt: {"id": ...}`),
+which we do not have, and the input-tokens endpoint's. Our choice: the recordings show the API
+taking a prompt without `model` (DataDog/dd-trace-py, openai/openai-dotnet), not which model it ran."""
+
+
 class ResponseCreateRequest(ResponseInputs):
-    model: str = Field(min_length=1)  # required here, optional elsewhere
+    model: str = Field(min_length=1)  # required here unless a stored prompt names it, optional elsewhere
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prompt_names_the_model(cls, data: Any) -> Any:
+        """A stored prompt carries its model, so a request that uses one may leave `model` out (the
+        API answered such requests with usage); without either, "you must provide a model parameter"."""
+        if isinstance(data, dict) and "model" not in data and isinstance(data.get("prompt"), dict):
+            return {**data, "model": PROMPT_STAND_IN_MODEL}
+        return data
 
     background: bool | None = None
     context_management: list[JSONObject] | None = Field(default=None, min_length=1)
