@@ -786,3 +786,13 @@ async def test_a_reasoning_model_s_parallel_call_costs_what_gpt_4o_s_costs(chat:
     ]
     tools = [_fantasy_arithmetic("add", "Add"), _fantasy_arithmetic("multiply", "Multiply")]
     assert await prompt_tokens(chat, model="gpt-5", messages=messages, tools=tools, tool_choice="auto") == 266
+
+
+async def test_gpt_3_5_turbo_0301_counts_4_per_message_and_a_name_for_its_role(chat: ChatClient) -> None:
+    # Recorded: alexrudall/ruby-openai spec/fixtures/cassettes/gpt-3_5-turbo-0301_chat.yml #0:
+    # prompt_tokens 10 for one "Hello!"; the cookbook's num_tokens_from_messages: 4 per message, a
+    # name costs one less than itself (it replaces the role), 127 for its example conversation.
+    hello = [{"role": "user", "content": "Hello!"}]
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=hello) == 10
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=CORPORATE) == 127
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo", messages=hello) == 9  # the current snapshot

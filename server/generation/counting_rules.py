@@ -27,6 +27,15 @@ CallHistory = Literal["legacy", "typescript"]
 class CountingRules:
     """One row of the table. Field docstrings give each constant's source."""
 
+    per_message: int = 3
+    """Tokens around each message, beside its role and content. cookbook: 3; gpt-3.5-turbo-0301: 4
+    (the cookbook's `num_tokens_from_messages`; fit, 4932-pair corpus: ruby-openai's and
+    dd-trace-py's 0301 recordings, -1 per message with 3)."""
+
+    per_name: int = 1
+    """Tokens a message's `name` costs beside its own. cookbook: 1; gpt-3.5-turbo-0301: -1 (the
+    name replaces the role)."""
+
     reply_priming: int = 3
     """Tokens priming the reply. cookbook: 3. fit (reasoning, 47 chat and 57 responses pairs
     without tools, e.g. Mirascope encodes-assistant-message): 2."""
@@ -283,6 +292,15 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 
 
+SNAPSHOTS: dict[str, CountingRules] = {
+    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
+}
+"""Snapshots whose prompt is written differently from their family's, where the request names them
+(cookbook: gpt-3.5-turbo-0301 writes each message as `<|start|>{role or name}\n{content}<|end|>\n`).
+A request for the bare alias is counted as the family's current snapshot."""
+
+
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
-    return TABLE[(family(model), dialect)]
+    snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
+    return snapshot or TABLE[(family(model), dialect)]

@@ -30,7 +30,6 @@ from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
-TOKENS_PER_NAME = 1
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
 SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
 INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
@@ -194,7 +193,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
             opened.add(batch)
             continue
-        total += TOKENS_PER_MESSAGE + ROLE_TOKENS
+        total += rules.per_message + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
         elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
@@ -209,7 +208,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         elif message.text:
             total += tokenizer.count(message.text)
         if message.name:
-            total += tokenizer.count(message.name) + TOKENS_PER_NAME
+            total += tokenizer.count(message.name) + rules.per_name
         if message.role == "function":
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
