@@ -55,20 +55,14 @@ Defs = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class _Style:
-    """How a function's parameters are written: `titles`, property titles as comment lines; `step`,
-    the indent each nested object's properties get (`nested_indent`)."""
-
-    titles: bool
-    step: int
+    titles: bool  # property titles are comment lines
+    step: int  # the indent of a nested object's properties (`nested_indent`)
 
 
 def nested_indent(function: Tool) -> int:
-    """The indent of a nested object's properties (fit, issue 11). A strict function's nested objects
-    are indented by 2 per level (pydantic-ai test_complex_agent_run and test_multiple_agents, Mirascope
-    test_tool_mode_with_description_and_formatting_instructions: 14 chat pairs, exact so); any other
-    function's are not indented at all (activeagent's browser and travel agents, 58 chat pairs: +11 and
-    +12 indented, exact unindented; crewAI's TaskEvaluation +11 -> -5). A strict schema is rewritten for
-    the sampler first, which may explain the two forms; the form itself is not published."""
+    """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
+    issue 11; docs/usage.md names the recordings). The strict schema is rewritten for the sampler
+    first, which may explain the two forms; the form itself is not published."""
     return 2 if function.strict else 0
 
 
@@ -268,13 +262,9 @@ def _quirks(function: Tool, titles: bool) -> int:
     properties = (function.parameters or {}).get("properties")
     if not properties or not isinstance(properties, dict):
         return 0
-    values = list(properties.values())
-    return int(not _comments(values[0], titles) and not (len(values) == 1 and _literal(values[0])))
-
-
-def _literal(prop: Any) -> bool:
-    """A property whose type is written as a literal: an enum's values, or an object's braces."""
-    return isinstance(prop, dict) and bool(prop.get("enum") or prop.get("type") == "object")
+    first = next(iter(properties.values()))
+    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
+    return int(not _comments(first, titles) and not (len(properties) == 1 and literal))
 
 
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
