@@ -181,6 +181,12 @@ class CountingRules:
     test_structured_output_resume, crewAI test_output_pydantic_to_another_task and, beside tools,
     test_lite_agent_structured_output #3). Responses marks nothing (the same Mirascope resume)."""
 
+    format_blank_line: bool = True
+    """On /v1/responses (`format_in_system` False), a blank line opens the block. fit (reasoning
+    models, False: every o4-mini, gpt-5, gpt-5-nano and gpt-5.4-mini Responses format pair without
+    tools, 13 pairs of pydantic-ai, langchain, ruby_llm, fantasy and activeagent recordings, was
+    1 above with it)."""
+
     format_with_tools: int = 0
     """More for a json_schema format when function tools are offered too. fit (gpt-4o family in
     Responses, 1: Mirascope e2e test_structured_output_with_tools gpt-4o responses, 18 of 28 pairs
@@ -232,6 +238,7 @@ REASONING_RESPONSES = CountingRules(
     property_titles=False,
     described_first=1,
     format_in_system=False,
+    format_blank_line=False,
 )
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {

@@ -350,7 +350,7 @@ def _format_tokens(
         replies = sum(m.role == "assistant" and bool(m.text or m.parts) for m in conversation.messages)
         total += named * (replies if tools else 1 + replies)
     if not rules.format_in_system:
-        return total + tokenizer.count("\n\n" + block)
+        return total + tokenizer.count(("\n\n" if rules.format_blank_line else "") + block)
     system = next((m for m in conversation.messages if m.role in ("system", "developer")), None)
     if tools or (system is not None and system.parts is not None):
         # after the tools' namespace, which ends the system prompt; or a text part more
