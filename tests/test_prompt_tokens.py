@@ -387,10 +387,13 @@ async def test_a_responses_system_message_does_not_hold_the_tools(chat: ChatClie
     assert await _input_tokens(chat, **body, text={"format": {"type": "json_object"}}) == 107
 
 
-async def test_a_responses_function_without_description_costs_3_fewer(chat: ChatClient) -> None:
-    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/
-    # test_openai_responses_model_simple_response_with_tool_call.yaml, first request: 40.
-    tool = {
+async def test_responses_tools_are_written_as_in_chat_with_titles_and_3_more(chat: ChatClient) -> None:
+    # The gpt-4o family on /v1/responses renders its function tools as chat does, property titles as
+    # comment lines included, plus 3 (no system message holds them). Recorded:
+    # pydantic-ai test_openai_responses_model_simple_response_with_tool_call.yaml (no description):
+    # 40; Mirascope test_model_call_with_tool_outputs.yaml (a titled property): 48; activeagent
+    # openai_basic_function.yml (described properties, `strict` absent): 72.
+    capital = {
         "type": "function",
         "name": "get_capital",
         "description": None,
@@ -403,7 +406,44 @@ async def test_a_responses_function_without_description_costs_3_fewer(chat: Chat
         "strict": True,
     }
     question = {"content": "What is the capital of PotatoLand?", "role": "user"}
-    assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[tool]) == 40
+    assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[capital]) == 40
+    tokyo = {"content": "What's the weather in Tokyo?", "role": "user"}
+    assert await _input_tokens(chat, model="gpt-4o-mini", input=[tokyo], tools=[WEATHER_TOOL]) == 48
+    boston = {
+        "type": "function",
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    }
+    body = {"model": "gpt-4o", "input": "What's the weather in Boston?", "tools": [boston]}
+    assert await _input_tokens(chat, **body) == 72
+
+
+async def test_a_reasoning_models_responses_format_opens_without_a_blank_line(chat: ChatClient) -> None:
+    # Recorded: ruby_llm chat_with_schema_with_openai_gpt-5-nano_accepts_a_json_schema_and_returns_
+    # structured_output.yml: input_tokens 45 (46 with the blank line the gpt-4o family counts).
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
+    body = {
+        "model": "gpt-5-nano",
+        "input": [{"role": "user", "content": "Generate a person named John who is 30 years old"}],
+        "text": {"format": {"type": "json_schema", "name": "response", "schema": schema, "strict": True}},
+    }
+    assert await _input_tokens(chat, **body) == 45
+    counted = await chat.http.post("/v1/responses/input_tokens", json=body)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 45
 
 
 def test_every_line_of_a_description_is_a_comment_line() -> None:

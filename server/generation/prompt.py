@@ -203,8 +203,6 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         total += rules.tools_overhead
         if functions[0].description:
             total += rules.described_first
-        if rules.undescribed:
-            total -= rules.undescribed * sum(not function.description for function in functions)
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role == "system" for m in conversation.messages):
@@ -344,7 +342,7 @@ def _format_tokens(
     block = format_block(output)
     if block is None or output is None:
         return 0
-    total = rules.format_with_tools if tools else 0
+    total = 0
     if rules.format_reply_name:
         named = tokenizer.count(output.name) + rules.format_reply_name
         replies = sum(m.role == "assistant" and bool(m.text or m.parts) for m in conversation.messages)
