@@ -426,6 +426,32 @@ async def test_responses_tools_are_written_as_in_chat_with_titles_and_3_more(cha
     assert await _input_tokens(chat, **body) == 72
 
 
+async def test_responses_required_with_one_function_costs_what_naming_it_costs(chat: ChatClient) -> None:
+    # Recorded: activeagent test_agent_common_format_tool_choice_{auto,required,specific}.yml
+    # (gpt-4.1 /v1/responses): 38 with `auto`, 47 with `required` and 47 with the tool named.
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Get weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    }
+    body = {"model": "gpt-4.1", "input": "What's the weather?", "tools": [tool]}
+    assert await _input_tokens(chat, **body, tool_choice="auto") == 38
+    assert await _input_tokens(chat, **body, tool_choice="required") == 47
+    named = {"type": "function", "name": "get_weather"}
+    assert await _input_tokens(chat, **body, tool_choice=named) == 47
+    # Beside a second tool `required` costs nothing (pydantic-ai test_tool_output, exact so).
+    other = {**tool, "name": "get_time", "description": "Get time"}
+    both = {**body, "tools": [tool, other]}
+    assert await _input_tokens(chat, **both, tool_choice="required") == await _input_tokens(
+        chat, **both, tool_choice="auto"
+    )
+
+
 async def test_a_reasoning_models_responses_format_opens_without_a_blank_line(chat: ChatClient) -> None:
     # Recorded: ruby_llm chat_with_schema_with_openai_gpt-5-nano_accepts_a_json_schema_and_returns_
     # structured_output.yml: input_tokens 45 (46 with the blank line the gpt-4o family counts).

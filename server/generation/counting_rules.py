@@ -58,6 +58,14 @@ class CountingRules:
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
 
+    required_one_named: bool = False
+    """`tool_choice: "required"` with exactly one function tool offered costs what naming that tool
+    costs (`named_choice` + its name). fit (gpt-4o family on /v1/responses: activeagent
+    test_agent_common_format_tool_choice_required, 47 like its named-choice twin, openai-dotnet
+    OutputTextMethod and openllmetry test_responses_api_tool_call_finish_reason, all 9 below without
+    it; `required` beside two tools, pydantic-ai test_tool_output, costs nothing). Chat: False (21
+    chat pairs with `required` and one tool, ldp, openinference, openllmetry, are exact without)."""
+
     none_choice: int = 1
     """`tool_choice: "none"` (or legacy `function_call: "none"`) costs this. cookbook-era fit on
     gpt-4o; fit (reasoning, 0: pydantic-ai test_tool_choice_matrix[none-openai] and
@@ -245,6 +253,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         joined_results=True,
         system_tools_discount=0,
         format_in_system=False,
+        required_one_named=True,
     ),
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,

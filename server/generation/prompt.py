@@ -364,6 +364,10 @@ def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: 
         return rules.none_choice
     if legacy.named is not None:
         return 4 + tokenizer.count(legacy.named)
-    if choice.named is not None:
-        return rules.named_choice and rules.named_choice + tokenizer.count(choice.named)
+    named = choice.named
+    functions = conversation.function_tools
+    if rules.required_one_named and named is None and choice.mode == "required" and len(functions) == 1:
+        named = functions[0].name  # `CountingRules.required_one_named`
+    if named is not None:
+        return rules.named_choice and rules.named_choice + tokenizer.count(named)
     return 0
