@@ -426,6 +426,32 @@ async def test_responses_tools_are_written_as_in_chat_with_titles_and_3_more(cha
     assert await _input_tokens(chat, **body) == 72
 
 
+async def test_the_parameters_title_opens_the_type_as_a_comment(chat: ChatClient) -> None:
+    # Recorded: langsmith-sdk test_openai_agents_test_traceable_decorator_nests_under_agent_trace.yaml
+    # (OpenAI Agents SDK, gpt-4.1 /v1/responses): input_tokens 60; the schema's own `title`
+    # (`calculate_sum_args`) is a comment line like its description, 5 tokens.
+    tool = {
+        "name": "calculate_sum",
+        "parameters": {
+            "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "integer"}},
+            "required": ["a", "b"],
+            "title": "calculate_sum_args",
+            "type": "object",
+            "additionalProperties": False,
+        },
+        "strict": True,
+        "type": "function",
+        "description": "",
+    }
+    body = {
+        "model": "gpt-4.1",
+        "instructions": "You are a calculator.",
+        "input": [{"content": "Calculate 5 + 3", "role": "user"}],
+        "tools": [tool],
+    }
+    assert await _input_tokens(chat, **body) == 60
+
+
 async def test_responses_required_with_one_function_costs_what_naming_it_costs(chat: ChatClient) -> None:
     # Recorded: activeagent test_agent_common_format_tool_choice_{auto,required,specific}.yml
     # (gpt-4.1 /v1/responses): 38 with `auto`, 47 with `required` and 47 with the tool named.

@@ -134,11 +134,12 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            described = parameters.get("description")
-            if isinstance(described, str) and described:
+            opening = _comments(parameters, titles)
+            if opening:
                 # The parameters' own description opens the type as a comment, as harmony renders an
-                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript).
-                lines.append(f"type {function.name} = (_: // {described}")
+                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
+                # their title too, where titles are rendered.
+                lines.append(f"type {function.name} = (_: " + "\n".join(opening))
                 lines.append("{")
             else:
                 lines.append(f"type {function.name} = (_: {{")
