@@ -656,6 +656,47 @@ async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns
     assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later
 
 
+async def test_reasoning_chatdouble_wrote_costs_the_tokens_it_reported_plus_7(chat: ChatClient) -> None:
+    # The real API charges a kept reasoning item the reasoning tokens of the response that wrote it,
+    # plus 7 (fit, docs/usage.md: simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
+    # tool_calls keeps 1, 2, 3 items for 45 + 7, 143 + 14, 339 + 21). Our own items carry the count
+    # our response reported, so a client sending one back is charged exactly that.
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    question = {"content": "What's the weather in Paris?", "role": "user"}
+    fields = {"model": "gpt-5-mini", "tools": [tool], "store": False}
+    first = await chat.http.post(
+        "/v1/responses",
+        json={
+            **fields,
+            "input": [question],
+            "tool_choice": "required",
+            "reasoning": {"effort": "low"},
+            "include": ["reasoning.encrypted_content"],
+        },
+    )
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    spent = answer["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert spent == 64
+    thought = next(item for item in answer["output"] if item["type"] == "reasoning")
+    call = next(item for item in answer["output"] if item["type"] == "function_call")
+    output = {"call_id": call["call_id"], "output": "Sunny, 22C", "type": "function_call_output"}
+    plain = await _input_tokens(chat, input=[question, call, output], **fields)
+    kept = await _input_tokens(chat, input=[question, thought, call, output], **fields)
+    assert kept == plain + spent + 7
+    counted = await chat.http.post(
+        "/v1/responses/input_tokens",
+        json={"model": "gpt-5-mini", "tools": [tool], "input": [question, thought, call, output]},
+    )
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == kept
+
+
 async def test_the_parameters_own_description_opens_the_type_as_a_comment(chat: ChatClient) -> None:
     # Recorded: pydantic-ai tests/cassettes/test_tool_search/
     # test_live_fallback_failover_capability_load_and_recovery.yaml, first request (gpt-5.6):

@@ -157,6 +157,17 @@ class CountingRules:
     the real counts instead of 41 to 321 below; reasoning of earlier turns costs nothing, 12 exact
     pairs)."""
 
+    reasoning_item: int = 0
+    """Responses: a reasoning item of the current turn whose reasoning tokens are known (an item
+    chatdouble wrote carries the count its response reported, server/responses/sealed.py) costs
+    them plus this. fit (reasoning models, 7: with the reasoning tokens of the response that wrote
+    each item, from the corpus, simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
+    tool_calls #1, #2, #3 (1, 2, 3 items kept: 7, 14, 21 more than their tokens) and
+    test_responses_round_trips_encrypted_reasoning #1, langchain gpt-5.2 test_agent_loop_streaming
+    #1 are exact so; the summary text does not count: langchain gpt-5.4 test_phase, 100 summary
+    tokens, is its reasoning tokens + 14 either way). The real API's items carry no readable count,
+    so theirs is estimated from their size (`reasoning_chars_per_token`)."""
+
     reasoning_envelope: int = 780
     """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
 
@@ -231,6 +242,7 @@ message in the history, +2 -> exact); no other o-series chat pair offers tools."
 REASONING_RESPONSES = CountingRules(
     reply_priming=2,
     reasoning_chars_per_token=6.75,
+    reasoning_item=7,
     system_tools_discount=0,
     assistant_extra=2,
     tools_overhead=8,

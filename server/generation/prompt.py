@@ -164,8 +164,10 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     opened: set[int] = set()  # the turns whose joined result message is counted
     turn = _current_turn(conversation) if rules.reasoning_chars_per_token else len(conversation.messages)
     for index, message in enumerate(conversation.messages):
-        if message.reasoning and index > turn:
-            total += _reasoning_estimate(message.reasoning, rules)
+        if index > turn:  # the current turn's reasoning stays in the prompt
+            if message.reasoning:
+                total += _reasoning_estimate(message.reasoning, rules)
+            total += sum(message.reasoning_tokens) + rules.reasoning_item * len(message.reasoning_tokens)
         batch = batches.get(message.call_id or "") if message.role == "tool" else None
         if batch is not None:  # one of the joined results of a parallel call
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
