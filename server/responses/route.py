@@ -21,7 +21,7 @@ from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
-from server.http.sse import EventStream, open_stream
+from server.http.sse import event_stream, open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.namespaces import of_request
@@ -136,7 +136,7 @@ def _replay(record: StoredResponse, after: int, runtime: Runtime) -> Response:
                 return
             await record.changed.wait()
 
-    return EventStream(body(), sep="\n", shutdown_grace_period=runtime.stream_options.shutdown_grace_seconds)
+    return event_stream(body(), runtime.stream_options)
 
 
 def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
