@@ -39,7 +39,7 @@ async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared | None]
 
 @pytest.fixture
 def ledger(shared: Shared | None) -> Ledger:
-    return MemoryLedger() if shared is None else RedisLedger(shared, "fixtures")
+    return MemoryLedger() if shared is None else RedisLedger(shared, "fixtures", "fixtures")
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServe
     prefix = f"race-{uuid.uuid4().hex[:12]}:"
     states = [connect(redis.url, prefix, 600) for _ in range(4)]  # four processes' clients
     try:
-        ledgers = [RedisLedger(state, "fixtures") for state in states]
+        ledgers = [RedisLedger(state, "fixtures", "fixtures") for state in states]
         taken = await asyncio.gather(*(ledgers[i % 4].take("ns", "f", 50) for i in range(200)))
     finally:
         for state in states:
@@ -110,7 +110,7 @@ async def test_a_redis_that_is_gone_answers_a_503_server_error() -> None:
     state = connect(f"redis://127.0.0.1:{free_port()}/0", "gone:", 600)  # nothing listens there
     try:
         with pytest.raises(APIError) as caught:
-            await RedisLedger(state, "fixtures").take("ns", "f", None)
+            await RedisLedger(state, "fixtures", "fixtures").take("ns", "f", None)
         with pytest.raises(APIError):
             await RedisBudgets(state).spent("k\nquota")
     finally:
