@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,15 +36,20 @@ fixtures:
 """
 
 
+ECHO = "gpt-echo"  # routed to the echo backend; every other model to the fixtures
+
+
 def write_config(tmp_path: Path, redis_url: str, prefix: str) -> Path:
     (tmp_path / "fixtures.yaml").write_text(FIXTURES, encoding="utf-8")
     config = {
         "state": redis_url,
         "state_prefix": prefix,
-        "journal": None,
         "rate_limits": {"keys": {"sk-limited": {"requests_per_minute": 3}}},
-        "backends": {"script": {"type": "fixtures", "paths": [str(tmp_path / "fixtures.yaml")]}},
-        "routes": [{"model": "*", "backend": "script"}],
+        "backends": {
+            "script": {"type": "fixtures", "paths": [str(tmp_path / "fixtures.yaml")]},
+            "echo": {"type": "echo"},
+        },
+        "routes": [{"model": ECHO, "backend": "echo"}, {"model": "*", "backend": "script"}],
     }
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config), encoding="utf-8")
@@ -76,12 +82,25 @@ def two_servers(tmp_path: Path, redis: RedisServer) -> Iterator[list[str]]:
         yield serve_all(stack, config, 2)
 
 
-async def ask(http: httpx.AsyncClient, url: str, key: str) -> httpx.Response:
+async def ask(
+    http: httpx.AsyncClient, url: str, key: str, say: str = "next step", model: str = "gpt-4o-mini"
+) -> httpx.Response:
     return await http.post(
         f"{url}/v1/chat/completions",
         headers={"Authorization": f"Bearer {key}"},
-        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "next step"}]},
+        json={"model": model, "messages": [{"role": "user", "content": say}]},
     )
+
+
+async def admin(
+    http: httpx.AsyncClient, method: str, url: str, key: str, path: str, body: Any = None
+) -> dict[str, Any]:
+    answer = await http.request(
+        method, f"{url}/_chatdouble/{path}", headers={"Authorization": f"Bearer {key}"}, json=body
+    )
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()
+    return data
 
 
 def text_of(response: httpx.Response) -> str:
@@ -103,7 +122,14 @@ async def walk_all(urls: list[str], limits: httpx.Limits) -> list[list[str]]:
         return seen
 
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        return await asyncio.gather(*(walk(http, index) for index in range(50)))
+        walks = await asyncio.gather(*(walk(http, index) for index in range(50)))
+        # Whichever process (or worker) is asked, a key's journal holds its four requests in order.
+        for index in range(50):
+            journal = await admin(http, "GET", urls[index % len(urls)], f"sk-walker-{index}", "requests")
+            assert [entry["status"] for entry in journal["data"]] == [200, 200, 200, 400]
+            seqs = [entry["seq"] for entry in journal["data"]]
+            assert seqs == sorted(seqs)
+        return walks
 
 
 async def test_every_key_gets_its_sequence_in_order_exactly_once_across_two_processes(
@@ -154,3 +180,55 @@ async def test_a_lost_redis_gives_503_server_errors_then_the_server_recovers(tmp
                 assert text_of(await ask(http, url, "sk-a")) == "two"
     finally:
         own.stop()
+
+
+async def test_the_journal_and_verify_on_either_process_see_every_request_of_both(
+    two_servers: list[str],
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        answers = await asyncio.gather(
+            *(ask(http, two_servers[i % 2], "sk-journal", f"ping {i}", ECHO) for i in range(20))
+        )
+        sent = sorted(answer.headers["x-request-id"] for answer in answers)
+        check = {"match": {"last_user": {"contains": "ping"}}, "count": {"eq": 20}}
+        for url in two_servers:
+            journal = await admin(http, "GET", url, "sk-journal", "requests")
+            assert [entry["seq"] for entry in journal["data"]] == list(range(1, 21))
+            assert sorted(entry["id"] for entry in journal["data"]) == sent
+            verified = await admin(http, "POST", url, "sk-journal", "verify", check)
+            assert verified["ok"], verified
+            assert verified["matched"] == list(range(1, 21))
+
+
+async def test_a_runtime_fixture_added_on_one_process_answers_on_the_other(two_servers: list[str]) -> None:
+    one, two = two_servers
+    fixture = {
+        "id": "hello",
+        "times": 1,
+        "match": {"last_user": {"contains": "hello"}},
+        "response": {"text": "Hi!"},
+    }
+    async with httpx.AsyncClient(timeout=30) as http:
+        await admin(http, "POST", one, "sk-arrange", "fixtures", fixture)
+        assert text_of(await ask(http, two, "sk-arrange", "hello", ECHO)) == "Hi!"
+        assert text_of(await ask(http, one, "sk-arrange", "hello", ECHO)) == "hello"  # used up: the echo
+        listed = await admin(http, "GET", two, "sk-arrange", "fixtures")
+        assert [item["id"] for item in listed["data"]] == ["hello"]
+        await admin(http, "DELETE", two, "sk-arrange", "fixtures/hello")
+        assert (await admin(http, "GET", one, "sk-arrange", "fixtures"))["data"] == []
+        assert text_of(await ask(http, one, "sk-someone-else", "hello", ECHO)) == "hello"
+
+
+async def test_a_reset_on_one_process_clears_what_the_other_shares(two_servers: list[str]) -> None:
+    one, two = two_servers
+    fixture = {"match": {"last_user": {"contains": "hello"}}, "response": {"text": "Hi!"}}
+    async with httpx.AsyncClient(timeout=30) as http:
+        await admin(http, "POST", one, "sk-reset", "fixtures", fixture)
+        assert text_of(await ask(http, one, "sk-reset")) == "one"
+        assert text_of(await ask(http, one, "sk-reset")) == "two"
+        reset = await admin(http, "POST", two, "sk-reset", "reset")
+        assert (reset["fixtures"], reset["journal"]) == (1, 2)
+        assert (await admin(http, "GET", one, "sk-reset", "fixtures"))["data"] == []
+        assert (await admin(http, "GET", one, "sk-reset", "requests"))["data"] == []
+        assert text_of(await ask(http, one, "sk-reset")) == "one"  # the sequence starts again
+        assert text_of(await ask(http, one, "sk-reset", "hello", ECHO)) == "hello"
