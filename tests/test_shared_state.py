@@ -2,10 +2,15 @@
 docs/scale.md), and a lost Redis is answered with retryable 503s, then recovered from.
 
 Each process is `python -m server serve` with the same config, on its own port; requests alternate
-between them (and, once, four workers share one port, each request on a new connection). Proven: a 3-step fixture sequence per API key, 50 keys at once, gives every key its
-steps in order, each exactly once; a per-key rate limit counts the requests that both processes
-served; a Redis killed under a running server yields 503 `server_error` envelopes (never a 500 or
-a hang), and the same server answers again once Redis is back on its port.
+between them (and, once, four workers share one port, each request on a new connection). Proven: a
+3-step fixture sequence per API key, 50 keys at once, gives every key its steps in order, each
+exactly once, and its journal holds them in order on any process; the journal and verify on either
+process see every request of both, numbered in one order; a runtime fixture added on one answers
+on the other, and a reset on one clears what both share; a per-key rate limit counts the requests
+that both processes served; a Redis killed under a running server yields 503 `server_error`
+envelopes (never a 500 or a hang), the same server answers again once Redis is back on its port,
+the openai SDK's own retry carries a request through the restart, and the journal entries of the
+requests answered while Redis was gone are written once it is back.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 from tests.processes import clean_env, python_command, running
@@ -232,3 +238,51 @@ async def test_a_reset_on_one_process_clears_what_the_other_shares(two_servers: 
         assert (await admin(http, "GET", one, "sk-reset", "requests"))["data"] == []
         assert text_of(await ask(http, one, "sk-reset")) == "one"  # the sequence starts again
         assert text_of(await ask(http, one, "sk-reset", "hello", ECHO)) == "hello"
+
+
+async def test_the_openai_sdk_retries_through_a_redis_restart_and_nothing_the_server_held_is_lost(
+    tmp_path: Path,
+) -> None:
+    own = RedisServer(free_port())  # this test kills and restarts it: not the session's server
+    own.start()
+    statuses: list[int] = []
+
+    async def restart_redis_on_503(response: httpx.Response) -> None:
+        statuses.append(response.status_code)
+        if response.status_code == 503:
+            own.start()  # back (empty) before the SDK's retry goes out
+
+    try:
+        config = write_config(tmp_path, own.url, "restart:")
+        with ExitStack() as stack:
+            (url,) = serve_all(stack, config, 1)
+            async with httpx.AsyncClient(
+                timeout=30, event_hooks={"response": [restart_redis_on_503]}
+            ) as http:
+                sdk = openai.AsyncOpenAI(
+                    api_key="sk-sdk", base_url=f"{url}/v1", http_client=http, max_retries=2
+                )
+
+                async def step() -> str | None:
+                    completion = await sdk.chat.completions.create(
+                        model="gpt-4o-mini", messages=[{"role": "user", "content": "next step"}]
+                    )
+                    return completion.choices[0].message.content
+
+                assert await step() == "one"
+                own.stop()
+                # Concurrent requests while Redis is gone: each a 503 `server_error`, none a 500.
+                async with httpx.AsyncClient(timeout=30) as plain:  # no restart on its 503s
+                    lost = await asyncio.gather(*(ask(plain, url, "sk-other") for _ in range(10)))
+                assert {answer.status_code for answer in lost} == {503}
+                for answer in lost:
+                    error = openai.types.ErrorObject.model_validate(answer.json()["error"])
+                    assert (error.type, error.code) == ("server_error", None)
+                statuses.clear()
+                assert await step() == "one"  # retried once Redis was back: it kept nothing
+                assert statuses == [503, 200]
+                # The journal entries written while Redis was gone were held, then written.
+                journal = await admin(http, "GET", url, "sk-other", "requests")
+                assert [entry["status"] for entry in journal["data"]] == [503] * 10
+    finally:
+        own.stop()
