@@ -10,7 +10,8 @@ on the other, and a reset on one clears what both share; a per-key rate limit co
 that both processes served; a Redis killed under a running server yields 503 `server_error`
 envelopes (never a 500 or a hang), the same server answers again once Redis is back on its port,
 the openai SDK's own retry carries a request through the restart, and the journal entries of the
-requests answered while Redis was gone are written once it is back.
+requests answered while Redis was gone are written once it is back. A stream whose client leaves
+is journaled all the same: the write is not cancelled with the request.
 """
 
 from __future__ import annotations
@@ -286,3 +287,24 @@ async def test_the_openai_sdk_retries_through_a_redis_restart_and_nothing_the_se
                 assert [entry["status"] for entry in journal["data"]] == [503] * 10
     finally:
         own.stop()
+
+
+async def test_a_stream_its_client_left_is_journaled_for_both_processes(two_servers: list[str]) -> None:
+    one, two = two_servers
+    slow = {"response": {"text": "one two three"}, "timing": {"chunk_delay": 60}}
+    body = {"model": ECHO, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    async with httpx.AsyncClient(timeout=30) as http:
+        await admin(http, "POST", one, "sk-leaves", "fixtures", slow)
+        headers = {"Authorization": "Bearer sk-leaves"}
+        async with http.stream("POST", f"{one}/v1/chat/completions", headers=headers, json=body) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data: "):
+                    break  # the first chunk; the next waits a minute: leave now
+        # The server notices the client left on its own time: ask until the entry is there.
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            entries = (await admin(http, "GET", two, "sk-leaves", "requests"))["data"]
+            if entries or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+    assert [(entry["stream"], entry["error"]) for entry in entries] == [(True, "client_disconnected")]
