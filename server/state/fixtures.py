@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from backends.base import Backend
 from backends.fixtures.model import Fixture
 from backends.fixtures.runtime import Layered, NamespaceFixtures
-from server.generation.conversation import Conversation
 
 
 def repeated(fixtures: Sequence[Fixture]) -> str | None:
@@ -42,14 +41,6 @@ class RuntimeFixtures(abc.ABC):
         """What answers a request of `namespace` routed to `backend`: its runtime fixtures first."""
         fixtures = await self.layer(namespace)
         return backend if fixtures is None else Layered(fixtures, backend)
-
-    async def answers(
-        self, namespace: str, conversations: Sequence[Conversation], raw: bytes, *, embeds: bool
-    ) -> bool:
-        """Whether the namespace's fixtures would answer a request asking `conversations` (its bytes
-        `raw`), without using up any of them: what a forwarding route asks before it forwards."""
-        fixtures = await self.layer(namespace)
-        return fixtures is not None and await fixtures.answers(conversations, raw, namespace, embeds=embeds)
 
     async def of(self, namespace: str) -> list[Fixture]:
         fixtures = await self.layer(namespace)

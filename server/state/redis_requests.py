@@ -8,11 +8,12 @@ go first), each element `<seq> <entry JSON>`; `seq` comes from the namespace's c
 is one Lua script (number, push, trim, renew both keys' TTL), so one round trip per request. Both
 keys expire `state_ttl_seconds` after the namespace's last request.
 
-An entry is written before a whole-body answer leaves the server and as a stream's last frame has
-gone, so a verify that follows the answer sees it, on any process. The write runs as its own task:
+An entry is written before a whole-body answer leaves the server (so a verify that follows the
+answer sees it, on any process) and as a stream's last frame has gone. The write runs as its own task:
 a request cancelled meanwhile (its client left) does not cancel it. When Redis cannot be reached,
 the request is still answered and its entry waits in this process (at most `capacity` of them),
-written with the next one that gets through, before a read, and at shutdown.
+written with the next one that gets through, before a read, and at shutdown. (A write that timed
+out after Redis applied it is written again: a duplicate entry, which we accept over a lost one.)
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ class RedisRequests:
             args.append(payload)
         try:
             await self._append(keys=keys, args=args)
-        except LOST:
-            log.warning("Redis is unreachable: %d journal entries wait to be written", len(batch))
+        except LOST as exc:
+            log.warning("Redis is unreachable (%s): %d journal entries wait to be written", exc, len(batch))
             self._waiting.extendleft(reversed(batch))
 
     async def _entries(self, namespace: str) -> list[tuple[int, str]]:
