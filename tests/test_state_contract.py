@@ -34,7 +34,7 @@ from server.state.redis_fixtures import RedisRuntimeFixtures
 from server.state.redis_ledger import RedisLedger
 from server.state.redis_requests import RedisRequests
 from server.state.requests import RequestEntry, RequestLog, Requests, Subject
-from server.state.shared import Shared, connect
+from server.state.shared import POOL, Shared, connect
 from tests.support.redis_server import RedisServer, free_port
 
 
@@ -99,6 +99,16 @@ async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServe
             await state.aclose()
     assert sorted(t for t in taken if t is not None) == list(range(50))
     assert taken.count(None) == 150
+
+
+async def test_more_concurrent_commands_than_the_pool_holds_wait_for_a_connection(redis: RedisServer) -> None:
+    state = connect(redis.url, f"burst-{uuid.uuid4().hex[:12]}:", 600)  # one process's client
+    try:
+        ledger = RedisLedger(state, "fixtures", "fixtures")
+        taken = await asyncio.gather(*(ledger.take("ns", "f", None) for _ in range(4 * POOL)))
+    finally:
+        await state.aclose()
+    assert sorted(t for t in taken if t is not None) == list(range(4 * POOL))
 
 
 async def test_a_draw_is_all_or_nothing_and_drains_over_a_minute(budgets: Budgets) -> None:

@@ -20,7 +20,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.errors import APIError
 
-SOCKET_TIMEOUT = 2.0  # seconds for a connect, and for any one reply
+SOCKET_TIMEOUT = 2.0  # seconds for a connect, for any one reply, and to wait for a free connection
+# Connections a process holds at most. More concurrent commands wait for a free one (at most
+# SOCKET_TIMEOUT), where the client's default pool (100) would refuse the 101st at once, and a
+# burst would open as many connections as there are requests.
+POOL = 64
 LOST = (RedisConnectionError, RedisTimeoutError, OSError)  # what a lost Redis raises
 
 
@@ -41,14 +45,16 @@ class Shared:
 
 def connect(url: str, prefix: str, ttl_seconds: int) -> Shared:
     """A client for `url`; it connects on first use, so a server starts while Redis is still down."""
-    client = aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=POOL,
+        timeout=SOCKET_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=SOCKET_TIMEOUT,
         health_check_interval=30,
         decode_responses=True,
     )
-    return Shared(client, prefix, ttl_seconds)
+    return Shared(aioredis.Redis.from_pool(pool), prefix, ttl_seconds)
 
 
 def unavailable() -> APIError:
