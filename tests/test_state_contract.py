@@ -34,7 +34,7 @@ from server.state.redis_fixtures import RedisRuntimeFixtures
 from server.state.redis_ledger import RedisLedger
 from server.state.redis_requests import RedisRequests
 from server.state.requests import RequestEntry, RequestLog, Requests, Subject
-from server.state.shared import POOL, Shared, connect
+from server.state.shared import Shared, connect
 from tests.support.redis_server import RedisServer, free_port
 
 
@@ -90,7 +90,8 @@ async def test_reset_forgets_one_namespace_or_all(ledger: Ledger) -> None:
 
 async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServer) -> None:
     prefix = f"race-{uuid.uuid4().hex[:12]}:"
-    states = [connect(redis.url, prefix, 600) for _ in range(4)]  # four processes' clients
+    # Four processes' clients, with few connections each: a loaded machine connects slowly.
+    states = [connect(redis.url, prefix, 600, pool_size=8) for _ in range(4)]
     try:
         ledgers = [RedisLedger(state, "fixtures", "fixtures") for state in states]
         taken = await asyncio.gather(*(ledgers[i % 4].take("ns", "f", 50) for i in range(200)))
@@ -102,13 +103,15 @@ async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServe
 
 
 async def test_more_concurrent_commands_than_the_pool_holds_wait_for_a_connection(redis: RedisServer) -> None:
-    state = connect(redis.url, f"burst-{uuid.uuid4().hex[:12]}:", 600)  # one process's client
+    # One process's client, with few connections (a loaded machine connects slowly), and more than
+    # the redis client's own default pool (100) would take at once.
+    state = connect(redis.url, f"burst-{uuid.uuid4().hex[:12]}:", 600, pool_size=4)
     try:
         ledger = RedisLedger(state, "fixtures", "fixtures")
-        taken = await asyncio.gather(*(ledger.take("ns", "f", None) for _ in range(4 * POOL)))
+        taken = await asyncio.gather(*(ledger.take("ns", "f", None) for _ in range(200)))
     finally:
         await state.aclose()
-    assert sorted(t for t in taken if t is not None) == list(range(4 * POOL))
+    assert sorted(t for t in taken if t is not None) == list(range(200))
 
 
 async def test_a_draw_is_all_or_nothing_and_drains_over_a_minute(budgets: Budgets) -> None:
@@ -212,7 +215,7 @@ async def test_an_entry_keeps_what_verify_reads(journal: Requests) -> None:
 
 async def test_two_processes_journal_into_one_order(redis: RedisServer) -> None:
     prefix = f"journal-{uuid.uuid4().hex[:12]}:"
-    states = [connect(redis.url, prefix, 600) for _ in range(2)]
+    states = [connect(redis.url, prefix, 600, pool_size=8) for _ in range(2)]
     try:
         journals = [RedisRequests(state, 1000) for state in states]
         await asyncio.gather(*(journals[i % 2].append("ns", entry(str(i))) for i in range(100)))

@@ -43,11 +43,12 @@ class Shared:
         await self.redis.aclose()
 
 
-def connect(url: str, prefix: str, ttl_seconds: int) -> Shared:
-    """A client for `url`; it connects on first use, so a server starts while Redis is still down."""
+def connect(url: str, prefix: str, ttl_seconds: int, pool_size: int = POOL) -> Shared:
+    """A client for `url` holding at most `pool_size` connections; it connects on first use, so a
+    server starts while Redis is still down."""
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
-        max_connections=POOL,
+        max_connections=pool_size,
         timeout=SOCKET_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=SOCKET_TIMEOUT,
