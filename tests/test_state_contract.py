@@ -88,10 +88,19 @@ async def test_reset_forgets_one_namespace_or_all(ledger: Ledger) -> None:
     assert [await ledger.used(n, "f") for n in ("a", "b", "c*")] == [0, 0, 0]
 
 
+async def connected(redis: RedisServer, prefix: str, count: int) -> list[Shared]:
+    """`count` clients (as of as many processes) of one connection each, already connected."""
+    states = [connect(redis.url, prefix, 600, pool_size=1) for _ in range(count)]
+    for state in states:
+        await state.redis.ping()
+    return states
+
+
 async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServer) -> None:
     prefix = f"race-{uuid.uuid4().hex[:12]}:"
-    # Four processes' clients, with few connections each: a loaded machine connects slowly.
-    states = [connect(redis.url, prefix, 600, pool_size=8) for _ in range(4)]
+    # Four processes' clients, one connection each, connected before the race: a machine loaded
+    # past its cores may take longer than the 2 s timeout to connect dozens at once.
+    states = await connected(redis, prefix, 4)
     try:
         ledgers = [RedisLedger(state, "fixtures", "fixtures") for state in states]
         taken = await asyncio.gather(*(ledgers[i % 4].take("ns", "f", 50) for i in range(200)))
@@ -103,9 +112,9 @@ async def test_concurrent_takes_consume_every_use_exactly_once(redis: RedisServe
 
 
 async def test_more_concurrent_commands_than_the_pool_holds_wait_for_a_connection(redis: RedisServer) -> None:
-    # One process's client, with few connections (a loaded machine connects slowly), and more than
-    # the redis client's own default pool (100) would take at once.
-    state = connect(redis.url, f"burst-{uuid.uuid4().hex[:12]}:", 600, pool_size=4)
+    # One process's client with one connection, connected first (a loaded machine connects
+    # slowly), and more commands at once than the redis client's own default pool (100) takes.
+    (state,) = await connected(redis, f"burst-{uuid.uuid4().hex[:12]}:", 1)
     try:
         ledger = RedisLedger(state, "fixtures", "fixtures")
         taken = await asyncio.gather(*(ledger.take("ns", "f", None) for _ in range(200)))
@@ -215,7 +224,7 @@ async def test_an_entry_keeps_what_verify_reads(journal: Requests) -> None:
 
 async def test_two_processes_journal_into_one_order(redis: RedisServer) -> None:
     prefix = f"journal-{uuid.uuid4().hex[:12]}:"
-    states = [connect(redis.url, prefix, 600, pool_size=8) for _ in range(2)]
+    states = await connected(redis, prefix, 2)
     try:
         journals = [RedisRequests(state, 1000) for state in states]
         await asyncio.gather(*(journals[i % 2].append("ns", entry(str(i))) for i in range(100)))
