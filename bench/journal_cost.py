@@ -86,7 +86,7 @@ async def main(count: int, rounds: int) -> None:
     runtime = other.state.runtime
     from server.control.fixtures_api import parse_fixtures
 
-    runtime.fixtures.add("someone-else", parse_fixtures(fixture, "application/json"))
+    await runtime.fixtures.add("someone-else", parse_fixtures(fixture, "application/json"))
     apps["no journal, a runtime fixture elsewhere"] = other
     for label, body in (
         ("non-stream", orjson.dumps(CHAT)),

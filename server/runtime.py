@@ -34,11 +34,13 @@ from server.http.shaping import Profiles, shape
 from server.http.trace import Trace
 from server.state.budgets import Budgets, MemoryBudgets
 from server.state.completions import CompletionStore, MemoryCompletionStore
-from server.state.fixtures import RuntimeFixtures
+from server.state.fixtures import MemoryRuntimeFixtures, RuntimeFixtures
 from server.state.journal_file import Journal
 from server.state.redis_budgets import RedisBudgets
+from server.state.redis_fixtures import RedisRuntimeFixtures
 from server.state.redis_ledger import RedisLedger
-from server.state.requests import RequestLog
+from server.state.redis_requests import RedisRequests
+from server.state.requests import RequestLog, Requests
 from server.state.responses import MemoryResponseStore, ResponseStore
 from server.state.shared import Shared, connect
 
@@ -61,8 +63,8 @@ class Runtime:
     # Backends answering GET /v1/models from an upstream, in config order.
     model_forwarders: tuple[str, ...] = ()
     journal: Journal | None = None  # the file journal
-    requests: RequestLog | None = None  # the in-memory journal, per namespace
-    fixtures: RuntimeFixtures = field(default_factory=RuntimeFixtures)  # added over the admin API
+    requests: Requests | None = None  # the journal the admin API lists and verifies, per namespace
+    fixtures: RuntimeFixtures = field(default_factory=MemoryRuntimeFixtures)  # added over the admin API
     stream_options: StreamOptions = field(default_factory=StreamOptions)
     responses: ResponseStore = field(default_factory=lambda: MemoryResponseStore(1000))
     completions: CompletionStore = field(default_factory=lambda: MemoryCompletionStore(1000))
@@ -113,7 +115,8 @@ class Runtime:
             forwarders=forwarders,
             model_forwarders=tuple(name for name, backend in backends.items() if backend.forwards_models),
             journal=Journal(settings.journal.file) if settings.journal.file else None,
-            requests=RequestLog(settings.journal.memory) if settings.journal.memory else None,
+            requests=_requests(settings, shared),
+            fixtures=MemoryRuntimeFixtures() if shared is None else RedisRuntimeFixtures(shared),
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
             responses=MemoryResponseStore(settings.stored_responses),
             completions=MemoryCompletionStore(settings.stored_completions),
@@ -147,13 +150,13 @@ class Runtime:
             raise model_not_found(model)
         return route
 
-    def backend(self, route: Route, namespace: str) -> Backend:
+    async def backend(self, route: Route, namespace: str) -> Backend:
         """What answers a request of `namespace` routed by `route`: the route's backend, behind the
-        namespace's runtime fixtures when it holds any."""
+        namespace's runtime fixtures when it holds any (with shared state, Redis is asked)."""
         backend = self.backends[route.backend]
         if self.fixtures.empty:
             return backend
-        return self.fixtures.over(namespace, backend)
+        return await self.fixtures.over(namespace, backend)
 
     def forwarder(self, model: str) -> Backend | None:
         """The backend `model` is routed to, when it may pass an upstream's answer through."""
@@ -219,13 +222,14 @@ class Runtime:
         asking). A body this server would refuse matches none: the upstream answers it, as it
         would without runtime fixtures."""
         namespace = intake.namespace
-        if not self.fixtures.holds(namespace):
+        fixtures = await self.fixtures.layer(namespace)
+        if fixtures is None:
             return False
         try:
             conversations = probe(self, namespace, intake.raw)
         except APIError:
             return False
-        return await self.fixtures.answers(namespace, conversations, intake.raw, embeds=embeds)
+        return await fixtures.answers(conversations, intake.raw, namespace, embeds=embeds)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
         encoding = route.encoding or builtin_profile(model).encoding
@@ -256,6 +260,8 @@ class Runtime:
             await backend.aclose()
         if self.journal is not None:
             self.journal.close()
+        if self.requests is not None:
+            await self.requests.aclose()
         if self.shared is not None:
             await self.shared.aclose()
 
@@ -272,8 +278,17 @@ def _shared(settings: Settings, backends: Mapping[str, Backend]) -> Shared | Non
     for name, backend in backends.items():
         counted = backend.replayer if isinstance(backend, ProxyBackend) else backend
         if isinstance(counted, FixturesBackend):
-            counted.share(RedisLedger(shared, name))
+            counted.share(RedisLedger(shared, "fixtures", name))
     return shared
+
+
+def _requests(settings: Settings, shared: Shared | None) -> Requests | None:
+    """The journal the admin API reads: None with `journal.memory: 0`, else in this process or,
+    with `state: redis://...`, in Redis."""
+    capacity = settings.journal.memory
+    if not capacity:
+        return None
+    return RequestLog(capacity) if shared is None else RedisRequests(shared, capacity)
 
 
 def _profiles(settings: Settings) -> Profiles | None:

@@ -11,6 +11,7 @@ response id, so the routes that read a stored response are called with a real on
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 from collections.abc import Iterator
@@ -73,7 +74,7 @@ def test_generated_requests_get_documented_answers(case: Any, fuzzed_app: FastAP
     finally:
         # A fuzzed runtime fixture (a stall, a dropped connection) must not script the /v1 cases
         # that follow: they come without a key or session, the namespace "".
-        fuzzed_app.state.runtime.fixtures.clear("")
+        asyncio.run(fuzzed_app.state.runtime.fixtures.clear(""))
 
 
 def chat_case(**fields: Any) -> Any:

@@ -387,10 +387,13 @@ async def test_a_responses_system_message_does_not_hold_the_tools(chat: ChatClie
     assert await _input_tokens(chat, **body, text={"format": {"type": "json_object"}}) == 107
 
 
-async def test_a_responses_function_without_description_costs_3_fewer(chat: ChatClient) -> None:
-    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/
-    # test_openai_responses_model_simple_response_with_tool_call.yaml, first request: 40.
-    tool = {
+async def test_responses_tools_are_written_as_in_chat_with_titles_and_3_more(chat: ChatClient) -> None:
+    # The gpt-4o family on /v1/responses renders its function tools as chat does, property titles as
+    # comment lines included, plus 3 (no system message holds them). Recorded:
+    # pydantic-ai test_openai_responses_model_simple_response_with_tool_call.yaml (no description):
+    # 40; Mirascope test_model_call_with_tool_outputs.yaml (a titled property): 48; activeagent
+    # openai_basic_function.yml (described properties, `strict` absent): 72.
+    capital = {
         "type": "function",
         "name": "get_capital",
         "description": None,
@@ -403,7 +406,96 @@ async def test_a_responses_function_without_description_costs_3_fewer(chat: Chat
         "strict": True,
     }
     question = {"content": "What is the capital of PotatoLand?", "role": "user"}
-    assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[tool]) == 40
+    assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[capital]) == 40
+    tokyo = {"content": "What's the weather in Tokyo?", "role": "user"}
+    assert await _input_tokens(chat, model="gpt-4o-mini", input=[tokyo], tools=[WEATHER_TOOL]) == 48
+    boston = {
+        "type": "function",
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["location"],
+        },
+    }
+    body = {"model": "gpt-4o", "input": "What's the weather in Boston?", "tools": [boston]}
+    assert await _input_tokens(chat, **body) == 72
+
+
+async def test_the_parameters_title_opens_the_type_as_a_comment(chat: ChatClient) -> None:
+    # Recorded: langsmith-sdk test_openai_agents_test_traceable_decorator_nests_under_agent_trace.yaml
+    # (OpenAI Agents SDK, gpt-4.1 /v1/responses): input_tokens 60; the schema's own `title`
+    # (`calculate_sum_args`) is a comment line like its description, 5 tokens.
+    tool = {
+        "name": "calculate_sum",
+        "parameters": {
+            "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "integer"}},
+            "required": ["a", "b"],
+            "title": "calculate_sum_args",
+            "type": "object",
+            "additionalProperties": False,
+        },
+        "strict": True,
+        "type": "function",
+        "description": "",
+    }
+    body = {
+        "model": "gpt-4.1",
+        "instructions": "You are a calculator.",
+        "input": [{"content": "Calculate 5 + 3", "role": "user"}],
+        "tools": [tool],
+    }
+    assert await _input_tokens(chat, **body) == 60
+
+
+async def test_responses_required_with_one_function_costs_what_naming_it_costs(chat: ChatClient) -> None:
+    # Recorded: activeagent test_agent_common_format_tool_choice_{auto,required,specific}.yml
+    # (gpt-4.1 /v1/responses): 38 with `auto`, 47 with `required` and 47 with the tool named.
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Get weather",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    }
+    body = {"model": "gpt-4.1", "input": "What's the weather?", "tools": [tool]}
+    assert await _input_tokens(chat, **body, tool_choice="auto") == 38
+    assert await _input_tokens(chat, **body, tool_choice="required") == 47
+    named = {"type": "function", "name": "get_weather"}
+    assert await _input_tokens(chat, **body, tool_choice=named) == 47
+    # Beside a second tool `required` costs nothing (pydantic-ai test_tool_output, exact so).
+    other = {**tool, "name": "get_time", "description": "Get time"}
+    both = {**body, "tools": [tool, other]}
+    assert await _input_tokens(chat, **both, tool_choice="required") == await _input_tokens(
+        chat, **both, tool_choice="auto"
+    )
+
+
+async def test_a_reasoning_models_responses_format_opens_without_a_blank_line(chat: ChatClient) -> None:
+    # Recorded: ruby_llm chat_with_schema_with_openai_gpt-5-nano_accepts_a_json_schema_and_returns_
+    # structured_output.yml: input_tokens 45 (46 with the blank line the gpt-4o family counts).
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
+    body = {
+        "model": "gpt-5-nano",
+        "input": [{"role": "user", "content": "Generate a person named John who is 30 years old"}],
+        "text": {"format": {"type": "json_schema", "name": "response", "schema": schema, "strict": True}},
+    }
+    assert await _input_tokens(chat, **body) == 45
+    counted = await chat.http.post("/v1/responses/input_tokens", json=body)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 45
 
 
 def test_every_line_of_a_description_is_a_comment_line() -> None:
@@ -562,6 +654,47 @@ async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns
     again = {"content": "And in Rome?", "role": "user"}
     later = await _input_tokens(chat, input=[question, call, output, again], **fields)
     assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later
+
+
+async def test_reasoning_chatdouble_wrote_costs_the_tokens_it_reported_plus_7(chat: ChatClient) -> None:
+    # The real API charges a kept reasoning item the reasoning tokens of the response that wrote it,
+    # plus 7 (fit, docs/usage.md: simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
+    # tool_calls keeps 1, 2, 3 items for 45 + 7, 143 + 14, 339 + 21). Our own items carry the count
+    # our response reported, so a client sending one back is charged exactly that.
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    question = {"content": "What's the weather in Paris?", "role": "user"}
+    fields = {"model": "gpt-5-mini", "tools": [tool], "store": False}
+    first = await chat.http.post(
+        "/v1/responses",
+        json={
+            **fields,
+            "input": [question],
+            "tool_choice": "required",
+            "reasoning": {"effort": "low"},
+            "include": ["reasoning.encrypted_content"],
+        },
+    )
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    spent = answer["usage"]["output_tokens_details"]["reasoning_tokens"]
+    assert spent == 64
+    thought = next(item for item in answer["output"] if item["type"] == "reasoning")
+    call = next(item for item in answer["output"] if item["type"] == "function_call")
+    output = {"call_id": call["call_id"], "output": "Sunny, 22C", "type": "function_call_output"}
+    plain = await _input_tokens(chat, input=[question, call, output], **fields)
+    kept = await _input_tokens(chat, input=[question, thought, call, output], **fields)
+    assert kept == plain + spent + 7
+    counted = await chat.http.post(
+        "/v1/responses/input_tokens",
+        json={"model": "gpt-5-mini", "tools": [tool], "input": [question, thought, call, output]},
+    )
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == kept
 
 
 async def test_the_parameters_own_description_opens_the_type_as_a_comment(chat: ChatClient) -> None:

@@ -186,6 +186,20 @@ def _data_image(part: dict[str, Any]) -> bool:
     return isinstance(url, str) and url.startswith("data:")
 
 
+API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
+
+
+def _items(items: Any) -> list[Any]:
+    return items if isinstance(items, list) else []
+
+
+def _current_reasoning(items: list[Any]) -> bool:
+    """A `reasoning` input item after the last user message: the current turn's hidden reasoning."""
+    users = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("role") == "user"]
+    start = users[-1] if users else -1
+    return any(isinstance(item, dict) and item.get("type") == "reasoning" for item in items[start + 1 :])
+
+
 def reason(outcome: Outcome) -> str:
     """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
     if outcome.status == 0:
@@ -196,7 +210,10 @@ def reason(outcome: Outcome) -> str:
     if any(tool.get("type") not in ("function", "custom") for tool in request.get("tools") or []):
         return "hosted tools: their hidden instructions are not public (estimate)"
     items = request.get("messages") or request.get("input") or []
-    for item in items if isinstance(items, list) else []:
+    stateful = request.get("conversation") or request.get("context_management")
+    if stateful or any(isinstance(i, dict) and i.get("type") == "compaction" for i in _items(items)):
+        return "server-side state: the history a conversation or compaction stands for is not in the request"
+    for item in _items(items):
         content = item.get("content") if isinstance(item, dict) else None
         media = (
             [p for p in content if isinstance(p, dict) and p.get("type") in MEDIA]
@@ -207,6 +224,17 @@ def reason(outcome: Outcome) -> str:
             return "media: priced by estimate (docs/usage.md)"
         if media:
             return "image: priced by its size, a residue of the fit (docs/usage.md)"
+    answered = (outcome.pair.get("answered") or {}).get("created")
+    if outcome.pair["endpoint"] == "responses" and isinstance(answered, int) and answered < API_CHANGE:
+        return (
+            "API change: answered before 2025-04 (gpt-4o on /v1/responses then counted 18 more, "
+            "about 216 more beside tools; the same shapes answered since are exact)"
+        )
+    if _current_reasoning(_items(items)):
+        return (
+            "reasoning sent back: its hidden tokens (the producing response's reasoning tokens + 7 "
+            "per item) are estimated from the size of encrypted_content (docs/usage.md)"
+        )
     return "reason unknown"
 
 

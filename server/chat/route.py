@@ -61,7 +61,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         # The API counts the prompt and the completion budget asked for, for every choice.
         budget = chat.plan.n * (body.completion_limit or 0)
         await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
-    backend = runtime.backend(route, namespace)
+    backend = await runtime.backend(route, namespace)
     shaping = await runtime.shaping(route, body.model, namespace, request.scope)
     generation = Generation(
         chat.plan,

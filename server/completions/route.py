@@ -60,7 +60,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         # `max_tokens` defaults to 16 here, as on the API: every choice of every prompt may use it.
         tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
         await runtime.limiter.admit(request, namespace, body.model, tokens)
-    backend = runtime.backend(route, namespace)
+    backend = await runtime.backend(route, namespace)
     shaping = await runtime.shaping(route, body.model, namespace, request.scope)
 
     requests = [

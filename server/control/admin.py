@@ -111,10 +111,12 @@ async def reset_namespace(request: Request) -> JSONResponse:
     if not all(isinstance(value, bool) for value in parts.values()):
         raise invalid_request(RESET_RULE)
     wanted = {part: parts.get(part, True) for part in RESET_PARTS}
-    fixtures = runtime.fixtures.clear(target) if wanted["fixtures"] else 0
+    fixtures = await runtime.fixtures.clear(target) if wanted["fixtures"] else 0
     if wanted["sequences"]:
         await reset_sequences(runtime, target)
-    journal = runtime.requests.clear(target) if wanted["journal"] and runtime.requests is not None else 0
+    journal = (
+        await runtime.requests.clear(target) if wanted["journal"] and runtime.requests is not None else 0
+    )
     return JSONResponse(
         {
             "object": "chatdouble.reset",

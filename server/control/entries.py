@@ -26,7 +26,7 @@ from backends.fixtures.runtime import SOURCE
 from backends.request_key import Scrubber
 from server.config import Settings
 from server.http.trace import Trace
-from server.state.requests import RequestEntry, RequestLog, Subject
+from server.state.requests import RequestEntry, Requests, Subject
 
 USAGE = b'"usage":'
 
@@ -46,16 +46,16 @@ class Answer:
 class Recorder:
     """Writes entries into the in-memory journal for one endpoint."""
 
-    log: RequestLog
+    log: Requests
     settings: Settings
     endpoint: str  # "chat.completions", "responses", "completions", "embeddings"
     scrubber: Scrubber
 
     @classmethod
-    def of(cls, log: RequestLog, settings: Settings, endpoint: str) -> Recorder:
+    def of(cls, log: Requests, settings: Settings, endpoint: str) -> Recorder:
         return cls(log, settings, endpoint, Scrubber([*settings.api_keys, settings.admin_token]))
 
-    def record(
+    async def record(
         self,
         trace: Trace,
         method: str,
@@ -68,8 +68,9 @@ class Recorder:
         if trace.namespace is None:  # not authenticated: nobody's namespace
             return
         # Only what cannot wait is read now (the times, and what the request's notes and headers
-        # say before they are let go); the listed entry is built when it is first listed.
-        seq, finished = self.log.next_seq(), time.perf_counter()
+        # say before they are let go); the listed entry is built when it is first listed (by a
+        # shared store, when it is written). The store gives it its `object` and `seq`.
+        finished = time.perf_counter()
         notes, raw = trace.notes, trace.raw
         reached = notes.subject is not None
         bearer = _bearer(trace) if self.settings.journal.bodies else None
@@ -81,8 +82,6 @@ class Recorder:
             model = body.get("model") if body is not None else None
             model = model if isinstance(model, str) else None
             listed: dict[str, Any] = {
-                "object": "chatdouble.request",
-                "seq": seq,
                 "id": request_id,
                 "created": trace.arrived,
                 "method": method,
@@ -107,7 +106,7 @@ class Recorder:
                 listed["response"] = scrub.value(_response(answer))
             return listed
 
-        self.log.append(trace.namespace, RequestEntry(seq, self.endpoint, subject, build))
+        await self.log.append(trace.namespace, RequestEntry(0, self.endpoint, subject, build))
 
     def answered_by(self, notes: Notes, reached: bool, model: str | None, status: int) -> dict[str, Any]:
         """`reached`: whether a backend was asked (the request's subject was noted)."""

@@ -22,6 +22,7 @@ from server.control.scope import scope
 from server.errors import APIError, invalid_request
 from server.http.body import read_body
 from server.runtime import runtime_of
+from server.state.fixtures import repeated
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,27 +66,26 @@ async def add_fixtures(request: Request) -> JSONResponse:
     target = scope(request, runtime)
     raw = await read_body(request, runtime.settings.max_body_bytes)
     fixtures = parse_fixtures(raw, request.headers.get("content-type", ""))
-    taken = runtime.fixtures.taken(target, fixtures)
+    taken = repeated(fixtures) or await runtime.fixtures.add(target, fixtures)
     if taken:
         raise invalid_request(
-            f"invalid fixtures: duplicate fixture id {taken[0]!r} (this namespace holds it already, or "
+            f"invalid fixtures: duplicate fixture id {taken!r} (this namespace holds it already, or "
             "the body repeats it)",
             param="id",
         )
-    runtime.fixtures.add(target, fixtures)
     return listing(fixtures)
 
 
 @router.get(PATH)
 async def list_fixtures(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
-    return listing(runtime.fixtures.of(scope(request, runtime)))
+    return listing(await runtime.fixtures.of(scope(request, runtime)))
 
 
 @router.delete(PATH + "/{fixture_id}")
 async def delete_fixture(request: Request, fixture_id: str) -> JSONResponse:
     runtime = runtime_of(request)
-    if not runtime.fixtures.remove(scope(request, runtime), fixture_id):
+    if not await runtime.fixtures.remove(scope(request, runtime), fixture_id):
         raise APIError(404, f"Fixture with id '{fixture_id}' not found.")
     return JSONResponse({"id": fixture_id, "object": "chatdouble.fixture", "deleted": True})
 
@@ -93,5 +93,5 @@ async def delete_fixture(request: Request, fixture_id: str) -> JSONResponse:
 @router.delete(PATH)
 async def delete_fixtures(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
-    deleted = runtime.fixtures.clear(scope(request, runtime))
+    deleted = await runtime.fixtures.clear(scope(request, runtime))
     return JSONResponse({"object": "chatdouble.fixtures.deleted", "deleted": deleted})

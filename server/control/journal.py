@@ -110,7 +110,7 @@ class Sinks:
     file: Journal | None = None
     memory: Recorder | None = None
 
-    def done(
+    async def done(
         self, request: Request, trace: Trace, status: int | None, error: str | None, answer: Answer
     ) -> None:
         if self.file is not None:
@@ -118,7 +118,7 @@ class Sinks:
         if self.memory is not None:
             request_id = request.scope.get("state", {}).get("request_id", "")
             path, method = request.scope["path"], request.method
-            self.memory.record(trace, method, path, request_id, status or 0, error, answer)
+            await self.memory.record(trace, method, path, request_id, status or 0, error, answer)
 
 
 def journaled(handler: Handler, sinks: Sinks) -> Endpoint:
@@ -135,13 +135,13 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
     try:
         response = await handler(request, trace)
     except APIError as exc:
-        sinks.done(request, trace, exc.status, exc.code or exc.type, Answer())
+        await sinks.done(request, trace, exc.status, exc.code or exc.type, Answer())
         raise
     except DropConnection:
-        sinks.done(request, trace, None, "connection_dropped", Answer())
+        await sinks.done(request, trace, None, "connection_dropped", Answer())
         raise
     except BaseException:
-        sinks.done(request, trace, 500, "server_error", Answer())
+        await sinks.done(request, trace, 500, "server_error", Answer())
         raise
     if isinstance(response, EventStream):
         status = response.status_code
@@ -149,7 +149,7 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
     else:
         body = bytes(response.body)
         failed = error_code(body) if response.status_code >= 400 else None
-        sinks.done(request, trace, response.status_code, failed, Answer(body=body))
+        await sinks.done(request, trace, response.status_code, failed, Answer(body=body))
     return response
 
 
@@ -189,7 +189,7 @@ async def _watch(
         finally:
             told = _read_last(last, answer)
             error = interrupted if interrupted == "connection_dropped" else told or interrupted
-            sinks.done(request, trace, status, error, answer)
+            await sinks.done(request, trace, status, error, answer)
 
 
 def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from server.control.scope import scope
 from server.errors import invalid_request
 from server.runtime import Runtime, runtime_of
-from server.state.requests import RequestLog
+from server.state.requests import Requests
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,7 +41,7 @@ JOURNAL_OFF = (
 )
 
 
-def kept(runtime: Runtime) -> RequestLog:
+def kept(runtime: Runtime) -> Requests:
     """The in-memory journal, or the API's 400 saying that none is kept (not an empty answer that
     would pass for one)."""
     if runtime.requests is None:
@@ -55,7 +55,7 @@ async def list_requests(request: Request) -> JSONResponse:
     target = scope(request, runtime)
     since = whole(request.query_params.get("since"), "since", 0, 0)
     limit = whole(request.query_params.get("limit"), "limit", LIMIT, 1, MAX_LIMIT)
-    entries, more = kept(runtime).after(target, since, limit)
+    entries, more = await kept(runtime).after(target, since, limit)
     return JSONResponse({"object": "list", "data": [entry.listed for entry in entries], "has_more": more})
 
 
@@ -63,5 +63,5 @@ async def list_requests(request: Request) -> JSONResponse:
 async def clear_requests(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     target = scope(request, runtime)
-    deleted = runtime.requests.clear(target) if runtime.requests is not None else 0
+    deleted = await runtime.requests.clear(target) if runtime.requests is not None else 0
     return JSONResponse({"object": "chatdouble.requests.deleted", "deleted": deleted})

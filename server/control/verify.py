@@ -119,5 +119,5 @@ async def verify_requests(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     target = scope(request, runtime)
     check = parse(await read_body(request, runtime.settings.max_body_bytes))
-    entries = kept(runtime).of(target)
+    entries = await kept(runtime).of(target)
     return JSONResponse(verify(entries, check))

@@ -48,7 +48,7 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     route, tokenizer, plan = _planned(runtime, raw)
     if runtime.limiter is not None:
         await runtime.limiter.admit(request, namespace, plan.model, plan.prompt_tokens)  # input only
-    backend = runtime.backend(route, namespace)
+    backend = await runtime.backend(route, namespace)
     vectors = await backend.embed(
         EmbeddingRequest(
             plan.model,

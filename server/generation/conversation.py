@@ -71,6 +71,9 @@ class Message:
     # Responses: the characters of `encrypted_content` of the reasoning items just before this
     # assistant turn (prompt counting estimates what the turn's hidden reasoning costs from it).
     reasoning: int = 0
+    # Responses: the hidden reasoning tokens of each reasoning item before this turn whose count is
+    # known (chatdouble's own items carry it, server/responses/sealed.py); counted exactly.
+    reasoning_tokens: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

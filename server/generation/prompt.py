@@ -180,8 +180,10 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     opened: set[int] = set()  # the turns whose joined result message is counted
     turn = _current_turn(conversation) if rules.reasoning_chars_per_token else len(conversation.messages)
     for index, message in enumerate(conversation.messages):
-        if message.reasoning and index > turn:
-            total += _reasoning_estimate(message.reasoning, rules)
+        if index > turn:  # the current turn's reasoning stays in the prompt
+            if message.reasoning:
+                total += _reasoning_estimate(message.reasoning, rules)
+            total += sum(message.reasoning_tokens) + rules.reasoning_item * len(message.reasoning_tokens)
         batch = batches.get(message.call_id or "") if message.role == "tool" else None
         if batch is not None:  # one of the joined results of a parallel call
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
@@ -226,8 +228,6 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         total += rules.tools_overhead
         if functions[0].description:
             total += rules.described_first
-        if rules.undescribed:
-            total -= rules.undescribed * sum(not function.description for function in functions)
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role in SYSTEM_ROLES for m in conversation.messages):
@@ -372,13 +372,13 @@ def _format_tokens(
     block = format_block(output)
     if block is None or output is None:
         return 0
-    total = rules.format_with_tools if tools else 0
+    total = 0
     if rules.format_reply_name:
         named = tokenizer.count(output.name) + rules.format_reply_name
         replies = sum(m.role == "assistant" and bool(m.text or m.parts) for m in conversation.messages)
         total += named * (replies if tools else 1 + replies)
     if not rules.format_in_system:
-        return total + tokenizer.count("\n\n" + block)
+        return total + tokenizer.count(("\n\n" if rules.format_blank_line else "") + block)
     system = next((m for m in conversation.messages if m.role in ("system", "developer")), None)
     if tools or (system is not None and system.parts is not None):
         # after the tools' namespace, which ends the system prompt; or a text part more
@@ -394,6 +394,10 @@ def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: 
         return rules.none_choice
     if legacy.named is not None:
         return 4 + tokenizer.count(legacy.named)
-    if choice.named is not None:
-        return rules.named_choice and rules.named_choice + tokenizer.count(choice.named)
+    named = choice.named
+    functions = conversation.function_tools
+    if rules.required_one_named and named is None and choice.mode == "required" and len(functions) == 1:
+        named = functions[0].name  # `CountingRules.required_one_named`
+    if named is not None:
+        return rules.named_choice and rules.named_choice + tokenizer.count(named)
     return 0

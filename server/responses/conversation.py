@@ -4,7 +4,8 @@
 message; items map one by one, except that consecutive function calls join the assistant message
 before them (one assistant turn, as chat sends it), and a function call's output is a tool result.
 Reasoning items carry nothing a backend reads: only the size of their encrypted content is kept, on the
-assistant turn they led to, for prompt counting. Hosted-tool items are left out.
+assistant turn they led to, for prompt counting (or, for the items chatdouble wrote, the reasoning
+tokens they carry: sealed.py). Hosted-tool items are left out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from server.generation.conversation import (
     ToolChoice,
 )
 from server.generation.strict import strict_problem
+from server.responses.sealed import unseal
 from server.wire.responses_input import (
     CustomToolCallItem,
     CustomToolCallOutputItem,
@@ -72,16 +74,25 @@ def _content(content: str | Sequence[object]) -> tuple[str, tuple[Part, ...] | N
     return "".join(part.text for part in parts if part.kind == "text"), parts
 
 
-def _join_call(messages: list[Message], call: ToolCall, reasoning: int = 0) -> None:
+def _join_call(
+    messages: list[Message], call: ToolCall, reasoning: int = 0, known: tuple[int, ...] = ()
+) -> None:
     """A call joins the assistant turn it follows (one turn, as chat sends it), or opens one;
-    `reasoning`: the encrypted reasoning that came just before it (characters)."""
+    `reasoning`: the encrypted reasoning that came just before it (characters), `known`: the
+    reasoning tokens of the items among it that chatdouble wrote (sealed.py)."""
     last = messages[-1] if messages else None
     if last is not None and last.role == "assistant":
         calls = (*last.calls, call)
-        reasoning += last.reasoning
-        messages[-1] = replace(last, calls=calls, reasoning=reasoning)
+        messages[-1] = replace(
+            last,
+            calls=calls,
+            reasoning=last.reasoning + reasoning,
+            reasoning_tokens=last.reasoning_tokens + known,
+        )
     else:
-        messages.append(Message("assistant", "", (call,), said=False, reasoning=reasoning))
+        messages.append(
+            Message("assistant", "", (call,), said=False, reasoning=reasoning, reasoning_tokens=known)
+        )
 
 
 def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
@@ -92,24 +103,37 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
         return [Message("user", items)]
     messages: list[Message] = []
     reasoning = 0  # encrypted reasoning not yet followed by the assistant turn it led to
+    known: tuple[int, ...] = ()  # the same, for items of ours: their reasoning tokens
     for item in items:
         if isinstance(item, MessageItem):
             text, parts = _content(item.content)
-            turn = reasoning if item.role == "assistant" else 0
-            messages.append(Message(item.role, text, parts=parts, reasoning=turn))
-            reasoning = 0
+            ours = item.role == "assistant"
+            messages.append(
+                Message(
+                    item.role,
+                    text,
+                    parts=parts,
+                    reasoning=reasoning if ours else 0,
+                    reasoning_tokens=known if ours else (),
+                )
+            )
+            reasoning, known = 0, ()
         elif isinstance(item, FunctionCallItem | CustomToolCallItem):
             if isinstance(item, FunctionCallItem):
                 call = ToolCall(item.call_id, item.name, item.arguments, item_id=item.id)
             else:
                 call = ToolCall(item.call_id, item.name, item.input, kind="custom", item_id=item.id)
-            _join_call(messages, call, reasoning)
-            reasoning = 0
+            _join_call(messages, call, reasoning, known)
+            reasoning, known = 0, ()
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             text, parts = _content(item.output)
             messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
         elif isinstance(item, ReasoningItem):
-            reasoning += len(item.encrypted_content or "")
+            tokens = unseal(item.encrypted_content)
+            if tokens is None:
+                reasoning += len(item.encrypted_content or "")
+            else:
+                known += (tokens,)
     return messages
 
 

@@ -87,7 +87,7 @@ async def start_turn(
     if runtime.settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer, profile)
-    backend = runtime.backend(route, namespace)
+    backend = await runtime.backend(route, namespace)
     shaping = await runtime.shaping(route, body.model, namespace, scope)
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes

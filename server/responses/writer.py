@@ -9,7 +9,6 @@ Deltas carry an `obfuscation` pad that brings their length to a multiple of 16, 
 
 from __future__ import annotations
 
-import base64
 import random
 import secrets
 import time
@@ -30,6 +29,7 @@ from server.generation.ids import ALPHANUMERIC
 from server.generation.usage import Usage
 from server.responses.objects import JSON, Status, response_object
 from server.responses.plan import ResponsesPlan
+from server.responses.sealed import seal
 
 
 class ResponseWriter:
@@ -170,7 +170,12 @@ class ResponseWriter:
         item: JSON = {"id": self.plan.ids.make("rs"), "type": "reasoning", "summary": []}
         if self.plan.sealed_reasoning:
             # The real order (2026 captures): content and the sealed reasoning before the summary.
-            item = {**item, "content": [], "encrypted_content": sealed(self.plan.created_at), "summary": []}
+            item = {
+                **item,
+                "content": [],
+                "encrypted_content": seal(self.plan.created_at, self.plan.plan.hidden),
+                "summary": [],
+            }
         return self._add(item)
 
     def _summary(self, event: ReasoningDelta) -> list[JSON]:
@@ -325,14 +330,6 @@ class ResponseWriter:
             item["status"] = status
         out.append(self._event("response.output_item.done", item=item, output_index=index))
         return out
-
-
-def sealed(created: int) -> str:
-    """An opaque stand-in for encrypted reasoning, shaped as the API's are: a Fernet token (version
-    byte, creation time, random IV, ciphertext and MAC), so it starts with `gAAAAA`. Clients only
-    carry it back; nothing reads it."""
-    token = b"\x80" + created.to_bytes(8, "big") + secrets.token_bytes(16 + 64 + 32)
-    return base64.urlsafe_b64encode(token).decode()
 
 
 _PREFIXES = {

@@ -2,7 +2,7 @@
 process on the same `state` Redis.
 
 One hash per backend and namespace, `{prefix}fixtures:{backend}:{namespace}`, maps a fixture id to
-its uses. `take` is one Lua script, so two processes never consume the same sequence step or the
+its uses (runtime fixtures: `{prefix}runtime-uses:{namespace}`). `take` is one Lua script, so two processes never consume the same sequence step or the
 last of a fixture's `times`. Each write renews the hash's TTL (`state_ttl_seconds`): namespaces of
 finished test runs expire instead of filling Redis.
 """
@@ -32,14 +32,15 @@ _GLOB_SPECIAL = str.maketrans({c: "\\" + c for c in "*?[]\\"})
 
 
 class RedisLedger:
-    def __init__(self, shared: Shared, backend: str) -> None:
+    def __init__(self, shared: Shared, *scope: str) -> None:
+        """`scope`: the key's parts before the namespace (`"fixtures", backend`)."""
         self._shared = shared
-        self._backend = backend
+        self._scope = scope
         self._take = shared.redis.register_script(_TAKE)
         self._give_back = shared.redis.register_script(_GIVE_BACK)
 
     def _key(self, namespace: str) -> str:
-        return self._shared.key("fixtures", self._backend, namespace)
+        return self._shared.key(*self._scope, namespace)
 
     async def used(self, namespace: str, fixture: str) -> int:
         async with guarded():

@@ -1,11 +1,13 @@
-"""The in-memory request journal: the latest requests of each namespace, for the admin API.
+"""The request journal's store: the latest requests of each namespace, for the admin API.
 
-Each namespace keeps at most `capacity` entries (the `journal.memory` setting); the oldest go
-first. Sequence numbers come from one counter for the whole process, so they only grow: a client
-that read up to `seq` asks for what came after it, across clears. An entry keeps, besides what the
-API lists, what verify matches against (the request's conversation and bytes); those are never
-listed. A namespace whose journal is cleared is forgotten whole, so per-test namespaces that are
-reset do not accumulate.
+`Requests` is the interface; `RequestLog` keeps the entries in this process, and the shared one
+(`server/state/redis_requests.py`, the `state` setting) keeps them in Redis for several processes.
+Each namespace keeps at most `capacity` entries (the `journal.memory` setting); the oldest go first.
+Sequence numbers only grow, so a client that read up to `seq` asks for what came after it, across
+clears: in this process one counter serves every namespace, in Redis one counter per namespace. An
+entry keeps, besides what the API lists, what verify matches against (the request's conversation
+and bytes); those are never listed. A namespace whose journal is cleared is forgotten whole, so
+per-test namespaces that are reset do not accumulate.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import itertools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from server.generation.conversation import Conversation
+
+LISTED = "chatdouble.request"  # the listed entry's `object`
 
 
 @dataclass(slots=True)
@@ -30,7 +34,8 @@ class Subject:
 @dataclass(slots=True)
 class RequestEntry:
     """A journaled request. What the API lists is built the first time it is asked for, not on the
-    request path: most entries of a test run are never listed."""
+    request path: most entries of a test run are never listed. `build` gives every listed field
+    but `object` and `seq`, which the store assigns when it appends the entry."""
 
     seq: int
     endpoint: str
@@ -42,34 +47,58 @@ class RequestEntry:
     def listed(self) -> dict[str, Any]:
         """The entry as `GET /_chatdouble/requests` shows it."""
         if self._listed is None:
-            self._listed = self.build()
+            self._listed = {"object": LISTED, "seq": self.seq, **self.build()}
         return self._listed
 
 
+class Requests(Protocol):
+    capacity: int
+
+    async def append(self, namespace: str, entry: RequestEntry) -> None:
+        """Journal `entry` in `namespace`, giving it the next `seq`."""
+        ...
+
+    async def of(self, namespace: str) -> list[RequestEntry]:
+        """The namespace's entries, oldest first."""
+        ...
+
+    async def after(self, namespace: str, since: int, limit: int) -> tuple[list[RequestEntry], bool]:
+        """Up to `limit` entries with a `seq` above `since`, oldest first, and whether more follow."""
+        ...
+
+    async def clear(self, namespace: str) -> int:
+        """Forget the namespace's entries; how many there were."""
+        ...
+
+    async def aclose(self) -> None:
+        """Finish what is still being written."""
+        ...
+
+
 class RequestLog:
+    """The journal in this process: one event loop, and no operation suspends."""
+
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._entries: dict[str, deque[RequestEntry]] = {}
         self._seq = itertools.count(1)
 
-    def next_seq(self) -> int:
-        return next(self._seq)
-
-    def append(self, namespace: str, entry: RequestEntry) -> None:
+    async def append(self, namespace: str, entry: RequestEntry) -> None:
+        entry.seq = next(self._seq)
         entries = self._entries.get(namespace)
         if entries is None:
             entries = self._entries[namespace] = deque(maxlen=self.capacity)
         entries.append(entry)
 
-    def of(self, namespace: str) -> list[RequestEntry]:
-        """The namespace's entries, oldest first."""
+    async def of(self, namespace: str) -> list[RequestEntry]:
         return list(self._entries.get(namespace, ()))
 
-    def after(self, namespace: str, since: int, limit: int) -> tuple[list[RequestEntry], bool]:
-        """Up to `limit` entries with a `seq` above `since`, oldest first, and whether more follow."""
+    async def after(self, namespace: str, since: int, limit: int) -> tuple[list[RequestEntry], bool]:
         later = [entry for entry in self._entries.get(namespace, ()) if entry.seq > since]
         return later[:limit], len(later) > limit
 
-    def clear(self, namespace: str) -> int:
-        """Forget the namespace's entries; how many there were."""
+    async def clear(self, namespace: str) -> int:
         return len(self._entries.pop(namespace, ()))
+
+    async def aclose(self) -> None:
+        return None

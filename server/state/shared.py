@@ -20,8 +20,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.errors import APIError
 
-SOCKET_TIMEOUT = 2.0  # seconds for a connect, and for any one reply
-_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+SOCKET_TIMEOUT = 2.0  # seconds for a connect, for any one reply, and to wait for a free connection
+# Connections a process holds at most. More concurrent commands wait for a free one (at most
+# SOCKET_TIMEOUT), where the client's default pool (100) would refuse the 101st at once, and a
+# burst would open as many connections as there are requests.
+POOL = 64
+LOST = (RedisConnectionError, RedisTimeoutError, OSError)  # what a lost Redis raises
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +43,19 @@ class Shared:
         await self.redis.aclose()
 
 
-def connect(url: str, prefix: str, ttl_seconds: int) -> Shared:
-    """A client for `url`; it connects on first use, so a server starts while Redis is still down."""
-    client = aioredis.Redis.from_url(
+def connect(url: str, prefix: str, ttl_seconds: int, pool_size: int = POOL) -> Shared:
+    """A client for `url` holding at most `pool_size` connections; it connects on first use, so a
+    server starts while Redis is still down."""
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=pool_size,
+        timeout=SOCKET_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
         socket_connect_timeout=SOCKET_TIMEOUT,
         health_check_interval=30,
         decode_responses=True,
     )
-    return Shared(client, prefix, ttl_seconds)
+    return Shared(aioredis.Redis.from_pool(pool), prefix, ttl_seconds)
 
 
 def unavailable() -> APIError:
@@ -66,5 +73,5 @@ async def guarded() -> AsyncIterator[None]:
     """Turn a lost Redis into the 503 above."""
     try:
         yield
-    except _LOST:
+    except LOST:
         raise unavailable() from None

@@ -247,11 +247,11 @@ async def test_no_runtime_fixture_means_the_route_backend_is_used_as_is() -> Non
     runtime = app.state.runtime
     route = runtime.settings.routes[0]
     assert runtime.fixtures.empty
-    assert runtime.backend(route, "sk-a") is runtime.backends[route.backend]
+    assert await runtime.backend(route, "sk-a") is runtime.backends[route.backend]
     async with in_process(app) as http:
         await add(http, HELLO)
         assert not runtime.fixtures.empty
-        assert runtime.backend(route, "sk-other") is runtime.backends[route.backend]
+        assert await runtime.backend(route, "sk-other") is runtime.backends[route.backend]
         await http.post("/_chatdouble/reset", headers=A1)
     assert runtime.fixtures.empty
 
