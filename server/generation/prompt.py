@@ -61,8 +61,7 @@ class _Style:
 
 def nested_indent(function: Tool) -> int:
     """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
-    issue 11; docs/usage.md names the recordings). The strict schema is rewritten for the sampler
-    first, which may explain the two forms; the form itself is not published."""
+    issue 11, docs/usage.md; a strict schema is rewritten for the sampler first, perhaps why)."""
     return 2 if function.strict else 0
 
 
@@ -195,11 +194,9 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
             total += tokenizer.count(message.text + "\n")
             padded_system = True
-        elif (
-            functions and rules.instructions and not padded_system and message.role in ("system", "developer")
-        ):
+        elif functions and rules.instructions and not padded_system and message.role in SYSTEM_ROLES:
             # harmony's developer message: the instructions, then the tools, in one message
-            total += tokenizer.count(INSTRUCTIONS + message.text + "\n\n") - TOKENS_PER_MESSAGE - ROLE_TOKENS
+            total += tokenizer.count(INSTRUCTIONS + message.text + "\n\n") - rules.per_message - ROLE_TOKENS
             padded_system = True
         elif message.text:
             total += tokenizer.count(message.text)
@@ -257,8 +254,7 @@ def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -
 
 def _quirks(function: Tool, titles: bool) -> int:
     """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
-    line, unless that is its only property and it is written as a literal (an enum's values or an
-    object's braces)."""
+    line, unless that is its only property, written as a literal (an enum's values, an object)."""
     properties = (function.parameters or {}).get("properties")
     if not properties or not isinstance(properties, dict):
         return 0
