@@ -21,7 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server.errors import APIError
 
 SOCKET_TIMEOUT = 2.0  # seconds for a connect, and for any one reply
-_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,5 +66,5 @@ async def guarded() -> AsyncIterator[None]:
     """Turn a lost Redis into the 503 above."""
     try:
         yield
-    except _LOST:
+    except LOST:
         raise unavailable() from None
