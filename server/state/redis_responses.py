@@ -18,7 +18,6 @@ Every write renews the keys' TTL (`state_ttl_seconds`); the deployment keeps at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
@@ -28,7 +27,7 @@ import orjson
 from server.generation.conversation import Message
 from server.state import history as histories
 from server.state.redis_order import ORDER, member
-from server.state.responses import Runner, StoredResponse
+from server.state.responses import Progress, Run, Runner, StoredResponse
 from server.state.shared import LOST, Shared, guarded
 
 log = logging.getLogger("chatdouble.state")
@@ -103,12 +102,13 @@ class _RedisProgress:
 
 
 class RedisResponseStore:
-    def __init__(self, shared: Shared, limit: int) -> None:
+    def __init__(self, shared: Shared, limit: int, cancel_wait: float = CANCEL_WAIT) -> None:
         self._shared = shared
         self._limit = limit
+        self._cancel_wait = cancel_wait
         self._put = shared.redis.register_script(_PUT)
         self._write = shared.redis.register_script(_WRITE)
-        self._local: dict[tuple[str, str], asyncio.Task[None]] = {}  # the runs of this process
+        self._local: dict[tuple[str, str], Run] = {}  # the runs of this process
 
     def _keys(self, namespace: str, response_id: str) -> _Keys:
         return _Keys(self._shared, namespace, response_id)
@@ -182,38 +182,38 @@ class RedisResponseStore:
         response.running = True
         await self.put(namespace, response)
         keys = self._keys(namespace, response.id)
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(self._guarded(runner, _RedisProgress(self, keys), response.id))
-        watcher = loop.create_task(self._watch(keys, task))
-        self._local[(namespace, response.id)] = task
+
+        async def guarded_runner(progress: Progress) -> None:
+            try:
+                await runner(progress)
+            except Exception:  # Redis lost mid-run: followers see it end with the key's TTL
+                log.warning("background response %s could not write its progress", response.id, exc_info=True)
+
+        run = Run(guarded_runner, _RedisProgress(self, keys))
+        watcher = asyncio.get_running_loop().create_task(self._watch(keys, run))
+        self._local[(namespace, response.id)] = run
 
         def done(_: asyncio.Task[None]) -> None:
             watcher.cancel()
             self._local.pop((namespace, response.id), None)
 
-        task.add_done_callback(done)
+        run.task.add_done_callback(done)
 
-    @staticmethod
-    async def _guarded(runner: Runner, progress: _RedisProgress, response_id: str) -> None:
-        try:
-            await runner(progress)
-        except Exception:  # Redis lost mid-run: followers see it end with the key's TTL
-            log.warning("background response %s could not write its progress", response_id, exc_info=True)
-
-    async def _watch(self, keys: _Keys, task: asyncio.Task[None]) -> None:
-        """Cancel this process's run of a response when another process asks (BLPOP, in turns)."""
+    async def _watch(self, keys: _Keys, run: Run) -> None:
+        """Stop this process's run of a response when another process asks (BLPOP, in turns)."""
         try:
             while not await self._shared.redis.blpop([keys.cancel], timeout=BLOCK_MS / 1000):
                 pass
         except LOST:
             return  # a canceller that cannot reach us ends the response itself
-        task.cancel()
+        await run.started.wait()
+        run.cancel()
 
     def _stop_here(self, namespace: str, response_id: str) -> bool:
-        task = self._local.get((namespace, response_id))
-        if task is not None:
-            task.cancel()
-        return task is not None
+        run = self._local.get((namespace, response_id))
+        if run is not None:
+            run.cancel()  # being deleted: whether it writes its end no longer matters
+        return run is not None
 
     async def _ask_to_stop(self, keys: _Keys) -> None:
         async with self._shared.redis.pipeline(transaction=True) as pipe:
@@ -238,11 +238,9 @@ class RedisResponseStore:
                     last = str(entry_id)
 
     async def cancel(self, namespace: str, response_id: str) -> StoredResponse | None:
-        task = self._local.get((namespace, response_id))
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        run = self._local.get((namespace, response_id))
+        if run is not None:
+            await run.stop()
             return await self.get(namespace, response_id)
         record = await self.get(namespace, response_id)
         if record is None or not record.running:
@@ -251,7 +249,7 @@ class RedisResponseStore:
         async with guarded():
             await self._ask_to_stop(keys)
         try:
-            async with asyncio.timeout(CANCEL_WAIT):
+            async with asyncio.timeout(self._cancel_wait):
                 async for _ in self.follow(namespace, response_id, 2**63):
                     pass  # only the end comes after the highest sequence number
         except TimeoutError:
@@ -262,7 +260,4 @@ class RedisResponseStore:
 
     async def aclose(self) -> None:
         """Stop this process's runs: each ends as cancelled, so no follower waits for it."""
-        tasks = list(self._local.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(run.stop() for run in list(self._local.values())), return_exceptions=True)

@@ -54,6 +54,49 @@ class Progress(Protocol):
 Runner = Callable[[Progress], Coroutine[Any, Any, None]]
 
 
+class Run:
+    """A background run in this process, and how it is stopped.
+
+    A task cancelled before its first step never runs its body, so its runner could not write its
+    end: `stop` waits until the runner is under way. And on Python 3.11, `asyncio.wait_for` (which
+    the Redis client awaits replies through) swallows a cancel that arrives as the reply does
+    (CPython gh-86296), so a runner could carry on: its progress raises the cancel again after
+    each write once the run is being stopped."""
+
+    def __init__(self, runner: Runner, progress: Progress) -> None:
+        self.started = asyncio.Event()
+        self.stopping = False
+        self.task = asyncio.get_running_loop().create_task(self._body(runner, _Stoppable(progress, self)))
+
+    async def _body(self, runner: Runner, progress: Progress) -> None:
+        self.started.set()
+        await runner(progress)
+
+    def cancel(self) -> None:
+        self.stopping = True
+        self.task.cancel()
+
+    async def stop(self) -> None:
+        """Cancel the run and wait until it has ended."""
+        await self.started.wait()
+        self.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+class _Stoppable:
+    def __init__(self, progress: Progress, run: Run) -> None:
+        self._progress, self._run = progress, run
+
+    async def publish(self, body: dict[str, Any], frames: Sequence[bytes]) -> None:
+        await self._progress.publish(body, frames)
+        if self._run.stopping:
+            raise asyncio.CancelledError
+
+    async def end(self, body: dict[str, Any], frames: Sequence[bytes], history: list[Message]) -> None:
+        await self._progress.end(body, frames, history)
+
+
 class ResponseStore(Protocol):
     async def get(self, namespace: str, response_id: str) -> StoredResponse | None: ...
 
@@ -87,7 +130,7 @@ class _Entry:
     record: StoredResponse
     events: list[bytes] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
+    run: Run | None = None
 
     def wake(self) -> None:
         self.changed.set()
@@ -107,7 +150,7 @@ class _MemoryProgress:
         entry = self._entry
         entry.record.body, entry.record.history, entry.record.running = body, history, False
         entry.events.extend(frames)
-        entry.task = None
+        entry.run = None
         entry.wake()
 
 
@@ -135,15 +178,15 @@ class MemoryResponseStore:
 
     async def delete(self, namespace: str, response_id: str) -> bool:
         entry = self._items.pop((namespace, response_id), None)
-        if entry is not None and entry.task is not None:
-            entry.task.cancel()
+        if entry is not None and entry.run is not None:
+            entry.run.cancel()  # gone: whether it writes its end no longer matters
         return entry is not None
 
     async def run(self, namespace: str, response: StoredResponse, runner: Runner) -> None:
         response.running = True
         entry = _Entry(response)
         self._keep(namespace, entry)
-        entry.task = asyncio.get_running_loop().create_task(runner(_MemoryProgress(entry)))
+        entry.run = Run(runner, _MemoryProgress(entry))
 
     async def follow(self, namespace: str, response_id: str, after: int) -> AsyncIterator[bytes]:
         entry = self._items.get((namespace, response_id))
@@ -162,11 +205,8 @@ class MemoryResponseStore:
         entry = self._items.get((namespace, response_id))
         if entry is None:
             return None
-        task = entry.task
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if entry.run is not None:
+            await entry.run.stop()
         return entry.record
 
     async def aclose(self) -> None:
