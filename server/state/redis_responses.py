@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import orjson
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.generation.conversation import Message
 from server.state import history as histories
@@ -201,11 +202,14 @@ class RedisResponseStore:
 
     async def _watch(self, keys: _Keys, run: Run) -> None:
         """Stop this process's run of a response when another process asks (BLPOP, in turns)."""
-        try:
-            while not await self._shared.redis.blpop([keys.cancel], timeout=BLOCK_MS / 1000):
-                pass
-        except LOST:
-            return  # a canceller that cannot reach us ends the response itself
+        while True:
+            try:
+                if await self._shared.redis.blpop([keys.cancel], timeout=BLOCK_MS / 1000):
+                    break
+            except RedisTimeoutError:
+                continue  # a slow reply: ask again
+            except LOST:
+                return  # Redis is gone: a canceller that cannot reach us ends the response itself
         await run.started.wait()
         run.cancel()
 
