@@ -6,10 +6,11 @@ role chunk, 48 content chunks and a finish chunk: 50 chunks, then `data: [DONE]`
 
 The baseline answers the same request with fixed bytes of the same shape and size: the non-stream
 `chat.completion` body in chatdouble's layout (two-space indentation, trailing newline) and a fixed
-50-chunk SSE stream sent through `StreamingResponse`, one `send` per frame as chatdouble does. It reads
-the request body (as any server must) but does not parse it: `"stream":true` in the compact JSON the
-load generator sends selects the stream. `POST /v1/responses` answers the same conversation's
-Responses stream as fixed bytes (bench/responses_stream.py).
+50-chunk SSE stream sent through `StreamingResponse`, one `send` per frame (chatdouble sends the frames
+that are ready together in one). It reads the request body (as any server must) but does not parse
+it: `"stream":true` in the compact JSON the load generator sends selects the stream.
+`POST /v1/responses` answers the same conversation's Responses stream as fixed bytes
+(bench/responses_stream.py).
 
 Run it alone with `python -m bench.baseline --port N`: uvicorn gets exactly the settings the
 `chatdouble serve` command gives it (1 worker, loop and http "auto", log level warning, no access log).

@@ -23,16 +23,26 @@ from server.app import create_app
 from server.config import CONFIG_ENV, ConfigError, Settings, load_settings
 
 SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
-# uvicorn cancels whatever still runs this long after the shutdown grace period: sse-starlette sees
-# the exit signal up to 0.5 s late (it polls), and a stream cut at the end of the grace period still
-# has to close its backend and send its error frame.
+# uvicorn cancels whatever still runs this long after the shutdown grace period: the streams see the
+# exit signal up to 0.5 s late (server/http/event_stream.py polls), and a stream cut at the end of the
+# grace period still has to close its backend and send its error frame.
 FAREWELL_SECONDS = 2.0
 log = logging.getLogger("chatdouble")
 
 
 def worker_app() -> FastAPI:
     """Factory for each worker process when `--workers` > 1: settings travel as JSON in the environment."""
-    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+    app = create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+    _settle_collector()
+    return app
+
+
+def _settle_collector() -> None:
+    """Everything built so far (vocabularies, schemas, the app) lives as long as the process: keep the
+    collector from walking it again, and let it run less often (a request allocates a few hundred
+    short-lived objects, none of them in cycles)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -171,11 +181,7 @@ def serve(args: argparse.Namespace) -> int:
         os.environ[SETTINGS_ENV] = settings.model_dump_json()
         uvicorn.run("server.__main__:worker_app", factory=True, workers=settings.workers, **common)  # type: ignore[arg-type]
     else:
-        # Everything built so far (vocabularies, schemas, the app) lives as long as the process:
-        # keep the collector from walking it again, and let it run less often (a request allocates
-        # a few hundred short-lived objects, none of them in cycles).
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)
+        _settle_collector()
         uvicorn.run(app, **common)  # type: ignore[arg-type]
     return 0
 

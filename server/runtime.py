@@ -25,12 +25,12 @@ from server.generation.profiles import Profile, builtin_profile
 from server.generation.shaping import Shaping, Sleep
 from server.generation.tokens import Tokenizer, encoding_for_model
 from server.http.chaos_board import ChaosBoard
+from server.http.event_stream import StreamOptions
 from server.http.forward import forward_call, try_forward
 from server.http.intake import Intake, take
 from server.http.middleware import arrival_of
 from server.http.ratelimit import Limiter
 from server.http.shaping import Profiles, shape
-from server.http.sse import StreamOptions
 from server.http.trace import Trace
 from server.state.budgets import Budgets, MemoryBudgets
 from server.state.completions import CompletionStore, MemoryCompletionStore

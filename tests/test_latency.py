@@ -298,3 +298,17 @@ async def test_the_first_token_is_due_a_ttft_after_the_request_came_in() -> None
     shaped = [event async for event in shaping.shape(events(), Tokenizer.named("o200k_base"), lambda: None)]
     assert len(shaped) == 3
     assert recorder.pauses == [pytest.approx(0.07), pytest.approx(0.01)]
+
+
+async def test_a_paced_stream_keeps_its_schedule_when_wake_ups_are_late() -> None:
+    class Late(Recorder):
+        async def __call__(self, seconds: float) -> None:
+            self.pauses.append(seconds)
+            self.now += seconds + 0.005  # every wake-up 5 ms late
+
+    recorder = Late()
+    app = app_with(recorder, {"latency": {"ttft": 0, "inter_token": 20}})
+    pauses = await pauses_of(app, recorder, *CHAT[:1], chat_body("one two three four five six", stream=True))
+    # Due every 20 ms: each pause is what is left of it after the late wake-up, so nothing drifts.
+    assert pauses == [pytest.approx(0.02), *[pytest.approx(0.015)] * 4]
+    assert recorder.now == pytest.approx(5 * 0.02 + 0.005)

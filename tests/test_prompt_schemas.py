@@ -4,8 +4,10 @@ formats (docs/usage.md lists the rules and their sources; the recorded numbers n
 
 from __future__ import annotations
 
-from server.generation.conversation import Tool
-from server.generation.prompt import render_functions
+import pytest
+
+from server.generation.conversation import OutputFormat, Tool
+from server.generation.prompt import format_block, render_functions
 from tests.support.requests import ChatClient
 
 
@@ -46,6 +48,8 @@ INT_SCHEMA = {
 async def test_a_json_schema_format_costs_6_more_in_chat_than_in_responses(chat: ChatClient) -> None:
     # Recorded: Mirascope python/tests/e2e/input/cassettes/test_structured_output_resume/
     # openai_gpt_4o_{completions,responses}.yaml, first request: 62 in chat, 56 on /v1/responses.
+    # Chat puts the block in a system message of its own (4) and primes the reply with the name
+    # ("int": 1 + 2); Responses appends it to its hidden system prompt after a blank line (1).
     question = {"role": "user", "content": "Choose a lucky number between 1 and 10"}
     spec = {"name": "int", "schema": INT_SCHEMA, "strict": True}
     response = await chat.http.post(
@@ -71,3 +75,237 @@ def test_a_ref_is_rendered_as_the_type_it_names() -> None:
     parameters = {"type": "object", "properties": {"head": {"$ref": "#/$defs/Node"}}, "$defs": {"Node": node}}
     lines = render_functions((Tool("f", parameters),)).splitlines()
     assert lines[3:6] == ["head?: {", "  next: any,", "},"]
+
+
+def test_a_format_is_shown_as_python_writes_it_without_the_constraints_the_sampler_enforces() -> None:
+    # docs/usage.md: required, additionalProperties, defaults and bounds dropped at every depth,
+    # titles and descriptions kept in the order sent, non-ASCII escaped (crewAI StepObservation).
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Score",
+        "type": "object",
+        "properties": {
+            "value": {"title": "Value", "type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 9}, "maxItems": 3},
+            "note": {"description": "not \u2014 this", "anyOf": [{"type": "string"}, {"type": "null"}]},
+        },
+        "required": ["value", "tags", "note"],
+        "additionalProperties": False,
+    }
+    assert format_block(OutputFormat("json_schema", schema, "Score", True, "Rate it.")) == (
+        "# Response Formats\n\n## Score\n\n// Rate it.\n"
+        '{"title":"Score","type":"object","properties":{"value":{"title":"Value","type":"number"},'
+        '"tags":{"type":"array","items":{"type":"string"}},'
+        '"note":{"description":"not \\u2014 this","anyOf":[{"type":"string"},{"type":"null"}]}}}'
+    )
+    assert format_block(OutputFormat("json_object")) is None
+
+
+SIMPLE_MODEL = {
+    "properties": {"name": {"title": "Name", "type": "string"}, "age": {"title": "Age", "type": "integer"}},
+    "required": ["name", "age"],
+    "title": "SimpleModel",
+    "type": "object",
+    "additionalProperties": False,
+}
+CALCULATION = {
+    "description": "Structured output for calculation results.",
+    "properties": {
+        "operation": {
+            "description": "The mathematical operation performed",
+            "title": "Operation",
+            "type": "string",
+        },
+        "result": {"description": "The result of the calculation", "title": "Result", "type": "integer"},
+        "explanation": {
+            "description": "Brief explanation of the calculation",
+            "title": "Explanation",
+            "type": "string",
+        },
+    },
+    "required": ["operation", "result", "explanation"],
+    "title": "CalculationResult",
+    "type": "object",
+    "additionalProperties": False,
+}
+ADD_NUMBERS = {
+    "type": "function",
+    "function": {
+        "name": "add_numbers",
+        "description": "Add two numbers together and return the sum.",
+        "strict": True,
+        "parameters": {
+            "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "integer"}},
+            "required": ["a", "b"],
+            "type": "object",
+            "additionalProperties": False,
+        },
+    },
+}
+LUCKY = {"role": "user", "content": "Choose a lucky number between 1 and 10"}
+RECORDED = [
+    pytest.param(
+        # crewAI lib/crewai/tests/cassettes/utilities/test_convert_with_instructions.yaml #0: the
+        # block ends the system message (after a blank line), the reply is primed with the name.
+        "gpt-4o-mini",
+        [
+            {
+                "role": "system",
+                "content": "Please convert the following text into valid JSON.\n\nOutput ONLY the valid "
+                "JSON and nothing else.\n\nThe JSON must follow this schema exactly:\n```json\n{\n    "
+                "name: str,\n    age: int\n}\n```",
+            },
+            {"role": "user", "content": "Name: Alice, Age: 30"},
+        ],
+        {"name": "SimpleModel", "schema": SIMPLE_MODEL, "strict": True},
+        [],
+        108,
+        id="system-message",
+    ),
+    pytest.param(
+        # Mirascope python/tests/e2e/input/cassettes/test_structured_output_resume/
+        # openai_gpt_4o_completions.yaml #1: an earlier reply is marked with the name too.
+        "gpt-4o",
+        [
+            LUCKY,
+            {"role": "assistant", "content": '{"output":7}'},
+            {"role": "user", "content": "Ok, now choose a different lucky number"},
+        ],
+        {"name": "int", "schema": INT_SCHEMA, "strict": True},
+        [],
+        86,
+        id="earlier-reply",
+    ),
+    pytest.param(
+        # pydantic-ai tests/models/cassettes/test_openai/test_openai_native_output.yaml #0 (not
+        # strict): with tools the block follows their namespace and the reply is not primed.
+        "gpt-4o",
+        [{"content": "What is the largest city in the user country?", "role": "user"}],
+        {
+            "name": "result",
+            "schema": {
+                "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+                "required": ["city", "country"],
+                "type": "object",
+            },
+            "strict": False,
+        },
+        [
+            {
+                "type": "function",
+                "function": {
+                    "description": "",
+                    "name": "get_user_country",
+                    "parameters": {"additionalProperties": False, "properties": {}, "type": "object"},
+                },
+            }
+        ],
+        71,
+        id="tools",
+    ),
+    pytest.param(
+        # crewAI lib/crewai/tests/cassettes/llms/openai/
+        # test_openai_agent_kickoff_structured_output_with_tools.yaml #0: tools and a system message.
+        "gpt-4o-mini",
+        [
+            {
+                "role": "system",
+                "content": "You are Calculator. You are a calculator assistant that uses tools to compute "
+                "results.\nYour personal goal is: Perform calculations using available tools",
+            },
+            {
+                "role": "user",
+                "content": "\nCurrent Task: Calculate 15 + 27 using your add_numbers tool. Report the result.",
+            },
+        ],
+        {"name": "CalculationResult", "schema": CALCULATION, "strict": True},
+        [ADD_NUMBERS],
+        188,
+        id="tools-and-system-message",
+    ),
+]
+
+
+@pytest.mark.parametrize(("model", "messages", "spec", "tools", "real"), RECORDED)
+async def test_recorded_json_schema_formats_count_exactly(
+    chat: ChatClient,
+    model: str,
+    messages: list[object],
+    spec: dict[str, object],
+    tools: list[object],
+    real: int,
+) -> None:
+    body: dict[str, object] = {
+        "model": model,
+        "messages": messages,
+        "response_format": {"type": "json_schema", "json_schema": spec},
+    }
+    if tools:
+        body["tools"] = tools
+    response = await chat.http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["usage"]["prompt_tokens"] == real
+
+
+async def test_the_format_name_counts_twice_in_chat_without_tools_once_with_them(chat: ChatClient) -> None:
+    # The block names the format once; chat primes a reply that must follow it with the name again.
+    async def prompt(name: str, **extra: object) -> int:
+        spec = {"name": name, "schema": SIMPLE_MODEL, "strict": True}
+        body = {
+            "model": "gpt-4o",
+            "messages": [LUCKY],
+            "response_format": {"type": "json_schema", "json_schema": spec},
+        }
+        response = await chat.http.post("/v1/chat/completions", json=body | extra)
+        assert response.status_code == 200, response.text
+        return int(response.json()["usage"]["prompt_tokens"])
+
+    longer = "TaskEvaluationPydanticOutput"  # 6 tokens; "S" is 1
+    assert await prompt(longer) - await prompt("S") == 2 * 5
+    assert await prompt(longer, tools=[ADD_NUMBERS]) - await prompt("S", tools=[ADD_NUMBERS]) == 5
+    text = {"format": {"type": "json_schema", "name": longer, "schema": SIMPLE_MODEL, "strict": True}}
+    short = {"format": {"type": "json_schema", "name": "S", "schema": SIMPLE_MODEL, "strict": True}}
+    tokens = await _input_tokens(chat, model="gpt-4o", input=[LUCKY], text=text)
+    assert tokens - await _input_tokens(chat, model="gpt-4o", input=[LUCKY], text=short) == 5
+
+
+async def _chat_prompt(chat: ChatClient, messages: list[dict[str, object]], **fields: object) -> int:
+    response = await chat.http.post(
+        "/v1/chat/completions", json={"model": "gpt-4o", "messages": messages, **fields}
+    )
+    assert response.status_code == 200, response.text
+    return int(response.json()["usage"]["prompt_tokens"])
+
+
+SCORE_FORMAT = {
+    "type": "json_schema",
+    "json_schema": {"name": "ScoreOutput", "schema": SIMPLE_MODEL, "strict": True},  # the name: 2 tokens
+}
+
+
+async def test_the_block_ends_the_system_message_so_its_last_word_may_merge_with_the_blank_line(
+    chat: ChatClient,
+) -> None:
+    # crewAI LLMGuardrailResult: a system message ending in "." costs one less than one ending in a
+    # word, because ".\n\n" is one token (docs/usage.md).
+    async def format_cost(system: str) -> int:
+        messages: list[dict[str, object]] = [{"role": "system", "content": system}, LUCKY]
+        return await _chat_prompt(chat, messages, response_format=SCORE_FORMAT) - await _chat_prompt(
+            chat, messages
+        )
+
+    assert await format_cost("Be brief.") == await format_cost("Be brief") - 1
+
+
+@pytest.mark.parametrize("tools", [[], [ADD_NUMBERS]], ids=["no-tools", "tools"])
+async def test_an_earlier_reply_is_marked_with_the_format_name(chat: ChatClient, tools: list[object]) -> None:
+    # crewAI test_lite_agent_structured_output #3 (tools) and Mirascope's resume (none): each earlier
+    # assistant message with text costs the name's tokens + 2 more while a format is in force.
+    reply = [LUCKY, {"role": "assistant", "content": '{"name":"a","age":1}'}, LUCKY]
+    extra: dict[str, object] = {"tools": tools} if tools else {}
+
+    async def format_cost(messages: list[dict[str, object]]) -> int:
+        with_format = await _chat_prompt(chat, messages, response_format=SCORE_FORMAT, **extra)
+        return with_format - await _chat_prompt(chat, messages, **extra)
+
+    assert await format_cost(reply) - await format_cost([LUCKY]) == 2 + 2

@@ -306,6 +306,8 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
         "call_id": "call_W4le",
         "name": "get_weather",
         "arguments": '{"location":"Tokyo"}',
+        "id": "fc_078dc246495066dd00691596451d60819088c82db66c694f77",
+        "status": "completed",
     }
     output = {
         "type": "function_call_output",
@@ -319,6 +321,70 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
     # test_text_output_function sends one).
     empty = {"content": "", "role": "assistant"}
     assert await _input_tokens(chat, input=[question, empty, call, output], **fields) == 84
+
+
+async def test_a_responses_function_call_the_client_wrote_costs_3_fewer_and_counts_as_sent(
+    chat: ChatClient,
+) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/
+    # test_openai_responses_model_simple_response_with_tool_call.yaml: input_tokens 40, then 67 with
+    # a call item that has no `id` (the API's own items, sent back with their `fc_…` id, cost 3 more:
+    # Mirascope's above). Mirascope test_resume_with_override_thinking_and_tools sends `{"n": 100}`
+    # without an id: counted as sent, not compacted.
+    tool = {
+        "type": "function",
+        "name": "get_capital",
+        "description": None,
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"country": {"type": "string"}},
+            "required": ["country"],
+            "type": "object",
+        },
+        "strict": True,
+    }
+    question = {"content": "What is the capital of PotatoLand?", "role": "user"}
+    call = {
+        "arguments": '{"country":"PotatoLand"}',
+        "call_id": "call_YfwR",
+        "name": "get_capital",
+        "status": None,
+        "type": "function_call",
+    }
+    output = {"call_id": "call_YfwR", "output": "Potato City", "type": "function_call_output"}
+    fields = {"model": "gpt-4o", "tools": [tool], "tool_choice": "auto"}
+    assert await _input_tokens(chat, input=[question], **fields) == 40
+    assert await _input_tokens(chat, input=[question, call, output], **fields) == 67
+    stored = {**call, "id": "fc_1", "status": "completed"}
+    assert await _input_tokens(chat, input=[question, stored, output], **fields) == 70
+    spaced = {**call, "arguments": '{"country": "PotatoLand"}'}
+    assert await _input_tokens(chat, input=[question, spaced, output], **fields) == 68
+    assert await _input_tokens(chat, input=[question, {**stored, **spaced}, output], **fields) == 70
+
+
+async def test_a_responses_system_message_does_not_hold_the_tools(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_openai_responses/test_prompted_output.yaml,
+    # first request: input_tokens 107. Chat appends the tools to the system message (a newline, 4
+    # fewer); Responses keeps them apart, so the system message costs what it costs without tools.
+    system = (
+        "Always respond with a JSON object that's compatible with this schema:\n\n"
+        '{"properties": {"city": {"type": "string"}, "country": {"type": "string"}}, "required": '
+        '["city", "country"], "title": "CityLocation", "type": "object"}\n\n'
+        "Don't include any text or Markdown fencing before or after."
+    )
+    tool = {
+        "description": "",
+        "name": "get_user_country",
+        "parameters": {"additionalProperties": False, "properties": {}, "type": "object"},
+        "strict": False,
+        "type": "function",
+    }
+    messages = [
+        {"content": system, "role": "system"},
+        {"content": "What is the largest city in the user country?", "role": "user"},
+    ]
+    body = {"model": "gpt-4o", "input": messages, "tools": [tool], "tool_choice": "auto"}
+    assert await _input_tokens(chat, **body, text={"format": {"type": "json_object"}}) == 107
 
 
 async def test_a_responses_function_without_description_costs_3_fewer(chat: ChatClient) -> None:
@@ -341,12 +407,270 @@ async def test_a_responses_function_without_description_costs_3_fewer(chat: Chat
 
 
 def test_every_line_of_a_description_is_a_comment_line() -> None:
-    # Fit on crewAI's two-line delegation tool descriptions (docs/usage.md): each line its own
-    # `// ` comment, stripped; a blank line stays blank.
+    # Fit on crewAI's two-line delegation tool descriptions and Mirascope test_caching_tool
+    # (docs/usage.md): the description stripped, then each line its own `// ` comment, stripped; a
+    # blank line inside it an empty `//`.
     from server.generation.conversation import Tool
     from server.generation.prompt import render_functions
 
     tool = Tool(
-        "f", {"type": "object", "properties": {"a": {"type": "string"}}}, description="One.\nTwo.\n\n  Three."
+        "f",
+        {"type": "object", "properties": {"a": {"type": "string"}}},
+        description="\nOne.\nTwo.\n\n  Three.\n",
     )
-    assert render_functions((tool,)).splitlines()[2:6] == ["// One.", "// Two.", "", "// Three."]
+    assert render_functions((tool,)).splitlines()[2:7] == [
+        "// One.",
+        "// Two.",
+        "//",
+        "// Three.",
+        "type f = (_: {",
+    ]
+
+
+SECRET_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "secret_retrieval_tool",
+        "description": "A tool that requires a password to retrieve a secret. Takes a 'password' field.",
+        "parameters": {
+            "type": "object",
+            "properties": {"password": {"type": "string"}},
+            "required": ["password"],
+        },
+    },
+}
+
+
+def _parallel_round_trip(*results: str) -> list[dict[str, Any]]:
+    calls = [
+        {
+            "id": f"call_{i}",
+            "type": "function",
+            "function": {"name": "secret_retrieval_tool", "arguments": f'{{"password": "p{i}"}}'},
+        }
+        for i in range(len(results))
+    ]
+    return [
+        {"role": "user", "content": "Please retrieve the secrets."},
+        {"role": "assistant", "tool_calls": calls},
+        *({"role": "tool", "tool_call_id": f"call_{i}", "content": r} for i, r in enumerate(results)),
+    ]
+
+
+async def test_the_results_of_a_parallel_call_are_one_message_of_json_strings(chat: ChatClient) -> None:
+    # Recorded: Mirascope typescript/tests/e2e/output/cassettes/tools/openai_completions/
+    # calls-tool-and-resumes-with-results.har, second request: prompt_tokens 161 (87 without the
+    # round trip). The two results are one message from `multi_tool_use.parallel`, each a JSON string.
+    question = {
+        "role": "user",
+        "content": 'Please retrieve the secrets for these passwords: "mellon" and "radiance". Use the'
+        " secret_retrieval_tool for each password.",
+    }
+    calls = [
+        {
+            "id": f"call_{word}",
+            "type": "function",
+            "function": {"name": "secret_retrieval_tool", "arguments": f'{{"password": "{word}"}}'},
+        }
+        for word in ("mellon", "radiance")
+    ]
+    messages = [
+        question,
+        {"role": "assistant", "tool_calls": calls, "annotations": []},
+        {"role": "tool", "tool_call_id": "call_mellon", "content": "Welcome to Moria!"},
+        {"role": "tool", "tool_call_id": "call_radiance", "content": "Life before Death"},
+    ]
+    fields = {"model": "gpt-4o-mini", "tools": [SECRET_TOOL], "max_completion_tokens": 1000}
+    assert await prompt_tokens(chat, messages=[question], **fields) == 87
+    assert await prompt_tokens(chat, messages=messages, **fields) == 161
+    # Escapes count: a newline in a joined result is `\n` inside a JSON string (crewAI's hierarchical
+    # delegations, multi-line results, were 11 to 47 above their count without it).
+    plain = await prompt_tokens(chat, messages=_parallel_round_trip("a b", "c"), **fields)
+    assert await prompt_tokens(chat, messages=_parallel_round_trip("a\nb", "c"), **fields) == plain + 1
+    # A third result joins the same message: 1 and its JSON string, no message of its own.
+    three = await prompt_tokens(chat, messages=_parallel_round_trip("a b", "c", "c"), **fields)
+    wrapper_growth = 18  # `,{"recipient_name":"functions.secret_retrieval_tool","parameters":{…}}`
+    assert three == plain + wrapper_growth + 1 + 3  # 3: `"c"`
+
+
+async def test_o_series_tools_and_history_are_written_the_gpt_4o_way(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/
+    # test_agent_powered_by_new_o_model_family_that_uses_tool.yaml: prompt_tokens 113, then 178 after
+    # the round trip. o3-mini primes its reply with 2 like gpt-5, but has no hidden tool preamble and
+    # counts the call the gpt-4o way (gpt-5-mini would count 81 + 6 more).
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "comapny_customer_data",
+            "description": "Useful for getting customer related data.",
+            "parameters": {"properties": {}, "type": "object"},
+        },
+    }
+    task = {
+        "role": "user",
+        "content": "You are test role. test backstory\nYour personal goal is: test goal\nCurrent Task: How"
+        " many customers does the company have?\n\nThis is the expected criteria for your final answer:"
+        " The number of customers\nyou MUST return the actual complete content as the final answer, not"
+        " a summary.\n\nThis is VERY important to you, your job depends on it!",
+    }
+    call = {
+        "id": "call_Dk8G",
+        "type": "function",
+        "function": {"name": "comapny_customer_data", "arguments": "{}"},
+    }
+    history = [
+        task,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_Dk8G", "content": "The company has 42 customers"},
+        {
+            "role": "user",
+            "content": "Analyze the tool result. If requirements are met, provide the Final Answer."
+            " Otherwise, call the next tool. Deliver only the answer without meta-commentary.",
+        },
+    ]
+    fields = {"model": "o3-mini", "tools": [tool], "tool_choice": "auto"}
+    assert await prompt_tokens(chat, messages=[task], **fields) == 113
+    assert await prompt_tokens(chat, messages=history, **fields) == 178
+
+
+async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns_cost_nothing(
+    chat: ChatClient,
+) -> None:
+    # An estimate fitted on pydantic-ai's gpt-5 tool loops (docs/usage.md): the reasoning that led to
+    # the calls being answered stays in the prompt, about (characters - 780) / 6.75 tokens; e.g.
+    # test_tool_choice_matrix[auto-openai_responses] counts 149 where 1252 characters are estimated
+    # at 70 (real 68). Reasoning before the last user message is dropped, as harmony drops it.
+    question = {"content": "What's the weather in Paris?", "role": "user"}
+    call = {
+        "arguments": '{"city":"Paris"}',
+        "call_id": "call_E4x",
+        "id": "fc_1",
+        "name": "get_weather",
+        "type": "function_call",
+    }
+    output = {"call_id": "call_E4x", "output": "Sunny, 22C in Paris", "type": "function_call_output"}
+    thought = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "g" * (780 + 675)}
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    fields = {"model": "gpt-5-mini", "tools": [tool]}
+    plain = await _input_tokens(chat, input=[question, call, output], **fields)
+    assert await _input_tokens(chat, input=[question, thought, call, output], **fields) == plain + 100
+    again = {"content": "And in Rome?", "role": "user"}
+    later = await _input_tokens(chat, input=[question, call, output, again], **fields)
+    assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later
+
+
+async def test_the_parameters_own_description_opens_the_type_as_a_comment(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/cassettes/test_tool_search/
+    # test_live_fallback_failover_capability_load_and_recovery.yaml, first request (gpt-5.6):
+    # input_tokens 139. `parameters.description` is rendered as harmony renders an object's
+    # description: `type load_capability = (_: // Typed arguments for …` (13 tokens).
+    tool = {
+        "description": "Load a listed capability whenever it is plausibly relevant to the task. Loading"
+        " makes the capability instructions and any tools it provides available.",
+        "name": "load_capability",
+        "parameters": {
+            "additionalProperties": False,
+            "description": "Typed arguments for a `load_capability` tool call.",
+            "properties": {"id": {"description": "The id of the capability to load.", "type": "string"}},
+            "required": ["id"],
+            "type": "object",
+        },
+        "strict": True,
+        "type": "function",
+    }
+    body = {
+        "model": "gpt-5.6",
+        "instructions": "The following capabilities are deferred and can be loaded using the"
+        " `load_capability` tool. A capability's tools stay hidden until it is loaded:\n- refunds:"
+        " Refund policy tools.",
+        "input": [{"content": "Can I get a refund on order-123? Use your tools.", "role": "user"}],
+        "tools": [tool],
+        "tool_choice": "auto",
+    }
+    assert await _input_tokens(chat, **body) == 139
+
+
+async def test_tool_choice_none_costs_nothing_on_reasoning_models(chat: ChatClient) -> None:
+    # Recorded: pydantic-ai tests/models/cassettes/test_tool_choice_matrix/
+    # test_tool_choice_matrix[none-openai].yaml: prompt_tokens 132 (gpt-5-mini), what `auto` costs;
+    # gpt-4o pays 1 for `none` (cookbook-era fit).
+    tool = {
+        "function": {
+            "description": "Get the current weather for a city.",
+            "name": "get_weather",
+            "parameters": {
+                "additionalProperties": False,
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+                "type": "object",
+            },
+            "strict": True,
+        },
+        "type": "function",
+    }
+    messages = [{"content": "What's the weather in Paris?", "role": "user"}]
+    for model, extra in (("gpt-5-mini", 0), ("gpt-4o", 1)):
+        auto = await prompt_tokens(chat, model=model, messages=messages, tools=[tool])
+        none = await prompt_tokens(chat, model=model, messages=messages, tools=[tool], tool_choice="none")
+        assert none == auto + extra
+    assert (
+        await prompt_tokens(chat, model="gpt-5-mini", messages=messages, tools=[tool], tool_choice="none")
+        == 132
+    )
+
+
+async def test_cl100k_tool_calls_count_the_gpt_4o_way(chat: ChatClient) -> None:
+    # Recorded: crewAI lib/crewai/tests/cassettes/agents/test_agent_execute_task_with_tool.yaml
+    # (gpt-3.5-turbo): prompt_tokens 122, then 188 after the round trip. `tool_calls` and tool
+    # results count as on gpt-4o; hmarr's legacy rule stays for `function_call` (above).
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "dummy_tool",
+            "description": "Useful for when you need to get a dummy result for a query.",
+            "strict": True,
+            "parameters": {
+                "properties": {"query": {"title": "Query", "type": "string"}},
+                "required": ["query"],
+                "type": "object",
+                "additionalProperties": False,
+            },
+        },
+    }
+    task = [
+        {"role": "system", "content": "You are test role. test backstory\nYour personal goal is: test goal"},
+        {
+            "role": "user",
+            "content": "\nCurrent Task: Use the dummy tool to get a result for 'test query'\n\nThis is the"
+            " expected criteria for your final answer: The result from the dummy tool\nyou MUST return the"
+            " actual complete content as the final answer, not a summary.",
+        },
+    ]
+    call = {
+        "id": "call_tBCg",
+        "type": "function",
+        "function": {"name": "dummy_tool", "arguments": '{"query":"test query"}'},
+    }
+    history = [
+        *task,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {
+            "role": "tool",
+            "tool_call_id": "call_tBCg",
+            "name": "dummy_tool",
+            "content": "Dummy result for: test query",
+        },
+        {
+            "role": "user",
+            "content": "Analyze the tool result. If requirements are met, provide the Final Answer."
+            " Otherwise, call the next tool. Deliver only the answer without meta-commentary.",
+        },
+    ]
+    fields = {"model": "gpt-3.5-turbo", "tools": [tool], "tool_choice": "auto"}
+    assert await prompt_tokens(chat, messages=task, **fields) == 122
+    assert await prompt_tokens(chat, messages=history, **fields) == 188

@@ -1,6 +1,6 @@
 """Frames that are ready together go out together (server/http/ready.py): a frame followed by a wait
-is handed on before the wait, a failure comes after the frames made before it, a body closed while
-it waits is unwound, and a zero-delay stream reaches the ASGI server in a few messages holding the
+is handed on before the wait (and the wait is told), a failure comes after the frames made before
+it, a body closed while it waits is unwound, and a zero-delay stream reaches the ASGI server in a few messages holding the
 same bytes."""
 
 from __future__ import annotations
@@ -44,6 +44,23 @@ async def test_a_frame_followed_by_a_wait_is_handed_on_before_the_wait() -> None
     assert await anext(batches) == b"d"
     with pytest.raises(StopAsyncIteration):
         await anext(batches)
+
+
+async def test_on_wait_is_told_each_wait_and_nothing_for_frames_that_are_ready() -> None:
+    waits: list[str] = []
+
+    async def paced() -> AsyncGenerator[bytes, None]:
+        yield b"a"
+        yield b"b"
+        await asyncio.sleep(0)
+        yield b"c"
+
+    assert [batch async for batch in batched(_ready(b"a", b"b"), on_wait=lambda: waits.append("w"))] == [
+        b"ab"
+    ]
+    assert waits == []  # all ready: the stream server starts no watch for the client
+    assert [batch async for batch in batched(paced(), on_wait=lambda: waits.append("w"))] == [b"ab", b"c"]
+    assert waits == ["w"]
 
 
 async def test_a_failure_comes_after_the_frames_made_before_it() -> None:
@@ -123,4 +140,4 @@ async def test_a_zero_delay_stream_goes_out_in_a_few_messages_with_the_same_byte
     assert stream.endswith(b"data: [DONE]\n\n")
     assert len(frames) > 40  # role, one per token, finish, [DONE]
     assert all(frame.startswith(b"data: ") and b"\n" not in frame for frame in frames)
-    assert len(bodies) < len(frames) / 4  # joined, in batches of at most the 16 between loop turns
+    assert len(bodies) < len(frames) / 4  # joined, in batches of what is made between loop turns

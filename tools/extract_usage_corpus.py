@@ -9,295 +9,196 @@ tests/data/usage_corpus.jsonl:
 
     {"source": {"repo", "commit", "path", "index", "format"}, "endpoint": "chat"|"responses",
      "model", "stream", "request": <the body sent>, "usage": <the usage returned>,
-     "output": <the generated text and calls, minimal>}
+     "output": <the generated text and calls, minimal>,
+     "answered": {"model": <the snapshot that answered>, "created": <Unix seconds>}}
 
 Only these facts go in the tree, never a cassette: headers, ids, timestamps and everything else
 in a recording are dropped. Identical requests (same endpoint and body) are kept once, first seen.
 
-Sources (mirrors as the `fetch` tool leaves them, /work/.mirror/<owner>+<name>/repo):
-    pydantic/pydantic-ai   tests/**/cassettes/*.yaml   vcrpy; bodies stored parsed (`parsed_body`)
-    crewAIInc/crewAI       lib/crewai/tests/cassettes  vcrpy; bodies stored as the exact string
-    Mirascope/mirascope    python/tests/**/cassettes   vcrpy; typescript/tests/**/cassettes: Polly HAR
+Sources (`SOURCES`): git mirrors as the `fetch` tool leaves them (/work/.mirror/<owner>+<name>/repo),
+read at HEAD or, where `history` is set, at every version in the branch's history; or a released
+sdist that ships the recordings, from `pip download --no-deps --no-binary :all: NAME==VERSION -d
+~/.cache/chatdouble/sdists` (its pairs carry `source.release`, and `commit` is empty). A file is a
+recording when its path names a folder of `CASSETTE_PLACES` (or it is a HAR or an httprr trace) and
+it mentions api.openai.com; formats are in tools/cassette_formats.py. A source that is not here keeps the pairs it has in the corpus.
+    pydantic/pydantic-ai   vcrpy, bodies stored parsed (`parsed_body`)
+    crewAIInc/crewAI, Mirascope/mirascope (also Polly HAR), and most `history` sources: vcrpy
+    traceloop/openllmetry-js: Polly HAR; crmne/ruby_llm, alexrudall/ruby-openai,
+    activeagents/activeagent, instructor-ai/instructor-rb, sublayerapp/sublayer, OlympiaAI/raix:
+    Ruby's VCR; charmbracelet/fantasy: go-vcr; tmc/langchaingo: httprr;
+    openai/openai-dotnet: Azure SDK test-proxy session records
+    langchain-ai/langchain libs/partners/openai/tests/cassettes, from the langchain-openai sdist
+                           (the snapshot is too large to fetch): gzipped, older vcrpy layout,
+                           URIs redacted, so the endpoint is read off the bodies
 Searched, with no recordings of the live OpenAI API at their newest commit: stanfordnlp/dspy,
-deepset-ai/haystack, PrefectHQ/marvin, 567-labs/instructor, openai/openai-agents-python.
-langchain-ai/langchain (libs/partners/openai/tests/cassettes, gzipped YAML) is read the same way
-when a mirror is given; its snapshot was too large to fetch here.
+deepset-ai/haystack, PrefectHQ/marvin, 567-labs/instructor, openai/openai-agents-python,
+agno-agi/agno, guardrails-ai/guardrails, langfuse/langfuse-python, strands-agents/sdk-python,
+microsoft/autogen, open-telemetry/opentelemetry-js-contrib, elastic/elastic-otel-node,
+patterns-ai-core/langchainrb, ksylvest/omniai-openai, Shopify/roast, traceloop/go-openllmetry,
+getzep/graphiti, langchain-ai/openevals, charmbracelet/crush, langchain-ai/deepagents,
+JetBrains/koog, langchain-ai/langchain-mcp-adapters, langchain-ai/langchain-community,
+explodinggradients/ragas, google/adk-python; openai/openai-python keeps its
+answers as inline snapshots beside test code, not the bodies sent. Left out:
+Significant-Gravitas/Auto-GPT-test-cassettes (644 pairs of 2023, most answered by the retired
+gpt-3.5-turbo-0301, which counts 4 a message, and 251 with `max_tokens: 0`). Too large to fetch here:
+BerriAI/litellm, wandb/weave, run-llama/llama_index, mastra-ai/mastra, ag2ai/ag2.
 
 Caveat, recorded per pair in source.format: pydantic-ai rewrites smart quotes to ASCII and applies
 NFKC to every string before saving `parsed_body`, so such a body may differ from what was sent;
 the pair's source.exact says whether re-serialising the body reproduces the recorded content-length.
 
-Usage: python tools/extract_usage_corpus.py [--history] [MIRROR ...]
-With --history every version of every cassette in the branch's history is read, not just HEAD's.
+Usage: python -m tools.extract_usage_corpus [--history] [--sdists DIR] [OWNER/NAME ...]
+With --history every source is read at every version in history; naming sources reads only those
+(and writes only their pairs).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
 import gzip
 import json
+import re
 import subprocess
 import sys
-import zlib
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tools.cassette_formats import records
+from tools.recorded_answers import endpoint_of, parse_answer
 
 MIRRORS = Path("/work/.mirror")
-DEFAULT_REPOS = ("pydantic/pydantic-ai", "crewAIInc/crewAI", "Mirascope/mirascope", "langchain-ai/langchain")
+SDISTS = Path.home() / ".cache" / "chatdouble" / "sdists"
 OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corpus.jsonl"
-ENDPOINTS = {
-    "https://api.openai.com/v1/chat/completions": "chat",
-    "https://api.openai.com/v1/responses": "responses",
-}
+ENDPOINT_URI = re.compile(r"^https://api\.openai\.com(?::443)?/v1/(chat/completions|responses)$")
 MAX_PAIR_BYTES = 1_000_000  # a few recordings carry multi-megabyte PDFs; they would dwarf the rest
-CASSETTE_SUFFIXES = (".yaml", ".yml", ".har", ".yaml.gz", ".yml.gz", ".json")
-YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".har", ".yaml.gz", ".yml.gz", ".json", ".httprr")
+CASSETTE_PLACES = (
+    "cassette",
+    "recording",
+    "fixture",
+    "sessionrecords",
+    "testdata",
+    "vcr",
+)  # where suites keep recordings
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One public test suite's recordings, read from a git mirror or from a released sdist."""
+
+    repo: str
+    history: bool = False
+    """Every version of every recording in the branch's history, not only HEAD's."""
+    sdist: str = ""
+    """`name==version` of a PyPI sdist that ships the recordings, read instead of a mirror."""
+    root: str = ""
+    """Where the sdist's files live in the repository (provenance paths are the repository's)."""
+    skip: tuple[str, ...] = ()
+    """Path fragments of recordings of other hosts, for recordings whose URIs are redacted."""
+
+
+SOURCES = (
+    Source("pydantic/pydantic-ai", history=True),
+    Source("crewAIInc/crewAI", history=True),
+    Source("Mirascope/mirascope", history=True),
+    # The repository's snapshot is too large to fetch here, but the package's sdist ships its
+    # cassettes; the Codex ones went to chatgpt.com's backend, not to api.openai.com.
+    Source(
+        "langchain-ai/langchain",
+        sdist="langchain-openai==1.8.1",
+        root="libs/partners/openai/",
+        skip=("codex", "azure"),
+    ),
+    Source("simonw/llm", history=True),
+    Source("simonw/llm-openai-plugin", history=True),
+    Source("traceloop/openllmetry", history=True),
+    Source("open-telemetry/opentelemetry-python-contrib", history=True),
+    Source("elastic/elastic-otel-python-instrumentations", history=True),
+    Source("DataDog/dd-trace-py", history=True),
+    Source("Arize-ai/openinference", history=True),
+    Source("langchain-ai/langsmith-sdk", history=True),
+    Source("pydantic/logfire", history=True),
+    Source("jackmpcollins/magentic", history=True),
+    Source("AgentOps-AI/agentops", history=True),
+    Source("Future-House/paper-qa", history=True),
+    Source("Future-House/ldp", history=True),
+    Source("Future-House/aviary", history=True),
+    Source("traceloop/openllmetry-js", history=True),
+    Source("crmne/ruby_llm", history=True),
+    Source("alexrudall/ruby-openai", history=True),
+    Source("tmc/langchaingo", history=True),
+    Source("openai/openai-dotnet", history=True),
+    Source("charmbracelet/fantasy", history=True),
+    Source("activeagents/activeagent", history=True),
+    Source("instructor-ai/instructor-rb", history=True),
+    Source("sublayerapp/sublayer", history=True),
+    Source("OlympiaAI/raix", history=True),
+    Source("langchain-ai/langgraph", history=True),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Version:
+    """One version of one recording: where it came from and its bytes."""
+
     repo: str
     commit: str
     path: str
+    raw: bytes
+    release: str = ""
 
 
 def git(mirror: Path, *args: str) -> bytes:
     return subprocess.run(["git", "-C", str(mirror), *args], capture_output=True, check=False).stdout
 
 
-def versions(repo: str, mirror: Path, history: bool) -> Iterator[Version]:
+def mirror_versions(source: Source, mirror: Path, history: bool) -> Iterator[Version]:
+    """Each distinct version (by blob) of each recording in the mirror, HEAD's first."""
     head = git(mirror, "rev-parse", "HEAD").decode().strip()
-    listing = git(mirror, "ls-tree", "-r", "--name-only", "HEAD").decode().splitlines()
-    for path in listing:
-        if _is_cassette(path):
-            yield Version(repo, head, path)
-    if not history:
-        return
-    log = git(mirror, "log", "--format=@%H", "--name-only", "--diff-filter=AM", "HEAD").decode()
-    commit = ""
-    for line in log.splitlines():
-        if line.startswith("@"):
-            commit = line[1:]
-        elif line and commit != head and _is_cassette(line):
-            yield Version(repo, commit, line)
-
-
-def _is_cassette(path: str) -> bool:
-    lowered = path.lower()
-    return ("cassette" in lowered or lowered.endswith(".har")) and lowered.endswith(CASSETTE_SUFFIXES)
-
-
-def read_cassette(mirror: Path, version: Version) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The cassette's (request, response) records, each normalised to uri/body/status/headers."""
-    raw = git(mirror, "show", f"{version.commit}:{version.path}")
-    if version.path.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            return []
-    if b"api.openai.com/v1/" not in raw:
-        return []
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        if version.path.endswith(".har") or version.path.endswith(".json"):
-            return _har_records(json.loads(text))
-        return _vcr_records(yaml.load(text, Loader=YamlLoader))
-    except (yaml.YAMLError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
-        return []
-
-
-def _headers(raw: Any) -> dict[str, str]:
-    if isinstance(raw, list):  # HAR: [{"name", "value"}]
-        return {str(h.get("name", "")).lower(): str(h.get("value", "")) for h in raw if isinstance(h, dict)}
-    if isinstance(raw, dict):
-        out: dict[str, str] = {}
-        for key, value in raw.items():
-            out[str(key).lower()] = str(value[0] if isinstance(value, list) and value else value)
-        return out
-    return {}
-
-
-def _vcr_records(cassette: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    records = []
-    for interaction in (cassette or {}).get("interactions") or []:
-        request, response = interaction["request"], interaction["response"]
-        req_body: Any = request.get("parsed_body")
-        req_format = "vcr-parsed_body"
-        if req_body is None:
-            req_body, req_format = request.get("body"), "vcr"
-            if isinstance(req_body, dict):
-                req_body = req_body.get("string")
-        resp_headers = _headers(response.get("headers"))
-        resp_body: Any = response.get("parsed_body")
-        if resp_body is None:
-            resp_body = response.get("body")
-            if isinstance(resp_body, dict):
-                resp_body = resp_body.get("string")
-            resp_body = _decoded(resp_body, resp_headers.get("content-encoding", ""))
-        status = (response.get("status") or {}).get("code")
-        records.append(
-            (
-                {
-                    "uri": request.get("uri"),
-                    "body": req_body,
-                    "format": req_format,
-                    "headers": _headers(request.get("headers")),
-                },
-                {"status": status, "body": resp_body, "headers": resp_headers},
-            )
-        )
-    return records
-
-
-def _har_records(har: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    records = []
-    for entry in har["log"]["entries"]:
-        request, response = entry["request"], entry["response"]
-        content = response.get("content") or {}
-        body: Any = content.get("text")
-        if content.get("encoding") == "base64" and isinstance(body, str):
-            body = base64.b64decode(body)
-        if (
-            isinstance(body, str)
-            and body.startswith("[")
-            and "text/event-stream" in str(content.get("mimeType"))
-        ):
-            with contextlib.suppress(
-                json.JSONDecodeError, TypeError
-            ):  # Polly may keep a stream as its chunks
-                body = "".join(json.loads(body))
-        records.append(
-            (
-                {
-                    "uri": request.get("url"),
-                    "body": (request.get("postData") or {}).get("text"),
-                    "format": "har",
-                    "headers": _headers(request.get("headers")),
-                },
-                {"status": response.get("status"), "body": _decoded(body, ""), "headers": {}},
-            )
-        )
-    return records
-
-
-def _decoded(body: Any, encoding: str) -> Any:
-    if isinstance(body, bytes):
-        for decode in (gzip.decompress, zlib.decompress, _brotli):
-            try:
-                body = decode(body)
-                break
-            except Exception:  # any failure means "not this encoding": try the next
-                continue
-        return body.decode("utf-8", errors="replace")
-    return body
-
-
-def _brotli(data: bytes) -> bytes:
-    import brotli  # type: ignore[import-not-found]  # optional: only some cassettes are brotli-encoded
-
-    return bytes(brotli.decompress(data))
-
-
-def parse_answer(endpoint: str, body: Any) -> tuple[bool, dict[str, Any] | None, Any]:
-    """(stream, usage, output) of a recorded answer."""
-    if isinstance(body, dict):
-        return False, body.get("usage"), _output(endpoint, body)
-    if not isinstance(body, str):
-        return False, None, None
-    stripped = body.lstrip()
-    if stripped.startswith("{"):
-        try:
-            parsed = json.loads(stripped)
-        except json.JSONDecodeError:
-            return False, None, None
-        return False, parsed.get("usage"), _output(endpoint, parsed)
-    events = []
-    for line in body.splitlines():
-        if line.startswith("data:"):
-            data = line[5:].strip()
-            if data and data != "[DONE]":
-                try:
-                    events.append(json.loads(data))
-                except json.JSONDecodeError:
-                    continue
-    if not events:
-        return True, None, None
-    if endpoint == "responses":
-        for event in events:
-            if event.get("type") in ("response.completed", "response.incomplete"):
-                response = event.get("response") or {}
-                return True, response.get("usage"), _output(endpoint, response)
-        return True, None, None
-    usage = next((e["usage"] for e in reversed(events) if e.get("usage")), None)
-    return True, usage, _stream_output(events)
-
-
-def _output(endpoint: str, body: dict[str, Any]) -> Any:
-    if endpoint == "chat":
-        choices = []
-        for choice in body.get("choices") or []:
-            message = choice.get("message") or {}
-            calls = [
-                {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}
-                for c in message.get("tool_calls") or []
-                if "function" in c
-            ]
-            choices.append(
-                _choice(message.get("content"), message.get("refusal"), calls, choice.get("finish_reason"))
-            )
-        return choices
-    items = []
-    for item in body.get("output") or []:
-        kind = item.get("type")
-        if kind == "message":
-            text = "".join(p.get("text") or p.get("refusal") or "" for p in item.get("content") or [])
-            items.append({"type": kind, "text": text})
-        elif kind == "function_call":
-            items.append({"type": kind, "name": item.get("name"), "arguments": item.get("arguments")})
-        elif kind == "reasoning":
-            summary = "".join(s.get("text", "") for s in item.get("summary") or [])
-            items.append({"type": kind, "summary": summary})
-        else:
-            items.append({"type": kind})
-    return items
-
-
-def _choice(content: Any, refusal: Any, calls: list[dict[str, Any]], finish: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"content": content, "finish_reason": finish}
-    if refusal:
-        out["refusal"] = refusal
-    if calls:
-        out["tool_calls"] = calls
-    return out
-
-
-def _stream_output(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    choices: dict[int, dict[str, Any]] = {}
-    for event in events:
-        for choice in event.get("choices") or []:
-            state = choices.setdefault(
-                choice.get("index", 0), {"content": None, "refusal": None, "calls": {}, "finish": None}
-            )
-            delta = choice.get("delta") or {}
-            for key in ("content", "refusal"):
-                if delta.get(key):
-                    state[key] = (state[key] or "") + delta[key]
-            for call in delta.get("tool_calls") or []:
-                slot = state["calls"].setdefault(call.get("index", 0), {"name": "", "arguments": ""})
-                function = call.get("function") or {}
-                slot["name"] += function.get("name") or ""
-                slot["arguments"] += function.get("arguments") or ""
-            state["finish"] = choice.get("finish_reason") or state["finish"]
-    return [
-        _choice(s["content"], s["refusal"], [s["calls"][k] for k in sorted(s["calls"])], s["finish"])
-        for _, s in sorted(choices.items())
+    found = [
+        (head, path) for path in git(mirror, "ls-tree", "-r", "--name-only", "HEAD").decode().splitlines()
     ]
+    if history or source.history:
+        log = git(mirror, "log", "--format=@%H", "--name-only", "--diff-filter=AM", "HEAD").decode()
+        commit = ""
+        for line in log.splitlines():
+            if line.startswith("@"):
+                commit = line[1:]
+            elif line and commit != head:
+                found.append((commit, line))
+    seen_blobs: set[bytes] = set()
+    for commit, path in found:
+        if not is_cassette(path, source.skip):
+            continue
+        blob = git(mirror, "rev-parse", f"{commit}:{path}").strip()
+        if blob in seen_blobs:
+            continue
+        seen_blobs.add(blob)
+        yield Version(source.repo, commit, path, git(mirror, "show", f"{commit}:{path}"))
+
+
+def sdist_versions(source: Source, archive: Path) -> Iterator[Version]:
+    """Each recording the sdist ships, at its path in the repository."""
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            inner = member.name.partition("/")[2]  # below the archive's `name-version/` folder
+            if not member.isfile() or not is_cassette(inner, source.skip):
+                continue
+            handle = tar.extractfile(member)
+            if handle is not None:
+                yield Version(source.repo, "", source.root + inner, handle.read(), release=source.sdist)
+
+
+def is_cassette(path: str, skip: tuple[str, ...] = ()) -> bool:
+    lowered = path.lower()
+    return (
+        (any(place in lowered for place in CASSETTE_PLACES) or lowered.endswith((".har", ".httprr")))
+        and lowered.endswith(CASSETTE_SUFFIXES)
+        and not any(fragment in lowered for fragment in skip)
+    )
 
 
 def _request_json(body: Any) -> tuple[dict[str, Any] | None, str | None]:
@@ -333,27 +234,34 @@ def _exact(body: dict[str, Any], text: str | None, headers: dict[str, str]) -> b
     return any(len(c.encode()) == int(length) for c in candidates if c is not None)
 
 
-def pairs(repo: str, mirror: Path, history: bool) -> Iterator[dict[str, Any]]:
-    seen_blobs: set[bytes] = set()
-    for version in versions(repo, mirror, history):
-        blob = git(mirror, "rev-parse", f"{version.commit}:{version.path}").strip()
-        if blob in seen_blobs:
+def pairs(versions: Iterator[Version]) -> Iterator[dict[str, Any]]:
+    """The (request, usage) pairs of every successful chat or Responses call in the recordings."""
+    for version in versions:
+        if not version.release and not _mentions_the_api(version):
             continue
-        seen_blobs.add(blob)
-        for index, (request, response) in enumerate(read_cassette(mirror, version)):
-            endpoint = ENDPOINTS.get(str(request["uri"]).split("?")[0])
-            if endpoint is None or response["status"] != 200:
-                continue
+        for index, (request, response) in enumerate(records(version.path, version.raw)):
             body, text = _request_json(request["body"])
-            if body is None:
+            if body is None or response["status"] != 200:
                 continue
-            stream, usage, output = parse_answer(endpoint, response["body"])
+            uri = str(request["uri"] or "")
+            match = ENDPOINT_URI.match(uri.split("?")[0])
+            if match:
+                endpoint: str | None = "chat" if match.group(1) == "chat/completions" else "responses"
+            elif uri.startswith("http"):
+                continue  # another host: Azure, a local server, another vendor
+            else:  # redacted: the bodies say which endpoint it was
+                endpoint = endpoint_of(body, response["body"])
+            if endpoint is None:
+                continue
+            stream, usage, output, answered = parse_answer(endpoint, response["body"])
             if not usage:
                 continue
+            where = {"repo": version.repo, "commit": version.commit}
+            if version.release:
+                where["release"] = version.release
             yield {
                 "source": {
-                    "repo": repo,
-                    "commit": version.commit,
+                    **where,
                     "path": version.path,
                     "index": index,
                     "format": request["format"],
@@ -365,28 +273,71 @@ def pairs(repo: str, mirror: Path, history: bool) -> Iterator[dict[str, Any]]:
                 "request": body,
                 "usage": usage,
                 "output": output,
+                "answered": answered,
             }
+
+
+def _mentions_the_api(version: Version) -> bool:
+    raw = version.raw
+    if version.path.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError):
+            return False
+    return b"api.openai.com/v1/" in raw or b"api.openai.com:443/v1/" in raw
 
 
 def mirror_of(repo: str) -> Path:
     return MIRRORS / repo.replace("/", "+") / "repo"
 
 
+def versions_of(source: Source, sdists: Path, history: bool) -> Iterator[Version] | None:
+    """The source's recordings, or None when neither its mirror nor its sdist is here."""
+    if source.sdist:
+        name, _, release = source.sdist.partition("==")
+        stem = f"{name.replace('-', '_')}-{release}"
+        archive = next(
+            (p for p in (sdists / f"{stem}.tar.gz", sdists / f"{name}-{release}.tar.gz") if p.exists()), None
+        )
+        return None if archive is None else sdist_versions(source, archive)
+    mirror = mirror_of(source.repo)
+    if not (mirror / "HEAD").exists() and not (mirror / ".git").exists():
+        return None
+    return mirror_versions(source, mirror, history)
+
+
+def previous_pairs(path: Path) -> dict[str, list[str]]:
+    """The lines already in the corpus, by repository: kept for a source that is not here now."""
+    kept: dict[str, list[str]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                kept.setdefault(json.loads(line)["source"]["repo"], []).append(line)
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("repos", nargs="*", default=list(DEFAULT_REPOS), help="owner/name of fetched mirrors")
+    parser.add_argument("repos", nargs="*", help="owner/name of the sources to read (default: all)")
     parser.add_argument("--history", action="store_true", help="read every version in history, not only HEAD")
+    parser.add_argument("--sdists", type=Path, default=SDISTS, help="folder of downloaded sdists")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
+    known = {source.repo: source for source in SOURCES}
+    chosen = [known.get(repo) or Source(repo) for repo in args.repos] if args.repos else list(SOURCES)
+    previous = previous_pairs(args.output) if not args.repos else {}
     seen: set[str] = set()
     lines: list[str] = []
-    for repo in args.repos:
-        mirror = mirror_of(repo)
-        if not (mirror / "HEAD").exists() and not (mirror / ".git").exists():
-            print(f"{repo}: no mirror at {mirror}, skipped", file=sys.stderr)
-            continue
+    for source in chosen:
+        found = versions_of(source, args.sdists, args.history)
+        if found is None:
+            kept = previous.get(source.repo, [])
+            print(f"{source.repo}: no mirror or sdist here, {len(kept)} pairs kept", file=sys.stderr)
+            found_pairs: Iterator[dict[str, Any]] = (json.loads(line) for line in kept)
+        else:
+            found_pairs = pairs(found)
         count = 0
-        for pair in pairs(repo, mirror, args.history):
+        for pair in found_pairs:
             key = pair["endpoint"] + json.dumps(pair["request"], sort_keys=True)
             if key in seen:
                 continue
@@ -394,13 +345,13 @@ def main(argv: list[str] | None = None) -> int:
             line = json.dumps(pair, ensure_ascii=False)
             if len(line.encode()) > MAX_PAIR_BYTES:
                 print(
-                    f"{repo}: {pair['source']['path']}#{pair['source']['index']} too large, left out",
+                    f"{source.repo}: {pair['source']['path']}#{pair['source']['index']} too large, left out",
                     file=sys.stderr,
                 )
                 continue
             lines.append(line)
             count += 1
-        print(f"{repo}: {count} pairs", file=sys.stderr)
+        print(f"{source.repo}: {count} pairs", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     print(f"{len(lines)} pairs -> {args.output}", file=sys.stderr)

@@ -66,14 +66,17 @@ class Outcome:
 
     @property
     def key(self) -> str:
-        """The pair's identity across runs: repository, path and index in its cassette."""
+        """The pair's identity across runs: repository, version, path and index in its cassette.
+
+        The version (a commit, or the release of an sdist) tells apart the versions of one cassette
+        that a source read with its history holds.
+        """
         s = self.pair["source"]
-        return f"{s['repo']}:{s['path']}#{s['index']}"
+        return f"{s['repo']}@{s.get('release') or s['commit'][:10]}:{s['path']}#{s['index']}"
 
     @property
     def where(self) -> str:
-        s = self.pair["source"]
-        return f"{s['repo']}@{s['commit'][:10]}:{s['path']}#{s['index']}"
+        return self.key
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
-from server.generation.ids import ALPHANUMERIC
+from server.generation.ids import alphanumeric
 from server.generation.logprobs import ReplyLogprobs
 from server.generation.pipeline import Generation
 from server.generation.usage import Usage
@@ -49,7 +49,7 @@ class ChunkWriter:
         self._obfuscation = obfuscation
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so the
         # standard library's shared generator is enough (server/generation/ids.py).
-        self._pad = "".join(random.choices(ALPHANUMERIC, k=48)).encode() if obfuscation else b""
+        self._pad = alphanumeric(48) if obfuscation else b""
 
     def _tail(self) -> bytes:
         if not self._obfuscation:
@@ -63,6 +63,19 @@ class ChunkWriter:
     ) -> bytes:
         body = dumps({"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish})
         return self._prefix + body + b"]" + self._usage_null + self._tail()
+
+    def content(self, index: int, text: str) -> bytes:
+        """`choice(index, {"content": text})`, the stream's usual chunk, with only the text encoded."""
+        return b"".join(
+            (
+                self._prefix,
+                b'{"index":%d,"delta":{"content":' % index,
+                dumps(text),
+                b'},"logprobs":null,"finish_reason":null}]',
+                self._usage_null,
+                self._tail(),
+            )
+        )
 
     def usage(self, usage: Usage) -> bytes:
         return self._prefix + b'],"usage":' + dumps(chat_usage(usage)) + self._tail()
@@ -148,6 +161,8 @@ class StreamFormatter:
         if isinstance(event, TextDelta):
             if not event.text:
                 return []
+            if not self.plan.logprobs:
+                return [self.writer.content(choice, event.text)]
             return [
                 self.writer.choice(
                     choice, {"content": event.text}, self._logprobs(choice, event.text, "content")
@@ -169,26 +184,22 @@ class StreamFormatter:
 
     async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
         """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
+        first = True
         try:
-            async for chunk in self._chunks(events):
-                yield chunk
+            async for event in events:
+                if first:
+                    self._answered_as()
+                    first = False
+                if isinstance(event, Finish):
+                    if not self._started[event.choice]:
+                        for chunk in self._role(TextDelta("", event.choice)):
+                            yield chunk
+                    self._finishes.append((event.choice, event.reason or "stop"))
+                    continue
+                for chunk in self._role(event) if not self._started[event.choice] else self._delta(event):
+                    yield chunk
         finally:
             await events.aclose()
-
-    async def _chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
-        first = True
-        async for event in events:
-            if first:
-                self._answered_as()
-                first = False
-            if isinstance(event, Finish):
-                if not self._started[event.choice]:
-                    for chunk in self._role(TextDelta("", event.choice)):
-                        yield chunk
-                self._finishes.append((event.choice, event.reason or "stop"))
-                continue
-            for chunk in self._role(event) if not self._started[event.choice] else self._delta(event):
-                yield chunk
         for choice, reason in sorted(self._finishes):
             yield self.writer.choice(choice, {}, None, reason)
         if self.plan.include_usage:

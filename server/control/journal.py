@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -31,10 +31,12 @@ from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
 from server.control.entries import USAGE, Answer, Recorder
 from server.errors import APIError
+from server.http.event_stream import EventStream
 from server.http.trace import Trace
 from server.state.journal_file import Journal
 
 MISSES = ("recording_not_found", "fixture_not_matched")
+LAST_FRAMES = 8  # a stream's last frames searched for its error and usage (room for comments)
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -141,7 +143,7 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
     except BaseException:
         sinks.done(request, trace, 500, "server_error", Answer())
         raise
-    if isinstance(response, EventSourceResponse):
+    if isinstance(response, EventStream):
         status = response.status_code
         response.body_iterator = _watch(response.body_iterator, sinks, request, trace, status)
     else:
@@ -154,31 +156,30 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
 async def _watch(
     frames: AsyncIterable[Any], sinks: Sinks, request: Request, trace: Trace, status: int
 ) -> AsyncIterator[Any]:
-    error: str | None = None
+    interrupted: str | None = None
     answer = Answer(stream=True)
     keep = sinks.memory is not None and sinks.settings.journal.bodies
+    # An error frame and the last frame with usage come at a stream's end (before `[DONE]`, or as
+    # the Responses API's last events): only its last frames are searched, once it is over, not
+    # every frame as it passes (a search per frame was a tenth of a zero-delay stream's cost).
+    last: deque[bytes] = deque(maxlen=LAST_FRAMES)
     try:
         async for frame in frames:
             if isinstance(frame, bytes):
-                if answer.first_frame is None and not frame.startswith(b":"):
+                if answer.first_frame is None and not frame.startswith(b":"):  # a comment is not one
                     answer.first_frame = time.perf_counter()
-                if frame.startswith(b'data: {"error"'):
-                    error = error_code(frame[6:])
-                elif frame.startswith(b"event: error\n"):  # the Responses API's
-                    error = error_code(frame.split(b"\n", 2)[1][6:])
-                if USAGE in frame:
-                    answer.usage_frame = frame
+                last.append(frame)
                 if keep:
                     answer.frames.append(frame)
             yield frame
     except DropConnection:
-        error = "connection_dropped"
+        interrupted = "connection_dropped"
         raise
     except (GeneratorExit, asyncio.CancelledError):
-        error = error or "client_disconnected"
+        interrupted = "client_disconnected"
         raise
     except BaseException:
-        error = error or "server_error"
+        interrupted = "server_error"
         raise
     finally:
         aclose = getattr(frames, "aclose", None)
@@ -186,4 +187,21 @@ async def _watch(
             if aclose is not None:
                 await aclose()
         finally:
+            told = _read_last(last, answer)
+            error = interrupted if interrupted == "connection_dropped" else told or interrupted
             sinks.done(request, trace, status, error, answer)
+
+
+def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
+    """The error code the last of these frames tell, if any; the last with usage goes in `answer`."""
+    error: str | None = None
+    for frame in frames:
+        if frame.startswith(b":"):
+            continue  # an upstream's comment
+        if frame.startswith(b'data: {"error"'):
+            error = error_code(frame[6:])
+        elif frame.startswith(b"event: error\n"):  # the Responses API's
+            error = error_code(frame.split(b"\n", 2)[1][6:])
+        if USAGE in frame:
+            answer.usage_frame = frame
+    return error

@@ -61,19 +61,26 @@ class Channel:
     def longest_stop(self) -> int:
         return max((len(s) for s in self.stop), default=0)
 
+    def takes_whole(self, piece: str) -> bool:
+        """Take `piece` when it passes through whole, as most deltas do (no stop sequence to watch,
+        and no limit or one still too far to bite); False, taking nothing, when `feed` must look."""
+        if not piece or self.stop:
+            return False
+        if self.budget is not None and not (self.loose and 4 * (self.released + len(piece)) <= self.budget):
+            return False
+        self.parts.append(piece)
+        self.released += len(piece)
+        return True
+
     def feed(self, piece: str) -> tuple[list[str], Cut | None]:
         """Add a delta; return the pieces now safe to release and the cut, if one happened."""
+        if self.takes_whole(piece):
+            return [piece], None
         if not piece:
             return [], None
-        if self.loose:
-            assert self.budget is not None
-            if 4 * (self.released + len(piece)) > self.budget:
-                self._text, self.loose = "".join(self.parts), False  # near the limit: watch from here
-                self.parts.clear()
-        if not self.watched or self.loose:
-            self.parts.append(piece)
-            self.released += len(piece)
-            return [piece], None
+        if self.loose:  # near the limit now (or it would have been taken whole): watch from here
+            self._text, self.loose = "".join(self.parts), False
+            self.parts.clear()
         self._text += piece
         self.pending.append(piece)
         cut = self._cut()

@@ -35,6 +35,9 @@ class ToolCall:
     name: str
     arguments: str
     kind: ToolKind = "function"
+    # Responses: the id of the API's own output item this call repeats (`fc_…`); None when the
+    # client wrote the call itself (prompt counting prices the two apart, counting_rules.py).
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class Message:
     # False when the message has no item of its own: Responses opened it to hold function calls that
     # followed no assistant message (prompt counting prices the calls alone, counting_rules.py).
     said: bool = True
+    # Responses: the characters of `encrypted_content` of the reasoning items just before this
+    # assistant turn (prompt counting estimates what the turn's hidden reasoning costs from it).
+    reasoning: int = 0
 
 
 @dataclass(frozen=True, slots=True)

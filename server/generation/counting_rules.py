@@ -14,7 +14,7 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from server.generation.conversation import Dialect
@@ -42,11 +42,22 @@ class CountingRules:
     tool cassettes)."""
 
     system_tools_discount: int = 4
-    """Subtracted when tools are offered and a system message exists. cookbook (weather example)."""
+    """Subtracted when tools are offered and a system message exists, whose text then ends with a
+    newline: chat appends the tools to it. cookbook (weather example). Responses keeps the tools
+    apart (0, no newline; fit: pydantic-ai test_prompted_output, 4 gpt-4o pairs with a system
+    message, -4 -> exact; gpt-5 test_openai_responses_thinking_with_tool_calls,
+    test_openai_responses_phase_live, test_unsupported_model_calls_the_tool, -3/-4 -> exact; 41
+    reasoning pairs closer; Mirascope developer messages, never discounted, stay exact; one crewAI
+    gpt-4.1 pair with long `instructions` moves from -1 to +3)."""
 
     named_choice: int = 7
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
+
+    none_choice: int = 1
+    """`tool_choice: "none"` (or legacy `function_call: "none"`) costs this. cookbook-era fit on
+    gpt-4o; fit (reasoning, 0: pydantic-ai test_tool_choice_matrix[none-openai] and
+    [none-openai_responses], gpt-5-mini, 1 above with 1, as a named choice costs them nothing)."""
 
     typescript_quirks: bool = True
     """The gpt-4o renderer's one-token quirk (fit, issue 11): one less per function with properties
@@ -61,10 +72,14 @@ class CountingRules:
     gpt-4o-mini resume cassettes, exact without them)."""
 
     call_history: CallHistory = "typescript"
-    """How earlier tool calls and results count. legacy (hmarr, gpt-3.5): a call costs its name,
-    arguments and 3; a result costs like any message. typescript (fit, gpt-4o chat, pydantic-ai
-    tool round trips): a result costs tokens("functions." + name) more; one call costs 1 more;
-    two or more are one `multi_tool_use.parallel` call (see prompt.py)."""
+    """How earlier calls and results count. typescript (fit, gpt-4o chat, pydantic-ai tool round
+    trips): a result costs tokens("functions." + name) more; one call costs its name, arguments and
+    `single_call`; two or more are one `multi_tool_use.parallel` call (see prompt.py). legacy (hmarr,
+    gpt-3.5): a legacy `function_call` costs its name, arguments and 3, its `function` result like
+    any message; `tool_calls` and their results still count the typescript way (fit, cl100k:
+    crewAI test_agent_execute_task_with_tool on gpt-3.5-turbo -5 -> exact, and
+    test_agent_kickoff_with_platform_tools and test_increment_tool_errors on gpt-3.5-turbo and
+    gpt-4-0125-preview, whose round trips now keep their first turn's residue, -2 and -6)."""
 
     described_first: int = 0
     """More when the first function offered has a description (fit, reasoning models, 1: pydantic-ai
@@ -91,6 +106,21 @@ class CountingRules:
     calls with arguments stay 7 to 15 below, reason unknown). Reasoning models in chat: 3 (fit,
     3 gpt-5 pairs exact with it)."""
 
+    joined_results: bool = False
+    """The results of two or more calls made in one turn (a `multi_tool_use.parallel` call) are one
+    message from `multi_tool_use.parallel`: its 4 and that name once, then per result 1 and the
+    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII kept), the function
+    not named. A forum report saw the API JSON-escape tool results only when a turn made several calls
+    (community.openai.com, "Massive token overestimation in multiple tool calls due to internal unicode
+    escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
+    pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
+    parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
+    from -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII kept: the
+    crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
+    recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
+    counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
+    do not join them (fit: crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
+
     call_item: int = 0
     """Responses: each function call is an input item and a turn of its own, never wrapped in
     `multi_tool_use.parallel`, costing this plus its name and arguments; an assistant message item
@@ -99,70 +129,130 @@ class CountingRules:
     test_model_call_with_tool_outputs, and e2e test_structured_output_with_tools, exact; pydantic-ai
     test_text_output_function, whose empty assistant message costs 4)."""
 
+    client_call_item: int = 0
+    """Responses: a function call item without an `id` (one the client wrote, not the API's own
+    `fc_…` output item sent back) costs this instead of `call_item`, its arguments counted as sent,
+    not compacted. fit (gpt-4o family, 6: pydantic-ai test_openai_responses round trips, which send
+    no item ids, e.g. test_openai_responses_model_simple_response_with_tool_call, test_tool_output,
+    test_text_output_function and, on gpt-4.1, test_openai_responses_non_reasoning_model_no_item_ids,
+    all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
+    `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
+
+    reasoning_chars_per_token: float = 0.0
+    """An estimate, not a rule: the hidden reasoning of the current turn (Responses `reasoning` items
+    after the last user message, sent back with the calls they led to) stays in the prompt, as
+    harmony keeps the chain of thought of an unfinished turn (openai/harmony: earlier turns' analysis
+    is dropped once a final message follows). Its tokens are not public, only its
+    `encrypted_content`: estimated as (characters - `reasoning_envelope`) / this (0: not counted).
+    fit (reasoning models on /v1/responses, 6.75 and 780 by least squares: pydantic-ai
+    test_tool_choice_matrix, test_openai_responses_requires_function_call_status_none,
+    test_thinking_with_tool_calls_from_other_model, test_openai_responses_phase_live, within 18 of
+    the real counts instead of 41 to 321 below; reasoning of earlier turns costs nothing, 12 exact
+    pairs)."""
+
+    reasoning_envelope: int = 780
+    """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
+
     compact_arguments: bool = True
     """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
     sent (fit: gpt-4o and gpt-4.1 chat round trips, 84 -> 104 of 181 exact, e.g. Mirascope
     test_call_with_tools and crewAI native tool calling, which send `{"a": 1}`). Reasoning models in
     chat count them as sent (fit: 3 gpt-5 chat round trips turn inexact when compacted)."""
 
-    response_format_message: int = 6
-    """A json_schema response format is rendered as harmony renders one (openai-cookbook
-    articles/openai-harmony.md, "Structured output"): `# Response Formats / ## name / // description
-    / schema JSON`, the JSON compact and without titles, and costs this beside its rendering. fit
-    (chat, 6: Mirascope test_structured_output_resume gpt-4o completions, where the same conversation
-    costs 6 more in chat than in Responses, and Mirascope e2e test_structured_output_with_tools gpt-4o
-    completions, 28 pairs exact). Responses: 0 (fit: the same Mirascope resume cassettes for gpt-4o
-    responses, 8 pairs exact; reasoning models in Responses by analogy, one pair, unexplained). Schemas still scatter from -1 to +3 around it,
-    reason unknown (docs/usage.md)."""
+    format_in_system: bool = True
+    """Where a json_schema format's block goes (prompt.py `_format_tokens`). True (chat): at the end
+    of the first system or developer message, after a blank line; in a system message of its own
+    (3 + role) when there is none; after the tools' namespace when tools are offered (fit: all 152
+    chat format pairs exact, e.g. crewAI LLMGuardrailResult, whose residue followed how the system
+    message's last character merges with the blank line, Mirascope test_refusal and
+    test_structured_output_resume without a system message, crewAI and pydantic-ai structured
+    outputs beside tools). False (Responses): after a blank line at the end of the hidden system
+    prompt the API always writes, a developer message or not (fit: Mirascope
+    test_structured_output_resume, test_refusal, test_structured_output and
+    test_structured_output_with_formatting_instructions gpt-4o responses, crewAI and Mirascope
+    gpt-4o-mini json formats)."""
+
+    format_reply_name: int = 0
+    """In chat, a json_schema format marks the reply with its name (unless tools are offered: the
+    model may call one instead) and each earlier assistant message with text (tools or not): the
+    name's tokens plus this each. fit (gpt-4o family, 2: once the block was rendered right, the
+    residue of every chat format pair without tools was the name's tokens + 2, e.g. crewAI
+    TaskEvaluationPydanticOutput 6 + 2, Mirascope int 1 + 2; earlier replies: Mirascope
+    test_structured_output_resume, crewAI test_output_pydantic_to_another_task and, beside tools,
+    test_lite_agent_structured_output #3). Responses marks nothing (the same Mirascope resume)."""
 
     format_with_tools: int = 0
     """More for a json_schema format when function tools are offered too. fit (gpt-4o family in
-    Responses, 7: Mirascope e2e test_structured_output_with_tools gpt-4o responses, 18 of 32 pairs
-    exact; chat costs the same with tools or without, the chat cassettes of the same test)."""
-
-    formatted_reply: int = 0
-    """More per earlier assistant message with text, when a json_schema format is in force. fit
-    (gpt-4o family in chat, 3: Mirascope test_structured_output_resume gpt-4o completions, whose
-    second turn costs 3 more than the first beside the added messages; Responses, 0: the same
-    test's responses cassettes)."""
+    Responses, 1: Mirascope e2e test_structured_output_with_tools gpt-4o responses, 18 of 28 pairs
+    exact, the rest its round trips' scatter; pydantic-ai test_native_output +1). Chat: 0 (the
+    same test's chat cassettes, 28 exact)."""
 
 
 LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
 """cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules; titles as in gpt-4o chat (fit:
 one more crewAI gpt-4 pair exact)."""
 
+REASONING_CHAT = CountingRules(
+    reply_priming=2,
+    assistant_extra=2,
+    tools_overhead=90,
+    single_call=8,
+    parallel_call=3,
+    described_first=1,
+    named_choice=0,
+    none_choice=0,
+    property_titles=False,
+    compact_arguments=False,
+)
+"""gpt-5 family (not `-chat`) in chat."""
+
+O_SERIES_CHAT = replace(
+    REASONING_CHAT,
+    tools_overhead=9,
+    property_titles=True,
+    single_call=4,
+    assistant_extra=0,
+    compact_arguments=True,
+)
+"""o1, o3, o4-mini in chat: primed with 2 like the gpt-5 family, but their tools and history are
+written the gpt-4o way: no hidden tool preamble (the cookbook's 9), property titles as comment lines,
+a call in the history name + compact arguments + 4, no extra per assistant message. fit: crewAI
+test_agent_powered_by_new_o_model_family_* (o3-mini, two conversations with a round trip each: +74,
++83, +81, +87 -> all 4 exact) and pydantic-ai test_openai_model_thinking_part (o3-mini, an assistant
+message in the history, +2 -> exact); no other o-series chat pair offers tools."""
+
+REASONING_RESPONSES = CountingRules(
+    reply_priming=2,
+    reasoning_chars_per_token=6.75,
+    system_tools_discount=0,
+    assistant_extra=2,
+    tools_overhead=8,
+    named_choice=0,
+    none_choice=0,
+    property_titles=False,
+    described_first=1,
+    format_in_system=False,
+)
+
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
-    ("gpt-4o", "chat"): CountingRules(formatted_reply=3),
+    ("gpt-4o", "chat"): CountingRules(format_reply_name=2, joined_results=True),
     ("gpt-4o", "responses"): CountingRules(
         tools_overhead=6,
         property_titles=False,
         undescribed=3,
         call_item=9,
-        response_format_message=0,
-        format_with_tools=7,
+        client_call_item=6,
+        joined_results=True,
+        system_tools_discount=0,
+        format_in_system=False,
+        format_with_tools=1,
     ),
-    ("reasoning", "chat"): CountingRules(
-        reply_priming=2,
-        assistant_extra=2,
-        tools_overhead=90,
-        single_call=8,
-        parallel_call=3,
-        described_first=1,
-        named_choice=0,
-        property_titles=False,
-        compact_arguments=False,
-    ),
-    ("reasoning", "responses"): CountingRules(
-        reply_priming=2,
-        assistant_extra=2,
-        tools_overhead=8,
-        named_choice=0,
-        property_titles=False,
-        described_first=1,
-        response_format_message=0,
-    ),
+    ("reasoning", "chat"): REASONING_CHAT,
+    ("reasoning", "responses"): REASONING_RESPONSES,
+    ("o-series", "chat"): O_SERIES_CHAT,
+    ("o-series", "responses"): REASONING_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 

@@ -16,18 +16,19 @@ _TO_ALNUM = bytes(ord(ALPHANUMERIC[value % 62]) for value in range(256))
 # request were 5% of a non-stream request's time.
 
 
-def _random(length: int) -> str:
-    return random.getrandbits(8 * length).to_bytes(length).translate(_TO_ALNUM).decode()
+def alphanumeric(length: int) -> bytes:
+    """`length` random letters and digits."""
+    return random.getrandbits(8 * length).to_bytes(length).translate(_TO_ALNUM)
 
 
 def completion_id() -> str:
     """`chatcmpl-` followed by 29 letters and digits, as the real API's ids."""
-    return "chatcmpl-" + _random(29)
+    return "chatcmpl-" + alphanumeric(29).decode()
 
 
 def tool_call_id() -> str:
     """`call_` followed by 24 letters and digits, as the real API's tool-call ids."""
-    return "call_" + _random(24)
+    return "call_" + alphanumeric(24).decode()
 
 
 def request_id() -> str:
@@ -43,4 +44,4 @@ def fingerprint(seed: str) -> str:
 def text_completion_id() -> str:
     """`cmpl-` followed by 29 letters and digits, as the legacy completions' ids
     (`cmpl-96c64EdfhOw8pjFFgVpLuT8k2MtdT`)."""
-    return "cmpl-" + _random(29)
+    return "cmpl-" + alphanumeric(29).decode()

@@ -151,6 +151,12 @@ class Generation:
         if isinstance(event, Finish):
             return self._finish(state, choice, event.reason)
         if isinstance(event, TextDelta):
+            if (
+                state.kind == "content"
+                and state.channel is not None
+                and state.channel.takes_whole(event.text)
+            ):
+                return [event]  # the usual delta, on its way as it came
             return self._feed(state, choice, "content", -1, event.text, event)
         if isinstance(event, RefusalDelta):
             return self._feed(state, choice, "refusal", -1, event.text, event)

@@ -15,13 +15,22 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from server.generation.conversation import Conversation, OutputFormat, Part, Tool, ToolCall
+from server.generation.conversation import (
+    LEGACY_CALL_ID,
+    Conversation,
+    Message,
+    OutputFormat,
+    Part,
+    Tool,
+    ToolCall,
+)
 from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
+PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
@@ -107,12 +116,14 @@ def _default(prop: Any) -> str:
 
 
 def _description_lines(description: str) -> list[str]:
-    """A function's description as comment lines: every line of it its own `// ` line, stripped, and
-    a blank line left blank (fit, issue 11: crewAI's two-line delegation and max-iteration tool
-    descriptions, 23 chat pairs made exact, e.g. test_hierarchical_process; 11 pairs exact before
-    now miss: pydantic-ai's indented docstrings count 14 below, e.g. test_temporal
-    test_complex_agent_run, and crewAI test_output_pydantic_hierarchical 4 above; docs/usage.md)."""
-    return [f"// {line.strip()}" if line.strip() else "" for line in description.split("\n")]
+    """A function's description as comment lines: the description stripped, then every line of it its
+    own `// ` line, stripped, and a blank line inside it an empty `//` (fit, issue 11: crewAI's
+    two-line delegation and max-iteration tool descriptions, 23 chat pairs made exact, e.g.
+    test_hierarchical_process; Mirascope test_caching_tool, a long description that opens with a
+    blank line and has blank lines after `!` and `---`, +4 -> exact in chat and +7 -> +3 on
+    /v1/responses, with no pair moved away; after a line ending in `.` an empty `//` costs what a
+    blank line costs, so pydantic-ai's docstrings do not tell the two apart)."""
+    return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
 
 
 def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
@@ -123,7 +134,14 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            lines.append(f"type {function.name} = (_: {{")
+            described = parameters.get("description")
+            if isinstance(described, str) and described:
+                # The parameters' own description opens the type as a comment, as harmony renders an
+                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript).
+                lines.append(f"type {function.name} = (_: // {described}")
+                lines.append("{")
+            else:
+                lines.append(f"type {function.name} = (_: {{")
             defs = parameters.get("$defs") or parameters.get("definitions")
             defs = defs if isinstance(defs, dict) else {}
             lines.append(_format_properties(parameters, 0, titles, defs))
@@ -135,33 +153,27 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _untitled(schema: Any, names: bool = False) -> Any:
-    if isinstance(schema, dict):
-        return {
-            k: _untitled(v, k in ("properties", "$defs", "definitions") and not names)
-            for k, v in schema.items()
-            if names or k != "title"
-        }
-    if isinstance(schema, list):
-        return [_untitled(v) for v in schema]
-    return schema
-
-
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
     functions = conversation.function_tools + conversation.functions
-    formatted = _format_tokens(conversation.output, rules, tokenizer)
-    if formatted and functions:
-        formatted += rules.format_with_tools
-    total = rules.reply_priming + formatted
-    reply_extra = rules.formatted_reply if formatted else 0
+    total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
-    for message in conversation.messages:
+    batches: dict[str, int] = {}  # call id -> the index of its turn, for results joined in one message
+    opened: set[int] = set()  # the turns whose joined result message is counted
+    turn = _current_turn(conversation) if rules.reasoning_chars_per_token else len(conversation.messages)
+    for index, message in enumerate(conversation.messages):
+        if message.reasoning and index > turn:
+            total += _reasoning_estimate(message.reasoning, rules)
+        batch = batches.get(message.call_id or "") if message.role == "tool" else None
+        if batch is not None:  # one of the joined results of a parallel call
+            total += _joined_result_tokens(message, batch not in opened, tokenizer)
+            opened.add(batch)
+            continue
         total += TOKENS_PER_MESSAGE + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
-        elif functions and not padded_system and message.role == "system":
+        elif functions and rules.system_tools_discount and not padded_system and message.role == "system":
             total += tokenizer.count(message.text + "\n")
             padded_system = True
         elif message.text:
@@ -172,8 +184,6 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
             total += rules.assistant_extra
-            if message.text or message.parts:
-                total += reply_extra
         if message.calls:
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
@@ -182,7 +192,9 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
                 if not message.said:
                     total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
-        if message.role == "tool" and rules.call_history == "typescript":
+            if rules.joined_results and len(message.calls) > 1:
+                batches.update((call.id, index) for call in message.calls)
+        if message.role == "tool":
             name = names.get(message.call_id or "")
             if name is not None:
                 total += tokenizer.count("functions." + name)
@@ -198,6 +210,26 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if any(m.role == "system" for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
+
+
+def _current_turn(conversation: Conversation) -> int:
+    """The index of the last user message: the reasoning after it is the current turn's."""
+    users = [i for i, message in enumerate(conversation.messages) if message.role == "user"]
+    return users[-1] if users else -1
+
+
+def _reasoning_estimate(chars: int, rules: CountingRules) -> int:
+    """The tokens of hidden reasoning kept in the prompt, estimated from its encrypted size
+    (`CountingRules.reasoning_chars_per_token`)."""
+    return max(0, round((chars - rules.reasoning_envelope) / rules.reasoning_chars_per_token))
+
+
+def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -> int:
+    """A result answering one of two or more calls made in one turn (`CountingRules.joined_results`):
+    the turn's results are one message from `multi_tool_use.parallel`, opened with the first; each
+    result in it costs 1 and its text as a JSON string."""
+    opening = TOKENS_PER_MESSAGE + ROLE_TOKENS + tokenizer.count(PARALLEL) if first else 0
+    return opening + 1 + tokenizer.count(json.dumps(message.text, ensure_ascii=False))
 
 
 def _quirks(function: Tool, titles: bool) -> int:
@@ -219,12 +251,14 @@ def compact(arguments: str) -> str:
 
 def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
     """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
+    if call.item_id is None:  # written by the client: its arguments as sent
+        return rules.client_call_item + tokenizer.count(call.name) + tokenizer.count(call.arguments)
     shown = compact(call.arguments) if rules.compact_arguments else call.arguments
     return rules.call_item + tokenizer.count(call.name) + tokenizer.count(shown)
 
 
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
-    if rules.call_history == "legacy":
+    if rules.call_history == "legacy" and calls[0].id == LEGACY_CALL_ID:  # a `function_call`
         return sum(tokenizer.count(c.name) + tokenizer.count(c.arguments) + 3 for c in calls)
     shown = compact if rules.compact_arguments else str
     if len(calls) == 1:
@@ -233,25 +267,103 @@ def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: 
         f'{{"recipient_name":"functions.{c.name}","parameters":{shown(c.arguments)}}}' for c in calls
     )
     wrapper = tokenizer.count(f'{{"tool_uses":[{uses}]}}')
-    return tokenizer.count("multi_tool_use.parallel") + wrapper + rules.parallel_call
+    return tokenizer.count(PARALLEL) + wrapper + rules.parallel_call
 
 
-def _format_tokens(output: OutputFormat | None, rules: CountingRules, tokenizer: Tokenizer) -> int:
+FORMAT_UNSHOWN = frozenset(
+    {
+        "required",
+        "additionalProperties",
+        "$schema",
+        "default",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+    }
+)
+"""Keywords a json_schema response format's schema loses before it is shown to the model, at any
+depth: what the sampler enforces, not what describes the value. fit, issue 11: `required`,
+`additionalProperties`, `default`, `minimum`, `maximum` and `maxItems` seen removed (crewAI
+MemoryAnalysis and AgentResponse, among 152 chat pairs, all exact); `$schema` after
+openai/openai-cookbook issue 2140. The other numeric bounds (lengths, counts, exclusive bounds,
+`multipleOf`, `uniqueItems`) are removed by analogy, a choice without a recording; string-valued
+`pattern` and `format`, which describe the value, are kept, also a choice."""
+
+
+def _shown_schema(schema: Any) -> Any:
+    """The schema as the model sees it: the unshown keywords removed, everything else (titles,
+    descriptions, `const`, `$defs` and `$ref`s) kept in the order sent."""
+    if isinstance(schema, dict):
+        return {
+            key: {name: _shown_schema(sub) for name, sub in value.items()}
+            if key in ("properties", "$defs", "definitions") and isinstance(value, dict)
+            else _shown_schema(value)
+            for key, value in schema.items()
+            if key not in FORMAT_UNSHOWN
+        }
+    if isinstance(schema, list):
+        return [_shown_schema(item) for item in schema]
+    return schema
+
+
+def format_block(output: OutputFormat | None) -> str | None:
+    """A json_schema response format as the model sees it: harmony's `# Response Formats` section
+    (openai-cookbook articles/openai-harmony.md, "Structured output"; the same header and layout
+    were read back from gpt-4.1, ghost.ai.moda "OpenAI Internals: Structured Outputs to System
+    Prompts"), its schema written by Python's `json.dumps` with compact separators and
+    `ensure_ascii` (fit: crewAI StepObservation's em dashes count as `\\u2014` escapes). None for
+    other formats (json_object costs nothing: fit, 30 json_object pairs match without it)."""
     if output is None or output.kind != "json_schema" or output.schema is None:
-        return 0  # json_object costs nothing (fit: 30 json_object pairs match without it)
-    schema = json.dumps(_untitled(output.schema), separators=(",", ":"), ensure_ascii=False)
-    # The format's own `description` is a comment line above the schema, as harmony renders it
-    # (openai-cookbook articles/openai-harmony.md, "Structured output"); the schema's keeps its place.
+        return None
+    schema = json.dumps(_shown_schema(output.schema), separators=(",", ":"))
     comment = f"// {output.description}\n" if output.description else ""
-    return rules.response_format_message + tokenizer.count(
-        f"# Response Formats\n\n## {output.name}\n\n{comment}{schema}"
-    )
+    return f"# Response Formats\n\n## {output.name}\n\n{comment}{schema}"
+
+
+def _format_tokens(
+    conversation: Conversation, tools: bool, rules: CountingRules, tokenizer: Tokenizer
+) -> int:
+    """What a json_schema response format adds to the prompt (docs/usage.md; fit, issue 11).
+
+    Its block (`format_block`) ends the system prompt, after a blank line: in chat, after the tools'
+    namespace when tools are offered, else at the end of the first system or developer message, or
+    in a system message of its own (`CountingRules.format_in_system`); on /v1/responses, at the end
+    of the hidden system prompt the API always writes. In chat each earlier assistant message with text is marked with the format's name, and
+    so is the reply unless tools are offered (the model may call one instead): name +
+    `format_reply_name` each."""
+    output = conversation.output
+    block = format_block(output)
+    if block is None or output is None:
+        return 0
+    total = rules.format_with_tools if tools else 0
+    if rules.format_reply_name:
+        named = tokenizer.count(output.name) + rules.format_reply_name
+        replies = sum(m.role == "assistant" and bool(m.text or m.parts) for m in conversation.messages)
+        total += named * (replies if tools else 1 + replies)
+    if not rules.format_in_system:
+        return total + tokenizer.count("\n\n" + block)
+    system = next((m for m in conversation.messages if m.role in ("system", "developer")), None)
+    if tools or (system is not None and system.parts is not None):
+        # after the tools' namespace, which ends the system prompt; or a text part more
+        return total + tokenizer.count("\n\n" + block)
+    if system is None:
+        return total + TOKENS_PER_MESSAGE + ROLE_TOKENS + tokenizer.count(block)
+    return total + tokenizer.count(system.text + "\n\n" + block) - tokenizer.count(system.text)
 
 
 def _choice_tokens(conversation: Conversation, rules: CountingRules, tokenizer: Tokenizer) -> int:
     legacy, choice = conversation.function_choice, conversation.tool_choice
     if legacy.mode == "none" or choice.mode == "none":
-        return 1
+        return rules.none_choice
     if legacy.named is not None:
         return 4 + tokenizer.count(legacy.named)
     if choice.named is not None:

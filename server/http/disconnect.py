@@ -1,6 +1,6 @@
 """Stop waiting for a backend when the client has gone.
 
-Before the first byte of a response nothing notices a client that disconnects (sse-starlette only
+Before the first byte of a response nothing notices a client that disconnects (an event stream only
 watches once a stream has started), so a backend that stalls or paces its reply (a fixture, an
 upstream) would hold the request, and its resources, after the client left. The work is raced
 against the client's `http.disconnect` and cancelled when that comes first.

@@ -19,7 +19,8 @@ from starlette.types import Receive
 from backends.base import Backend, ForwardCall, NamedEvent, Notes, Payload, Upstream
 from server.errors import APIError
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
-from server.http.sse import CHAT, Framing, StreamOptions, frame, open_stream
+from server.http.event_stream import StreamOptions
+from server.http.sse import CHAT, Framing, frame, open_stream
 
 
 def peek(raw: bytes) -> dict[str, object] | None:

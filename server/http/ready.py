@@ -19,12 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import types
-from collections.abc import AsyncGenerator, Coroutine, Generator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from typing import Any
 
 
-async def batched(frames: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
-    """`frames`, with the frames that are ready together joined into one."""
+async def batched(
+    frames: AsyncGenerator[bytes, None], on_wait: Callable[[], None] | None = None
+) -> AsyncGenerator[bytes, None]:
+    """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
+    time the next frame has to be waited for."""
     ready: list[bytes] = []
     try:
         while True:
@@ -40,6 +43,8 @@ async def batched(frames: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, 
                 if ready:  # what was made before a failure still goes out first, as it did alone
                     yield b"".join(ready)
                 raise
+            if on_wait is not None:
+                on_wait()
             if ready:
                 held, ready = b"".join(ready), []
                 try:

@@ -3,12 +3,14 @@
 `instructions` become a leading system message, as the API counts them; a string `input` is one user
 message; items map one by one, except that consecutive function calls join the assistant message
 before them (one assistant turn, as chat sends it), and a function call's output is a tool result.
-Reasoning items and hosted-tool items carry nothing a backend reads and are left out.
+Reasoning items carry nothing a backend reads: only the size of their encrypted content is kept, on the
+assistant turn they led to, for prompt counting. Hosted-tool items are left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from server.generation.conversation import (
@@ -32,6 +34,7 @@ from server.wire.responses_input import (
     InputText,
     MessageItem,
     OutputText,
+    ReasoningItem,
     Refusal,
 )
 from server.wire.responses_request import (
@@ -69,13 +72,16 @@ def _content(content: str | Sequence[object]) -> tuple[str, tuple[Part, ...] | N
     return "".join(part.text for part in parts if part.kind == "text"), parts
 
 
-def _join_call(messages: list[Message], call: ToolCall) -> None:
-    """A call joins the assistant turn it follows (one turn, as chat sends it), or opens one."""
+def _join_call(messages: list[Message], call: ToolCall, reasoning: int = 0) -> None:
+    """A call joins the assistant turn it follows (one turn, as chat sends it), or opens one;
+    `reasoning`: the encrypted reasoning that came just before it (characters)."""
     last = messages[-1] if messages else None
     if last is not None and last.role == "assistant":
-        messages[-1] = Message("assistant", last.text, (*last.calls, call), parts=last.parts, said=last.said)
+        calls = (*last.calls, call)
+        reasoning += last.reasoning
+        messages[-1] = replace(last, calls=calls, reasoning=reasoning)
     else:
-        messages.append(Message("assistant", "", (call,), said=False))
+        messages.append(Message("assistant", "", (call,), said=False, reasoning=reasoning))
 
 
 def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
@@ -85,19 +91,25 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
     if isinstance(items, str):
         return [Message("user", items)]
     messages: list[Message] = []
+    reasoning = 0  # encrypted reasoning not yet followed by the assistant turn it led to
     for item in items:
         if isinstance(item, MessageItem):
             text, parts = _content(item.content)
-            messages.append(Message(item.role, text, parts=parts))
+            turn = reasoning if item.role == "assistant" else 0
+            messages.append(Message(item.role, text, parts=parts, reasoning=turn))
+            reasoning = 0
         elif isinstance(item, FunctionCallItem | CustomToolCallItem):
             if isinstance(item, FunctionCallItem):
-                call = ToolCall(item.call_id, item.name, item.arguments)
+                call = ToolCall(item.call_id, item.name, item.arguments, item_id=item.id)
             else:
-                call = ToolCall(item.call_id, item.name, item.input, kind="custom")
-            _join_call(messages, call)
+                call = ToolCall(item.call_id, item.name, item.input, kind="custom", item_id=item.id)
+            _join_call(messages, call, reasoning)
+            reasoning = 0
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             text, parts = _content(item.output)
             messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
+        elif isinstance(item, ReasoningItem):
+            reasoning += len(item.encrypted_content or "")
     return messages
 
 
@@ -126,7 +138,10 @@ def output_messages(output: Sequence[dict[str, Any]]) -> list[Message]:
             messages.append(Message("assistant", text, parts=parts))
         elif kind == "function_call":
             call = ToolCall(
-                str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", ""))
+                str(item.get("call_id", "")),
+                str(item.get("name", "")),
+                str(item.get("arguments", "")),
+                item_id=str(item.get("id", "")) or None,
             )
             _join_call(messages, call)
     return messages

@@ -19,7 +19,7 @@ from server.http.auth import authenticate
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import ASCIIJSONBody
-from server.http.sse import EventStream, open_stream
+from server.http.sse import event_stream, open_stream
 from server.http.trace import Trace
 from server.http.validation import parse_body
 from server.namespaces import of_request
@@ -127,7 +127,7 @@ async def _start_background(runtime: Runtime, namespace: str, turn: Turn) -> Res
 def _replay(runtime: Runtime, namespace: str, response_id: str, after: int) -> Response:
     """A background response's events after sequence number `after`, following it until it ends."""
     events = runtime.responses.follow(namespace, response_id, after)
-    return EventStream(events, sep="\n", shutdown_grace_period=runtime.stream_options.shutdown_grace_seconds)
+    return event_stream(events, runtime.stream_options)
 
 
 async def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
