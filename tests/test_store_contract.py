@@ -320,3 +320,12 @@ async def test_a_page_read_lazily_is_the_page_of_the_whole_list(
     cursor = Cursor(after, limit, order)
     ordered = items if order == "asc" else items[::-1]
     assert await page_of(_items(ordered), cursor) == page(items, cursor)
+
+
+async def test_a_response_with_an_integer_beyond_64_bits_comes_back(responses: ResponseStore) -> None:
+    huge = 10**30
+    body = {"id": "resp_big", "status": "completed", "seed": huge}
+    await responses.put("ns", StoredResponse("resp_big", body, [], list(HISTORY)))
+    got = await responses.get("ns", "resp_big")
+    assert got is not None
+    assert got.body["seed"] == huge

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from server.generation.conversation import Message, Part, ToolCall
+from server.state import codec
 
 
 def dumps(history: list[Message]) -> str:
-    return orjson.dumps(history).decode()  # orjson writes dataclasses (and tuples) as they are
+    return codec.dumps(history).decode()  # orjson writes dataclasses (and tuples) as they are
 
 
 def loads(text: str) -> list[Message]:
-    return [_message(item) for item in orjson.loads(text)]
+    return [_message(item) for item in codec.loads(text)]
 
 
 def _message(item: dict[str, Any]) -> Message:

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
-import orjson
-
+from server.state import codec
 from server.state.completions import Order, StoredCompletion
 from server.state.redis_order import ORDER, member
 from server.state.shared import Shared, guarded
@@ -55,7 +54,7 @@ return 1
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return codec.dumps(value).decode()
 
 
 class RedisCompletionStore:
@@ -79,7 +78,7 @@ class RedisCompletionStore:
             )
         if not held:
             return None
-        return StoredCompletion(completion_id, orjson.loads(held["body"]), orjson.loads(held["messages"]))
+        return StoredCompletion(completion_id, codec.loads(held["body"]), codec.loads(held["messages"]))
 
     async def put(self, namespace: str, completion: StoredCompletion) -> None:
         key = self._shared.key
@@ -111,7 +110,7 @@ class RedisCompletionStore:
                 held = await self._shared.redis.hget(key, "body")
                 if held is None:
                     return None
-                body: dict[str, Any] = {**orjson.loads(held), "metadata": metadata}
+                body: dict[str, Any] = {**codec.loads(held), "metadata": metadata}
                 if await self._swap(keys=[key], args=[held, _json(body), self._shared.ttl_seconds]):
                     return body
         raise RuntimeError(
@@ -143,5 +142,5 @@ class RedisCompletionStore:
                     held = await pipe.execute()
             for body in held:
                 if body is not None:  # expired since it was listed
-                    yield orjson.loads(body)
+                    yield codec.loads(body)
             start += CHUNK

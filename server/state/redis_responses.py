@@ -22,10 +22,10 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-import orjson
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.generation.conversation import Message
+from server.state import codec
 from server.state import history as histories
 from server.state.redis_order import ORDER, member
 from server.state.responses import Progress, Run, Runner, StoredResponse
@@ -81,7 +81,7 @@ return 1
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return codec.dumps(value).decode()
 
 
 class _Keys:
@@ -124,8 +124,8 @@ class RedisResponseStore:
             return None
         return StoredResponse(
             id=response_id,
-            body=orjson.loads(held["body"]),
-            input_items=orjson.loads(held["input_items"]),
+            body=codec.loads(held["body"]),
+            input_items=codec.loads(held["input_items"]),
             history=histories.loads(held["history"]),
             stored=held["stored"] == "1",
             running=held["running"] == "1",
