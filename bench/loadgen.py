@@ -175,10 +175,12 @@ async def run_window(
     expect_events: int | None = None,
     server_pid: int | None = None,
     ends: Ends = ends_with_done,
+    server_cpu: Callable[[], float] | None = None,
 ) -> Window:
     """Open `concurrency` connections, warm up, then measure `duration` seconds of closed-loop load.
 
-    Connections that drop are counted as errors and replaced, so the concurrency holds.
+    Connections that drop are counted as errors and replaced, so the concurrency holds. The server's
+    CPU time is its pid's, or what `server_cpu` reads (a server of several processes).
     """
     loop = asyncio.get_running_loop()
     phase = _Phase(request, stream, expect_events, ends)
@@ -197,8 +199,12 @@ async def run_window(
                 reconnects += missing
                 await asyncio.gather(*(connect() for _ in range(missing)), return_exceptions=True)
 
+    if server_cpu is None and server_pid:
+        pid = server_pid
+        server_cpu = lambda: process_cpu_seconds(pid)  # noqa: E731 (one expression, read twice)
+
     def sample() -> tuple[float, float, float, float]:
-        server = process_cpu_seconds(server_pid) if server_pid else 0.0
+        server = server_cpu() if server_cpu is not None else 0.0
         return time.perf_counter(), time.process_time(), server, machine_busy_seconds()
 
     keeper = loop.create_task(keep_concurrency())
@@ -232,7 +238,7 @@ async def run_window(
         events_min=phase.events_min,
         events_max=phase.events_max,
         loadgen_cpu_s=end[1] - start[1],
-        server_cpu_s=end[2] - start[2] if server_pid else None,
+        server_cpu_s=end[2] - start[2] if server_cpu is not None else None,
         machine_busy_s=end[3] - start[3],
     )
 

@@ -28,21 +28,25 @@ if command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
-# A real redis-server for the shared-state tests (tests/support/redis_server.py): Debian's package.
-if ! command -v redis-server >/dev/null 2>&1; then
+# A real redis-server for the shared-state tests (tests/support/redis_server.py), and nginx for the
+# scale example's load balancer (tests/test_scale_example.py): Debian's packages.
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+if [[ ${#missing[@]} -gt 0 ]]; then
     if [[ $(id -u) -eq 0 ]]; then
         sudo=()
     elif command -v sudo >/dev/null 2>&1; then
         sudo=(sudo -n)
     else
-        echo "redis-server is missing and cannot be installed (not root, no sudo): install Debian's redis-server" >&2
+        echo "${missing[*]} missing and cannot be installed (not root, no sudo): install Debian's ${missing[*]}" >&2
         exit 1
     fi
-    if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq redis-server; } >/dev/null; then
-        echo "redis-server is missing and 'apt-get install redis-server' failed: install it, then run again" >&2
+    if ! { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}"; } >/dev/null; then
+        echo "${missing[*]} missing and 'apt-get install ${missing[*]}' failed: install them, then run again" >&2
         exit 1
     fi
-    # The package starts a system service on Debian; the tests start their own servers on free ports.
+    # The packages start system services on Debian; the tests start their own servers on free ports.
 fi
 
 echo "== ruff check" >&2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +37,11 @@ from server.state.completions import CompletionStore, MemoryCompletionStore
 from server.state.fixtures import MemoryRuntimeFixtures, RuntimeFixtures
 from server.state.journal_file import Journal
 from server.state.redis_budgets import RedisBudgets
+from server.state.redis_completions import RedisCompletionStore
 from server.state.redis_fixtures import RedisRuntimeFixtures
 from server.state.redis_ledger import RedisLedger
 from server.state.redis_requests import RedisRequests
+from server.state.redis_responses import RedisResponseStore
 from server.state.requests import RequestLog, Requests
 from server.state.responses import MemoryResponseStore, ResponseStore
 from server.state.shared import Shared, connect
@@ -47,7 +49,7 @@ from server.state.shared import Shared, connect
 # How a dialect reads a body for runtime fixtures to match: what it asks (one conversation, or one
 # per prompt of a legacy completion), given the runtime, the namespace and the client's bytes; an
 # APIError when this server would refuse it.
-Probe = Callable[["Runtime", str, bytes], Sequence[Conversation]]
+Probe = Callable[["Runtime", str, bytes], Awaitable[Sequence[Conversation]]]
 
 
 @dataclass
@@ -118,8 +120,8 @@ class Runtime:
             requests=_requests(settings, shared),
             fixtures=MemoryRuntimeFixtures() if shared is None else RedisRuntimeFixtures(shared),
             stream_options=StreamOptions(settings.sse_ping_seconds, settings.shutdown_grace_seconds),
-            responses=MemoryResponseStore(settings.stored_responses),
-            completions=MemoryCompletionStore(settings.stored_completions),
+            responses=_responses(settings, shared),
+            completions=_completions(settings, shared),
             limiter=None if settings.rate_limits is None else Limiter(settings.rate_limits, budgets, clock),
             latency=_profiles(settings),
             shared=shared,
@@ -226,7 +228,7 @@ class Runtime:
         if fixtures is None:
             return False
         try:
-            conversations = probe(self, namespace, intake.raw)
+            conversations = await probe(self, namespace, intake.raw)
         except APIError:
             return False
         return await fixtures.answers(conversations, intake.raw, namespace, embeds=embeds)
@@ -256,6 +258,7 @@ class Runtime:
         return profile
 
     async def aclose(self) -> None:
+        await self.responses.aclose()
         for backend in self.backends.values():
             await backend.aclose()
         if self.journal is not None:
@@ -289,6 +292,18 @@ def _requests(settings: Settings, shared: Shared | None) -> Requests | None:
     if not capacity:
         return None
     return RequestLog(capacity) if shared is None else RedisRequests(shared, capacity)
+
+
+def _responses(settings: Settings, shared: Shared | None) -> ResponseStore:
+    if shared is None:
+        return MemoryResponseStore(settings.stored_responses)
+    return RedisResponseStore(shared, settings.stored_responses)
+
+
+def _completions(settings: Settings, shared: Shared | None) -> CompletionStore:
+    if shared is None:
+        return MemoryCompletionStore(settings.stored_completions)
+    return RedisCompletionStore(shared, settings.stored_completions)
 
 
 def _profiles(settings: Settings) -> Profiles | None:

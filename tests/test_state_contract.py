@@ -360,3 +360,19 @@ async def test_a_fixture_added_through_one_process_is_seen_by_another(redis: Red
     finally:
         for state in states:
             await state.aclose()
+
+
+async def test_an_entry_with_an_integer_beyond_64_bits_is_kept(journal: Requests) -> None:
+    """A request may carry an integer orjson cannot write (a seed of 10**30); journaling it must not
+    fail the request."""
+    huge = 10**30
+    params = {"model": "gpt-4o", "seed": huge, "messages": [{"role": "user", "content": "hi"}]}
+    conversation = Conversation("gpt-4o", (Message("user", "hi"),), wire=lambda: params)
+    sent = RequestEntry(
+        0, "chat.completions", Subject(conversation, b"{}"), lambda: {"id": "req_1", "seed": huge}
+    )
+    await journal.append("ns", sent)
+    (kept,) = await journal.of("ns")
+    assert kept.listed["seed"] == huge
+    assert kept.subject.conversation is not None
+    assert kept.subject.conversation.wire()["seed"] == huge

@@ -95,11 +95,11 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     except ClientGoneError:
         return client_gone()
     if keep is not None:
-        keep.put(completion)
+        await keep.put(completion)
     return JSONBody(completion)
 
 
-def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+async def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
     """What a chat request asks, as runtime fixtures match it (`Runtime.forwarded`)."""
     return [to_conversation(parse_request(raw, reject_unknown=runtime.settings.unknown_fields == "reject"))]
 
@@ -122,8 +122,8 @@ class _Keeper:
         self.messages = orjson.loads(raw)["messages"]
         self.seen: list[Event] = []
 
-    def put(self, completion: ChatCompletion) -> None:
-        self.runtime.completions.put(self.namespace, stored(completion, self.messages, self.metadata))
+    async def put(self, completion: ChatCompletion) -> None:
+        await self.runtime.completions.put(self.namespace, stored(completion, self.messages, self.metadata))
 
     async def watch(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         try:
@@ -136,7 +136,7 @@ class _Keeper:
     async def after(self, chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
         async for chunk in chunks:
             yield chunk
-        self.put(await collect(self.chat, self.generation, self._replay()))
+        await self.put(await collect(self.chat, self.generation, self._replay()))
 
     async def _replay(self) -> AsyncGenerator[Event, None]:
         for event in self.seen:

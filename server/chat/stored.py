@@ -9,6 +9,7 @@ ids `<completion id>-<index>`, as the API's; a message given as content parts ha
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from server.errors import APIError
 from server.http.auth import authenticate
 from server.http.body import check_content_type, read_body
 from server.http.json_response import JSONBody
-from server.http.pagination import cursor_of, page
+from server.http.pagination import cursor_of, page, page_of
 from server.http.validation import parse_body
 from server.namespaces import of_request
 from server.runtime import Runtime, runtime_of
@@ -65,40 +66,42 @@ def _caller(request: Request, runtime: Runtime) -> str:
     return of_request(request.headers, authenticate(request.headers, runtime.settings.api_keys))
 
 
-def _record(request: Request) -> tuple[Runtime, str, StoredCompletion]:
+async def _record(request: Request) -> tuple[Runtime, str, StoredCompletion]:
     runtime = runtime_of(request)
     namespace = _caller(request, runtime)
     completion_id = request.path_params["completion_id"]
-    record = runtime.completions.get(namespace, completion_id)
+    record = await runtime.completions.get(namespace, completion_id)
     if record is None:
         raise not_found(completion_id)
     return runtime, namespace, record
 
 
 async def retrieve_chat_completion(request: Request) -> Response:
-    _, _, record = _record(request)
+    _, _, record = await _record(request)
     return JSONBody(record.body)
 
 
 async def update_chat_completion(request: Request) -> Response:
-    runtime, _, record = _record(request)
+    runtime, namespace, record = await _record(request)
     check_content_type(request)
     raw = await read_body(request, runtime.settings.max_body_bytes)
     body = parse_body(
         raw, ChatCompletionUpdateRequest, reject_unknown=runtime.settings.unknown_fields == "reject"
     )
-    record.body["metadata"] = dict(body.metadata or {})
-    return JSONBody(record.body)
+    updated = await runtime.completions.update(namespace, record.id, dict(body.metadata or {}))
+    if updated is None:  # deleted meanwhile
+        raise not_found(record.id)
+    return JSONBody(updated)
 
 
 async def delete_chat_completion(request: Request) -> Response:
-    runtime, namespace, record = _record(request)
-    runtime.completions.delete(namespace, record.id)
+    runtime, namespace, record = await _record(request)
+    await runtime.completions.delete(namespace, record.id)
     return JSONBody({"object": "chat.completion.deleted", "id": record.id, "deleted": True})
 
 
 async def list_chat_completion_messages(request: Request) -> Response:
-    _, _, record = _record(request)
+    _, _, record = await _record(request)
     return JSONBody(page(record.messages, cursor_of(request.query_params)))
 
 
@@ -113,10 +116,12 @@ async def list_chat_completions(request: Request) -> Response:
         for key, value in query.multi_items()
         if key.startswith("metadata[") and key.endswith("]")
     }
-    bodies = [
-        record.body
-        for record in runtime.completions.listed(namespace)
-        if (model is None or record.body["model"] == model)
-        and all(record.body["metadata"].get(k) == v for k, v in wanted.items())
-    ]
-    return JSONBody(page(bodies, cursor))
+
+    async def chosen() -> AsyncGenerator[dict[str, Any], None]:
+        async for body in runtime.completions.bodies(namespace, cursor.order):
+            if (model is None or body["model"] == model) and all(
+                body["metadata"].get(k) == v for k, v in wanted.items()
+            ):
+                yield body
+
+    return JSONBody(await page_of(chosen(), cursor))

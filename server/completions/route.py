@@ -96,7 +96,7 @@ def _parse(runtime: Runtime, raw: bytes) -> CompletionRequest:
     return parse_body(raw, CompletionRequest, reject_unknown=reject, rules=check_completion)
 
 
-def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+async def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
     """What a legacy completion asks, one conversation per prompt, as runtime fixtures match it
     (`Runtime.forwarded`)."""
     body = _parse(runtime, raw)

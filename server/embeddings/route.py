@@ -83,7 +83,7 @@ def _planned(runtime: Runtime, raw: bytes) -> tuple[Route, Tokenizer, EmbeddingP
     return route, tokenizer, plan_embeddings(body, tokenizer, profile)
 
 
-def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+async def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
     """What an embeddings request asks, each input a user message, as runtime fixtures match it
     (`Runtime.forwarded`)."""
     _, tokenizer, plan = _planned(runtime, raw)

@@ -6,9 +6,10 @@ and expect a page back. An `after` that names no item gives an empty page."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from starlette.datastructures import QueryParams
 
@@ -19,7 +20,7 @@ from server.errors import invalid_request
 class Cursor:
     after: str | None
     limit: int
-    order: str
+    order: Literal["asc", "desc"]
 
 
 def cursor_of(query: QueryParams, default_order: str = "asc") -> Cursor:
@@ -43,7 +44,7 @@ def cursor_of(query: QueryParams, default_order: str = "asc") -> Cursor:
             param="limit",
             code="integer_out_of_range",
         )
-    return Cursor(query.get("after"), limit, order)
+    return Cursor(query.get("after"), limit, "desc" if order == "desc" else "asc")
 
 
 def page(items: Sequence[dict[str, Any]], cursor: Cursor) -> dict[str, Any]:
@@ -59,4 +60,28 @@ def page(items: Sequence[dict[str, Any]], cursor: Cursor) -> dict[str, Any]:
         "first_id": data[0]["id"] if data else None,
         "last_id": data[-1]["id"] if data else None,
         "has_more": len(ordered) > cursor.limit,
+    }
+
+
+async def page_of(items: AsyncGenerator[dict[str, Any], None], cursor: Cursor) -> dict[str, Any]:
+    """`page`, for items that come already in the cursor's order, read only as far as the page
+    needs (one past it, to tell `has_more`)."""
+    seeking = cursor.after is not None
+    data: list[dict[str, Any]] = []
+    more = False
+    async with contextlib.aclosing(items):
+        async for item in items:
+            if seeking:
+                seeking = item["id"] != cursor.after
+            elif len(data) == cursor.limit:
+                more = True
+                break
+            else:
+                data.append(item)
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": more,
     }

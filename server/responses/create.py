@@ -61,7 +61,7 @@ def previous_not_found(previous: str) -> APIError:
 def continued(record: StoredResponse | None, previous: str) -> list[Message]:
     """The conversation a stored response ends, for a request chained to it; a response kept only
     while it ran in the background (`store: false`) is gone once it ends."""
-    if record is None or (not record.stored and record.task is None):
+    if record is None or not record.readable:
         raise previous_not_found(previous)
     return list(record.history)
 

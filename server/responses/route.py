@@ -3,8 +3,6 @@ a background response's events), delete, cancel, input items, input token counts
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -31,7 +29,7 @@ from server.responses.ids import ResponseIds
 from server.responses.rules import check_inputs
 from server.responses.run import ResponsesFraming, collect, events, run_in_background, sse, stored
 from server.runtime import Runtime, runtime_of
-from server.state.responses import StoredResponse
+from server.state.responses import Progress, StoredResponse
 from server.wire.responses_input import ROLES
 from server.wire.responses_request import PROMPT_STAND_IN_MODEL, CompactRequest, InputTokensRequest
 
@@ -46,10 +44,10 @@ def _caller(request: Request, runtime: Runtime) -> str:
     return of_request(request.headers, authenticate(request.headers, runtime.settings.api_keys))
 
 
-def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Message]:
+async def _chained(runtime: Runtime, namespace: str, previous: str | None) -> list[Message]:
     if previous is None:
         return []
-    return continued(runtime.responses.get(namespace, previous), previous)
+    return continued(await runtime.responses.get(namespace, previous), previous)
 
 
 async def create_response(request: Request, trace: Trace | None = None) -> Response:
@@ -60,7 +58,7 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
         return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_create(raw, runtime)
-    history = _chained(runtime, namespace, body.previous_response_id)
+    history = await _chained(runtime, namespace, body.previous_response_id)
     wire: dict[str, Any] = orjson.loads(raw)
     turn = await start_turn(
         runtime,
@@ -77,7 +75,7 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
         tokens = turn.writer.plan.plan.prompt_tokens + (body.max_output_tokens or 0)
         await runtime.limiter.admit(request, namespace, body.model, tokens)
     if body.background:
-        return _start_background(runtime, namespace, turn)
+        return await _start_background(runtime, namespace, turn)
     receive = None if turn.instant else request.receive
     try:
         if body.stream:
@@ -88,16 +86,16 @@ async def create_response(request: Request, trace: Trace | None = None) -> Respo
     except ClientGoneError:
         return client_gone()
     if turn.keep:
-        runtime.responses.put(namespace, stored(turn))
+        await runtime.responses.put(namespace, stored(turn))
     return ASCIIJSONBody(whole)
 
 
-def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
+async def asked(runtime: Runtime, namespace: str, raw: bytes) -> list[Conversation]:
     """What a `response.create` asks, with the history it continues, as runtime fixtures match it
     (`Runtime.forwarded`). A `previous_response_id` this server does not hold is refused here, so
     such a request is forwarded: the upstream answered what it continues."""
     body = parse_create(raw, runtime)
-    history = _chained(runtime, namespace, body.previous_response_id)
+    history = await _chained(runtime, namespace, body.previous_response_id)
     return [to_conversation(body, body.model, history, stream=bool(body.stream), wire=orjson.loads(raw))]
 
 
@@ -105,44 +103,37 @@ async def _streamed(runtime: Runtime, namespace: str, turn: Turn) -> AsyncGenera
     async for event in events(turn.writer, turn.generation):
         yield sse(event)
     if turn.keep:
-        runtime.responses.put(namespace, stored(turn))
+        await runtime.responses.put(namespace, stored(turn))
 
 
-def _start_background(runtime: Runtime, namespace: str, turn: Turn) -> Response:
+async def _start_background(runtime: Runtime, namespace: str, turn: Turn) -> Response:
     """A background response: answered `queued` at once (or streamed from its first event), run to
     its end whatever the client does, readable meanwhile by polling or streaming."""
     writer = turn.writer
     record = stored(turn)
     record.history = turn.history  # until it ends: then what it continued plus its input and output
-    runtime.responses.put(namespace, record)
-    record.task = asyncio.get_running_loop().create_task(run_in_background(record, writer, turn.generation))
+
+    async def run(progress: Progress) -> None:
+        await run_in_background(progress, writer, turn.generation, turn.history)
+
+    await runtime.responses.run(namespace, record, run)
     if turn.body.stream:
-        return _replay(record, -1, runtime)
+        return _replay(runtime, namespace, record.id, -1)
     queued = writer.snapshot(whole=True)
     queued["status"] = "queued"
     return ASCIIJSONBody(queued)
 
 
-def _replay(record: StoredResponse, after: int, runtime: Runtime) -> Response:
+def _replay(runtime: Runtime, namespace: str, response_id: str, after: int) -> Response:
     """A background response's events after sequence number `after`, following it until it ends."""
-
-    async def body() -> AsyncGenerator[bytes, None]:
-        sent = after + 1
-        while True:
-            while sent < len(record.events):
-                yield record.events[sent]
-                sent += 1
-            if record.task is None and sent >= len(record.events):
-                return
-            await record.changed.wait()
-
-    return event_stream(body(), runtime.stream_options)
+    events = runtime.responses.follow(namespace, response_id, after)
+    return event_stream(events, runtime.stream_options)
 
 
-def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
+async def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, StoredResponse]:
     namespace = _caller(request, runtime)
-    record = runtime.responses.get(namespace, response_id)
-    if record is None or (not record.stored and record.task is None):
+    record = await runtime.responses.get(namespace, response_id)
+    if record is None or not record.readable:
         raise not_found(response_id)
     return namespace, record
 
@@ -150,12 +141,13 @@ def _record(request: Request, runtime: Runtime, response_id: str) -> tuple[str, 
 async def retrieve_response(request: Request) -> Response:
     runtime = runtime_of(request)
     response_id = request.path_params["response_id"]
-    _, record = _record(request, runtime, response_id)
+    namespace, record = await _record(request, runtime, response_id)
     if request.query_params.get("stream") == "true":
         # A background response may not have run yet (no events so far): its flag says what it is.
         if not record.body.get("background"):
             raise invalid_request("Only background responses can be streamed on retrieval.", param="stream")
-        return _replay(record, _starting_after(request.query_params.get("starting_after")), runtime)
+        after = _starting_after(request.query_params.get("starting_after"))
+        return _replay(runtime, namespace, response_id, after)
     return ASCIIJSONBody(record.body)
 
 
@@ -182,31 +174,25 @@ def _starting_after(value: str | None) -> int:
 async def delete_response(request: Request) -> Response:
     runtime = runtime_of(request)
     response_id = request.path_params["response_id"]
-    namespace, record = _record(request, runtime, response_id)
-    if record.task is not None:
-        record.task.cancel()
-    runtime.responses.delete(namespace, response_id)
+    namespace, _ = await _record(request, runtime, response_id)
+    await runtime.responses.delete(namespace, response_id)
     return ASCIIJSONBody({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
 async def cancel_response(request: Request) -> Response:
     runtime = runtime_of(request)
     response_id = request.path_params["response_id"]
-    _, record = _record(request, runtime, response_id)
+    namespace, record = await _record(request, runtime, response_id)
     if not record.body.get("background"):
         raise invalid_request("Only responses created with background=true can be cancelled.")
-    task = record.task
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    return ASCIIJSONBody(record.body)
+    ended = await runtime.responses.cancel(namespace, response_id) if record.running else record
+    return ASCIIJSONBody((ended or record).body)
 
 
 async def list_input_items(request: Request) -> Response:
     runtime = runtime_of(request)
     response_id = request.path_params["response_id"]
-    _, record = _record(request, runtime, response_id)
+    _, record = await _record(request, runtime, response_id)
     query = request.query_params
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
@@ -261,7 +247,7 @@ async def count_input_tokens(request: Request) -> Response:
     # where a gateway refused it), for a client asks precisely to learn it no longer fits.
     runtime.profile(route, model)
     tokenizer = runtime.tokenizer_for(route, model)
-    history = _chained(runtime, namespace, body.previous_response_id)
+    history = await _chained(runtime, namespace, body.previous_response_id)
     conversation = to_conversation(body, model, history)
     if settings.images == "fetch":
         conversation = await with_fetched_images(conversation)
@@ -281,7 +267,7 @@ async def compact_response(request: Request) -> Response:
     route = runtime.route(body.model)
     profile = runtime.profile(route, body.model)
     tokenizer = runtime.tokenizer_for(route, body.model)
-    history = _chained(runtime, namespace, body.previous_response_id)
+    history = await _chained(runtime, namespace, body.previous_response_id)
     messages = [*history, *input_messages(body.input)]
     created = int(time.time())
     ids = ResponseIds(created)

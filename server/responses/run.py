@@ -21,7 +21,7 @@ from server.responses.create import Turn
 from server.responses.items import input_items
 from server.responses.objects import JSON
 from server.responses.writer import ResponseWriter
-from server.state.responses import StoredResponse
+from server.state.responses import Progress, StoredResponse
 
 log = logging.getLogger("chatdouble.responses")
 
@@ -117,21 +117,24 @@ def failed(writer: ResponseWriter, exc: Exception) -> list[JSON]:
     return writer.fail(server_error().envelope()["error"])
 
 
-async def run_in_background(record: StoredResponse, writer: ResponseWriter, generation: Generation) -> None:
-    """Produce a background response's events into its record, which readers poll or stream."""
+async def run_in_background(
+    progress: Progress, writer: ResponseWriter, generation: Generation, history: list[Message]
+) -> None:
+    """Produce a background response's events through its store, where readers poll or follow them;
+    `history` is what it continues."""
     try:
         async for event in events(writer, generation, queued=True):
-            record.body = writer.snapshot(whole=True)
-            record.publish([sse(event)])
+            await progress.publish(writer.snapshot(whole=True), [sse(event)])
     except asyncio.CancelledError:
         writer.cancel()
-        record.body = writer.snapshot(whole=True)
-        record.publish([])
+        await progress.end(writer.snapshot(whole=True), [], _after(history, writer))
         raise
     except Exception as exc:
-        record.publish([sse(event) for event in failed(writer, exc)])
-        record.body = writer.snapshot(whole=True)
-    finally:
-        record.history = history_after(record.history, writer.plan.body.input, writer)
-        record.task = None
-        record.changed.set()
+        frames = [sse(event) for event in failed(writer, exc)]
+        await progress.end(writer.snapshot(whole=True), frames, _after(history, writer))
+    else:
+        await progress.end(writer.snapshot(whole=True), [], _after(history, writer))
+
+
+def _after(history: list[Message], writer: ResponseWriter) -> list[Message]:
+    return history_after(history, writer.plan.body.input, writer)

@@ -119,18 +119,18 @@ class Connection:
         payload["stream"] = True  # every response is streamed here; a client may say so or not
         raw = orjson.dumps(payload)
         body = parse_create(raw, self.runtime)
-        history = self._chained(body.previous_response_id)
+        history = await self._chained(body.previous_response_id)
         return await start_turn(
             self.runtime, self.namespace, body, history, raw=raw, wire=payload, headers=self.websocket.headers
         )
 
-    def _chained(self, previous: str | None) -> list[Message]:
+    async def _chained(self, previous: str | None) -> list[Message]:
         if previous is None:
             return []
         for record in self.latest.values():
             if record.id == previous:
                 return list(record.history)
-        return continued(self.runtime.responses.get(self.namespace, previous), previous)
+        return continued(await self.runtime.responses.get(self.namespace, previous), previous)
 
     async def _run(self, turn: Turn, lane: str | None, *, generate: bool) -> None:
         writer = turn.writer
@@ -151,7 +151,7 @@ class Connection:
                 return
         record = stored(turn)
         if turn.keep:
-            self.runtime.responses.put(self.namespace, record)
+            await self.runtime.responses.put(self.namespace, record)
         self.latest[lane] = record
 
     async def _send(self, event: JSON, lane: str | None) -> None:

@@ -1,2 +1,3 @@
-"""What the server keeps between requests. Today: the journal file. Shared state (counters, stores,
-quotas) will live behind one interface here, with an in-process and a Redis implementation."""
+"""What the server keeps between requests: the journal, fixture counts, rate-limit budgets, stored
+responses and chat completions. Each kind has one interface with an in-process implementation and,
+for `state: redis://...`, a Redis one (docs/scale.md)."""

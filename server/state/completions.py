@@ -1,16 +1,20 @@
 """Stored chat completions, per namespace: what `GET`, `POST` (metadata), `DELETE`, `/messages` and
 the list of `/v1/chat/completions` read.
 
-Like the Responses store (`server/state/responses.py`), it sits behind a small interface so that a
-shared implementation can stand in later. The in-process one keeps at most `limit` completions per
-server and evicts the oldest first.
+`CompletionStore` is the interface; this module holds the in-process implementation, and
+`redis_completions.py` the shared one (`state: redis://...`). The list is read lazily in the order
+asked for, so a page reads only as far as it needs. The in-process store keeps at most `limit`
+completions per server and evicts the oldest first.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+Order = Literal["asc", "desc"]
 
 
 @dataclass(slots=True)
@@ -24,14 +28,20 @@ class StoredCompletion:
 
 
 class CompletionStore(Protocol):
-    def get(self, namespace: str, completion_id: str) -> StoredCompletion | None: ...
+    async def get(self, namespace: str, completion_id: str) -> StoredCompletion | None: ...
 
-    def put(self, namespace: str, completion: StoredCompletion) -> None: ...
+    async def put(self, namespace: str, completion: StoredCompletion) -> None: ...
 
-    def delete(self, namespace: str, completion_id: str) -> bool: ...
+    async def update(
+        self, namespace: str, completion_id: str, metadata: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Replace its metadata; its object after, or None when it is not there."""
+        ...
 
-    def listed(self, namespace: str) -> list[StoredCompletion]:
-        """The namespace's completions, oldest first."""
+    async def delete(self, namespace: str, completion_id: str) -> bool: ...
+
+    def bodies(self, namespace: str, order: Order) -> AsyncIterator[dict[str, Any]]:
+        """The namespace's completions' objects, oldest first (`asc`) or newest first."""
         ...
 
 
@@ -42,18 +52,29 @@ class MemoryCompletionStore:
         self.limit = limit
         self._items: OrderedDict[tuple[str, str], StoredCompletion] = OrderedDict()
 
-    def get(self, namespace: str, completion_id: str) -> StoredCompletion | None:
+    async def get(self, namespace: str, completion_id: str) -> StoredCompletion | None:
         return self._items.get((namespace, completion_id))
 
-    def put(self, namespace: str, completion: StoredCompletion) -> None:
+    async def put(self, namespace: str, completion: StoredCompletion) -> None:
         key = (namespace, completion.id)
         self._items[key] = completion
         self._items.move_to_end(key)
         while len(self._items) > self.limit:
             self._items.popitem(last=False)
 
-    def delete(self, namespace: str, completion_id: str) -> bool:
+    async def update(
+        self, namespace: str, completion_id: str, metadata: dict[str, str]
+    ) -> dict[str, Any] | None:
+        record = self._items.get((namespace, completion_id))
+        if record is None:
+            return None
+        record.body["metadata"] = metadata
+        return record.body
+
+    async def delete(self, namespace: str, completion_id: str) -> bool:
         return self._items.pop((namespace, completion_id), None) is not None
 
-    def listed(self, namespace: str) -> list[StoredCompletion]:
-        return [item for (owner, _), item in self._items.items() if owner == namespace]
+    async def bodies(self, namespace: str, order: Order) -> AsyncIterator[dict[str, Any]]:
+        kept = [item.body for (owner, _), item in self._items.items() if owner == namespace]
+        for body in kept if order == "asc" else reversed(kept):
+            yield body

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import orjson
+from server.state import codec
 
 
 class Journal:
@@ -18,7 +18,7 @@ class Journal:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, entry: dict[str, Any]) -> None:
-        os.write(self._fd, orjson.dumps(entry) + b"\n")
+        os.write(self._fd, codec.dumps(entry) + b"\n")
 
     def close(self) -> None:
         if self._fd >= 0:

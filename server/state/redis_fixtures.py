@@ -20,10 +20,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-import orjson
-
 from backends.fixtures.model import Fixture
 from backends.fixtures.runtime import NamespaceFixtures
+from server.state import codec
 from server.state.fixtures import RuntimeFixtures
 from server.state.redis_ledger import RedisLedger
 from server.state.shared import Shared, guarded
@@ -113,7 +112,7 @@ class RedisRuntimeFixtures(RuntimeFixtures):
         for name, value in zip(fields[::2], fields[1::2], strict=True):
             if name.startswith("f:"):
                 order, _, sent = value.partition(" ")
-                ordered.append((int(order), Fixture.model_validate(orjson.loads(sent))))
+                ordered.append((int(order), Fixture.model_validate(codec.loads(sent))))
         fixtures = NamespaceFixtures()
         fixtures.share(self.ledger)
         fixtures.add([fixture for _, fixture in sorted(ordered, key=lambda item: item[0])])
@@ -124,7 +123,7 @@ class RedisRuntimeFixtures(RuntimeFixtures):
             return None
         args: list[str | bytes | int] = [self._shared.ttl_seconds, secrets.token_hex(8)]
         for fixture in fixtures:
-            args += [fixture.id, orjson.dumps(fixture.model_dump(mode="json", exclude_unset=True))]
+            args += [fixture.id, codec.dumps(fixture.model_dump(mode="json", exclude_unset=True))]
         async with guarded():
             taken = await self._add(keys=[self._key(namespace)], args=args)
         return None if taken is None else str(taken)

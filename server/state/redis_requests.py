@@ -23,8 +23,7 @@ import logging
 from collections import deque
 from typing import Any
 
-import orjson
-
+from server.state import codec
 from server.state.requests import RequestEntry, Subject
 from server.state.shared import LOST, Shared, guarded
 from server.state.subjects import decode, encode
@@ -61,7 +60,7 @@ class RedisRequests:
 
     async def append(self, namespace: str, entry: RequestEntry) -> None:
         payload = {"endpoint": entry.endpoint, "listed": entry.build(), "subject": encode(entry.subject)}
-        write = asyncio.get_running_loop().create_task(self._write((namespace, orjson.dumps(payload))))
+        write = asyncio.get_running_loop().create_task(self._write((namespace, codec.dumps(payload))))
         self._writes.add(write)
         write.add_done_callback(self._writes.discard)
         await asyncio.shield(write)
@@ -118,7 +117,7 @@ class RedisRequests:
 
 
 def _entry(seq: int, payload: str) -> RequestEntry:
-    data: dict[str, Any] = orjson.loads(payload)
+    data: dict[str, Any] = codec.loads(payload)
     subject: Subject = decode(data["subject"])
     listed: dict[str, Any] = data["listed"]
     return RequestEntry(seq, data["endpoint"], subject, lambda: listed)
