@@ -73,8 +73,10 @@ def test_a_ref_is_rendered_as_the_type_it_names() -> None:
     # docs/usage.md: a `$ref` into `$defs` is the type it names; inside it, its own name is `any`.
     node = {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}, "required": ["next"]}
     parameters = {"type": "object", "properties": {"head": {"$ref": "#/$defs/Node"}}, "$defs": {"Node": node}}
-    lines = render_functions((Tool("f", parameters),)).splitlines()
+    lines = render_functions((Tool("f", parameters, strict=True),)).splitlines()
     assert lines[3:6] == ["head?: {", "  next: any,", "},"]
+    # Not strict, a nested object's properties are not indented (docs/usage.md).
+    assert render_functions((Tool("f", parameters),)).splitlines()[3:6] == ["head?: {", "next: any,", "},"]
 
 
 def test_a_format_is_shown_as_python_writes_it_without_the_constraints_the_sampler_enforces() -> None:
@@ -309,3 +311,135 @@ async def test_an_earlier_reply_is_marked_with_the_format_name(chat: ChatClient,
         return with_format - await _chat_prompt(chat, messages, **extra)
 
     assert await format_cost(reply) - await format_cost([LUCKY]) == 2 + 2
+
+
+async def _chat_tokens(chat: ChatClient, **body: object) -> int:
+    response = await chat.http.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    return int(response.json()["usage"]["prompt_tokens"])
+
+
+async def test_the_parameters_title_opens_the_type_as_a_comment_in_chat(chat: ChatClient) -> None:
+    # Recorded: DataDog/dd-trace-py tests/contrib/openai_agents/cassettes/
+    # test_oai_agents_with_guardrail_spans.yaml #0 (gpt-4o-2024-08-06, the OpenAI Agents SDK):
+    # prompt_tokens 75. The schema's own `title` (`add_args`) is a comment where the type opens,
+    # `type add = (_: // add_args`, 4 tokens (docs/usage.md).
+    parameters = {
+        "properties": {"a": {"title": "A", "type": "integer"}, "b": {"title": "B", "type": "integer"}},
+        "required": ["a", "b"],
+        "title": "add_args",
+        "type": "object",
+        "additionalProperties": False,
+    }
+    tool = {
+        "type": "function",
+        "function": {"name": "add", "description": "Add two numbers together", "parameters": parameters},
+    }
+    messages = [
+        {"content": "You are a helpful assistant specialized in addition calculations.", "role": "system"},
+        {"role": "user", "content": "What is the sum of 1 and 2?"},
+    ]
+    assert await _chat_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 75
+
+
+def _travel_tool(name: str, description: str, properties: dict[str, object], required: list[str]) -> object:
+    schema = {"type": "object", "properties": properties, "required": required}
+    nested = {"type": "object", "properties": {"params": schema}, "required": ["params"]}
+    return {"type": "function", "function": {"name": name, "description": description, "parameters": nested}}
+
+
+async def test_a_nested_object_is_not_indented_unless_the_function_is_strict(chat: ChatClient) -> None:
+    # Recorded: activeagents/activeagent test/fixtures/vcr_cassettes/travel_agent_book_llm.yml #0
+    # (gpt-4o-mini-2024-07-18): prompt_tokens 285. Each tool's only property is an object
+    # (`params: {...}`) whose own properties are written without indent; 2 spaces per line (what
+    # strict functions get, test_a_ref_is_rendered_as_the_type_it_names) would cost 13 more here.
+    # Nor does the one-token quirk apply: the only property is written as a literal (2 fewer).
+    def described(text: str, kind: str = "string") -> dict[str, str]:
+        return {"type": kind, "description": text}
+
+    confirm = _travel_tool(
+        "confirm",
+        "Confirm a flight booking",
+        {
+            "confirmation_number": described("The booking confirmation number"),
+            "send_email": described("Whether to send confirmation email", "boolean"),
+        },
+        ["confirmation_number"],
+    )
+    search = {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "description": "Search for available flights to a destination",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "departure": described("Departure city or airport code"),
+                    "destination": described("Destination city or airport code"),
+                    "date": described("Travel date in YYYY-MM-DD format"),
+                },
+                "required": ["destination"],
+            },
+        },
+    }
+    book = _travel_tool(
+        "book",
+        "Book a specific flight",
+        {
+            "flight_id": described("The flight identifier to book"),
+            "passenger_name": described("Name of the passenger"),
+            "passenger_email": described("Email address for booking confirmation"),
+        },
+        ["flight_id", "passenger_name"],
+    )
+    system = (
+        "This agent is currently interacting with Guest to find a hotel near their travel destination.\n"
+        "The agent should use the following actions to achieve the desired outcome:\n\n"
+        "  confirm: Confirm a flight booking\n  search: Search for available flights to a destination\n"
+        "  book: Book a specific flight\n\nrequirements:\n"
+        "- The agent should use the `search` action to find hotels in the requested location.\n"
+        "- The agent should use the `book` action to book a hotel for the user.\n"
+        "- The agent should use the `confirm` action to confirm the booking with the user."
+    )
+    messages = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": "Book flight AA123 for John Doe"},
+    ]
+    body = {"model": "gpt-4o-mini", "messages": messages, "temperature": 0.7}
+    assert await _chat_tokens(chat, **body, tools=[confirm, search, book]) == 285
+
+
+async def test_the_one_token_quirk_skips_a_lone_enum(chat: ChatClient) -> None:
+    # Recorded: langchain-ai/langgraph docs/cassettes/create-react-agent_187479f9-….yaml #0
+    # (gpt-4o-2024-05-13): prompt_tokens 55, with one undescribed enum property; 34 such chat pairs
+    # (langgraph's get_weather, gpt-4o and gpt-4o-mini) count no quirk. An undescribed string in its
+    # place costs one less than its rendering (the quirk, cookbook-era fit).
+    def weather(city: dict[str, object]) -> dict[str, object]:
+        parameters = {"type": "object", "properties": {"city": city}, "required": ["city"]}
+        function = {
+            "name": "get_weather",
+            "description": "Use this to get weather information.",
+            "parameters": parameters,
+        }
+        return {"type": "function", "function": function}
+
+    body = {
+        "model": "gpt-4o",
+        "messages": [{"content": "who built you?", "role": "user"}],
+        "temperature": 0.0,
+    }
+    assert await _chat_tokens(chat, **body, tools=[weather({"enum": ["nyc", "sf"], "type": "string"})]) == 55
+    # ` "nyc" | "sf",\n` is 8 tokens, ` string,\n` 2: 6 fewer for the text, 1 fewer for the quirk.
+    assert await _chat_tokens(chat, **body, tools=[weather({"type": "string"})]) == 55 - 6 - 1
+
+
+async def test_cl100k_models_have_the_one_token_quirk_too(chat: ChatClient) -> None:
+    # Recorded: traceloop/openllmetry packages/opentelemetry-instrumentation-openai/tests/traces/
+    # cassettes/test_finish_reasons/TestFinishReasonMapping.test_finish_reason_tool_calls_mapped_
+    # correctly.yaml #0 (gpt-3.5-turbo-0125): prompt_tokens 50, one less than the rendering, as on
+    # gpt-4o: the only property is undescribed (docs/usage.md; 32 such gpt-3.5 pairs).
+    parameters = {"type": "object", "properties": {"location": {"type": "string"}}}
+    function = {"name": "get_weather", "description": "Get the current weather", "parameters": parameters}
+    messages = [{"role": "user", "content": "What's the weather in Boston?"}]
+    tools = [{"type": "function", "function": function}]
+    assert await _chat_tokens(chat, model="gpt-3.5-turbo", messages=messages, tools=tools) == 50

@@ -807,3 +807,125 @@ async def test_cl100k_tool_calls_count_the_gpt_4o_way(chat: ChatClient) -> None:
     fields = {"model": "gpt-3.5-turbo", "tools": [tool], "tool_choice": "auto"}
     assert await prompt_tokens(chat, messages=task, **fields) == 122
     assert await prompt_tokens(chat, messages=history, **fields) == 188
+
+
+FANTASY_WEATHER = {
+    "function": {
+        "name": "weather",
+        "strict": False,
+        "description": "Get weather information for a location",
+        "parameters": {
+            "properties": {"location": {"description": "the city", "type": "string"}},
+            "required": ["location"],
+            "type": "object",
+        },
+    },
+    "type": "function",
+}
+FANTASY_QUESTION = [
+    {"content": "You are a helpful assistant", "role": "system"},
+    {"content": "What's the weather in Florence,Italy?", "role": "user"},
+]
+
+
+async def test_a_reasoning_model_s_system_message_is_the_instructions_beside_the_tools(
+    chat: ChatClient,
+) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-gpt-5/tool.yaml
+    # #0 (gpt-5-2025-08-07): prompt_tokens 145. With tools the system message is harmony's
+    # `# Instructions\n\n{text}\n\n` in the developer message that holds them (docs/usage.md).
+    tools = [FANTASY_WEATHER]
+    assert (
+        await prompt_tokens(chat, model="gpt-5", messages=FANTASY_QUESTION, tools=tools, tool_choice="auto")
+        == 145
+    )
+
+
+async def test_o4_mini_has_no_tool_preamble_and_writes_calls_the_gpt_5_way(chat: ChatClient) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-o4-mini/tool.yaml
+    # #1 (o4-mini-2025-04-16): prompt_tokens 95, a round trip; its first turn (#0) is exact without
+    # the gpt-5 family's hidden tool preamble, the call costs what it costs gpt-5 (docs/usage.md).
+    call = {
+        "tool_calls": [
+            {
+                "id": "call_gcwOMtZgMBLlxt6yBBUtJAXo",
+                "function": {"arguments": '{"location":"Florence, Italy"}', "name": "weather"},
+                "type": "function",
+            }
+        ],
+        "role": "assistant",
+    }
+    result = {"content": "40 C", "tool_call_id": "call_gcwOMtZgMBLlxt6yBBUtJAXo", "role": "tool"}
+    messages = [*FANTASY_QUESTION, call, result]
+    assert await prompt_tokens(chat, model="o4-mini", messages=messages, tools=[FANTASY_WEATHER]) == 95
+
+
+async def test_a_developer_message_holds_the_tools_as_a_system_message_does(chat: ChatClient) -> None:
+    # Recorded: traceloop/openllmetry packages/opentelemetry-instrumentation-agno/tests/cassettes/
+    # test_agent/test_agent_run_streaming_with_tools.yaml #0 (gpt-4o-mini-2024-07-18, agno):
+    # prompt_tokens 59. The tools are appended to a developer message as to a system message: its
+    # text ends with a newline and 4 fewer (the cookbook's system rule; docs/usage.md).
+    multiply = {
+        "type": "function",
+        "function": {
+            "name": "multiply",
+            "description": "Multiply two numbers.",
+            "parameters": {
+                "type": "object",
+                "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+                "required": ["a", "b"],
+            },
+        },
+    }
+    messages = [
+        {"role": "developer", "content": "A sync streaming agent with tools"},
+        {"role": "user", "content": "What is 6 times 7?"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages, tools=[multiply]) == 59
+
+
+def _fantasy_arithmetic(name: str, verb: str) -> dict[str, Any]:
+    number = {"type": "integer"}
+    properties = {
+        "a": {"description": "first number", **number},
+        "b": {"description": "second number", **number},
+    }
+    parameters = {"properties": properties, "required": ["a", "b"], "type": "object"}
+    function = {"name": name, "strict": False, "description": f"{verb} two numbers", "parameters": parameters}
+    return {"function": function, "type": "function"}
+
+
+async def test_a_reasoning_model_s_parallel_call_costs_what_gpt_4o_s_costs(chat: ChatClient) -> None:
+    # Recorded: charmbracelet/fantasy providertests/testdata/TestOpenAICommon/openai-gpt-5/
+    # multi_tool.yaml #1 (gpt-5-2025-08-07): prompt_tokens 266, two calls in one turn answered;
+    # the `multi_tool_use.parallel` wrapper + 2, as on gpt-4o (docs/usage.md).
+    calls = [
+        {
+            "id": f"call_{name}",
+            "function": {"arguments": '{"a": 2, "b": 3}', "name": name},
+            "type": "function",
+        }
+        for name in ("add", "multiply")
+    ]
+    messages = [
+        {
+            "content": "You are a helpful assistant. CRITICAL: Always use both add and multiply at the same time ALWAYS.",
+            "role": "system",
+        },
+        {"content": "Add and multiply the number 2 and 3", "role": "user"},
+        {"tool_calls": calls, "role": "assistant"},
+        {"content": "5", "tool_call_id": "call_add", "role": "tool"},
+        {"content": "6", "tool_call_id": "call_multiply", "role": "tool"},
+    ]
+    tools = [_fantasy_arithmetic("add", "Add"), _fantasy_arithmetic("multiply", "Multiply")]
+    assert await prompt_tokens(chat, model="gpt-5", messages=messages, tools=tools, tool_choice="auto") == 266
+
+
+async def test_gpt_3_5_turbo_0301_counts_4_per_message_and_a_name_for_its_role(chat: ChatClient) -> None:
+    # Recorded: alexrudall/ruby-openai spec/fixtures/cassettes/gpt-3_5-turbo-0301_chat.yml #0:
+    # prompt_tokens 10 for one "Hello!"; the cookbook's num_tokens_from_messages: 4 per message, a
+    # name costs one less than itself (it replaces the role), 127 for its example conversation.
+    hello = [{"role": "user", "content": "Hello!"}]
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=hello) == 10
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=CORPORATE) == 127
+    assert await prompt_tokens(chat, model="gpt-3.5-turbo", messages=hello) == 9  # the current snapshot

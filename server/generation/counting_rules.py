@@ -27,6 +27,15 @@ CallHistory = Literal["legacy", "typescript"]
 class CountingRules:
     """One row of the table. Field docstrings give each constant's source."""
 
+    per_message: int = 3
+    """Tokens around each message, beside its role and content. cookbook: 3; gpt-3.5-turbo-0301: 4
+    (the cookbook's `num_tokens_from_messages`; fit, 4932-pair corpus: ruby-openai's and
+    dd-trace-py's 0301 recordings, -1 per message with 3)."""
+
+    per_name: int = 1
+    """Tokens a message's `name` costs beside its own. cookbook: 1; gpt-3.5-turbo-0301: -1 (the
+    name replaces the role)."""
+
     reply_priming: int = 3
     """Tokens priming the reply. cookbook: 3. fit (reasoning, 47 chat and 57 responses pairs
     without tools, e.g. Mirascope encodes-assistant-message): 2."""
@@ -54,6 +63,15 @@ class CountingRules:
     reasoning pairs closer; Mirascope developer messages, never discounted, stay exact; one crewAI
     gpt-4.1 pair with long `instructions` moves from -1 to +3)."""
 
+    instructions: bool = False
+    """With tools, the first system (or developer) message is not a message of its own: its text is
+    the instructions of harmony's developer message, which holds the tools too,
+    `# Instructions\n\n{text}\n\n` before `# Tools` (openai/harmony, the developer message's
+    sections), and costs just that (no 3 + role, no discount). fit (reasoning models in chat,
+    4932-pair corpus: charmbracelet/fantasy gpt-5 and o4-mini tool tests with a system message,
+    22 pairs -3 -> exact; 10 gpt-5 parallel round trips -2 -> +1; no pair moved away but crewAI's
+    gpt-5-nano parallel calls, +1 -> +4)."""
+
     named_choice: int = 7
     """A named tool_choice costs this plus its name's tokens. cookbook-era fit on gpt-4o; fit
     (reasoning: costs nothing, gpt-5 named-choice pairs in both dialects)."""
@@ -73,8 +91,10 @@ class CountingRules:
 
     typescript_quirks: bool = True
     """The gpt-4o renderer's one-token quirk (fit, issue 11): one less per function with properties
-    whose first property has no comment line (no description, nor a rendered title). (A multi-line
-    description is no quirk: each of its lines is a comment line, prompt.py.)"""
+    whose first property has no comment line (no description, nor a rendered title), unless that is
+    its only property and it is an enum or an object (fit, 4932-pair corpus: langgraph's lone
+    `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
+    comment line, prompt.py.)"""
 
     property_titles: bool = True
     """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
@@ -110,8 +130,9 @@ class CountingRules:
     """Added to an assistant message's `multi_tool_use.parallel` call (two or more calls in chat),
     beside the wrapper's name and JSON. fit (gpt-4o family, 2: pydantic-ai test_temporal, test_dbos
     and test_prefect parallel round trips, 12 pairs from -1 to exact; Mirascope and crewAI parallel
-    calls with arguments stay 7 to 15 below, reason unknown). Reasoning models in chat: 3 (fit,
-    3 gpt-5 pairs exact with it)."""
+    calls with arguments stay 7 to 15 below, reason unknown). Reasoning models in chat: 2 as well
+    (fit, 4932-pair corpus: charmbracelet/fantasy gpt-5 multi_tool round trips, 10 pairs +1 -> exact
+    once their system message counts as harmony's instructions; 3 was fit before that rule)."""
 
     joined_results: bool = False
     """The results of two or more calls made in one turn (a `multi_tool_use.parallel` call) are one
@@ -206,16 +227,19 @@ class CountingRules:
     1 above with it)."""
 
 
-LEGACY = CountingRules(typescript_quirks=False, call_history="legacy")
+LEGACY = CountingRules(call_history="legacy")
 """cl100k models (gpt-4, gpt-3.5): the cookbook's and hmarr's rules; titles as in gpt-4o chat (fit:
-one more crewAI gpt-4 pair exact)."""
+one more crewAI gpt-4 pair exact); the one-token quirk as on gpt-4o (fit, 4932-pair corpus: 32
+gpt-3.5-turbo-0125 chat pairs +1 per function with an undescribed first property -> exact, e.g.
+langgraph many-tools (4 such tools, +4), instructor-rb, traceloop and dd-trace-py tools; none lost)."""
 
 REASONING_CHAT = CountingRules(
     reply_priming=2,
+    instructions=True,
+    system_tools_discount=0,
     assistant_extra=2,
     tools_overhead=90,
     single_call=8,
-    parallel_call=3,
     described_first=1,
     named_choice=0,
     none_choice=0,
@@ -238,6 +262,15 @@ a call in the history name + compact arguments + 4, no extra per assistant messa
 test_agent_powered_by_new_o_model_family_* (o3-mini, two conversations with a round trip each: +74,
 +83, +81, +87 -> all 4 exact) and pydantic-ai test_openai_model_thinking_part (o3-mini, an assistant
 message in the history, +2 -> exact); no other o-series chat pair offers tools."""
+
+O4_CHAT = replace(
+    O_SERIES_CHAT, single_call=REASONING_CHAT.single_call, assistant_extra=REASONING_CHAT.assistant_extra
+)
+"""o3, o4-mini and later in chat: no hidden tool preamble, as o3-mini, but a call in the history costs
+what it costs the gpt-5 family (single_call 8, 2 more per assistant message). fit: charmbracelet/fantasy
+TestOpenAICommon/openai-o4-mini tool and tool_streaming round trips (6 pairs -6 -> exact with them;
+their first turns are exact without the preamble); o3 grouped with o4-mini by release (April 2025),
+a choice without a recording."""
 
 REASONING_RESPONSES = CountingRules(
     reply_priming=2,
@@ -271,10 +304,21 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
     ("o-series", "responses"): REASONING_RESPONSES,
+    ("o4", "chat"): O4_CHAT,
+    ("o4", "responses"): REASONING_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 
 
+SNAPSHOTS: dict[str, CountingRules] = {
+    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
+}
+"""Snapshots whose prompt is written differently from their family's, where the request names them
+(cookbook: gpt-3.5-turbo-0301 writes each message as `<|start|>{role or name}\n{content}<|end|>\n`).
+A request for the bare alias is counted as the family's current snapshot."""
+
+
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
-    return TABLE[(family(model), dialect)]
+    snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
+    return snapshot or TABLE[(family(model), dialect)]

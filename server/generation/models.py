@@ -4,8 +4,9 @@ endpoint only).
 
 One table for every check on a model name. The family is how the model's prompt is written (and so
 counted, server/generation/counting_rules.py): `cl100k` for gpt-4 and gpt-3.5, `reasoning` for the
-models that think before they answer in the newer format (`o-series` for o1, o3, o4-mini, …, whose
-chat prompt lacks the gpt-5 family's hidden tool preamble), `gpt-4o` for the rest (gpt-4o, gpt-4.1,
+models that think before they answer in the newer format (`o-series` for o1 and o3-mini, whose
+chat prompt lacks the gpt-5 family's hidden tool preamble; `o4` for o3, o4-mini and later, which lack
+it too but write the tool-call history the gpt-5 way), `gpt-4o` for the rest (gpt-4o, gpt-4.1,
 chatgpt-4o, gpt-5-chat, unknown names). Reasoning (the `reasoning` field of a response) is a wider
 set: o1-mini reasons, but its prompt is written the gpt-4o way (it primes the reply with 3 tokens;
 fit, crewAI test_llm_call_when_stop_is_unsupported).
@@ -19,10 +20,13 @@ from typing import Literal
 from server.errors import APIError
 from server.generation.profiles import builtin_profile
 
-Family = Literal["cl100k", "gpt-4o", "reasoning", "o-series"]
+Family = Literal["cl100k", "gpt-4o", "reasoning", "o-series", "o4"]
 
 _CL100K = re.compile(r"^(gpt-4($|-(?!o))|gpt-3\.5)")
 _O_SERIES = re.compile(r"^(ft:)?o\d")
+# o3 and o4-mini (released together in April 2025) and later o-series models: their chat history is
+# written the gpt-5 way (fit: o4-mini; o3 grouped with it by release, a choice without a recording).
+_O4 = re.compile(r"^(ft:)?(o3(?!-mini)|o[4-9])")
 _REASONING_FORMAT = "o1-mini"  # the one reasoning model whose prompt keeps the gpt-4o format
 
 
@@ -30,6 +34,8 @@ def family(model: str) -> Family:
     if _CL100K.match(model):
         return "cl100k"
     if reasons(model) and not model.startswith(_REASONING_FORMAT):
+        if _O4.match(model):
+            return "o4"
         return "o-series" if _O_SERIES.match(model) else "reasoning"
     return "gpt-4o"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from server.generation.conversation import (
@@ -29,8 +30,9 @@ from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
-TOKENS_PER_NAME = 1
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
+SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
+INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
@@ -51,7 +53,19 @@ Defs = Mapping[str, Any]
 """The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
 
 
-def _format_type(schema: Any, indent: int, titles: bool, defs: Defs) -> str:
+@dataclass(frozen=True, slots=True)
+class _Style:
+    titles: bool  # property titles are comment lines
+    step: int  # the indent of a nested object's properties (`nested_indent`)
+
+
+def nested_indent(function: Tool) -> int:
+    """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
+    issue 11, docs/usage.md; a strict schema is rewritten for the sampler first, perhaps why)."""
+    return 2 if function.strict else 0
+
+
+def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
     if not isinstance(schema, dict):
         return "any"
     ref = schema.get("$ref")
@@ -60,12 +74,12 @@ def _format_type(schema: Any, indent: int, titles: bool, defs: Defs) -> str:
         # e.g. Mirascope test_structured_output/tool -26 -> -3, crewAI's TaskEvaluation -56 -> +11,
         # pydantic-ai test_dbos -10 -> +1). Inside it, its own name is `any`: a recursive model ends.
         name = ref.rsplit("/", 1)[-1]
-        return _format_type(defs[name], indent, titles, {k: v for k, v in defs.items() if k != name})
+        return _format_type(defs[name], indent, style, {k: v for k, v in defs.items() if k != name})
     if "anyOf" in schema:
-        return " | ".join(_format_type(member, indent, titles, defs) for member in schema["anyOf"])
+        return " | ".join(_format_type(member, indent, style, defs) for member in schema["anyOf"])
     kind = schema.get("type")
     if isinstance(kind, list):
-        return " | ".join(_format_type({**schema, "type": k}, indent, titles, defs) for k in kind)
+        return " | ".join(_format_type({**schema, "type": k}, indent, style, defs) for k in kind)
     enum = schema.get("enum")
     if kind == "string":
         return " | ".join(f'"{v}"' for v in enum) if enum else "string"
@@ -74,9 +88,9 @@ def _format_type(schema: Any, indent: int, titles: bool, defs: Defs) -> str:
     if kind in ("boolean", "null"):
         return str(kind)
     if kind == "object":
-        return "{\n" + _format_properties(schema, indent + 2, titles, defs) + "\n}"
+        return "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
     if kind == "array":
-        return _format_type(schema["items"], indent, titles, defs) + "[]" if "items" in schema else "any[]"
+        return _format_type(schema["items"], indent, style, defs) + "[]" if "items" in schema else "any[]"
     return "any"
 
 
@@ -91,13 +105,13 @@ def _comments(prop: Any, titles: bool) -> list[str]:
     return lines
 
 
-def _format_properties(schema: dict[str, Any], indent: int, titles: bool, defs: Defs) -> str:
+def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
     required = set(schema.get("required") or [])
     lines: list[str] = []
     for name, prop in (schema.get("properties") or {}).items():
-        lines.extend(_comments(prop, titles))
+        lines.extend(_comments(prop, style.titles))
         optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_format_type(prop, indent, titles, defs)},{_default(prop)}")
+        lines.append(f"{name}{optional}: {_format_type(prop, indent, style, defs)},{_default(prop)}")
     return "\n".join(" " * indent + line for line in lines)
 
 
@@ -145,7 +159,8 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
                 lines.append(f"type {function.name} = (_: {{")
             defs = parameters.get("$defs") or parameters.get("definitions")
             defs = defs if isinstance(defs, dict) else {}
-            lines.append(_format_properties(parameters, 0, titles, defs))
+            style = _Style(titles, nested_indent(function))
+            lines.append(_format_properties(parameters, 0, style, defs))
             lines.append("}) => any;")
         else:
             lines.append(f"type {function.name} = () => any;")
@@ -173,16 +188,20 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
             opened.add(batch)
             continue
-        total += TOKENS_PER_MESSAGE + ROLE_TOKENS
+        total += rules.per_message + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
-        elif functions and rules.system_tools_discount and not padded_system and message.role == "system":
+        elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
             total += tokenizer.count(message.text + "\n")
+            padded_system = True
+        elif functions and rules.instructions and not padded_system and message.role in SYSTEM_ROLES:
+            # harmony's developer message: the instructions, then the tools, in one message
+            total += tokenizer.count(INSTRUCTIONS + message.text + "\n\n") - rules.per_message - ROLE_TOKENS
             padded_system = True
         elif message.text:
             total += tokenizer.count(message.text)
         if message.name:
-            total += tokenizer.count(message.name) + TOKENS_PER_NAME
+            total += tokenizer.count(message.name) + rules.per_name
         if message.role == "function":
             total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
         elif message.role == "assistant":
@@ -208,7 +227,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += rules.described_first
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
-        if any(m.role == "system" for m in conversation.messages):
+        if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
     return total + _choice_tokens(conversation, rules, tokenizer)
 
@@ -234,10 +253,14 @@ def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -
 
 
 def _quirks(function: Tool, titles: bool) -> int:
+    """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
+    line, unless that is its only property, written as a literal (an enum's values, an object)."""
     properties = (function.parameters or {}).get("properties")
     if not properties or not isinstance(properties, dict):
         return 0
-    return int(not _comments(next(iter(properties.values())), titles))
+    first = next(iter(properties.values()))
+    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
+    return int(not _comments(first, titles) and not (len(properties) == 1 and literal))
 
 
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
