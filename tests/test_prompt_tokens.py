@@ -929,3 +929,25 @@ async def test_gpt_3_5_turbo_0301_counts_4_per_message_and_a_name_for_its_role(c
     assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=hello) == 10
     assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=CORPORATE) == 127
     assert await prompt_tokens(chat, model="gpt-3.5-turbo", messages=hello) == 9  # the current snapshot
+
+
+async def test_a_hosted_tool_costs_a_constant_per_type_and_family(chat: ChatClient) -> None:
+    # Recorded: langchain test_web_search.yaml.gz #0 (gpt-4o-mini, web_search_preview): 310;
+    # dd-trace-py response_tools_stream.yaml (gpt-4.1, a dated variant's plain name): 303; langchain
+    # test_apply_patch.yaml.gz #0 (gpt-5.1, apply_patch): 642. Each is 294 or 623 above the same
+    # request without the tool, whatever the source, the date or the tool's options.
+    question = [{"content": "What was a positive news story from today?", "role": "user", "type": "message"}]
+    search = {"model": "gpt-4o-mini", "input": question}
+    assert await _input_tokens(chat, **search, tools=[{"type": "web_search_preview"}]) == 310
+    assert await _input_tokens(chat, **search) == 310 - 294
+    located = {"type": "web_search_preview_2025_03_11", "search_context_size": "low"}
+    assert await _input_tokens(chat, **search, tools=[located]) == 310
+    assert await _input_tokens(chat, model="gpt-4.1", input="Hello world", tools=[{"type": "web_search"}]) == 303
+    patch = {"content": "Create a new file named hello.txt containing the line: hello world", "role": "user"}
+    body = {"model": "gpt-5.1", "input": [patch], "tools": [{"type": "apply_patch"}]}
+    assert await _input_tokens(chat, **body) == 642
+    counted = await chat.http.post("/v1/responses/input_tokens", json=body)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 642
+    # A type no recording prices costs nothing yet (an estimate, docs/usage.md).
+    assert await _input_tokens(chat, **{**body, "tools": [{"type": "local_shell"}]}) == 642 - 623

@@ -134,6 +134,9 @@ class Conversation:
     # The API the request arrived in: the real API renders some inputs differently per dialect, so
     # prompt counting reads it (server/generation/counting_rules.py).
     dialect: Dialect = "chat"
+    # Responses: the types of the hosted tools offered (`web_search_preview`, `apply_patch`, ...),
+    # once each, a dated name without its date; no backend calls them, prompt counting prices them.
+    hosted_tools: tuple[str, ...] = ()
     # Image URL -> size, for the `http(s)` images downloaded to price them (`images: fetch`); a
     # `data:` URL's size is read from its header when counted.
     image_sizes: Mapping[str, ImageSize] = field(default_factory=dict, compare=False)

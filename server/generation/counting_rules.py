@@ -192,6 +192,23 @@ class CountingRules:
     reasoning_envelope: int = 780
     """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
 
+    hosted_tools: tuple[tuple[str, int], ...] = ()
+    """Responses: what offering a hosted tool of a type costs (its hidden instructions, which are not
+    public), once per type; a type not listed costs nothing (an estimate, docs/usage.md). fit, a
+    constant across sources, dates and the tool's options (docs/usage.md lists the pairs): gpt-4o
+    family, `web_search_preview` 294 (29 pairs of pydantic-ai, dd-trace-py, openinference, crewAI,
+    langchain and openllmetry, gpt-4o, gpt-4o-mini and gpt-4.1, April 2025 to February 2026, with
+    and without `search_context_size` and `user_location`, whether the model searched or not) and
+    `web_search` 294 as well (pydantic-ai, gpt-4o in August and gpt-4.1 in November 2025; the
+    `web_search` recordings of 2026 count the results of the searches the model made too, thousands
+    more, so theirs stays an estimate); reasoning models, `apply_patch` 623 (langchain and
+    openai-dotnet gpt-5.1, 10 pairs, March to August 2026)."""
+
+    def hosted_cost(self, kinds: tuple[str, ...]) -> int:
+        """What the hosted tools of these types cost together (`hosted_tools`)."""
+        costs = dict(self.hosted_tools)
+        return sum(costs.get(kind, 0) for kind in kinds)
+
     compact_arguments: bool = True
     """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
     sent (fit: gpt-4o and gpt-4.1 chat round trips, 84 -> 104 of 181 exact, e.g. Mirascope
@@ -285,6 +302,7 @@ REASONING_RESPONSES = CountingRules(
     described_first=1,
     format_in_system=False,
     format_blank_line=False,
+    hosted_tools=(("apply_patch", 623),),
 )
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
@@ -299,6 +317,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         system_tools_discount=0,
         format_in_system=False,
         required_one_named=True,
+        hosted_tools=(("web_search_preview", 294), ("web_search", 294)),
     ),
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,

@@ -229,6 +229,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
+    total += rules.hosted_cost(conversation.hosted_tools)
     return total + _choice_tokens(conversation, rules, tokenizer)
 
 

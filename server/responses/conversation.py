@@ -10,6 +10,7 @@ tokens they carry: sealed.py). Hosted-tool items are left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -43,6 +44,7 @@ from server.wire.responses_request import (
     AllowedToolsChoice,
     CustomTool,
     FunctionTool,
+    HostedTool,
     NamedCustomChoice,
     NamedFunctionChoice,
     ResponseInputs,
@@ -181,6 +183,15 @@ def _tools(body: ResponseInputs) -> tuple[Tool, ...]:
     return tuple(tools)
 
 
+DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")  # `web_search_preview_2025_03_11` is a web_search_preview
+
+
+def hosted_tools(body: ResponseInputs) -> tuple[str, ...]:
+    """The types of the hosted tools offered, once each and without a date, in order."""
+    kinds = (DATED.sub("", tool.type) for tool in body.tools or [] if isinstance(tool, HostedTool))
+    return tuple(dict.fromkeys(kinds))
+
+
 def tool_choice(choice: WireToolChoice | None) -> ToolChoice:
     if choice is None or choice == "auto":
         return AUTO
@@ -227,6 +238,7 @@ def to_conversation(
         model=model,
         messages=tuple(messages),
         tools=_tools(body) if body.tools else (),
+        hosted_tools=hosted_tools(body) if body.tools else (),
         tool_choice=tool_choice(body.tool_choice),
         parallel_tool_calls=body.parallel_tool_calls is not False,
         output=output_format(body),
