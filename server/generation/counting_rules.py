@@ -166,6 +166,12 @@ class CountingRules:
     all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
     `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
 
+    client_arguments_as_sent: bool = True
+    """Responses: a client-written call's arguments count as sent, not compacted (fit, gpt-4o family:
+    see `client_call_item`). Reasoning models compact them as they compact the API's own calls (fit:
+    simonw/llm gpt-5.5 test_responses_tool_use, `{"a": 1231, "b": 2331}` without an item id, exact
+    only compacted, 4 pairs)."""
+
     reasoning_chars_per_token: float = 0.0
     """An estimate, not a rule: the hidden reasoning of the current turn (Responses `reasoning` items
     after the last user message, sent back with the calls they led to) stays in the prompt, as
@@ -292,7 +298,10 @@ a choice without a recording."""
 REASONING_RESPONSES = CountingRules(
     reply_priming=2,
     reasoning_chars_per_token=6.75,
-    reasoning_item=7,
+    reasoning_item=5,
+    call_item=12,
+    client_call_item=12,
+    client_arguments_as_sent=False,
     system_tools_discount=0,
     assistant_extra=2,
     tools_overhead=8,
@@ -304,6 +313,31 @@ REASONING_RESPONSES = CountingRules(
     format_blank_line=False,
     hosted_tools=(("apply_patch", 623),),
 )
+
+"""gpt-5, gpt-5-mini and gpt-5-nano (the snapshots of August 2025) on /v1/responses. Each function
+call sent back is a turn of its own costing 12 + name + compact arguments, whoever wrote it (fit,
+4932-pair corpus, round trips without reasoning items, answered in 2026: charmbracelet/fantasy gpt-5
+tool, tool_streaming, thinking and thinking-streaming, 6 pairs -2 -> exact, and multi_tool and
+multi_tool_streaming, two calls, 4 pairs +8/+9 -> exact; pydantic-ai gpt-5 tool availability R5
+-2 -> exact; crmne/ruby_llm gpt-5-nano function calling, 4 pairs -2/-4 -> exact; llm-openai-plugin
+gpt-5-mini test_tools, a result after a user message, -3 -> -1; the same fantasy requests answered in October 2025 cost 3 more per
+call, an API change). A reasoning item of the current turn costs its tokens + 5: with its call, 7
+more than the call's old price of 10, which simonw/llm and langchain fit (`reasoning_item`)."""
+
+LATER_GPT5_RESPONSES = replace(REASONING_RESPONSES, call_item=15, client_call_item=15, reasoning_item=2)
+"""gpt-5.1 and later gpt-5.x on /v1/responses: a function call sent back costs 15 + name + compact
+arguments (fit, 4932-pair corpus: langchain gpt-5.4 test_agent_loop, crmne/ruby_llm gpt-5.4 tool
+callbacks, simonw/llm gpt-5.5 test_responses_tool_use and its streaming twin, 8 pairs -5 -> exact,
+one -6 -> -1; pydantic-ai's gpt-5.2 deferred capability round trips, which mix calls with and without
+item ids, -7 and -12 -> +3); a current-turn reasoning item its tokens + 2 (simonw/llm gpt-5.5
+test_responses_interleaved_reasoning_between_tool_calls: one item and one call per step, the sum
+fitted as tokens + 7 with the call at 10)."""
+
+O_RESPONSES = replace(REASONING_RESPONSES, call_item=9, client_call_item=9, reasoning_item=8)
+"""o-series on /v1/responses: a function call sent back costs 9 + name + compact arguments (fit:
+charmbracelet/fantasy o4-mini tool, tool_streaming, thinking and thinking-streaming round trips, 9
+pairs of October 2025 to June 2026 +1 -> exact); a reasoning item its tokens + 8 (the sum with its
+call as for the gpt-5 family, a choice without a recording)."""
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
@@ -322,12 +356,15 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
-    ("o-series", "responses"): REASONING_RESPONSES,
+    ("o-series", "responses"): O_RESPONSES,
     ("o4", "chat"): O4_CHAT,
-    ("o4", "responses"): REASONING_RESPONSES,
+    ("o4", "responses"): O_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 
+
+LATER_GPT5 = "gpt-5."
+"""The prefix of the gpt-5.x models after the August 2025 snapshots (gpt-5.1, gpt-5.2, gpt-5.4, ...)."""
 
 SNAPSHOTS: dict[str, CountingRules] = {
     "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
@@ -340,4 +377,7 @@ A request for the bare alias is counted as the family's current snapshot."""
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
     snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
-    return snapshot or TABLE[(family(model), dialect)]
+    rules = snapshot or TABLE[(family(model), dialect)]
+    if rules is REASONING_RESPONSES and model.startswith(LATER_GPT5):
+        return LATER_GPT5_RESPONSES
+    return rules

@@ -276,10 +276,11 @@ def compact(arguments: str) -> str:
 
 def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
     """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
-    if call.item_id is None:  # written by the client: its arguments as sent
-        return rules.client_call_item + tokenizer.count(call.name) + tokenizer.count(call.arguments)
-    shown = compact(call.arguments) if rules.compact_arguments else call.arguments
-    return rules.call_item + tokenizer.count(call.name) + tokenizer.count(shown)
+    client = call.item_id is None  # written by the client, not the API's own item sent back
+    as_sent = not rules.compact_arguments or (client and rules.client_arguments_as_sent)
+    shown = call.arguments if as_sent else compact(call.arguments)
+    cost = rules.client_call_item if client else rules.call_item
+    return cost + tokenizer.count(call.name) + tokenizer.count(shown)
 
 
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:
