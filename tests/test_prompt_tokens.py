@@ -1012,3 +1012,43 @@ async def test_a_reasoning_model_s_call_sent_back_costs_what_its_generation_char
     body = {"model": "gpt-5.5", "store": False, "tools": [multiply], "reasoning": {"effort": "low"}}
     assert await _input_tokens(chat, **body, input=[question]) == 58
     assert await _input_tokens(chat, **body, input=[question, spaced, result]) == 94
+
+
+async def test_tools_added_mid_conversation_cost_their_rendering_and_the_hidden_preamble(
+    chat: ChatClient,
+) -> None:
+    # Recorded: pydantic-ai test_supported_model_calls_additional_tool.yaml (gpt-5.6): 160; langchain
+    # test_system_additional_tools.yaml.gz: 122. The `additional_tools` item costs its tools'
+    # namespace plus 90 (chat's 9 and the hidden tool preamble of 81).
+    refund = {
+        "description": "Look up the refund policy for an order.",
+        "name": "lookup_refund_policy",
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"order_id": {"type": "string"}},
+            "required": ["order_id"],
+            "type": "object",
+        },
+        "strict": True,
+        "type": "function",
+    }
+    said = [
+        {
+            "content": "Call lookup_refund_policy with order_id order-123. Do not answer directly.",
+            "role": "user",
+        },
+        {"content": "I will load the refund capability.", "role": "assistant"},
+    ]
+    added = {"role": "developer", "tools": [refund], "type": "additional_tools"}
+    body = {"model": "gpt-5.6", "reasoning": {"context": "all_turns"}, "tool_choice": "auto"}
+    assert await _input_tokens(chat, **body, input=[*said, added]) == 160
+    get_time = {"type": "function", "name": "get_time", "description": "Get the current time."}
+    get_time["parameters"] = {"type": "object", "properties": {}}
+    question = {"content": "What time is it?", "role": "user", "type": "message"}
+    item = {"type": "additional_tools", "role": "developer", "tools": [get_time]}
+    assert await _input_tokens(chat, model="gpt-6-astra", input=[question, item]) == 122
+    counted = await chat.http.post(
+        "/v1/responses/input_tokens", json={"model": "gpt-6-astra", "input": [question, item]}
+    )
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 122

@@ -74,6 +74,9 @@ class Message:
     # Responses: the hidden reasoning tokens of each reasoning item before this turn whose count is
     # known (chatdouble's own items carry it, server/responses/sealed.py); counted exactly.
     reasoning_tokens: tuple[int, ...] = ()
+    # Responses: the function tools an `additional_tools` item adds mid-conversation (a developer
+    # message that holds nothing else); prompt counting prices them, backends do not call them yet.
+    tools: tuple[Tool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,6 +198,17 @@ class CountingRules:
     reasoning_envelope: int = 780
     """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
 
+    added_tools_overhead: int = 90
+    """Responses: an `additional_tools` input item (a developer message adding function tools
+    mid-conversation) costs its tools' `namespace functions` rendering plus this, and nothing for
+    its role: chat's 9 for a tool block plus the hidden tool preamble of 81 (the gpt-5 chat rows'),
+    which top-level Responses tools lack. fit, 4932-pair corpus: pydantic-ai gpt-5.6
+    test_supported_model_calls_additional_tool (2 pairs -124 -> exact), langchain
+    test_system_additional_tools (gpt-6-astra, a name counted by the gpt-4o row, -110 -> exact),
+    pydantic-ai gpt-5 test_tool_availability_portability_matrix R1, R2, R4 (-121 -> -2) and gpt-5.4
+    test_cross_provider_capability_replay (8 pairs -127 to -141 -> -3 to -17, with round trips
+    around the item). No gpt-4o recording offers the item: the same 90, a choice."""
+
     hosted_tools: tuple[tuple[str, int], ...] = ()
     """Responses: what offering a hosted tool of a type costs (its hidden instructions, which are not
     public), once per type; a type not listed costs nothing (an estimate, docs/usage.md). fit, a

@@ -31,6 +31,7 @@ from server.wire.responses_input import (
     CustomToolCallOutputItem,
     FunctionCallItem,
     FunctionCallOutputItem,
+    HostedItem,
     InputFile,
     InputImage,
     InputItem,
@@ -130,6 +131,8 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             text, parts = _content(item.output)
             messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
+        elif isinstance(item, HostedItem) and item.type == "additional_tools":
+            messages.append(Message("developer", "", tools=_added_tools(item)))
         elif isinstance(item, ReasoningItem):
             tokens = unseal(item.encrypted_content)
             if tokens is None:
@@ -137,6 +140,16 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             else:
                 known += (tokens,)
     return messages
+
+
+def _added_tools(item: HostedItem) -> tuple[Tool, ...]:
+    """The function tools of an `additional_tools` item (kept as sent: read leniently)."""
+    tools = (item.model_extra or {}).get("tools")
+    return tuple(
+        Tool(tool["name"], tool.get("parameters"), tool.get("strict") is True, tool.get("description"))
+        for tool in (tools if isinstance(tools, list) else [])
+        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str)
+    )
 
 
 def is_strict(tool: FunctionTool) -> bool:
