@@ -958,8 +958,8 @@ async def test_a_hosted_tool_costs_a_constant_per_type_and_family(chat: ChatClie
 
 async def test_a_reasoning_model_s_call_sent_back_costs_what_its_generation_charges(chat: ChatClient) -> None:
     # Recorded, round trips without reasoning items: charmbracelet/fantasy TestOpenAIResponsesCommon
-    # tool.yaml (June 2026): gpt-5 63 then 92, o4-mini 89 after the round trip (a call costs 12
-    # and 9 + name + arguments); simonw/llm test_responses_tool_use.yaml (gpt-5.5): 58 then 94 (15, and the
+    # tool.yaml (June 2026): gpt-5 63 then 92, o4-mini 60 then 89 (a call costs 12 + name +
+    # arguments on both; o4-mini's tools 3 less); simonw/llm test_responses_tool_use.yaml (gpt-5.5): 58 then 94 (15, and the
     # client-written arguments `{"a": 1231, "b": 2331}` count compacted).
     weather = {
         "strict": False,
@@ -989,7 +989,7 @@ async def test_a_reasoning_model_s_call_sent_back_costs_what_its_generation_char
     body = {"store": False, "tool_choice": "auto", "tools": [weather]}
     assert await _input_tokens(chat, model="gpt-5", **body, input=opening) == 63
     assert await _input_tokens(chat, model="gpt-5", **body, input=trip) == 92
-    # (o4-mini's first turn is 3 above, a residue: docs/usage.md)
+    assert await _input_tokens(chat, model="o4-mini", **body, input=opening) == 60
     assert await _input_tokens(chat, model="o4-mini", **body, input=trip) == 89
     multiply = {
         "type": "function",

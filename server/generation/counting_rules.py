@@ -350,11 +350,13 @@ test_responses_interleaved_reasoning_between_tool_calls keeps 1, 2, 3 items for 
 test_agent_loop_streaming 10 + 2, all exact; langchain gpt-5.4 test_phase 168 + 3 and pydantic-ai
 gpt-5.5 test_openai_responses_phase_live 29 + 4, 1 and 2 more)."""
 
-O_RESPONSES = replace(REASONING_RESPONSES, call_item=9, client_call_item=9, reasoning_item=8)
-"""o-series on /v1/responses: a function call sent back costs 9 + name + compact arguments (fit:
-charmbracelet/fantasy o4-mini tool, tool_streaming, thinking and thinking-streaming round trips, 9
-pairs of October 2025 to June 2026 +1 -> exact); a reasoning item its tokens + 8 (the sum with its
-call as for the gpt-5 family, a choice without a recording)."""
+O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5)
+"""o-series on /v1/responses: 3 less for the tools than the gpt-5 family (5 instead of 8), a call sent
+back priced as gpt-5's (12 + name + compact arguments). fit: charmbracelet/fantasy o4-mini tool,
+tool_streaming, thinking and thinking-streaming: the first turns (4 pairs, a developer message and one
+described tool) +3 -> exact and their round trips (9 pairs of October 2025 to June 2026) +1 -> exact,
+each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
+Mirascope, crewAI) and with a json_schema format is exact either way."""
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
