@@ -187,13 +187,14 @@ class CountingRules:
     reasoning_item: int = 0
     """Responses: a reasoning item of the current turn whose reasoning tokens are known (an item
     chatdouble wrote carries the count its response reported, server/responses/sealed.py) costs
-    them plus this. fit (reasoning models, 7: with the reasoning tokens of the response that wrote
-    each item, from the corpus, simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
-    tool_calls #1, #2, #3 (1, 2, 3 items kept: 7, 14, 21 more than their tokens) and
-    test_responses_round_trips_encrypted_reasoning #1, langchain gpt-5.2 test_agent_loop_streaming
-    #1 are exact so; the summary text does not count: langchain gpt-5.4 test_phase, 100 summary
-    tokens, is its reasoning tokens + 14 either way). The real API's items carry no readable count,
-    so theirs is estimated from their size (`reasoning_chars_per_token`)."""
+    them plus this. fit, with the reasoning tokens of the response that wrote each item, from the
+    corpus: the item and the call it led to cost 7 more than the tokens and the call's old price of
+    10 (simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_tool_calls #1, #2, #3, with
+    1, 2, 3 items, test_responses_round_trips_encrypted_reasoning #1 and langchain gpt-5.2
+    test_agent_loop_streaming #1, all exact), so 7 less what `call_item` adds to 10: 2 beside
+    gpt-5.x's 15, 5 beside gpt-5's and the o-series' 12 (the rows below). The summary text does
+    not count (langchain gpt-5.4 test_phase, 100 summary tokens). The real API's items carry no
+    readable count, so theirs is estimated from their size (`reasoning_chars_per_token`)."""
 
     reasoning_envelope: int = 780
     """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
