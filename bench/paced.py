@@ -249,8 +249,8 @@ def pct(values: Sequence[float], q: int) -> float:
 
 HEADER = (
     f"{'N':>5} {'open':>5} {'done':>5} | {'TTFT p50':>8} {'p99':>7} | {'drift p50':>9} {'p99':>7} "
-    f"{'max':>7} | {'late p50':>8} {'p99':>7} {'max':>7} | {'RSS idle':>8} {'peak':>6} {'KiB/str':>7} "
-    f"| {'srv cpu':>7} {'us/chk':>6} {'gen cpu':>7} {'others':>6}"
+    f"{'max':>7} | {'late p50':>8} {'p99':>7} {'max':>7} | {'RSS idle':>8} {'peak':>6} {'KiB/open':>8} "
+    f"{'KiB/N':>5} | {'srv cpu':>7} {'us/chk':>6} {'gen cpu':>7} {'others':>6}"
 )
 
 
@@ -262,7 +262,8 @@ def row(r: Result) -> str:
         f"{pct(r.ttft_ms, 99):>7.1f} | {pct(r.drift_ms, 50):>9.1f} {pct(r.drift_ms, 99):>7.1f} "
         f"{max(r.drift_ms, default=float('nan')):>7.1f} | {pct(r.late_ms, 50):>8.1f} "
         f"{pct(r.late_ms, 99):>7.1f} {max(r.late_ms, default=float('nan')):>7.1f} | "
-        f"{r.rss_idle_kib / 1024:>6.0f}MB {r.rss_peak_kib / 1024:>4.0f}MB {per:>7.1f} | "
+        f"{r.rss_idle_kib / 1024:>6.0f}MB {r.rss_peak_kib / 1024:>4.0f}MB {per:>8.1f} "
+        f"{grown / r.streams:>5.1f} | "
         f"{r.server_cpu_s / r.seconds:>7.0%} {r.server_cpu_s * 1e6 / max(1, r.chunks):>6.0f} "
         f"{r.loadgen_cpu_s / r.seconds:>7.0%} {r.others_cpu_s / r.seconds:>6.2f}"
     )
