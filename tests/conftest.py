@@ -5,6 +5,7 @@ Helpers live in `tests/support/`; this file holds fixtures only.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from backends.base import Backend
 from server.app import create_app
 from server.config import Settings, load_settings
+from server.state.shared import Shared, connect
 from tests.servers import LiveServer, serve
 from tests.support.redis_server import RedisServer, redis_server
 from tests.support.requests import ChatClient, in_process
@@ -62,3 +64,16 @@ def redis() -> Iterator[RedisServer]:
     """One real redis-server for the test session (per xdist worker); tests keep apart by key prefix."""
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared | None]:
+    """The state a contract test runs on, once per implementation: None for the in-process ones; a client of the session's Redis, under a key
+    prefix of this test's own, for the Redis ones."""
+    if request.param == "memory":
+        yield None
+        return
+    server: RedisServer = request.getfixturevalue("redis")
+    state = connect(server.url, f"test-{uuid.uuid4().hex[:12]}:", 600)
+    yield state
+    await state.aclose()

@@ -1,7 +1,8 @@
 """Frames that are ready together go out together (server/http/ready.py): a frame followed by a wait
 is handed on before the wait (and the wait is told), a failure comes after the frames made before
 it, a body closed while it waits is unwound, and a zero-delay stream reaches the ASGI server in a few messages holding the
-same bytes."""
+same bytes. Ready frames give the event loop a turn after a while, and a paced stream, which waits
+before each frame, takes no extra one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from starlette.types import Message
 
 from server.app import create_app
 from server.config import load_settings
-from server.http.ready import batched
+from server.http.event_stream import EventStream, StreamOptions
+from server.http.ready import TURN_SECONDS, batched
+from server.http.sse import open_stream
 
 
 async def _ready(*frames: bytes) -> AsyncGenerator[bytes, None]:
@@ -141,3 +144,52 @@ async def test_a_zero_delay_stream_goes_out_in_a_few_messages_with_the_same_byte
     assert len(frames) > 40  # role, one per token, finish, [DONE]
     assert all(frame.startswith(b"data: ") and b"\n" not in frame for frame in frames)
     assert len(bodies) < len(frames) / 4  # joined, in batches of what is made between loop turns
+
+
+async def test_a_paced_stream_waits_once_per_frame_and_takes_no_extra_turn() -> None:
+    """A stream that waited had the event loop's turn: after a pause longer than a turn, a paced
+    frame goes out without a second trip through the event loop (that trip was a whole pass through
+    the stream's generators and the app's middlewares per chunk, for nothing)."""
+    pauses: list[str] = []
+
+    async def paced() -> AsyncGenerator[bytes, None]:
+        for text in (b"a", b"b", b"c"):
+            pauses.append("p")
+            await asyncio.sleep(2 * TURN_SECONDS)  # a backend's pause between chunks, longer than a turn
+            yield text
+
+    stream = await open_stream(paced(), {}, StreamOptions())  # takes the first pause itself
+    waits: list[str] = []
+    frames = [batch async for batch in batched(_frames(stream), on_wait=lambda: waits.append("w"))]
+    assert b"".join(frames) == b"data: a\n\ndata: b\n\ndata: c\n\ndata: [DONE]\n\n"
+    assert len(waits) == len(pauses) - 1 == 2
+
+
+async def test_a_stream_whose_frames_are_all_ready_still_gives_the_loop_turns() -> None:
+    """A backend that never awaits (echo) does not hold the event loop for its whole reply: other
+    clients get their turn, and a disconnect is seen."""
+    others_ran = False
+
+    def other() -> None:
+        nonlocal others_ran
+        others_ran = True
+
+    async def never_waits() -> AsyncGenerator[bytes, None]:
+        for _ in range(5_000_000):  # far more than a turn's worth; the test ends at the first turn
+            if others_ran:
+                return
+            yield b"x"
+
+    asyncio.get_running_loop().call_soon(other)
+    stream = await open_stream(never_waits(), {}, StreamOptions())
+    waits: list[str] = []
+    async for _ in batched(_frames(stream), on_wait=lambda: waits.append("w")):
+        pass
+    assert others_ran
+    assert waits  # the turn is a wait: from then on the stream can be stopped
+
+
+def _frames(stream: EventStream) -> AsyncGenerator[bytes, None]:
+    frames = stream.body_iterator
+    assert isinstance(frames, AsyncGenerator)
+    return frames

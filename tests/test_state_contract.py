@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -36,19 +35,6 @@ from server.state.redis_requests import RedisRequests
 from server.state.requests import RequestEntry, RequestLog, Requests, Subject
 from server.state.shared import Shared, connect
 from tests.support.redis_server import RedisServer, free_port
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared | None]:
-    """None for the in-process implementations; a client of the session's Redis, under a key
-    prefix of this test's own, for the Redis ones."""
-    if request.param == "memory":
-        yield None
-        return
-    server: RedisServer = request.getfixturevalue("redis")
-    state = connect(server.url, f"test-{uuid.uuid4().hex[:12]}:", 600)
-    yield state
-    await state.aclose()
 
 
 @pytest.fixture

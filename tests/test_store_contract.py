@@ -37,17 +37,6 @@ HISTORY = [
 ]
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared | None]:
-    if request.param == "memory":
-        yield None
-        return
-    server: RedisServer = request.getfixturevalue("redis")
-    state = connect(server.url, f"store-{uuid.uuid4().hex[:12]}:", 600)
-    yield state
-    await state.aclose()
-
-
 @pytest.fixture
 async def responses(shared: Shared | None) -> AsyncIterator[ResponseStore]:
     store: ResponseStore = MemoryResponseStore(3) if shared is None else RedisResponseStore(shared, 3)

@@ -8,6 +8,13 @@ about a third of a zero-delay stream's time. `batched` joins the frames that com
 into one message, and sends what it holds as soon as the next frame has to be waited for, so the
 bytes are the same in fewer writes and a paced stream keeps its pacing exactly.
 
+Ready frames hold the event loop for at most `TURN_SECONDS`: a backend that never awaits (echo) would
+otherwise keep it for the whole stream, so other clients would wait and a disconnect would go unseen.
+Then the frames held go out and the loop gets a turn. A turn by time, not by frames, lets a short
+stream's frames go out together; and a stream that waited had its turn, so the clock starts again
+there: a paced stream, which waits before each frame, takes no extra turn per frame (that turn cost
+a paced frame a second pass through the whole chain of generators and middlewares, for nothing).
+
 Whether the next frame is ready is seen by taking the first step of the generator's `__anext__()`
 by hand: the step either finishes (the frame was ready) or stops at what it waits on (a future, or
 a bare yield to the event loop). The rest of such a step is then awaited as `await` would have done
@@ -18,9 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import types
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from typing import Any
+
+TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
 async def batched(
@@ -29,6 +39,7 @@ async def batched(
     """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
     time the next frame has to be waited for."""
     ready: list[bytes] = []
+    turn = time.perf_counter() + TURN_SECONDS
     try:
         while True:
             step = frames.__anext__()
@@ -36,6 +47,13 @@ async def batched(
                 waits_on = step.send(None)
             except StopIteration as done:  # the frame was ready
                 ready.append(done.value)
+                if time.perf_counter() >= turn:  # held the loop long enough: give it a turn
+                    if on_wait is not None:
+                        on_wait()
+                    held, ready = b"".join(ready), []
+                    yield held
+                    await asyncio.sleep(0)
+                    turn = time.perf_counter() + TURN_SECONDS
                 continue
             except StopAsyncIteration:
                 break
@@ -56,6 +74,7 @@ async def batched(
                 ready.append(await _rest(step, waits_on))
             except StopAsyncIteration:
                 break
+            turn = time.perf_counter() + TURN_SECONDS  # the loop had its turn while the stream waited
         if ready:
             yield b"".join(ready)
     finally:

@@ -4,7 +4,6 @@ A dialect with other frames (the Responses API's `event:` lines, no `[DONE]`) gi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
@@ -20,7 +19,6 @@ log = logging.getLogger("chatdouble.sse")
 
 DONE = b"data: [DONE]\n\n"
 YIELD_EVERY = 16  # chunks between turns given to the event loop (a WebSocket's)
-TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
 class Framing:
@@ -73,21 +71,15 @@ async def open_stream(
         raise
 
     wrap = framing.frame
-    clock = asyncio.get_running_loop().time
 
     async def body() -> AsyncIterator[bytes]:
+        # A backend that never awaits (echo) gives the event loop no turn: the response's sender
+        # gives it one (server/http/ready.py), where it sees whether the stream waited meanwhile.
         try:
             if first is not None:
                 yield wrap(first)
-            turn = clock() + TURN_SECONDS
             async for chunk in chunks:
                 yield wrap(chunk)
-                if clock() >= turn:
-                    # A backend that never awaits (echo) would otherwise hold the event loop for the
-                    # whole stream: other clients would wait, and a disconnect would go unseen. A
-                    # turn by time, not by frames, lets a short stream's frames go out together.
-                    await asyncio.sleep(0)
-                    turn = clock() + TURN_SECONDS
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
