@@ -656,11 +656,12 @@ async def test_the_current_turn_s_encrypted_reasoning_is_estimated_earlier_turns
     assert await _input_tokens(chat, input=[question, thought, call, output, again], **fields) == later
 
 
-async def test_reasoning_chatdouble_wrote_costs_the_tokens_it_reported_plus_7(chat: ChatClient) -> None:
-    # The real API charges a kept reasoning item the reasoning tokens of the response that wrote it,
-    # plus 7 (fit, docs/usage.md: simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
-    # tool_calls keeps 1, 2, 3 items for 45 + 7, 143 + 14, 339 + 21). Our own items carry the count
-    # our response reported, so a client sending one back is charged exactly that.
+async def test_reasoning_chatdouble_wrote_costs_the_tokens_it_reported_plus_5(chat: ChatClient) -> None:
+    # The real API charges a kept reasoning item and its call the reasoning tokens of the response
+    # that wrote it, plus 7 more than the call's old price of 10 (fit, docs/usage.md: simonw/llm
+    # gpt-5.5 test_responses_interleaved_reasoning_between_tool_calls keeps 1, 2, 3 items for 45 + 7,
+    # 143 + 14, 339 + 21); a gpt-5-mini call costs 12, so the item its tokens + 5. Our own items
+    # carry the count our response reported, so a client sending one back is charged exactly that.
     tool = {
         "type": "function",
         "name": "get_weather",
@@ -688,7 +689,7 @@ async def test_reasoning_chatdouble_wrote_costs_the_tokens_it_reported_plus_7(ch
     output = {"call_id": call["call_id"], "output": "Sunny, 22C", "type": "function_call_output"}
     plain = await _input_tokens(chat, input=[question, call, output], **fields)
     kept = await _input_tokens(chat, input=[question, thought, call, output], **fields)
-    assert kept == plain + spent + 7
+    assert kept == plain + spent + 5
     counted = await chat.http.post(
         "/v1/responses/input_tokens",
         json={"model": "gpt-5-mini", "tools": [tool], "input": [question, thought, call, output]},
@@ -929,3 +930,125 @@ async def test_gpt_3_5_turbo_0301_counts_4_per_message_and_a_name_for_its_role(c
     assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=hello) == 10
     assert await prompt_tokens(chat, model="gpt-3.5-turbo-0301", messages=CORPORATE) == 127
     assert await prompt_tokens(chat, model="gpt-3.5-turbo", messages=hello) == 9  # the current snapshot
+
+
+async def test_a_hosted_tool_costs_a_constant_per_type_and_family(chat: ChatClient) -> None:
+    # Recorded: langchain test_web_search.yaml.gz #0 (gpt-4o-mini, web_search_preview): 310;
+    # dd-trace-py response_tools_stream.yaml (gpt-4.1, a dated variant's plain name): 303; langchain
+    # test_apply_patch.yaml.gz #0 (gpt-5.1, apply_patch): 642. Each is 294 or 623 above the same
+    # request without the tool, whatever the source, the date or the tool's options.
+    question = [{"content": "What was a positive news story from today?", "role": "user", "type": "message"}]
+    search = {"model": "gpt-4o-mini", "input": question}
+    assert await _input_tokens(chat, **search, tools=[{"type": "web_search_preview"}]) == 310
+    assert await _input_tokens(chat, **search) == 310 - 294
+    located = {"type": "web_search_preview_2025_03_11", "search_context_size": "low"}
+    assert await _input_tokens(chat, **search, tools=[located]) == 310
+    assert (
+        await _input_tokens(chat, model="gpt-4.1", input="Hello world", tools=[{"type": "web_search"}]) == 303
+    )
+    patch = {"content": "Create a new file named hello.txt containing the line: hello world", "role": "user"}
+    body = {"model": "gpt-5.1", "input": [patch], "tools": [{"type": "apply_patch"}]}
+    assert await _input_tokens(chat, **body) == 642
+    counted = await chat.http.post("/v1/responses/input_tokens", json=body)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 642
+    # A type no recording prices costs nothing yet (an estimate, docs/usage.md).
+    assert await _input_tokens(chat, **{**body, "tools": [{"type": "local_shell"}]}) == 642 - 623
+
+
+async def test_a_reasoning_model_s_call_sent_back_costs_what_its_generation_charges(chat: ChatClient) -> None:
+    # Recorded, round trips without reasoning items: charmbracelet/fantasy TestOpenAIResponsesCommon
+    # tool.yaml (June 2026): gpt-5 63 then 92, o4-mini 60 then 89 (a call costs 12 + name +
+    # arguments on both; o4-mini's tools 3 less); simonw/llm test_responses_tool_use.yaml (gpt-5.5): 58 then 94 (15, and the
+    # client-written arguments `{"a": 1231, "b": 2331}` count compacted).
+    weather = {
+        "strict": False,
+        "parameters": {
+            "properties": {"location": {"description": "the city", "type": "string"}},
+            "required": ["location"],
+            "type": "object",
+        },
+        "name": "weather",
+        "description": "Get weather information for a location",
+        "type": "function",
+    }
+    opening = [
+        {"content": "You are a helpful assistant", "role": "developer"},
+        {
+            "content": [{"text": "What's the weather in Florence,Italy?", "type": "input_text"}],
+            "role": "user",
+        },
+    ]
+    call = {
+        "arguments": '{"location":"Florence, Italy"}',
+        "call_id": "call_v",
+        "name": "weather",
+        "type": "function_call",
+    }
+    trip = [*opening, call, {"call_id": "call_v", "output": "40 C", "type": "function_call_output"}]
+    body = {"store": False, "tool_choice": "auto", "tools": [weather]}
+    assert await _input_tokens(chat, model="gpt-5", **body, input=opening) == 63
+    assert await _input_tokens(chat, model="gpt-5", **body, input=trip) == 92
+    assert await _input_tokens(chat, model="o4-mini", **body, input=opening) == 60
+    assert await _input_tokens(chat, model="o4-mini", **body, input=trip) == 89
+    multiply = {
+        "type": "function",
+        "name": "multiply",
+        "description": "Multiply two numbers.",
+        "parameters": {
+            "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+            "required": ["a", "b"],
+            "type": "object",
+        },
+    }
+    question = {"role": "user", "content": "What is 1231 * 2331? Use the multiply tool."}
+    spaced = {
+        "type": "function_call",
+        "call_id": "call_n",
+        "name": "multiply",
+        "arguments": '{"a": 1231, "b": 2331}',
+    }
+    result = {"type": "function_call_output", "call_id": "call_n", "output": "2869461"}
+    body = {"model": "gpt-5.5", "store": False, "tools": [multiply], "reasoning": {"effort": "low"}}
+    assert await _input_tokens(chat, **body, input=[question]) == 58
+    assert await _input_tokens(chat, **body, input=[question, spaced, result]) == 94
+
+
+async def test_tools_added_mid_conversation_cost_their_rendering_and_the_hidden_preamble(
+    chat: ChatClient,
+) -> None:
+    # Recorded: pydantic-ai test_supported_model_calls_additional_tool.yaml (gpt-5.6): 160; langchain
+    # test_system_additional_tools.yaml.gz: 122. The `additional_tools` item costs its tools'
+    # namespace plus 90 (chat's 9 and the hidden tool preamble of 81).
+    refund = {
+        "description": "Look up the refund policy for an order.",
+        "name": "lookup_refund_policy",
+        "parameters": {
+            "additionalProperties": False,
+            "properties": {"order_id": {"type": "string"}},
+            "required": ["order_id"],
+            "type": "object",
+        },
+        "strict": True,
+        "type": "function",
+    }
+    said = [
+        {
+            "content": "Call lookup_refund_policy with order_id order-123. Do not answer directly.",
+            "role": "user",
+        },
+        {"content": "I will load the refund capability.", "role": "assistant"},
+    ]
+    added = {"role": "developer", "tools": [refund], "type": "additional_tools"}
+    body = {"model": "gpt-5.6", "reasoning": {"context": "all_turns"}, "tool_choice": "auto"}
+    assert await _input_tokens(chat, **body, input=[*said, added]) == 160
+    get_time = {"type": "function", "name": "get_time", "description": "Get the current time."}
+    get_time["parameters"] = {"type": "object", "properties": {}}
+    question = {"content": "What time is it?", "role": "user", "type": "message"}
+    item = {"type": "additional_tools", "role": "developer", "tools": [get_time]}
+    assert await _input_tokens(chat, model="gpt-6-astra", input=[question, item]) == 122
+    counted = await chat.http.post(
+        "/v1/responses/input_tokens", json={"model": "gpt-6-astra", "input": [question, item]}
+    )
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["input_tokens"] == 122

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from server.generation.conversation import Message, Part, ToolCall
+from server.generation.conversation import Message, Part, Tool, ToolCall
 from server.http.pagination import Cursor, page, page_of
 from server.state.completions import CompletionStore, MemoryCompletionStore, StoredCompletion
 from server.state.redis_completions import RedisCompletionStore
@@ -33,6 +33,7 @@ HISTORY = [
     Message("user", "hi", parts=(Part("text", "hi"), Part("image", detail="low", url="data:x"))),
     Message("assistant", "", calls=(ToolCall("call_1", "lookup", '{"q": 1}'),), said=False),
     Message("tool", "42", call_id="call_1"),
+    Message("developer", "", tools=(Tool("later", {"type": "object", "properties": {}}, True, "Added."),)),
 ]
 
 

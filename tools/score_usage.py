@@ -208,7 +208,11 @@ def reason(outcome: Outcome) -> str:
         return f"rejected: {outcome.error}"
     request = outcome.pair["request"]
     if any(tool.get("type") not in ("function", "custom") for tool in request.get("tools") or []):
-        return "hosted tools: their hidden instructions are not public (estimate)"
+        return (
+            "hosted tools: beyond the types priced as constants, their hidden instructions, and what "
+            "they read while the response runs (search results, file chunks, code outputs, listed "
+            "tools), are not in the request (estimate)"
+        )
     items = request.get("messages") or request.get("input") or []
     stateful = request.get("conversation") or request.get("context_management")
     if stateful or any(isinstance(i, dict) and i.get("type") == "compaction" for i in _items(items)):

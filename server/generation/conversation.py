@@ -74,6 +74,9 @@ class Message:
     # Responses: the hidden reasoning tokens of each reasoning item before this turn whose count is
     # known (chatdouble's own items carry it, server/responses/sealed.py); counted exactly.
     reasoning_tokens: tuple[int, ...] = ()
+    # Responses: the function tools an `additional_tools` item adds mid-conversation (a developer
+    # message that holds nothing else); prompt counting prices them, backends do not call them yet.
+    tools: tuple[Tool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,9 @@ class Conversation:
     # The API the request arrived in: the real API renders some inputs differently per dialect, so
     # prompt counting reads it (server/generation/counting_rules.py).
     dialect: Dialect = "chat"
+    # Responses: the types of the hosted tools offered (`web_search_preview`, `apply_patch`, ...),
+    # once each, a dated name without its date; no backend calls them, prompt counting prices them.
+    hosted_tools: tuple[str, ...] = ()
     # Image URL -> size, for the `http(s)` images downloaded to price them (`images: fetch`); a
     # `data:` URL's size is read from its header when counted.
     image_sizes: Mapping[str, ImageSize] = field(default_factory=dict, compare=False)

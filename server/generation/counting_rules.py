@@ -166,6 +166,12 @@ class CountingRules:
     all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
     `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
 
+    client_arguments_as_sent: bool = True
+    """Responses: a client-written call's arguments count as sent, not compacted (fit, gpt-4o family:
+    see `client_call_item`). Reasoning models compact them as they compact the API's own calls (fit:
+    simonw/llm gpt-5.5 test_responses_tool_use, `{"a": 1231, "b": 2331}` without an item id, exact
+    only compacted, 4 pairs)."""
+
     reasoning_chars_per_token: float = 0.0
     """An estimate, not a rule: the hidden reasoning of the current turn (Responses `reasoning` items
     after the last user message, sent back with the calls they led to) stays in the prompt, as
@@ -181,16 +187,45 @@ class CountingRules:
     reasoning_item: int = 0
     """Responses: a reasoning item of the current turn whose reasoning tokens are known (an item
     chatdouble wrote carries the count its response reported, server/responses/sealed.py) costs
-    them plus this. fit (reasoning models, 7: with the reasoning tokens of the response that wrote
-    each item, from the corpus, simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_
-    tool_calls #1, #2, #3 (1, 2, 3 items kept: 7, 14, 21 more than their tokens) and
-    test_responses_round_trips_encrypted_reasoning #1, langchain gpt-5.2 test_agent_loop_streaming
-    #1 are exact so; the summary text does not count: langchain gpt-5.4 test_phase, 100 summary
-    tokens, is its reasoning tokens + 14 either way). The real API's items carry no readable count,
-    so theirs is estimated from their size (`reasoning_chars_per_token`)."""
+    them plus this. fit, with the reasoning tokens of the response that wrote each item, from the
+    corpus: the item and the call it led to cost 7 more than the tokens and the call's old price of
+    10 (simonw/llm gpt-5.5 test_responses_interleaved_reasoning_between_tool_calls #1, #2, #3, with
+    1, 2, 3 items, test_responses_round_trips_encrypted_reasoning #1 and langchain gpt-5.2
+    test_agent_loop_streaming #1, all exact), so 7 less what `call_item` adds to 10: 2 beside
+    gpt-5.x's 15, 5 beside gpt-5's and the o-series' 12 (the rows below). The summary text does
+    not count (langchain gpt-5.4 test_phase, 100 summary tokens). The real API's items carry no
+    readable count, so theirs is estimated from their size (`reasoning_chars_per_token`)."""
 
     reasoning_envelope: int = 780
     """Characters of `encrypted_content` that carry no reasoning (see `reasoning_chars_per_token`)."""
+
+    added_tools_overhead: int = 90
+    """Responses: an `additional_tools` input item (a developer message adding function tools
+    mid-conversation) costs its tools' `namespace functions` rendering plus this, and nothing for
+    its role: chat's 9 for a tool block plus the hidden tool preamble of 81 (the gpt-5 chat rows'),
+    which top-level Responses tools lack. fit, 4932-pair corpus: pydantic-ai gpt-5.6
+    test_supported_model_calls_additional_tool (2 pairs -124 -> exact), langchain
+    test_system_additional_tools (gpt-6-astra, a name counted by the gpt-4o row, -110 -> exact),
+    pydantic-ai gpt-5 test_tool_availability_portability_matrix R1, R2, R4 (-121 -> -2) and gpt-5.4
+    test_cross_provider_capability_replay (8 pairs -127 to -141 -> -3 to -17, with round trips
+    around the item). No gpt-4o recording offers the item: the same 90, a choice."""
+
+    hosted_tools: tuple[tuple[str, int], ...] = ()
+    """Responses: what offering a hosted tool of a type costs (its hidden instructions, which are not
+    public), once per type; a type not listed costs nothing (an estimate, docs/usage.md). fit, a
+    constant across sources, dates and the tool's options (docs/usage.md lists the pairs): gpt-4o
+    family, `web_search_preview` 294 (29 pairs of pydantic-ai, dd-trace-py, openinference, crewAI,
+    langchain and openllmetry, gpt-4o, gpt-4o-mini and gpt-4.1, April 2025 to February 2026, with
+    and without `search_context_size` and `user_location`, whether the model searched or not) and
+    `web_search` 294 as well (pydantic-ai, gpt-4o in August and gpt-4.1 in November 2025; the
+    `web_search` recordings of 2026 count the results of the searches the model made too, thousands
+    more, so theirs stays an estimate); reasoning models, `apply_patch` 623 (langchain and
+    openai-dotnet gpt-5.1, 10 pairs, March to August 2026)."""
+
+    def hosted_cost(self, kinds: tuple[str, ...]) -> int:
+        """What the hosted tools of these types cost together (`hosted_tools`)."""
+        costs = dict(self.hosted_tools)
+        return sum(costs.get(kind, 0) for kind in kinds)
 
     compact_arguments: bool = True
     """Earlier calls' arguments are parsed and counted as compact JSON, whatever spacing the client
@@ -275,7 +310,10 @@ a choice without a recording."""
 REASONING_RESPONSES = CountingRules(
     reply_priming=2,
     reasoning_chars_per_token=6.75,
-    reasoning_item=7,
+    reasoning_item=5,
+    call_item=12,
+    client_call_item=12,
+    client_arguments_as_sent=False,
     system_tools_discount=0,
     assistant_extra=2,
     tools_overhead=8,
@@ -285,7 +323,41 @@ REASONING_RESPONSES = CountingRules(
     described_first=1,
     format_in_system=False,
     format_blank_line=False,
+    hosted_tools=(("apply_patch", 623),),
 )
+
+"""gpt-5, gpt-5-mini and gpt-5-nano (the snapshots of August 2025) on /v1/responses. Each function
+call sent back is a turn of its own costing 12 + name + compact arguments, whoever wrote it (fit,
+4932-pair corpus, round trips without reasoning items, answered in 2026: charmbracelet/fantasy gpt-5
+tool, tool_streaming, thinking and thinking-streaming, 6 pairs -2 -> exact, and multi_tool and
+multi_tool_streaming, two calls, 4 pairs +8/+9 -> exact; pydantic-ai gpt-5 tool availability R5
+-2 -> exact; crmne/ruby_llm gpt-5-nano function calling, 4 pairs -2/-4 -> exact; llm-openai-plugin
+gpt-5-mini test_tools, a result after a user message, -3 -> -1; the same fantasy requests answered in October 2025 cost 3 more per
+call, an API change). A reasoning item of the current turn costs its tokens + 5: with its call, 7
+more than the call's old price of 10, as gpt-5.x (below). Checked with the reasoning tokens of the
+response that wrote the item (the previous pair of its cassette): ruby_llm gpt-5-nano 192 + 5 once,
+but the other gpt-5 snapshots' items cost 21 to 89 more than their tokens (pydantic-ai gpt-5,
+ruby_llm gpt-5-nano), reason unknown; the real API's items stay an estimate either way."""
+
+LATER_GPT5_RESPONSES = replace(REASONING_RESPONSES, call_item=15, client_call_item=15, reasoning_item=2)
+"""gpt-5.1 and later gpt-5.x on /v1/responses: a function call sent back costs 15 + name + compact
+arguments (fit, 4932-pair corpus: langchain gpt-5.4 test_agent_loop, crmne/ruby_llm gpt-5.4 tool
+callbacks, simonw/llm gpt-5.5 test_responses_tool_use and its streaming twin, 8 pairs -5 -> exact,
+one -6 -> -1; pydantic-ai's gpt-5.2 deferred capability round trips, which mix calls with and without
+item ids, -7 and -12 -> +3); a current-turn reasoning item its tokens + 2 (checked with the
+reasoning tokens of the responses that wrote the items, from the corpus: simonw/llm gpt-5.5
+test_responses_interleaved_reasoning_between_tool_calls keeps 1, 2, 3 items for 45 + 2, 143 + 4,
+339 + 6 and test_responses_round_trips_encrypted_reasoning 63 + 2, langchain gpt-5.2
+test_agent_loop_streaming 10 + 2, all exact; langchain gpt-5.4 test_phase 168 + 3 and pydantic-ai
+gpt-5.5 test_openai_responses_phase_live 29 + 4, 1 and 2 more)."""
+
+O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5)
+"""o-series on /v1/responses: 3 less for the tools than the gpt-5 family (5 instead of 8), a call sent
+back priced as gpt-5's (12 + name + compact arguments). fit: charmbracelet/fantasy o4-mini tool,
+tool_streaming, thinking and thinking-streaming: the first turns (4 pairs, a developer message and one
+described tool) +3 -> exact and their round trips (9 pairs of October 2025 to June 2026) +1 -> exact,
+each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
+Mirascope, crewAI) and with a json_schema format is exact either way."""
 
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
@@ -299,16 +371,20 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         system_tools_discount=0,
         format_in_system=False,
         required_one_named=True,
+        hosted_tools=(("web_search_preview", 294), ("web_search", 294)),
     ),
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
-    ("o-series", "responses"): REASONING_RESPONSES,
+    ("o-series", "responses"): O_RESPONSES,
     ("o4", "chat"): O4_CHAT,
-    ("o4", "responses"): REASONING_RESPONSES,
+    ("o4", "responses"): O_RESPONSES,
 }
 """One row per family (server/generation/models.py names a model's family) and dialect."""
 
+
+LATER_GPT5 = "gpt-5."
+"""The prefix of the gpt-5.x models after the August 2025 snapshots (gpt-5.1, gpt-5.2, gpt-5.4, ...)."""
 
 SNAPSHOTS: dict[str, CountingRules] = {
     "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
@@ -321,4 +397,7 @@ A request for the bare alias is counted as the family's current snapshot."""
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
     snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
-    return snapshot or TABLE[(family(model), dialect)]
+    rules = snapshot or TABLE[(family(model), dialect)]
+    if rules is REASONING_RESPONSES and model.startswith(LATER_GPT5):
+        return LATER_GPT5_RESPONSES
+    return rules

@@ -95,8 +95,7 @@ def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
 
 
 def _comments(prop: Any, titles: bool) -> list[str]:
-    """The comment lines above a property: its title (where the dialect renders titles), then its
-    description."""
+    """The comment lines above a property: its title (where titles are rendered), its description."""
     if not isinstance(prop, dict):
         return []
     lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
@@ -183,6 +182,10 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             if message.reasoning:
                 total += _reasoning_estimate(message.reasoning, rules)
             total += sum(message.reasoning_tokens) + rules.reasoning_item * len(message.reasoning_tokens)
+        if message.tools:  # tools added mid-conversation: a developer message holding only them
+            added = render_functions(message.tools, rules.property_titles)
+            total += tokenizer.count(added) + rules.added_tools_overhead
+            continue
         batch = batches.get(message.call_id or "") if message.role == "tool" else None
         if batch is not None:  # one of the joined results of a parallel call
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
@@ -221,26 +224,24 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             if name is not None:
                 total += tokenizer.count("functions." + name)
     if functions:
-        total += tokenizer.count(render_functions(functions, rules.property_titles))
-        total += rules.tools_overhead
+        total += tokenizer.count(render_functions(functions, rules.property_titles)) + rules.tools_overhead
         if functions[0].description:
             total += rules.described_first
         if rules.typescript_quirks:
             total -= sum(_quirks(function, rules.property_titles) for function in functions)
         if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
+    total += rules.hosted_cost(conversation.hosted_tools)
     return total + _choice_tokens(conversation, rules, tokenizer)
 
 
 def _current_turn(conversation: Conversation) -> int:
     """The index of the last user message: the reasoning after it is the current turn's."""
-    users = [i for i, message in enumerate(conversation.messages) if message.role == "user"]
-    return users[-1] if users else -1
+    return max((i for i, message in enumerate(conversation.messages) if message.role == "user"), default=-1)
 
 
 def _reasoning_estimate(chars: int, rules: CountingRules) -> int:
-    """The tokens of hidden reasoning kept in the prompt, estimated from its encrypted size
-    (`CountingRules.reasoning_chars_per_token`)."""
+    """Kept hidden reasoning, estimated from its size (`CountingRules.reasoning_chars_per_token`)."""
     return max(0, round((chars - rules.reasoning_envelope) / rules.reasoning_chars_per_token))
 
 
@@ -265,8 +266,7 @@ def _quirks(function: Tool, titles: bool) -> int:
 
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
 def compact(arguments: str) -> str:
-    """Arguments parsed and written back without spaces (`CountingRules.compact_arguments`);
-    arguments that are not JSON are kept as sent."""
+    """Arguments written back without spaces (`CountingRules.compact_arguments`); not JSON: as sent."""
     try:
         return json.dumps(json.loads(arguments), separators=(",", ":"), ensure_ascii=False)
     except ValueError:
@@ -275,10 +275,11 @@ def compact(arguments: str) -> str:
 
 def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
     """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
-    if call.item_id is None:  # written by the client: its arguments as sent
-        return rules.client_call_item + tokenizer.count(call.name) + tokenizer.count(call.arguments)
-    shown = compact(call.arguments) if rules.compact_arguments else call.arguments
-    return rules.call_item + tokenizer.count(call.name) + tokenizer.count(shown)
+    client = call.item_id is None  # written by the client, not the API's own item sent back
+    as_sent = not rules.compact_arguments or (client and rules.client_arguments_as_sent)
+    shown = call.arguments if as_sent else compact(call.arguments)
+    cost = rules.client_call_item if client else rules.call_item
+    return cost + tokenizer.count(call.name) + tokenizer.count(shown)
 
 
 def _calls_tokens(calls: tuple[ToolCall, ...], rules: CountingRules, tokenizer: Tokenizer) -> int:

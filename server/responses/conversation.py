@@ -10,6 +10,7 @@ tokens they carry: sealed.py). Hosted-tool items are left out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -30,6 +31,7 @@ from server.wire.responses_input import (
     CustomToolCallOutputItem,
     FunctionCallItem,
     FunctionCallOutputItem,
+    HostedItem,
     InputFile,
     InputImage,
     InputItem,
@@ -43,6 +45,7 @@ from server.wire.responses_request import (
     AllowedToolsChoice,
     CustomTool,
     FunctionTool,
+    HostedTool,
     NamedCustomChoice,
     NamedFunctionChoice,
     ResponseInputs,
@@ -128,6 +131,8 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
         elif isinstance(item, FunctionCallOutputItem | CustomToolCallOutputItem):
             text, parts = _content(item.output)
             messages.append(Message("tool", text, call_id=item.call_id, parts=parts))
+        elif isinstance(item, HostedItem) and item.type == "additional_tools":
+            messages.append(Message("developer", "", tools=_added_tools(item)))
         elif isinstance(item, ReasoningItem):
             tokens = unseal(item.encrypted_content)
             if tokens is None:
@@ -135,6 +140,16 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             else:
                 known += (tokens,)
     return messages
+
+
+def _added_tools(item: HostedItem) -> tuple[Tool, ...]:
+    """The function tools of an `additional_tools` item (kept as sent: read leniently)."""
+    tools = (item.model_extra or {}).get("tools")
+    return tuple(
+        Tool(tool["name"], tool.get("parameters"), tool.get("strict") is True, tool.get("description"))
+        for tool in (tools if isinstance(tools, list) else [])
+        if isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str)
+    )
 
 
 def is_strict(tool: FunctionTool) -> bool:
@@ -179,6 +194,15 @@ def _tools(body: ResponseInputs) -> tuple[Tool, ...]:
         elif isinstance(tool, CustomTool):
             tools.append(Tool(tool.name, None, False, tool.description, kind="custom"))
     return tuple(tools)
+
+
+DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")  # `web_search_preview_2025_03_11` is a web_search_preview
+
+
+def hosted_tools(body: ResponseInputs) -> tuple[str, ...]:
+    """The types of the hosted tools offered, once each and without a date, in order."""
+    kinds = (DATED.sub("", tool.type) for tool in body.tools or [] if isinstance(tool, HostedTool))
+    return tuple(dict.fromkeys(kinds))
 
 
 def tool_choice(choice: WireToolChoice | None) -> ToolChoice:
@@ -227,6 +251,7 @@ def to_conversation(
         model=model,
         messages=tuple(messages),
         tools=_tools(body) if body.tools else (),
+        hosted_tools=hosted_tools(body) if body.tools else (),
         tool_choice=tool_choice(body.tool_choice),
         parallel_tool_calls=body.parallel_tool_calls is not False,
         output=output_format(body),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.generation.conversation import Message, Part, ToolCall
+from server.generation.conversation import Message, Part, Tool, ToolCall
 from server.state import codec
 
 
@@ -27,4 +27,5 @@ def _message(item: dict[str, Any]) -> Message:
     }
     fields["calls"] = tuple(ToolCall(**call) for call in item.get("calls", ()))
     fields["parts"] = None if parts is None else tuple(Part(**part) for part in parts)
+    fields["tools"] = tuple(Tool(**tool) for tool in item.get("tools", ()))
     return Message(**fields)
