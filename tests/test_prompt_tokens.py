@@ -323,6 +323,22 @@ async def test_a_responses_function_call_item_is_a_turn_of_its_own(chat: ChatCli
     assert await _input_tokens(chat, input=[question, empty, call, output], **fields) == 84
 
 
+# pydantic-ai's get_capital tool on /v1/responses (test_openai_responses_model_simple_response_with_tool_call.yaml)
+CAPITAL = {
+    "type": "function",
+    "name": "get_capital",
+    "description": None,
+    "parameters": {
+        "additionalProperties": False,
+        "properties": {"country": {"type": "string"}},
+        "required": ["country"],
+        "type": "object",
+    },
+    "strict": True,
+}
+CAPITAL_QUESTION = {"content": "What is the capital of PotatoLand?", "role": "user"}
+
+
 async def test_a_responses_function_call_the_client_wrote_costs_3_fewer_and_counts_as_sent(
     chat: ChatClient,
 ) -> None:
@@ -331,19 +347,7 @@ async def test_a_responses_function_call_the_client_wrote_costs_3_fewer_and_coun
     # a call item that has no `id` (the API's own items, sent back with their `fc_…` id, cost 3 more:
     # Mirascope's above). Mirascope test_resume_with_override_thinking_and_tools sends `{"n": 100}`
     # without an id: counted as sent, not compacted.
-    tool = {
-        "type": "function",
-        "name": "get_capital",
-        "description": None,
-        "parameters": {
-            "additionalProperties": False,
-            "properties": {"country": {"type": "string"}},
-            "required": ["country"],
-            "type": "object",
-        },
-        "strict": True,
-    }
-    question = {"content": "What is the capital of PotatoLand?", "role": "user"}
+    tool, question = CAPITAL, CAPITAL_QUESTION
     call = {
         "arguments": '{"country":"PotatoLand"}',
         "call_id": "call_YfwR",
@@ -393,19 +397,7 @@ async def test_responses_tools_are_written_as_in_chat_with_titles_and_3_more(cha
     # pydantic-ai test_openai_responses_model_simple_response_with_tool_call.yaml (no description):
     # 40; Mirascope test_model_call_with_tool_outputs.yaml (a titled property): 48; activeagent
     # openai_basic_function.yml (described properties, `strict` absent): 72.
-    capital = {
-        "type": "function",
-        "name": "get_capital",
-        "description": None,
-        "parameters": {
-            "additionalProperties": False,
-            "properties": {"country": {"type": "string"}},
-            "required": ["country"],
-            "type": "object",
-        },
-        "strict": True,
-    }
-    question = {"content": "What is the capital of PotatoLand?", "role": "user"}
+    capital, question = CAPITAL, CAPITAL_QUESTION
     assert await _input_tokens(chat, model="gpt-4o", input=[question], tools=[capital]) == 40
     tokyo = {"content": "What's the weather in Tokyo?", "role": "user"}
     assert await _input_tokens(chat, model="gpt-4o-mini", input=[tokyo], tools=[WEATHER_TOOL]) == 48
