@@ -22,6 +22,11 @@ def dumps(value: Any) -> bytes:
         return json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def text(value: Any) -> str:
+    """`dumps` as a string (a Redis hash field or script argument)."""
+    return dumps(value).decode()
+
+
 def loads(data: bytes | str) -> Any:
     return json.loads(data)
 

@@ -11,7 +11,7 @@ from server.state import codec
 
 
 def dumps(history: list[Message]) -> str:
-    return codec.dumps(history).decode()  # orjson writes dataclasses (and tuples) as they are
+    return codec.text(history)  # orjson writes dataclasses (and tuples) as they are
 
 
 def loads(text: str) -> list[Message]:

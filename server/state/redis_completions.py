@@ -53,10 +53,6 @@ return 1
 """
 
 
-def _json(value: Any) -> str:
-    return codec.dumps(value).decode()
-
-
 class RedisCompletionStore:
     def __init__(self, shared: Shared, limit: int) -> None:
         self._shared = shared
@@ -95,8 +91,8 @@ class RedisCompletionStore:
             key("completion", ""),
             key("completions", ""),
             completion.id,
-            _json(completion.body),
-            _json(completion.messages),
+            codec.text(completion.body),
+            codec.text(completion.messages),
         ]
         async with guarded():
             await self._put(keys=keys, args=args)
@@ -111,7 +107,7 @@ class RedisCompletionStore:
                 if held is None:
                     return None
                 body: dict[str, Any] = {**codec.loads(held), "metadata": metadata}
-                if await self._swap(keys=[key], args=[held, _json(body), self._shared.ttl_seconds]):
+                if await self._swap(keys=[key], args=[held, codec.text(body), self._shared.ttl_seconds]):
                     return body
         raise RuntimeError(
             f"stored completion {completion_id}: its metadata changed {UPDATE_TRIES} times meanwhile"

@@ -80,10 +80,6 @@ return 1
 )
 
 
-def _json(value: Any) -> str:
-    return codec.dumps(value).decode()
-
-
 class _Keys:
     def __init__(self, shared: Shared, namespace: str, response_id: str) -> None:
         self.hash = shared.key("response", namespace, response_id)
@@ -134,8 +130,8 @@ class RedisResponseStore:
     async def put(self, namespace: str, response: StoredResponse) -> None:
         keys = self._keys(namespace, response.id)
         fields = {
-            "body": _json(response.body),
-            "input_items": _json(response.input_items),
+            "body": codec.text(response.body),
+            "input_items": codec.text(response.input_items),
             "history": histories.dumps(response.history),
             "stored": "1" if response.stored else "0",
             "running": "1" if response.running else "0",
@@ -159,7 +155,7 @@ class RedisResponseStore:
         ended = history is not None
         args: list[str | int] = [
             self._shared.ttl_seconds,
-            _json(body),
+            codec.text(body),
             1 if ended else 0,
             histories.dumps(history) if history is not None else "",
             *(frame.decode() for frame in frames),
