@@ -1044,3 +1044,13 @@ async def test_tools_added_mid_conversation_cost_their_rendering_and_the_hidden_
     )
     assert counted.status_code == 200, counted.text
     assert counted.json()["input_tokens"] == 122
+
+
+async def test_a_name_follows_the_role_after_a_colon(chat: ChatClient) -> None:
+    """Recorded: Arize openinference's autogen TestTeam (gpt-4o-2024-08-06) sends a user message named
+    `user`; the API counted 15 for this one message, as `user:user` writes it (`:user` is one token),
+    where the cookbook's name + 1 gives 16. A name that does not merge with the colon costs name + 1."""
+    asked = [{"role": "user", "name": "user", "content": "What is the capital of France?"}]
+    assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=asked) == 15
+    primary = [{**asked[0], "name": "primary"}]
+    assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=primary) == 16

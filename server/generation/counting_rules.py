@@ -32,9 +32,20 @@ class CountingRules:
     (the cookbook's `num_tokens_from_messages`; fit, 4932-pair corpus: ruby-openai's and
     dd-trace-py's 0301 recordings, -1 per message with 3)."""
 
-    per_name: int = 1
-    """Tokens a message's `name` costs beside its own. cookbook: 1; gpt-3.5-turbo-0301: -1 (the
-    name replaces the role)."""
+    name_prefix: str = ":"
+    """A message's `name` follows its role in the message's header, written `{role}{prefix}{name}`
+    (openai/harmony renders an author's name as `:{name}` after the role, encoded apart from it),
+    so it costs tokens(prefix + name) + `per_name`. This is the cookbook's name + 1 wherever `:`
+    does not merge with the name, and 1 less where it does (`:user` is one token in both
+    encodings). fit (4932-pair corpus): Arize openinference autogen TestTeam and
+    test_instrumenting_model_client (gpt-4o-2024-08-06, a user message named `user` beside ones
+    named `primary` and `critic`), 9 pairs +1 -> exact; the cookbook's `example_user` and
+    `example_assistant` cost name + 1 either way. gpt-3.5-turbo-0301: "" (the name replaces the
+    role, the cookbook's `num_tokens_from_messages`)."""
+
+    per_name: int = 0
+    """Tokens a message's `name` costs beside `name_prefix` + its own: 0; gpt-3.5-turbo-0301: -1
+    (the name replaces the role)."""
 
     reply_priming: int = 3
     """Tokens priming the reply. cookbook: 3. fit (reasoning, 47 chat and 57 responses pairs
@@ -387,7 +398,7 @@ LATER_GPT5 = "gpt-5."
 """The prefix of the gpt-5.x models after the August 2025 snapshots (gpt-5.1, gpt-5.2, gpt-5.4, ...)."""
 
 SNAPSHOTS: dict[str, CountingRules] = {
-    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
+    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, name_prefix="", per_name=-1),
 }
 """Snapshots whose prompt is written differently from their family's, where the request names them
 (cookbook: gpt-3.5-turbo-0301 writes each message as `<|start|>{role or name}\n{content}<|end|>\n`).

@@ -203,11 +203,11 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             padded_system = True
         elif message.text:
             total += tokenizer.count(message.text)
-        if message.name:
-            total += tokenizer.count(message.name) + rules.per_name
-        if message.role == "function":
-            total -= 2  # the name stands in for the role: neither the role nor the name overhead counts
-        elif message.role == "assistant":
+        if message.role == "function":  # the function's name stands in for the role
+            total += tokenizer.count(message.name or "") - ROLE_TOKENS
+        elif message.name:  # after the role: `{role}:{name}` (`CountingRules.name_prefix`)
+            total += tokenizer.count(rules.name_prefix + message.name) + rules.per_name
+        if message.role == "assistant":
             total += rules.assistant_extra
         if message.calls:
             if not rules.call_item:
