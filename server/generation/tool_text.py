@@ -1,0 +1,158 @@
+"""Function tools as the model reads them: the TypeScript-like `namespace functions { ... }` block
+that prompt counting prices (prompt.py). The shape follows OpenAI's own renderer as far as it is public
+(openai/harmony `src/encoding.rs`, json_schema_to_typescript and the tools section); where the
+recorded counts disagree with it, the fit wins and says so (issue 11, docs/usage.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from server.generation.conversation import Tool
+
+Defs = Mapping[str, Any]
+"""The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    titles: bool  # property titles are comment lines
+    step: int  # the indent of a nested object's properties (`nested_indent`)
+
+
+def nested_indent(function: Tool) -> int:
+    """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
+    issue 11, docs/usage.md; a strict schema is rewritten for the sampler first, perhaps why)."""
+    return 2 if function.strict else 0
+
+
+def _format_type(schema: Any, indent: int, style: _Style, defs: Defs, shown: bool = True) -> str:
+    """`schema` as a type; `shown`: its own comment lines (title, description) are already written
+    above it, as a property's are. An object whose are not (an array's items, a `$ref`'s target)
+    opens with them (`_opening`)."""
+    if not isinstance(schema, dict):
+        return "any"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in defs:
+        # A `$ref` is rendered as the type it names (fit, issue 11: every pair with one moves closer,
+        # e.g. Mirascope test_structured_output/tool -26 -> -3, crewAI's TaskEvaluation -56 -> +11,
+        # pydantic-ai test_dbos -10 -> +1). Inside it, its own name is `any`: a recursive model ends.
+        name = ref.rsplit("/", 1)[-1]
+        rest = {k: v for k, v in defs.items() if k != name}
+        return _format_type(defs[name], indent, style, rest, shown)
+    if "anyOf" in schema:
+        return " | ".join(_format_type(member, indent, style, defs) for member in schema["anyOf"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " | ".join(_format_type({**schema, "type": k}, indent, style, defs) for k in kind)
+    enum = schema.get("enum")
+    if kind == "string":
+        return " | ".join(f'"{v}"' for v in enum) if enum else "string"
+    if kind in ("number", "integer"):
+        return " | ".join(str(v) for v in enum) if enum else "number"
+    if kind in ("boolean", "null"):
+        return str(kind)
+    if kind == "object":
+        body = "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
+        return body if shown else _opening(schema, style) + body
+    if kind == "array":
+        if "items" not in schema:
+            return "any[]"
+        return _format_type(schema["items"], indent, style, defs, shown=False) + "[]"
+    return "any"
+
+
+ITEMS_INDENT = "    "  # harmony's indent of a nested type, one level (openai/harmony src/encoding.rs)
+
+
+def _opening(schema: dict[str, Any], style: _Style) -> str:
+    """The comment lines an array's items object opens with: its title (where titles are rendered)
+    and description, as harmony renders an object's description above its braces, each line and the
+    opening brace one level in. fit (4932-pair corpus): sublayer's `a single review` and `a single
+    step` items (2 gpt-4o pairs, -7 -> exact) and crewAI's TaskEvaluation, whose `entities` items
+    are a `$ref` to a definition titled `Entity` (8 gpt-4o and gpt-4o-mini pairs, -5 -> exact); the
+    indent is a choice among renderings of equal cost (the closing brace indented instead of the
+    opening one counts the same). Items without comments (pydantic-ai's `answers`) stay exact. A
+    property's own schema or a `$ref` it names opens with nothing: its comments are the property's
+    (Mirascope's titled `$ref` properties move away if the definition's are added)."""
+    lines = comments(schema, style.titles)
+    if not lines or not schema.get("properties"):
+        return ""
+    return "".join(ITEMS_INDENT + line + "\n" for line in lines) + ITEMS_INDENT
+
+
+def comments(prop: Any, titles: bool) -> list[str]:
+    """The comment lines above a property: its title (where titles are rendered), its description."""
+    if not isinstance(prop, dict):
+        return []
+    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
+    if prop.get("description"):
+        lines.append(f"// {prop['description']}")
+    return lines
+
+
+def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
+    required = set(schema.get("required") or [])
+    lines: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        lines.extend(comments(prop, style.titles))
+        optional = "" if name in required else "?"
+        lines.append(f"{name}{optional}: {_format_type(prop, indent, style, defs)},{_default(prop)}")
+    return "\n".join(" " * indent + line for line in lines)
+
+
+def _default(prop: Any) -> str:
+    """A property's `default` as a trailing comment, as the harmony renderer writes it
+    (openai/harmony src/encoding.rs, json_schema_to_typescript): a string quoted unless the property is
+    an enum, any other value as compact JSON (`null`, `false`, `[]`). fit: 5 chat pairs made exact
+    and every changed pair closer (Mirascope test_model_call_with_tools, crewAI platform tools and
+    planning tools, pydantic-ai test_dbos), none moved away."""
+    if not isinstance(prop, dict) or "default" not in prop:
+        return ""
+    value = prop["default"]
+    if isinstance(value, str):
+        return f" // default: {value}" if prop.get("enum") else f' // default: "{value}"'
+    return f" // default: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}"
+
+
+def _description_lines(description: str) -> list[str]:
+    """A function's description as comment lines: the description stripped, then every line of it its
+    own `// ` line, stripped, and a blank line inside it an empty `//` (fit, issue 11: crewAI's
+    two-line delegation and max-iteration tool descriptions, 23 chat pairs made exact, e.g.
+    test_hierarchical_process; Mirascope test_caching_tool, a long description that opens with a
+    blank line and has blank lines after `!` and `---`, +4 -> exact in chat and +7 -> +3 on
+    /v1/responses, with no pair moved away; after a line ending in `.` an empty `//` costs what a
+    blank line costs, so pydantic-ai's docstrings do not tell the two apart)."""
+    return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
+
+
+def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
+    """The function definitions as the model sees them; `titles`: property titles are comments."""
+    lines = ["namespace functions {", ""]
+    for function in functions:
+        if function.description:
+            lines.extend(_description_lines(function.description))
+        parameters = function.parameters or {}
+        if parameters.get("properties"):
+            opening = comments(parameters, titles)
+            if opening:
+                # The parameters' own description opens the type as a comment, as harmony renders an
+                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
+                # their title too, where titles are rendered.
+                lines.append(f"type {function.name} = (_: " + "\n".join(opening))
+                lines.append("{")
+            else:
+                lines.append(f"type {function.name} = (_: {{")
+            defs = parameters.get("$defs") or parameters.get("definitions")
+            defs = defs if isinstance(defs, dict) else {}
+            style = _Style(titles, nested_indent(function))
+            lines.append(_format_properties(parameters, 0, style, defs))
+            lines.append("}) => any;")
+        else:
+            lines.append(f"type {function.name} = () => any;")
+        lines.append("")
+    lines.append("} // namespace functions")
+    return "\n".join(lines)
