@@ -187,6 +187,9 @@ def _data_image(part: dict[str, Any]) -> bool:
 
 
 API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
+REQUIRED_CHANGE = (
+    1731110400  # 2024-11-09T00:00:00Z: the last recording where `required` cost 2 more is of 11-08
+)
 
 
 def _items(items: Any) -> list[Any]:
@@ -233,6 +236,17 @@ def reason(outcome: Outcome) -> str:
         return (
             "API change: answered before 2025-04 (gpt-4o on /v1/responses then counted 18 more, "
             "about 216 more beside tools; the same shapes answered since are exact)"
+        )
+    if (
+        outcome.pair["endpoint"] == "chat"
+        and request.get("tool_choice") == "required"
+        and isinstance(answered, int)
+        and answered < REQUIRED_CHANGE
+    ):
+        return (
+            'API change: `tool_choice: "required"` cost 2 more until late 2024 (gpt-4o and '
+            "gpt-4o-mini until mid-October, gpt-3.5-turbo-0125 still on 2024-11-08; the same shapes "
+            "answered since are exact)"
         )
     if _current_reasoning(_items(items)):
         return (
