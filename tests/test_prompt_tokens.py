@@ -577,6 +577,48 @@ async def test_the_results_of_a_parallel_call_are_one_message_of_json_strings(ch
     assert three == plain + wrapper_growth + 1 + 3  # 3: `"c"`
 
 
+async def test_non_ascii_in_the_results_of_a_parallel_call_is_escaped(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/llm/clients/openai/cassettes/test_parallel_tool_usage.yaml
+    # (gpt-4o-mini-2024-07-18, August 2025): 78, then 166 after two calls whose results hold `°`,
+    # each written `\u00b0` (4 more than `°`) and 1 more for holding non-ASCII.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the current weather in a given location.\n\nArgs:\n    location: A city"
+            " acronym like NYC or LA.",
+            "parameters": {
+                "properties": {
+                    "location": {
+                        "description": "A city acronym like NYC or LA.",
+                        "title": "Location",
+                        "type": "string",
+                    }
+                },
+                "required": ["location"],
+                "type": "object",
+            },
+        },
+    }
+    question = {"role": "user", "content": "What's the weather in SF and NYC?"}
+    calls = [
+        {
+            "id": f"call_{c}",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": f'{{"location": "{c}"}}'},
+        }
+        for c in ("SF", "NYC")
+    ]
+    results = [
+        {"role": "tool", "tool_call_id": "call_SF", "content": "The weather in SF is overcast and 64\u00b0F"},
+        {"role": "tool", "tool_call_id": "call_NYC", "content": "The weather in NYC is sunny and 72\u00b0F"},
+    ]
+    fields = {"model": "gpt-4o-mini", "tools": [tool]}
+    assert await prompt_tokens(chat, messages=[question], **fields) == 78
+    messages = [question, {"role": "assistant", "content": None, "tool_calls": calls}, *results]
+    assert await prompt_tokens(chat, messages=messages, **fields) == 166
+
+
 async def test_o_series_tools_and_history_are_written_the_gpt_4o_way(chat: ChatClient) -> None:
     # Recorded: crewAI lib/crewai/tests/cassettes/agents/
     # test_agent_powered_by_new_o_model_family_that_uses_tool.yaml: prompt_tokens 113, then 178 after

@@ -148,17 +148,24 @@ class CountingRules:
     joined_results: bool = False
     """The results of two or more calls made in one turn (a `multi_tool_use.parallel` call) are one
     message from `multi_tool_use.parallel`: its 4 and that name once, then per result 1 and the
-    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII kept), the function
-    not named. A forum report saw the API JSON-escape tool results only when a turn made several calls
-    (community.openai.com, "Massive token overestimation in multiple tool calls due to internal unicode
-    escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
-    pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
-    parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
-    from -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII kept: the
-    crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
-    recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
-    counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
-    do not join them (fit: crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
+    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII `\\u`-escaped),
+    1 more for a result that holds non-ASCII, the function not named. Two forum reports saw the API
+    JSON-escape tool results, Unicode included, only when a turn made several calls
+    (community.openai.com, "Bug: Unicode should not be escaped in multiple tool call results",
+    2024, and "Massive token overestimation in multiple tool calls due to internal unicode
+    escaping", gpt-4.1 and gpt-5.2). fit (gpt-4o family chat, 26 pairs exact: pydantic-ai
+    test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three parallel
+    searches and reads), and crewAI's hierarchical delegations with long multi-line results from
+    -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII (fit,
+    4932-pair corpus): escaped and 1 more per such result, 7 pairs of 3 sources made exact
+    (Mirascope test_parallel_tool_usage and test_call[tool_parallel_output_scenario], `64°F`, -10;
+    openinference agno team_coordinate_run, `’` and `—`, -6 and -13; openinference agent-framework
+    test_multiple_tools, -5), crewAI test_kickoff_response_format_with_planning_and_tools -535 ->
+    +3 (three results of 87,000 characters), activeagent's multiple tools -14 -> -9; recorded from
+    August 2025 to February 12, 2026. crewAI's hierarchical recordings of March and April 2026
+    (gpt-4o, 6 pairs) count non-ASCII unescaped: the API seems to have changed then (listed so in
+    tests/data/usage_unexplained.jsonl). Reasoning models in chat do not join the results (fit:
+    crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
 
     call_item: int = 0
     """Responses: each function call is an input item and a turn of its own, never wrapped in

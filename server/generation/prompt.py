@@ -128,9 +128,11 @@ def _reasoning_estimate(chars: int, rules: CountingRules) -> int:
 def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -> int:
     """A result answering one of two or more calls made in one turn (`CountingRules.joined_results`):
     the turn's results are one message from `multi_tool_use.parallel`, opened with the first; each
-    result in it costs 1 and its text as a JSON string."""
+    result in it costs 1 and its text as a JSON string, non-ASCII escaped (`\\u00b0`), and 1 more
+    when it holds any non-ASCII character."""
     opening = TOKENS_PER_MESSAGE + ROLE_TOKENS + tokenizer.count(PARALLEL) if first else 0
-    return opening + 1 + tokenizer.count(json.dumps(message.text, ensure_ascii=False))
+    escaped = 0 if message.text.isascii() else 1
+    return opening + 1 + escaped + tokenizer.count(json.dumps(message.text))
 
 
 def _quirks(function: Tool, titles: bool) -> int:
