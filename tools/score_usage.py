@@ -186,6 +186,7 @@ def _data_image(part: dict[str, Any]) -> bool:
     return isinstance(url, str) and url.startswith("data:")
 
 
+OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|ft:|codex|computer-use)")  # who answered, by its name
 API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
 # 2024-11-09T00:00:00Z: the last recording where `tool_choice: "required"` cost 2 more is of 11-08
 REQUIRED_CHANGE = 1731110400
@@ -251,6 +252,9 @@ def reason(outcome: Outcome) -> str:
         if media:
             return "image: priced by its size, a residue of the fit (docs/usage.md)"
     answered = (outcome.pair.get("answered") or {}).get("created")
+    by = (outcome.pair.get("answered") or {}).get("model")
+    if isinstance(by, str) and not OPENAI_MODEL.match(by):
+        return f"not OpenAI's count: the recorded response was answered by {by}"
     if outcome.pair["endpoint"] == "responses" and isinstance(answered, int) and answered < API_CHANGE:
         return (
             "API change: answered before 2025-04 (gpt-4o on /v1/responses then counted 18 more, "
