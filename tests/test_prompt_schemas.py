@@ -520,3 +520,14 @@ async def test_an_array_items_description_counts_as_recorded(chat: ChatClient) -
     )
     assert response.status_code == 200, response.text
     assert response.json()["usage"]["prompt_tokens"] == 212
+
+
+def test_the_gpt_5_family_writes_titles_as_harmony_does() -> None:
+    # openai/harmony: a property's title, then an empty `//`, then its description; the parameters'
+    # own title is not written (recorded: crewAI's gpt-5-nano native tool calls, docs/usage.md).
+    query = {"description": "Search query", "title": "Query", "type": "string"}
+    parameters = {"title": "Args", "type": "object", "properties": {"query": query}, "required": ["query"]}
+    harmony = render_functions((Tool("search", parameters),), "harmony").splitlines()
+    assert harmony[2:7] == ["type search = (_: {", "// Query", "//", "// Search query", "query: string,"]
+    line = render_functions((Tool("search", parameters),), "line").splitlines()
+    assert line[2:7] == ["type search = (_: // Args", "{", "// Query", "// Search query", "query: string,"]

@@ -19,6 +19,7 @@ from typing import Literal
 
 from server.generation.conversation import Dialect
 from server.generation.models import Family, family
+from server.generation.tool_text import Titles
 
 CallHistory = Literal["legacy", "typescript"]
 
@@ -107,12 +108,18 @@ class CountingRules:
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
     comment line, prompt.py.)"""
 
-    property_titles: bool = True
-    """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
-    chat, 202 gpt-4o and gpt-4.1 pairs whose tools carry pydantic titles, from 2 to 99 exact, e.g.
-    crewAI TestNativeToolCallingTokenUsage, test_agent_execution_with_tools, whose residue was the
-    title's tokens + 2 per titled property). Responses renders them too (fit, gpt-4o family, with
-    `tools_overhead` 3: see there). Reasoning models do not (no titled Responses pair tells)."""
+    property_titles: Titles = "line"
+    """How a property's `title` is written (tool_text.py `Titles`). "line", `// {title}` above its
+    description (fit: chat, 202 gpt-4o and gpt-4.1 pairs whose tools carry pydantic titles, from 2 to
+    99 exact, e.g. crewAI TestNativeToolCallingTokenUsage, test_agent_execution_with_tools, whose
+    residue was the title's tokens + 2 per titled property). Responses renders them too (fit, gpt-4o
+    family, with `tools_overhead` 3: see there). The gpt-5 family: "harmony", `// {title}` and an
+    empty `//` (openai/harmony src/encoding.rs; the parameters' own title is not written, as harmony
+    writes no object's title), which costs what "line" costs before a description (`//\n//` is one
+    token). fit (4932-pair corpus): crewAI's gpt-5-nano native tool calls, titled and described
+    properties, 3 first turns -3 and -9 -> exact; their round trips after three parallel calls move
+    from +3 to +12 (the history's residue, hidden before by the tools' -9). No titled Responses pair
+    on a reasoning model; the row follows chat's."""
 
     call_history: CallHistory = "typescript"
     """How earlier calls and results count. typescript (fit, gpt-4o chat, pydantic-ai tool round
@@ -159,7 +166,7 @@ class CountingRules:
     -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII (fit,
     4932-pair corpus): escaped and 1 more per such result, 7 pairs of 3 sources made exact
     (Mirascope test_parallel_tool_usage and test_call[tool_parallel_output_scenario], `64°F`, -10;
-    openinference agno team_coordinate_run, `’` and `—`, -6 and -13; openinference agent-framework
+    openinference agno team_coordinate_run, a curly apostrophe and an em dash, -6 and -13; openinference agent-framework
     test_multiple_tools, -5), crewAI test_kickoff_response_format_with_planning_and_tools -535 ->
     +3 (three results of 87,000 characters), activeagent's multiple tools -14 -> -9; recorded from
     August 2025 to February 12, 2026. crewAI's hierarchical recordings of March and April 2026
@@ -296,7 +303,7 @@ REASONING_CHAT = CountingRules(
     described_first=1,
     named_choice=0,
     none_choice=0,
-    property_titles=False,
+    property_titles="harmony",
     compact_arguments=False,
 )
 """gpt-5 family (not `-chat`) in chat."""
@@ -304,7 +311,7 @@ REASONING_CHAT = CountingRules(
 O_SERIES_CHAT = replace(
     REASONING_CHAT,
     tools_overhead=9,
-    property_titles=True,
+    property_titles="line",
     single_call=4,
     assistant_extra=0,
     compact_arguments=True,
@@ -337,7 +344,7 @@ REASONING_RESPONSES = CountingRules(
     tools_overhead=8,
     named_choice=0,
     none_choice=0,
-    property_titles=False,
+    property_titles="harmony",
     described_first=1,
     format_in_system=False,
     format_blank_line=False,
@@ -369,9 +376,10 @@ test_responses_interleaved_reasoning_between_tool_calls keeps 1, 2, 3 items for 
 test_agent_loop_streaming 10 + 2, all exact; langchain gpt-5.4 test_phase 168 + 3 and pydantic-ai
 gpt-5.5 test_openai_responses_phase_live 29 + 4, 1 and 2 more)."""
 
-O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5)
+O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5, property_titles="line")
 """o-series on /v1/responses: 3 less for the tools than the gpt-5 family (5 instead of 8), a call sent
-back priced as gpt-5's (12 + name + compact arguments). fit: charmbracelet/fantasy o4-mini tool,
+back priced as gpt-5's (12 + name + compact arguments); property titles as in o-series chat (a
+choice: no titled o-series Responses pair). fit: charmbracelet/fantasy o4-mini tool,
 tool_streaming, thinking and thinking-streaming: the first turns (4 pairs, a developer message and one
 described tool) +3 -> exact and their round trips (9 pairs of October 2025 to June 2026) +1 -> exact,
 each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,

@@ -26,7 +26,7 @@ from server.generation.conversation import (
 from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.image_tokens import image_size, image_tokens
 from server.generation.tokens import Tokenizer
-from server.generation.tool_text import comments, render_functions
+from server.generation.tool_text import Titles, comments, render_functions
 
 TOKENS_PER_MESSAGE = 3
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
@@ -135,7 +135,7 @@ def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -
     return opening + 1 + escaped + tokenizer.count(json.dumps(message.text))
 
 
-def _quirks(function: Tool, titles: bool) -> int:
+def _quirks(function: Tool, titles: Titles) -> int:
     """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
     line, unless that is its only property, written as a literal (an enum's values, an object)."""
     properties = (function.parameters or {}).get("properties")

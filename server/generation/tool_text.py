@@ -9,9 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from server.generation.conversation import Tool
+
+Titles = Literal["none", "line", "harmony"]
+"""How a property's `title` is written: not at all; `// {title}` above its description (the gpt-4o
+family's renderer, a fit); or harmony's `// {title}` then an empty `//` (openai/harmony
+src/encoding.rs, which writes no object's title, only its description)."""
 
 Defs = Mapping[str, Any]
 """The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
@@ -19,7 +24,7 @@ Defs = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class _Style:
-    titles: bool  # property titles are comment lines
+    titles: Titles  # how property titles are written
     step: int  # the indent of a nested object's properties (`nested_indent`)
 
 
@@ -78,20 +83,28 @@ def _opening(schema: dict[str, Any], style: _Style) -> str:
     opening one counts the same). Items without comments (pydantic-ai's `answers`) stay exact. A
     property's own schema or a `$ref` it names opens with nothing: its comments are the property's
     (Mirascope's titled `$ref` properties move away if the definition's are added)."""
-    lines = comments(schema, style.titles)
+    lines = object_comments(schema, style.titles)
     if not lines or not schema.get("properties"):
         return ""
     return "".join(ITEMS_INDENT + line + "\n" for line in lines) + ITEMS_INDENT
 
 
-def comments(prop: Any, titles: bool) -> list[str]:
+def comments(prop: Any, titles: Titles) -> list[str]:
     """The comment lines above a property: its title (where titles are rendered), its description."""
     if not isinstance(prop, dict):
         return []
-    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
+    lines = [f"// {prop['title']}"] if titles != "none" and prop.get("title") else []
+    if lines and titles == "harmony":
+        lines.append("//")
     if prop.get("description"):
         lines.append(f"// {prop['description']}")
     return lines
+
+
+def object_comments(schema: Any, titles: Titles) -> list[str]:
+    """The comment lines an object's own type opens with (the parameters', an array's items'): as a
+    property's, but harmony writes an object's description only."""
+    return comments(schema, "none" if titles == "harmony" else titles)
 
 
 def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
@@ -129,7 +142,7 @@ def _description_lines(description: str) -> list[str]:
     return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
 
 
-def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
+def render_functions(functions: tuple[Tool, ...], titles: Titles = "none") -> str:
     """The function definitions as the model sees them; `titles`: property titles are comments."""
     lines = ["namespace functions {", ""]
     for function in functions:
@@ -137,7 +150,7 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            opening = comments(parameters, titles)
+            opening = object_comments(parameters, titles)
             if opening:
                 # The parameters' own description opens the type as a comment, as harmony renders an
                 # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
