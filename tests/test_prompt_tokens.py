@@ -1096,3 +1096,19 @@ async def test_a_name_follows_the_role_after_a_colon(chat: ChatClient) -> None:
     assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=asked) == 15
     primary = [{**asked[0], "name": "primary"}]
     assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=primary) == 16
+
+
+async def test_consecutive_text_parts_are_one_text(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/llm/clients/openai/cassettes/
+    # test_assistant_message_with_multiple_text_parts.yaml (gpt-4o-mini-2024-07-18): 63, as the two
+    # parts written as one text count (`Demerzel, ` + `who` would be one token more apart).
+    parts = [
+        {"text": "There once was a robot named Demerzel, ", "type": "text"},
+        {"text": "who served the Cleonic dynasty through many generations, until suddenly", "type": "text"},
+    ]
+    messages = [
+        {"role": "user", "content": "Please tell me a super short story that finishes in one sentence."},
+        {"role": "assistant", "content": parts},
+        {"role": "user", "content": "Please continue where you left off (but finish within one sentence)"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages) == 63

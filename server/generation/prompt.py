@@ -36,16 +36,23 @@ ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/te
 
 
 def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
+    """The parts of a message's content. Consecutive text parts are one text, joined without a
+    separator (fit, 4932-pair corpus: Mirascope, openai-dotnet, activeagent and crmne/ruby_llm
+    multi-part messages, 5 chat and 5 Responses pairs exact, none moved away)."""
     total = 0
+    text = ""  # consecutive text parts, written as one text
     for part in parts:
         if part.kind in ("text", "refusal"):
-            total += tokenizer.count(part.text)
-        elif part.kind == "image":
+            text += part.text
+            continue
+        total += tokenizer.count(text)
+        text = ""
+        if part.kind == "image":
             size = image_size(part.url, conversation.image_sizes)
             total += image_tokens(conversation.model, part.detail, size)
         else:  # audio, file: nothing better is public
             total += part.size // 4
-    return total
+    return total + tokenizer.count(text)
 
 
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
