@@ -187,6 +187,7 @@ def _data_image(part: dict[str, Any]) -> bool:
 
 
 OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|ft:|codex|computer-use)")  # who answered, by its name
+OLD_GPT35 = ("gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613")  # what the bare alias named in 2023
 API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
 # 2024-11-09T00:00:00Z: the last recording where `tool_choice: "required"` cost 2 more is of 11-08
 REQUIRED_CHANGE = 1731110400
@@ -255,6 +256,11 @@ def reason(outcome: Outcome) -> str:
     by = (outcome.pair.get("answered") or {}).get("model")
     if isinstance(by, str) and not OPENAI_MODEL.match(by):
         return f"not OpenAI's count: the recorded response was answered by {by}"
+    if request.get("model") == "gpt-3.5-turbo" and by in OLD_GPT35:
+        return (
+            f"alias change: answered by {by}, which the bare gpt-3.5-turbo named in 2023 "
+            "(gpt-3.5-turbo-0125 since 2024); the request does not name the snapshot"
+        )
     if outcome.pair["endpoint"] == "responses" and isinstance(answered, int) and answered < API_CHANGE:
         return (
             "API change: answered before 2025-04 (gpt-4o on /v1/responses then counted 18 more, "
