@@ -522,12 +522,33 @@ async def test_an_array_items_description_counts_as_recorded(chat: ChatClient) -
     assert response.json()["usage"]["prompt_tokens"] == 212
 
 
-def test_the_gpt_5_family_writes_titles_as_harmony_does() -> None:
-    # openai/harmony: a property's title, then an empty `//`, then its description; the parameters'
-    # own title is not written (recorded: crewAI's gpt-5-nano native tool calls, docs/usage.md).
+def test_a_title_is_parted_from_the_description_by_an_empty_comment_line() -> None:
+    # The gpt-4o family and cl100k models: title and description parted by `//`, which is free in
+    # o200k_base and costs 1 in cl100k_base (crewAI test_increment_tool_errors on
+    # gpt-4-0125-preview, docs/usage.md); a title alone stands alone. The gpt-5 family writes
+    # harmony's `//` after every title; neither writes the empty line into an object's opening.
     query = {"description": "Search query", "title": "Query", "type": "string"}
-    parameters = {"title": "Args", "type": "object", "properties": {"query": query}, "required": ["query"]}
-    harmony = render_functions((Tool("search", parameters),), "harmony").splitlines()
-    assert harmony[2:7] == ["type search = (_: {", "// Query", "//", "// Search query", "query: string,"]
+    page = {"title": "Page", "type": "integer"}
+    parameters = {"title": "Args", "type": "object", "properties": {"query": query, "page": page}}
     line = render_functions((Tool("search", parameters),), "line").splitlines()
-    assert line[2:7] == ["type search = (_: // Args", "{", "// Query", "// Search query", "query: string,"]
+    assert line[2:10] == [
+        "type search = (_: // Args",
+        "{",
+        "// Query",
+        "//",
+        "// Search query",
+        "query?: string,",
+        "// Page",
+        "page?: number,",
+    ]
+    harmony = render_functions((Tool("search", parameters),), "harmony").splitlines()
+    assert harmony[2:10] == [
+        "type search = (_: {",
+        "// Query",
+        "//",
+        "// Search query",
+        "query?: string,",
+        "// Page",
+        "//",
+        "page?: number,",
+    ]

@@ -14,9 +14,12 @@ from typing import Any, Literal
 from server.generation.conversation import Tool
 
 Titles = Literal["none", "line", "harmony"]
-"""How a property's `title` is written: not at all; `// {title}` above its description (the gpt-4o
-family's renderer, a fit); or harmony's `// {title}` then an empty `//` (openai/harmony
-src/encoding.rs, which writes no object's title, only its description)."""
+"""How a property's `title` is written: not at all; "line", the comment is the title and the
+description parted by a blank line, `// {title}`, `//`, `// {description}` (the gpt-4o family's and
+cl100k models' renderer, a fit: with no description, `// {title}` alone); or "harmony", `// {title}`
+then an empty `//` whether a description follows or not (openai/harmony src/encoding.rs, which
+writes no object's title, only its description). In o200k_base `//\n//` is one token, so the empty
+line costs nothing before a description there; in cl100k_base it costs 1."""
 
 Defs = Mapping[str, Any]
 """The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
@@ -94,8 +97,8 @@ def comments(prop: Any, titles: Titles) -> list[str]:
     if not isinstance(prop, dict):
         return []
     lines = [f"// {prop['title']}"] if titles != "none" and prop.get("title") else []
-    if lines and titles == "harmony":
-        lines.append("//")
+    if lines and (titles == "harmony" or prop.get("description")):
+        lines.append("//")  # the blank line between the title and the description (`Titles`)
     if prop.get("description"):
         lines.append(f"// {prop['description']}")
     return lines
