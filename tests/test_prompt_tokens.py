@@ -1112,3 +1112,12 @@ async def test_consecutive_text_parts_are_one_text(chat: ChatClient) -> None:
         {"role": "user", "content": "Please continue where you left off (but finish within one sentence)"},
     ]
     assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages) == 63
+
+
+async def test_a_search_model_counts_the_message_texts_alone(chat: ChatClient) -> None:
+    # Recorded: openai/openai-dotnet tests/SessionRecords/ChatTests/WebSearchWorks.json
+    # (gpt-4o-search-preview-2025-03-11): 9, the tokens of the question alone, where a chat model
+    # counts 16 (3 per message, the role, 3 priming the reply).
+    question = [{"role": "user", "content": "What was a positive news story from today?"}]
+    assert await prompt_tokens(chat, model="gpt-4o-search-preview", messages=question) == 9
+    assert await prompt_tokens(chat, model="gpt-4o", messages=question) == 16

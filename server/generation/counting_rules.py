@@ -33,6 +33,14 @@ class CountingRules:
     (the cookbook's `num_tokens_from_messages`; fit, 4932-pair corpus: ruby-openai's and
     dd-trace-py's 0301 recordings, -1 per message with 3)."""
 
+    message_envelope: bool = True
+    """Each message costs `per_message` + its role beside its content. False: only the contents
+    count, with no reply priming either (fit, 4932-pair corpus: the search models, gpt-4o-search-
+    preview and gpt-4o-mini-search-preview, report the tokens of the messages' texts alone:
+    pydantic-ai test_openai_web_search_tool and its user-location twin, a system and a user
+    message, 11 and 12; openai-dotnet WebSearchWorks 9; crmne/ruby_llm chat_citations 13; 4 pairs
+    +7 and +11 -> exact)."""
+
     name_prefix: str = ":"
     """A message's `name` follows its role in the message's header, written `{role}{prefix}{name}`
     (openai/harmony renders an author's name as `:{name}` after the role, encoded apart from it),
@@ -417,6 +425,12 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
 LATER_GPT5 = "gpt-5."
 """The prefix of the gpt-5.x models after the August 2025 snapshots (gpt-5.1, gpt-5.2, gpt-5.4, ...)."""
 
+SEARCH = CountingRules(message_envelope=False, reply_priming=0)
+"""The search models (`-search-preview`): only the messages' texts count (`message_envelope`)."""
+
+SEARCH_MARK = "-search-preview"
+"""What a search model's name holds (gpt-4o-search-preview, gpt-4o-mini-search-preview, dated or not)."""
+
 SNAPSHOTS: dict[str, CountingRules] = {
     "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, name_prefix="", per_name=-1),
 }
@@ -427,6 +441,8 @@ A request for the bare alias is counted as the family's current snapshot."""
 
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
+    if SEARCH_MARK in model:
+        return SEARCH
     snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
     rules = snapshot or TABLE[(family(model), dialect)]
     if rules is REASONING_RESPONSES and model.startswith(LATER_GPT5):

@@ -78,7 +78,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             total += _joined_result_tokens(message, batch not in opened, tokenizer)
             opened.add(batch)
             continue
-        total += rules.per_message + ROLE_TOKENS
+        if rules.message_envelope:
+            total += rules.per_message + ROLE_TOKENS
         if message.parts is not None:
             total += _parts(conversation, tokenizer, message.parts)
         elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
