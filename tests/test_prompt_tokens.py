@@ -1121,3 +1121,38 @@ async def test_a_search_model_counts_the_message_texts_alone(chat: ChatClient) -
     question = [{"role": "user", "content": "What was a positive news story from today?"}]
     assert await prompt_tokens(chat, model="gpt-4o-search-preview", messages=question) == 9
     assert await prompt_tokens(chat, model="gpt-4o", messages=question) == 16
+
+
+async def test_a_call_beside_text_is_a_message_of_its_own(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/e2e/cassettes/resume_with_override_thinking_and_tools/
+    # openai_completions/sync.yaml, second request (gpt-4o-2024-08-06): 106, 4 more than the same
+    # history would cost if the call joined the text.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "compute_fib",
+            "description": "Compute the nth Fibonacci number (1-indexed).",
+            "parameters": {
+                "properties": {"n": {"title": "N", "type": "integer"}},
+                "required": ["n"],
+                "additionalProperties": False,
+                "type": "object",
+            },
+            "strict": False,
+        },
+    }
+    call = {
+        "id": "toolu_1",
+        "type": "function",
+        "function": {"name": "compute_fib", "arguments": '{"n": 100}'},
+    }
+    messages = [
+        {"role": "user", "content": "What is the 100th fibonacci number?"},
+        {
+            "role": "assistant",
+            "content": "I'll compute the 100th Fibonacci number for you.",
+            "tool_calls": [call],
+        },
+        {"role": "tool", "content": "218922995834555169026", "tool_call_id": "toolu_1"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 106

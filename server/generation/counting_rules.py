@@ -157,6 +157,15 @@ class CountingRules:
     test_tool_search_eval[openai-chat], 4 below with 4; with `assistant_extra`, a reasoning round
     trip costs 6 more than gpt-4o's)."""
 
+    call_beside_text: int = 4
+    """More for an assistant message in chat that says something and calls a tool: the call is a
+    message of its own beside the text, with its own 3 and role (as Responses prices an assistant
+    message item before a call item, `call_item`). fit (gpt-4o family, 4932-pair corpus): Mirascope
+    resume_with_override_thinking_and_tools, dd-trace-py test_multiple_agent_handoffs_with_chat_
+    completions, activeagent travel_agent_custom_user_instructions, 4 pairs of 3 sources -4 ->
+    exact, the only ones with text beside a call; the same for other families and for two or more
+    calls, a choice without a recording. A legacy `function_call` keeps hmarr's price."""
+
     parallel_call: int = 2
     """Added to an assistant message's `multi_tool_use.parallel` call (two or more calls in chat),
     beside the wrapper's name and JSON. fit (gpt-4o family, 2: pydantic-ai test_temporal, test_dbos

@@ -100,6 +100,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if message.calls:
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
+                if message.text.strip() and message.calls[0].id != LEGACY_CALL_ID:
+                    total += rules.call_beside_text  # the calls are a message of their own
             else:  # calls are turns of their own; a message only they opened costs nothing itself
                 total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
                 if not message.said:
