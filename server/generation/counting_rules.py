@@ -136,7 +136,9 @@ class CountingRules:
 
     call_history: CallHistory = "typescript"
     """How earlier calls and results count. typescript (fit, gpt-4o chat, pydantic-ai tool round
-    trips): a result costs tokens("functions." + name) more; one call costs its name, arguments and
+    trips): a result costs tokens("functions." + name) more, a legacy `function` result too, as a
+    tool result from that function (fit, 4932-pair corpus: openai-dotnet FunctionsWork on
+    gpt-4o-mini, -2 -> exact, the only such pair); one call costs its name, arguments and
     `single_call`; two or more are one `multi_tool_use.parallel` call (see prompt.py). legacy (hmarr,
     gpt-3.5): a legacy `function_call` costs its name, arguments and 3, its `function` result like
     any message; `tool_calls` and their results still count the typescript way (fit, cl100k:

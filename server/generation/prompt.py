@@ -91,7 +91,9 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             padded_system = True
         elif message.text:
             total += tokenizer.count(message.text)
-        if message.role == "function":  # the function's name stands in for the role
+        if message.role == "function" and rules.call_history == "typescript":  # a tool result
+            total += tokenizer.count("functions." + (message.name or ""))
+        elif message.role == "function":  # the function's name stands in for the role
             total += tokenizer.count(message.name or "") - ROLE_TOKENS
         elif message.name:  # after the role: `{role}:{name}` (`CountingRules.name_prefix`)
             total += tokenizer.count(rules.name_prefix + message.name) + rules.per_name
