@@ -1156,3 +1156,35 @@ async def test_a_call_beside_text_is_a_message_of_its_own(chat: ChatClient) -> N
         {"role": "tool", "content": "218922995834555169026", "tool_call_id": "toolu_1"},
     ]
     assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 106
+
+
+async def test_a_legacy_function_result_is_a_tool_result_on_gpt_4o(chat: ChatClient) -> None:
+    # Recorded: openai/openai-dotnet tests/SessionRecords/ChatToolTests/FunctionsWork.json, second
+    # request (gpt-4o-mini-2024-07-18): 108. The `function` message is written as a tool result
+    # from `functions.get_favorite_color_for_month` (hmarr's gpt-3.5 price would give 106).
+    function = {
+        "description": "gets the caller's favorite color for a given month",
+        "name": "get_favorite_color_for_month",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "month_name": {
+                    "type": "string",
+                    "description": "the name of a calendar month, e.g. February or October.",
+                }
+            },
+            "required": ["month_name"],
+        },
+    }
+    messages = [
+        {"role": "user", "content": "What's my favorite color in February?"},
+        {
+            "role": "assistant",
+            "function_call": {
+                "name": "get_favorite_color_for_month",
+                "arguments": '{"month_name":"February"}',
+            },
+        },
+        {"role": "function", "content": "chartreuse", "name": "get_favorite_color_for_month"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages, functions=[function]) == 108
