@@ -114,7 +114,7 @@ class CountingRules:
     whose first property has no comment line (no description, nor a rendered title), unless that is
     its only property and it is an enum or an object (fit, 4932-pair corpus: langgraph's lone
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
-    comment line, prompt.py.)"""
+    comment line, tool_text.py.)"""
 
     property_titles: Titles = "line"
     """How a property's `title` is written (tool_text.py `Titles`). "line", `// {title}` above its
