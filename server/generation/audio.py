@@ -67,9 +67,16 @@ def _mp3(data: bytes) -> Duration | None:
     samples, rate, first, trimmed = 0, 0, True, 0
     while i + 4 <= len(data):
         header = int.from_bytes(data[i : i + 4], "big")
-        version, layer, index, rate_index = (header >> 19) & 3, (header >> 17) & 3, (header >> 12) & 15, (header >> 10) & 3
+        version, layer, index, rate_index = (
+            (header >> 19) & 3,
+            (header >> 17) & 3,
+            (header >> 12) & 15,
+            (header >> 10) & 3,
+        )
         if header >> 21 != 0x7FF or version == 1 or layer != 1 or index in (0, 15) or rate_index == 3:
-            i += 1  # not a layer III frame header: resynchronise
+            i = data.find(b"\xff", i + 1)  # not a layer III frame header: resynchronise
+            if i < 0:
+                break
             continue
         rate = _RATES[version][rate_index]
         per_frame = 1152 if version == 3 else 576

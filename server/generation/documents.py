@@ -14,6 +14,7 @@ nothing of ours.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -53,10 +54,8 @@ def _pdf(data: bytes) -> Document:
     glyphs = 0
     for match in _STREAM.finditer(data):
         stream = match.group(1)
-        try:
+        with contextlib.suppress(zlib.error):  # not Flate-compressed (or another filter): read as is
             stream = zlib.decompress(stream)
-        except zlib.error:
-            pass  # not Flate-compressed (or another filter): read as it is
         if b"BT" not in stream:
             continue
         line: list[str] = []

@@ -70,10 +70,7 @@ def _decode(payload: str) -> bytes | None:
 def audio_tokens(data: str, audio_format: str) -> int:
     raw = _decode(data) or b""
     length = duration(raw, audio_format)
-    if length is None:
-        seconds_tenths = len(raw) * 10 // UNREAD_AUDIO_BYTES_PER_SECOND
-    else:
-        seconds_tenths = length.tenths()
+    seconds_tenths = len(raw) * 10 // UNREAD_AUDIO_BYTES_PER_SECOND if length is None else length.tenths()
     return AUDIO_FRAMING + seconds_tenths * AUDIO_TOKENS_PER_SECOND // 10
 
 
