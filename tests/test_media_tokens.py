@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import wave
+import zipfile
 from typing import Any
 
 import pytest
@@ -99,7 +100,8 @@ def test_a_pdf_reads_as_its_lines_and_a_text_file_as_its_text() -> None:
     assert glyphs is not None
     assert (glyphs.text, glyphs.glyphs) == ("", 4)
     assert read_document(b"TXT test file\n") == Document("TXT test file\n")
-    assert read_document(b"PK\x03\x04\x00\x00") is None  # a Word or Excel file is not read
+    assert read_document(b"PK\x03\x04\x00\x00") is None  # not a zip an Office file is
+    assert read_document(b"\x89PNG\r\n\x1a\n\x00") is None
 
 
 def test_glyph_codes_read_through_the_fonts_unicode_map_and_a_line_ends_where_text_moves_down() -> None:
@@ -116,6 +118,28 @@ def test_glyph_codes_read_through_the_fonts_unicode_map_and_a_line_ends_where_te
     )
     # Recorded: pydantic-ai's dummy.pdf draws `Dummy PDF file` in five pieces moved right: 3 tokens.
     assert read_document(document) == Document("Hi ab\nHi")
+
+
+def office(parts: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    return out.getvalue()
+
+
+def test_an_office_file_reads_as_its_paragraphs_or_its_rows_an_estimate() -> None:
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    docx = office(
+        {
+            "word/document.xml": f"<w:document {w}><w:body><w:p><w:r><w:t>The code is </w:t></w:r><w:r><w:t>BLUE-42.</w:t></w:r></w:p><w:p><w:r><w:t>Ready.</w:t></w:r></w:p></w:body></w:document>"
+        }
+    )
+    assert read_document(docx) == Document("The code is BLUE-42.\nReady.", estimated=True)
+    shared = "<sst><si><t>label</t></si><si><t>value</t></si><si><t>code</t></si></sst>"
+    sheet = '<worksheet><sheetData><row><c t="s"><v>0</v></c><c t="s"><v>1</v></c></row><row><c t="s"><v>2</v></c><c><v>97</v></c></row></sheetData></worksheet>'
+    xlsx = office({"xl/sharedStrings.xml": shared, "xl/worksheets/sheet1.xml": sheet})
+    assert read_document(xlsx) == Document("| label | value |\n| --- | --- |\n| code | 97 |", estimated=True)
 
 
 def data_url(data: bytes, mime: str = "application/pdf") -> str:

@@ -183,14 +183,14 @@ MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
 
 def _estimated(part: dict[str, Any]) -> bool:
     """A media part priced by estimate: an image the server does not see (a URL, a file id), a file
-    it does not read (a file id or URL, a Word or Excel file, a PDF's text drawn as glyph codes)."""
+    it does not read exactly (a file id or URL, an Office file, a PDF's glyph codes without a map)."""
     if part.get("type") == "input_audio":
         return False  # priced by its length
     if part.get("type") in ("file", "input_file"):
         data = (part.get("file") if isinstance(part.get("file"), dict) else part).get("file_data")
         raw = _base64(data) if isinstance(data, str) and data else None
         document = None if raw is None else read_document(raw)
-        return document is None or document.glyphs > 0
+        return document is None or document.glyphs > 0 or document.estimated
     url = part.get("image_url")
     url = url.get("url") if isinstance(url, dict) else url
     return not (isinstance(url, str) and url.startswith("data:"))  # a data: URL is priced by its size

@@ -10,7 +10,7 @@ plain-text file its text (pydantic-ai). So the text is read as a reader of the p
 Python: each text-showing operator's strings in the order drawn, in the font's encoding (a literal
 string) or through its ToUnicode map (a string of glyph codes), a new line wherever the text moves
 down. Glyph codes of a font without a map are not read but counted as characters (`glyphs`), and the
-caller estimates them. Not read: object streams and compressed cross-references (PDF 1.5), and
+caller estimates them. Word, PowerPoint and Excel files: office.py, an estimate. Not read: object streams and compressed cross-references (PDF 1.5), and
 filters other than Flate. Imports nothing of ours.
 """
 
@@ -21,6 +21,8 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from server.generation.office import office_text
 
 _OBJECT = re.compile(rb"(\d+)\s+\d+\s+obj\b(.*?)\bendobj", re.S)
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
@@ -40,6 +42,7 @@ _REFERENCE = rb"(\d+)\s+\d+\s+R"
 class Document:
     text: str
     glyphs: int = 0  # characters drawn as glyph codes that no ToUnicode map reads
+    estimated: bool = False  # an Office file's text, read in a layout the API does not publish
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +53,12 @@ class _Font:
 
 
 def read_document(data: bytes) -> Document | None:
-    """A PDF's text, or a text file's; None for anything else (a Word or Excel file, an image)."""
+    """A PDF's text, a text file's, or an Office file's (office.py); None for anything else."""
     if data.startswith(b"%PDF-"):
         return _pdf(data)
+    if data.startswith(b"PK\x03\x04"):
+        text = office_text(data)
+        return None if text is None else Document(text, estimated=True)
     if b"\x00" in data:
         return None
     try:

@@ -18,9 +18,10 @@ the text the API reads from it (documents.py); in chat, 212 more per file part, 
 (gpt-4.1-nano, gpt-5-nano; two copies 1508); in chat the same files cost 212 more (Mirascope
 gpt-4o and gpt-4o-mini 220, openai-dotnet gpt-4o-mini 224 against 12 on /v1/responses, pydantic-ai
 gpt-4o 219). Whether the 212 is per file part or per request no recording tells (each has one
-file): per part, a choice. Estimates: text drawn as glyph codes counts 1 token per 4 characters
-(the usual rule of thumb for English); a file the server cannot read (a `file_id`, a `file_url`, a
-Word or Excel file) counts its framing only, or its base64 length / 4 when it sent data.
+file): per part, a choice. Estimates: glyph codes no font map reads count 1 token per 4 characters
+(the usual rule of thumb for English); an Office file counts its text as office.py reads it; a file
+the server never sees (a `file_id`, a `file_url`) counts its framing only; data that is no file it
+reads (an image sent as a file, say) its base64 length / 4.
 """
 
 from __future__ import annotations
