@@ -3,11 +3,12 @@ and detail (image_tokens.py), audio by its length, files by their text.
 
 Audio (`input_audio`, chat): 10 tokens per second of audio, whole tenths rounded down, plus 4 text
 tokens around the clip. Source: the API's own breakdown, `prompt_tokens_details.audio_tokens` and
-`text_tokens`, recorded with every audio pair of the usage corpus (8 pairs, 5 sources: pydantic-ai
+`text_tokens`, recorded with every audio pair of the usage corpus (9 pairs, 5 sources: pydantic-ai
 mp3 4.488 s = 44 and wav 6.96 s = 69, Mirascope 2.588 s = 25 on gpt-audio and gpt-4o-audio-preview,
 logfire 0.2 s = 2, ruby_llm gpt-audio-mini wav 3.7 s = 37 and mp3 4.32 s = 43, openai-dotnet 1.704 s
 = 17; `text_tokens` is each time the message's text + 4); the rate agrees with the community's
-measure of Realtime input audio (10 tokens per second, community.openai.com/t/971012). A clip whose
+measure of Realtime input audio (10 tokens per second, community.openai.com/t/
+realtime-api-pricing-is-wrong-will-overcharge/971012). A clip whose
 length cannot be read is estimated at 16,000 bytes (a 128 kbit/s MP3) per second.
 
 Files (`file` in chat, `input_file` on /v1/responses): 4 tokens around the part plus the tokens of
