@@ -36,6 +36,7 @@ _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", 
 _OCTAL = re.compile(rb"[0-7]{1,3}")
 _ENCODINGS = {b"MacRomanEncoding": "mac_roman", b"WinAnsiEncoding": "cp1252"}
 _REFERENCE = rb"(\d+)\s+\d+\s+R"
+_MAX_STREAM = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,8 @@ def _stream(body: bytes) -> bytes | None:
         return None
     stream = match.group(1)
     with contextlib.suppress(zlib.error):  # not Flate-compressed: read as it is
-        stream = zlib.decompress(stream)
+        # at most _MAX_STREAM bytes: a stream that inflates beyond is cut, not unpacked whole
+        stream = zlib.decompressobj().decompress(stream, _MAX_STREAM)
     return stream
 
 
@@ -134,9 +136,10 @@ def _cmap(cmap: bytes) -> Iterator[tuple[int, str]]:
         for low, high, target in re.findall(
             rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>", block
         ):
-            first = int(target or b"0", 16)
-            for offset in range(int(high, 16) - int(low, 16) + 1):
-                yield int(low, 16) + offset, chr(first + offset) if first + offset < 0x110000 else ""
+            first = _utf16(target) or "\x00"
+            for offset in range(min(int(high, 16) - int(low, 16) + 1, 0x10000)):
+                last = ord(first[-1]) + offset  # a range steps its target's last character
+                yield int(low, 16) + offset, first[:-1] + chr(last) if last < 0x110000 else ""
 
 
 def _utf16(hex_digits: bytes) -> str:
