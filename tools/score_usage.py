@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import re
 import sys
@@ -36,6 +37,7 @@ import httpx
 
 from server.app import create_app
 from server.config import load_settings
+from server.generation.documents import read_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corpus.jsonl"
 PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
@@ -179,11 +181,26 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
 MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
 
 
-def _data_image(part: dict[str, Any]) -> bool:
-    """An image sent as a `data:` URL, priced exactly by its size."""
+def _estimated(part: dict[str, Any]) -> bool:
+    """A media part priced by estimate: an image the server does not see (a URL, a file id), a file
+    it does not read exactly (a file id or URL, an Office file, a PDF's glyph codes without a map)."""
+    if part.get("type") == "input_audio":
+        return False  # priced by its length
+    if part.get("type") in ("file", "input_file"):
+        data = (part.get("file") if isinstance(part.get("file"), dict) else part).get("file_data")
+        raw = _base64(data) if isinstance(data, str) and data else None
+        document = None if raw is None else read_document(raw)
+        return document is None or document.glyphs > 0 or document.estimated
     url = part.get("image_url")
     url = url.get("url") if isinstance(url, dict) else url
-    return isinstance(url, str) and url.startswith("data:")
+    return not (isinstance(url, str) and url.startswith("data:"))  # a data: URL is priced by its size
+
+
+def _base64(data: str) -> bytes | None:
+    try:
+        return base64.b64decode(data.partition(",")[2] if data.startswith("data:") else data)
+    except ValueError:
+        return None
 
 
 API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
@@ -224,10 +241,13 @@ def reason(outcome: Outcome) -> str:
             if isinstance(content, list)
             else []
         )
-        if any(not _data_image(part) for part in media):
+        if any(_estimated(part) for part in media):
             return "media: priced by estimate (docs/usage.md)"
         if media:
-            return "image: priced by its size, a residue of the fit (docs/usage.md)"
+            return (
+                "media: priced by rule (an image by its size, audio by its length, a file by its "
+                "text), a residue of the fit (docs/usage.md)"
+            )
     answered = (outcome.pair.get("answered") or {}).get("created")
     if outcome.pair["endpoint"] == "responses" and isinstance(answered, int) and answered < API_CHANGE:
         return (

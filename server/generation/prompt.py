@@ -5,7 +5,7 @@ and dialect, each with its source (docs/usage.md lists them and the score on rec
 Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
 for a name. Function and tool definitions are counted as the API renders them for the model: a
 TypeScript-like `namespace functions { ... }` block. Images are priced by their size and detail as
-the API prices them (image_tokens.py); audio and files are estimates: base64 length / 4.
+the API prices them (image_tokens.py), audio by its length and files by their text (media_tokens.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from server.generation.conversation import (
     Conversation,
     Message,
     OutputFormat,
-    Part,
     Tool,
     ToolCall,
 )
 from server.generation.counting_rules import CountingRules, rules_for
-from server.generation.image_tokens import image_size, image_tokens
+from server.generation.media_tokens import parts_tokens
 from server.generation.tokens import Tokenizer
 
 TOKENS_PER_MESSAGE = 3
@@ -34,19 +33,6 @@ PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made 
 SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
 INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
-
-
-def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
-    total = 0
-    for part in parts:
-        if part.kind in ("text", "refusal"):
-            total += tokenizer.count(part.text)
-        elif part.kind == "image":
-            size = image_size(part.url, conversation.image_sizes)
-            total += image_tokens(conversation.model, part.detail, size)
-        else:  # audio, file: nothing better is public
-            total += part.size // 4
-    return total
 
 
 Defs = Mapping[str, Any]
@@ -193,7 +179,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             continue
         total += rules.per_message + ROLE_TOKENS
         if message.parts is not None:
-            total += _parts(conversation, tokenizer, message.parts)
+            total += parts_tokens(conversation, tokenizer, message.parts)
         elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
             total += tokenizer.count(message.text + "\n")
             padded_system = True
