@@ -94,7 +94,7 @@ class CountingRules:
     whose first property has no comment line (no description, nor a rendered title), unless that is
     its only property and it is an enum or an object (fit, 4932-pair corpus: langgraph's lone
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
-    comment line, prompt.py.)"""
+    comment line, tool_rendering.py.)"""
 
     property_titles: bool = True
     """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
