@@ -143,7 +143,8 @@ class CountingRules:
     escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
     pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
     parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
-    from -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII kept: the
+    from -11, -29, -47 to -1. Not on /v1/responses, where each result is a turn of its own
+    (`run_as_client`). Non-ASCII kept: the
     crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
     recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
     counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
@@ -165,6 +166,17 @@ class CountingRules:
     test_text_output_function and, on gpt-4.1, test_openai_responses_non_reasoning_model_no_item_ids,
     all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
     `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
+
+    run_as_client: bool = False
+    """Responses: each of two or more consecutive `function_call` items (calls made in one turn) is
+    priced as a client-written call (`client_call_item`, arguments as sent), whatever its item id,
+    and their results are separate turns, not joined (`joined_results` False). fit (gpt-4o family,
+    4932-pair corpus): the same Mirascope test_call_with_tools round trip counts 136 with and without
+    `fc_…` ids (17 pairs with ids -1 and 5 without -7 -> exact); charmbracelet/fantasy multi_tool
+    gpt-4o and gpt-4o-mini without ids (12 pairs +2 -> exact); activeagent gpt-4.1
+    test_agent_common_format_multiple_tools with ids and JSON results (+6 -> exact); only two
+    recordings of March 2025, before the API change (docs/usage.md), move away (-14 -> -18,
+    -215 -> -216). It replaces the joined results (+6 -> -1) on /v1/responses."""
 
     client_arguments_as_sent: bool = True
     """Responses: a client-written call's arguments count as sent, not compacted (fit, gpt-4o family:
@@ -367,7 +379,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         tools_overhead=3,
         call_item=9,
         client_call_item=6,
-        joined_results=True,
+        run_as_client=True,
         system_tools_discount=0,
         format_in_system=False,
         required_one_named=True,

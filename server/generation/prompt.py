@@ -92,7 +92,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
             else:  # calls are turns of their own; a message only they opened costs nothing itself
-                total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
+                run = len(message.calls) > 1  # consecutive call items: calls made in one turn
+                total += sum(_call_item_tokens(call, rules, tokenizer, run) for call in message.calls)
                 if not message.said:
                     total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
@@ -141,9 +142,11 @@ def compact(arguments: str) -> str:
         return arguments
 
 
-def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
-    """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
-    client = call.item_id is None  # written by the client, not the API's own item sent back
+def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer, run: bool) -> int:
+    """A call that is an input item of its own (Responses): a turn of its own, never wrapped; `run`:
+    one of two or more consecutive call items (`CountingRules.run_as_client`)."""
+    # written by the client, not the API's own item sent back, or priced so
+    client = call.item_id is None or (run and rules.run_as_client)
     as_sent = not rules.compact_arguments or (client and rules.client_arguments_as_sent)
     shown = call.arguments if as_sent else compact(call.arguments)
     cost = rules.client_call_item if client else rules.call_item
