@@ -72,3 +72,13 @@ async def test_calls_made_in_one_turn_are_priced_as_client_calls_and_their_resul
     assert await _input_tokens(chat, input=[system, question, *calls, *results], **fields) == 154
     stored = [{**call, "id": f"fc_{n}", "status": "completed"} for n, call in enumerate(calls)]
     assert await _input_tokens(chat, input=[system, question, *stored, *results], **fields) == 154
+
+
+async def test_a_custom_tool_is_written_among_the_functions_with_one_string_argument(
+    chat: ChatClient,
+) -> None:
+    # Recorded: langchain libs/partners/openai/tests/cassettes/test_custom_tool.yaml.gz (gpt-5,
+    # langchain-openai 1.8.1): input_tokens 47.
+    tool = {"type": "custom", "name": "execute_code", "description": "Execute python code."}
+    question = {"content": "Use the tool to evaluate 3^3.", "role": "user", "type": "message"}
+    assert await _input_tokens(chat, model="gpt-5", input=[question], tools=[tool]) == 47

@@ -200,6 +200,13 @@ def _current_reasoning(items: list[Any]) -> bool:
     return any(isinstance(item, dict) and item.get("type") == "reasoning" for item in items[start + 1 :])
 
 
+def _grammar(tool: Any) -> bool:
+    """A custom tool whose input follows a grammar (chat nests the tool under `custom`)."""
+    custom = tool.get("custom", tool) if isinstance(tool, dict) else {}
+    fmt = custom.get("format") if tool.get("type") == "custom" and isinstance(custom, dict) else None
+    return isinstance(fmt, dict) and fmt.get("type") == "grammar"
+
+
 def reason(outcome: Outcome) -> str:
     """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
     if outcome.status == 0:
@@ -213,10 +220,20 @@ def reason(outcome: Outcome) -> str:
             "they read while the response runs (search results, file chunks, code outputs, listed "
             "tools), are not in the request (estimate)"
         )
+    if any(_grammar(tool) for tool in request.get("tools") or []):
+        return (
+            "custom tool with a grammar: how the grammar is shown to the model is not known (docs/usage.md)"
+        )
     items = request.get("messages") or request.get("input") or []
     stateful = request.get("conversation") or request.get("context_management")
     if stateful or any(isinstance(i, dict) and i.get("type") == "compaction" for i in _items(items)):
         return "server-side state: the history a conversation or compaction stands for is not in the request"
+    if isinstance(request.get("prompt"), dict):
+        return "server-side state: the text of a stored prompt (`prompt.id`) is not in the request"
+    if (request.get("reasoning") or {}).get("mode"):
+        return "reasoning.mode: the hidden prompt a reasoning mode adds is not public (docs/usage.md)"
+    if outcome.real == 0:
+        return "the recording reports no usage (zero tokens: a stream that ended before its usage)"
     for item in _items(items):
         content = item.get("content") if isinstance(item, dict) else None
         media = (

@@ -49,7 +49,7 @@ def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, 
 
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
-    functions = conversation.function_tools + conversation.functions
+    functions = conversation.tools + conversation.functions  # custom tools are written among them
     total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
