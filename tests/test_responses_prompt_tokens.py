@@ -82,3 +82,20 @@ async def test_a_custom_tool_is_written_among_the_functions_with_one_string_argu
     tool = {"type": "custom", "name": "execute_code", "description": "Execute python code."}
     question = {"content": "Use the tool to evaluate 3^3.", "role": "user", "type": "message"}
     assert await _input_tokens(chat, model="gpt-5", input=[question], tools=[tool]) == 47
+
+
+async def test_o3_mini_adds_nothing_per_assistant_message(chat: ChatClient) -> None:
+    # Recorded: openai/openai-dotnet tests/SessionRecords/ResponsesTests/TwoTurnCrossModel.json: a
+    # gpt-4o-mini answer (16 tokens in) continued on o3-mini through `previous_response_id`: 38.
+    hello = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "Hello, Assistant! My name is Travis."}],
+    }
+    answer = {"role": "assistant", "content": "Hello, Travis! How can I assist you today?"}
+    question = {
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": "What's my name?"}],
+    }
+    assert await _input_tokens(chat, model="o3-mini", input=[hello, answer, question]) == 38

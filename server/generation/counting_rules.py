@@ -371,6 +371,13 @@ described tool) +3 -> exact and their round trips (9 pairs of October 2025 to Ju
 each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
 Mirascope, crewAI) and with a json_schema format is exact either way."""
 
+O_SERIES_RESPONSES = replace(O_RESPONSES, assistant_extra=0)
+"""o1 and o3-mini on /v1/responses: nothing more per assistant message in the history, as in chat
+(`O_SERIES_CHAT`), where o3 and o4-mini add 2. fit (4932-pair corpus): openai-dotnet
+TwoTurnCrossModel (o3-mini continuing a gpt-4o-mini answer through `previous_response_id`) and
+pydantic-ai test_openai_responses_model_thinking_part (September 2025), +2 -> exact; its April 2025
+recording, whose reasoning item follows the assistant message it led to, -5 -> -7."""
+
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
@@ -388,7 +395,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
-    ("o-series", "responses"): O_RESPONSES,
+    ("o-series", "responses"): O_SERIES_RESPONSES,
     ("o4", "chat"): O4_CHAT,
     ("o4", "responses"): O_RESPONSES,
 }
