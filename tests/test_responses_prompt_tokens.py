@@ -99,3 +99,14 @@ async def test_o3_mini_adds_nothing_per_assistant_message(chat: ChatClient) -> N
         "content": [{"type": "input_text", "text": "What's my name?"}],
     }
     assert await _input_tokens(chat, model="o3-mini", input=[hello, answer, question]) == 38
+
+
+async def test_consecutive_text_parts_are_counted_as_one_text(chat: ChatClient) -> None:
+    # Recorded: activeagents/activeagent test/fixtures/vcr_cassettes/integration/open_ai/responses/
+    # common_format/messages_test/test_agent_text_messages_bare.yml (gpt-4.1): input_tokens 21, one
+    # fewer than the two parts counted apart.
+    parts = [
+        {"type": "input_text", "text": "Tell me a fun fact about Ruby programming."},
+        {"type": "input_text", "text": "Now explain why that's interesting."},
+    ]
+    assert await _input_tokens(chat, model="gpt-4.1", input=[{"role": "user", "content": parts}]) == 21

@@ -36,15 +36,21 @@ ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/te
 
 def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
     total = 0
+    run = ""  # consecutive text parts are read as one text, joined without a separator (fit, issue 11:
+    # ruby_llm, activeagent, Mirascope and openai-dotnet messages of two text parts, 10 pairs of both
+    # dialects 1 or 2 above when counted apart, exact joined; none moved away)
     for part in parts:
         if part.kind in ("text", "refusal"):
-            total += tokenizer.count(part.text)
-        elif part.kind == "image":
+            run += part.text
+            continue
+        total += tokenizer.count(run) if run else 0
+        run = ""
+        if part.kind == "image":
             size = image_size(part.url, conversation.image_sizes)
             total += image_tokens(conversation.model, part.detail, size)
         else:  # audio, file: nothing better is public
             total += part.size // 4
-    return total
+    return total + (tokenizer.count(run) if run else 0)
 
 
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
