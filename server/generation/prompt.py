@@ -4,8 +4,9 @@ The walk is here; the constants and switches are one row of `counting_rules.py` 
 and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
 Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
 for a name. Function and tool definitions are counted as the API renders them for the model: a
-TypeScript-like `namespace functions { ... }` block (tool_rendering.py). Images are priced by their size and detail as
-the API prices them (image_tokens.py); audio and files are estimates: base64 length / 4.
+TypeScript-like `namespace functions { ... }` block (tool_rendering.py). Images are priced by their
+size and detail as the API prices them (image_tokens.py); audio and files are estimates: base64
+length / 4.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/te
 
 
 def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
+    # Consecutive text parts are read as one text, joined without a separator (fit, issue 11: ruby_llm,
+    # activeagent, Mirascope and openai-dotnet messages of two text parts, 10 pairs of both dialects
+    # 1 or 2 above when counted apart, exact joined; none moved away).
     total = 0
-    run = ""  # consecutive text parts are read as one text, joined without a separator (fit, issue 11:
-    # ruby_llm, activeagent, Mirascope and openai-dotnet messages of two text parts, 10 pairs of both
-    # dialects 1 or 2 above when counted apart, exact joined; none moved away)
+    run = ""
     for part in parts:
         if part.kind in ("text", "refusal"):
             run += part.text
