@@ -172,7 +172,7 @@ class CountingRules:
     priced as a client-written call (`client_call_item`, arguments as sent), whatever its item id,
     and their results are separate turns, not joined (`joined_results` False). fit (gpt-4o family,
     4932-pair corpus): the same Mirascope test_call_with_tools round trip counts 136 with and without
-    `fc_…` ids (17 pairs with ids -1 and 5 without -7 -> exact); charmbracelet/fantasy multi_tool
+    `fc_…` ids (20 pairs with ids -1 and 5 without -7 -> exact); charmbracelet/fantasy multi_tool
     gpt-4o and gpt-4o-mini without ids (12 pairs +2 -> exact); activeagent gpt-4.1
     test_agent_common_format_multiple_tools with ids and JSON results (+6 -> exact); only two
     recordings of March 2025, before the API change (docs/usage.md), move away (-14 -> -18,
