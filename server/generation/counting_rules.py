@@ -94,7 +94,7 @@ class CountingRules:
     whose first property has no comment line (no description, nor a rendered title), unless that is
     its only property and it is an enum or an object (fit, 4932-pair corpus: langgraph's lone
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
-    comment line, prompt.py.)"""
+    comment line, tool_rendering.py.)"""
 
     property_titles: bool = True
     """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
@@ -143,7 +143,8 @@ class CountingRules:
     escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
     pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
     parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
-    from -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII kept: the
+    from -11, -29, -47 to -1. Not on /v1/responses, where each result is a turn of its own
+    (`run_as_client`). Non-ASCII kept: the
     crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
     recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
     counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
@@ -165,6 +166,17 @@ class CountingRules:
     test_text_output_function and, on gpt-4.1, test_openai_responses_non_reasoning_model_no_item_ids,
     all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
     `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
+
+    run_as_client: bool = False
+    """Responses: each of two or more consecutive `function_call` items (calls made in one turn) is
+    priced as a client-written call (`client_call_item`, arguments as sent), whatever its item id,
+    and their results are separate turns, not joined (`joined_results` False). fit (gpt-4o family,
+    4932-pair corpus): the same Mirascope test_call_with_tools round trip counts 136 with and without
+    `fc_…` ids (20 pairs with ids -1 and 5 without -7 -> exact); charmbracelet/fantasy multi_tool
+    gpt-4o and gpt-4o-mini without ids (12 pairs +2 -> exact); activeagent gpt-4.1
+    test_agent_common_format_multiple_tools with ids and JSON results (+6 -> exact); only two
+    recordings of March 2025, before the API change (docs/usage.md), move away (-14 -> -18,
+    -215 -> -216). It replaces the joined results (+6 -> -1) on /v1/responses."""
 
     client_arguments_as_sent: bool = True
     """Responses: a client-written call's arguments count as sent, not compacted (fit, gpt-4o family:
@@ -359,6 +371,13 @@ described tool) +3 -> exact and their round trips (9 pairs of October 2025 to Ju
 each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
 Mirascope, crewAI) and with a json_schema format is exact either way."""
 
+O_SERIES_RESPONSES = replace(O_RESPONSES, assistant_extra=0)
+"""o1 and o3-mini on /v1/responses: nothing more per assistant message in the history, as in chat
+(`O_SERIES_CHAT`), where o3 and o4-mini add 2. fit (4932-pair corpus): openai-dotnet
+TwoTurnCrossModel (o3-mini continuing a gpt-4o-mini answer through `previous_response_id`) and
+pydantic-ai test_openai_responses_model_thinking_part (September 2025), +2 -> exact; its April 2025
+recording, whose reasoning item follows the assistant message it led to, -5 -> -7."""
+
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
@@ -367,7 +386,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         tools_overhead=3,
         call_item=9,
         client_call_item=6,
-        joined_results=True,
+        run_as_client=True,
         system_tools_discount=0,
         format_in_system=False,
         required_one_named=True,
@@ -376,7 +395,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
-    ("o-series", "responses"): O_RESPONSES,
+    ("o-series", "responses"): O_SERIES_RESPONSES,
     ("o4", "chat"): O4_CHAT,
     ("o4", "responses"): O_RESPONSES,
 }

@@ -4,16 +4,15 @@ The walk is here; the constants and switches are one row of `counting_rules.py` 
 and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
 Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
 for a name. Function and tool definitions are counted as the API renders them for the model: a
-TypeScript-like `namespace functions { ... }` block. Images are priced by their size and detail as
-the API prices them (image_tokens.py), audio by its length and files by their text (media_tokens.py).
+TypeScript-like `namespace functions { ... }` block (tool_rendering.py). Images are priced by their
+size and detail as the API prices them (image_tokens.py), audio by its length and files by their
+text (media_tokens.py).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from server.generation.conversation import (
@@ -21,12 +20,12 @@ from server.generation.conversation import (
     Conversation,
     Message,
     OutputFormat,
-    Tool,
     ToolCall,
 )
 from server.generation.counting_rules import CountingRules, rules_for
 from server.generation.media_tokens import parts_tokens
 from server.generation.tokens import Tokenizer
+from server.generation.tool_rendering import quirks, render_functions
 
 TOKENS_PER_MESSAGE = 3
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
@@ -35,128 +34,9 @@ INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
-Defs = Mapping[str, Any]
-"""The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Style:
-    titles: bool  # property titles are comment lines
-    step: int  # the indent of a nested object's properties (`nested_indent`)
-
-
-def nested_indent(function: Tool) -> int:
-    """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
-    issue 11, docs/usage.md; a strict schema is rewritten for the sampler first, perhaps why)."""
-    return 2 if function.strict else 0
-
-
-def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
-    if not isinstance(schema, dict):
-        return "any"
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in defs:
-        # A `$ref` is rendered as the type it names (fit, issue 11: every pair with one moves closer,
-        # e.g. Mirascope test_structured_output/tool -26 -> -3, crewAI's TaskEvaluation -56 -> +11,
-        # pydantic-ai test_dbos -10 -> +1). Inside it, its own name is `any`: a recursive model ends.
-        name = ref.rsplit("/", 1)[-1]
-        return _format_type(defs[name], indent, style, {k: v for k, v in defs.items() if k != name})
-    if "anyOf" in schema:
-        return " | ".join(_format_type(member, indent, style, defs) for member in schema["anyOf"])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return " | ".join(_format_type({**schema, "type": k}, indent, style, defs) for k in kind)
-    enum = schema.get("enum")
-    if kind == "string":
-        return " | ".join(f'"{v}"' for v in enum) if enum else "string"
-    if kind in ("number", "integer"):
-        return " | ".join(str(v) for v in enum) if enum else "number"
-    if kind in ("boolean", "null"):
-        return str(kind)
-    if kind == "object":
-        return "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
-    if kind == "array":
-        return _format_type(schema["items"], indent, style, defs) + "[]" if "items" in schema else "any[]"
-    return "any"
-
-
-def _comments(prop: Any, titles: bool) -> list[str]:
-    """The comment lines above a property: its title (where titles are rendered), its description."""
-    if not isinstance(prop, dict):
-        return []
-    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
-    if prop.get("description"):
-        lines.append(f"// {prop['description']}")
-    return lines
-
-
-def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
-    required = set(schema.get("required") or [])
-    lines: list[str] = []
-    for name, prop in (schema.get("properties") or {}).items():
-        lines.extend(_comments(prop, style.titles))
-        optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_format_type(prop, indent, style, defs)},{_default(prop)}")
-    return "\n".join(" " * indent + line for line in lines)
-
-
-def _default(prop: Any) -> str:
-    """A property's `default` as a trailing comment, as the harmony renderer writes it
-    (openai/harmony src/encoding.rs, json_schema_to_typescript): a string quoted unless the property is
-    an enum, any other value as compact JSON (`null`, `false`, `[]`). fit: 5 chat pairs made exact
-    and every changed pair closer (Mirascope test_model_call_with_tools, crewAI platform tools and
-    planning tools, pydantic-ai test_dbos), none moved away."""
-    if not isinstance(prop, dict) or "default" not in prop:
-        return ""
-    value = prop["default"]
-    if isinstance(value, str):
-        return f" // default: {value}" if prop.get("enum") else f' // default: "{value}"'
-    return f" // default: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}"
-
-
-def _description_lines(description: str) -> list[str]:
-    """A function's description as comment lines: the description stripped, then every line of it its
-    own `// ` line, stripped, and a blank line inside it an empty `//` (fit, issue 11: crewAI's
-    two-line delegation and max-iteration tool descriptions, 23 chat pairs made exact, e.g.
-    test_hierarchical_process; Mirascope test_caching_tool, a long description that opens with a
-    blank line and has blank lines after `!` and `---`, +4 -> exact in chat and +7 -> +3 on
-    /v1/responses, with no pair moved away; after a line ending in `.` an empty `//` costs what a
-    blank line costs, so pydantic-ai's docstrings do not tell the two apart)."""
-    return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
-
-
-def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
-    """The function definitions as the model sees them; `titles`: property titles are comments."""
-    lines = ["namespace functions {", ""]
-    for function in functions:
-        if function.description:
-            lines.extend(_description_lines(function.description))
-        parameters = function.parameters or {}
-        if parameters.get("properties"):
-            opening = _comments(parameters, titles)
-            if opening:
-                # The parameters' own description opens the type as a comment, as harmony renders an
-                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
-                # their title too, where titles are rendered.
-                lines.append(f"type {function.name} = (_: " + "\n".join(opening))
-                lines.append("{")
-            else:
-                lines.append(f"type {function.name} = (_: {{")
-            defs = parameters.get("$defs") or parameters.get("definitions")
-            defs = defs if isinstance(defs, dict) else {}
-            style = _Style(titles, nested_indent(function))
-            lines.append(_format_properties(parameters, 0, style, defs))
-            lines.append("}) => any;")
-        else:
-            lines.append(f"type {function.name} = () => any;")
-        lines.append("")
-    lines.append("} // namespace functions")
-    return "\n".join(lines)
-
-
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
-    functions = conversation.function_tools + conversation.functions
+    functions = conversation.tools + conversation.functions  # custom tools are written among them
     total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
@@ -199,7 +79,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
             if not rules.call_item:
                 total += _calls_tokens(message.calls, rules, tokenizer)
             else:  # calls are turns of their own; a message only they opened costs nothing itself
-                total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
+                run = len(message.calls) > 1  # consecutive call items: calls made in one turn
+                total += sum(_call_item_tokens(call, rules, tokenizer, run) for call in message.calls)
                 if not message.said:
                     total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
@@ -214,7 +95,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if functions[0].description:
             total += rules.described_first
         if rules.typescript_quirks:
-            total -= sum(_quirks(function, rules.property_titles) for function in functions)
+            total -= sum(quirks(function, rules.property_titles) for function in functions)
         if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
     total += rules.hosted_cost(conversation.hosted_tools)
@@ -239,17 +120,6 @@ def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -
     return opening + 1 + tokenizer.count(json.dumps(message.text, ensure_ascii=False))
 
 
-def _quirks(function: Tool, titles: bool) -> int:
-    """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
-    line, unless that is its only property, written as a literal (an enum's values, an object)."""
-    properties = (function.parameters or {}).get("properties")
-    if not properties or not isinstance(properties, dict):
-        return 0
-    first = next(iter(properties.values()))
-    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
-    return int(not _comments(first, titles) and not (len(properties) == 1 and literal))
-
-
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
 def compact(arguments: str) -> str:
     """Arguments written back without spaces (`CountingRules.compact_arguments`); not JSON: as sent."""
@@ -259,9 +129,11 @@ def compact(arguments: str) -> str:
         return arguments
 
 
-def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
-    """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
-    client = call.item_id is None  # written by the client, not the API's own item sent back
+def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer, run: bool) -> int:
+    """A call that is an input item of its own (Responses): a turn of its own, never wrapped; `run`:
+    one of two or more consecutive call items (`CountingRules.run_as_client`)."""
+    # written by the client, not the API's own item sent back, or priced so
+    client = call.item_id is None or (run and rules.run_as_client)
     as_sent = not rules.compact_arguments or (client and rules.client_arguments_as_sent)
     shown = call.arguments if as_sent else compact(call.arguments)
     cost = rules.client_call_item if client else rules.call_item

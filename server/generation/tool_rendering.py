@@ -1,0 +1,154 @@
+"""The function tools as the model reads them: a TypeScript-like `namespace functions { ... }` block.
+
+The API renders the tools a request offers into the prompt as harmony does (openai/harmony
+`src/encoding.rs`, json_schema_to_typescript), with the differences the real counts show (docs/usage.md,
+issue 11): descriptions and titles as comment lines, defaults as trailing comments, `$ref`s resolved,
+nesting indented only for strict functions. `prompt.py` counts the block; each rule's source is here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from server.generation.conversation import Tool
+
+FREEFORM = "(_: string)"
+"""A custom (free-form) tool's input, written as one string argument, among the functions in the order
+offered. fit (4932-pair corpus): langchain test_custom_tool (gpt-5 /v1/responses, `execute_code`
+without a format, 2 pairs -31 -> exact); dd-trace-py's custom tool with a Lark grammar, in chat and
+/v1/responses (82 apart, as every gpt-5 tool prompt), counts 110 more, what the grammar costs (not
+known: it stays listed). `(FREEFORM)` would count the same; the string argument is a choice."""
+
+Defs = Mapping[str, Any]
+"""The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    titles: bool  # property titles are comment lines
+    step: int  # the indent of a nested object's properties (`nested_indent`)
+
+
+def nested_indent(function: Tool) -> int:
+    """A strict function's nested objects are indented by 2 per level, any other's not at all (fit,
+    issue 11, docs/usage.md; a strict schema is rewritten for the sampler first, perhaps why)."""
+    return 2 if function.strict else 0
+
+
+def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
+    if not isinstance(schema, dict):
+        return "any"
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in defs:
+        # A `$ref` is rendered as the type it names (fit, issue 11: every pair with one moves closer,
+        # e.g. Mirascope test_structured_output/tool -26 -> -3, crewAI's TaskEvaluation -56 -> +11,
+        # pydantic-ai test_dbos -10 -> +1). Inside it, its own name is `any`: a recursive model ends.
+        name = ref.rsplit("/", 1)[-1]
+        return _format_type(defs[name], indent, style, {k: v for k, v in defs.items() if k != name})
+    if "anyOf" in schema:
+        return " | ".join(_format_type(member, indent, style, defs) for member in schema["anyOf"])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return " | ".join(_format_type({**schema, "type": k}, indent, style, defs) for k in kind)
+    enum = schema.get("enum")
+    if kind == "string":
+        return " | ".join(f'"{v}"' for v in enum) if enum else "string"
+    if kind in ("number", "integer"):
+        return " | ".join(str(v) for v in enum) if enum else "number"
+    if kind in ("boolean", "null"):
+        return str(kind)
+    if kind == "object":
+        return "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
+    if kind == "array":
+        return _format_type(schema["items"], indent, style, defs) + "[]" if "items" in schema else "any[]"
+    return "any"
+
+
+def _comments(prop: Any, titles: bool) -> list[str]:
+    """The comment lines above a property: its title (where titles are rendered), its description."""
+    if not isinstance(prop, dict):
+        return []
+    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
+    if prop.get("description"):
+        lines.append(f"// {prop['description']}")
+    return lines
+
+
+def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
+    required = set(schema.get("required") or [])
+    lines: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        lines.extend(_comments(prop, style.titles))
+        optional = "" if name in required else "?"
+        lines.append(f"{name}{optional}: {_format_type(prop, indent, style, defs)},{_default(prop)}")
+    return "\n".join(" " * indent + line for line in lines)
+
+
+def _default(prop: Any) -> str:
+    """A property's `default` as a trailing comment, as the harmony renderer writes it
+    (openai/harmony src/encoding.rs, json_schema_to_typescript): a string quoted unless the property is
+    an enum, any other value as compact JSON (`null`, `false`, `[]`). fit: 5 chat pairs made exact
+    and every changed pair closer (Mirascope test_model_call_with_tools, crewAI platform tools and
+    planning tools, pydantic-ai test_dbos), none moved away."""
+    if not isinstance(prop, dict) or "default" not in prop:
+        return ""
+    value = prop["default"]
+    if isinstance(value, str):
+        return f" // default: {value}" if prop.get("enum") else f' // default: "{value}"'
+    return f" // default: {json.dumps(value, separators=(',', ':'), ensure_ascii=False)}"
+
+
+def _description_lines(description: str) -> list[str]:
+    """A function's description as comment lines: the description stripped, then every line of it its
+    own `// ` line, stripped, and a blank line inside it an empty `//` (fit, issue 11: crewAI's
+    two-line delegation and max-iteration tool descriptions, 23 chat pairs made exact, e.g.
+    test_hierarchical_process; Mirascope test_caching_tool, a long description that opens with a
+    blank line and has blank lines after `!` and `---`, +4 -> exact in chat and +7 -> +3 on
+    /v1/responses, with no pair moved away; after a line ending in `.` an empty `//` costs what a
+    blank line costs, so pydantic-ai's docstrings do not tell the two apart)."""
+    return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
+
+
+def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
+    """The function (and custom) tools as the model sees them; `titles`: property titles are comments."""
+    lines = ["namespace functions {", ""]
+    for function in functions:
+        if function.description:
+            lines.extend(_description_lines(function.description))
+        parameters = function.parameters or {}
+        if parameters.get("properties"):
+            opening = _comments(parameters, titles)
+            if opening:
+                # The parameters' own description opens the type as a comment, as harmony renders an
+                # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
+                # their title too, where titles are rendered.
+                lines.append(f"type {function.name} = (_: " + "\n".join(opening))
+                lines.append("{")
+            else:
+                lines.append(f"type {function.name} = (_: {{")
+            defs = parameters.get("$defs") or parameters.get("definitions")
+            defs = defs if isinstance(defs, dict) else {}
+            style = _Style(titles, nested_indent(function))
+            lines.append(_format_properties(parameters, 0, style, defs))
+            lines.append("}) => any;")
+        elif function.kind == "custom":
+            lines.append(f"type {function.name} = {FREEFORM} => any;")
+        else:
+            lines.append(f"type {function.name} = () => any;")
+        lines.append("")
+    lines.append("} // namespace functions")
+    return "\n".join(lines)
+
+
+def quirks(function: Tool, titles: bool) -> int:
+    """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
+    line, unless that is its only property, written as a literal (an enum's values, an object)."""
+    properties = (function.parameters or {}).get("properties")
+    if not properties or not isinstance(properties, dict):
+        return 0
+    first = next(iter(properties.values()))
+    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
+    return int(not _comments(first, titles) and not (len(properties) == 1 and literal))
