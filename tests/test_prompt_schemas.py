@@ -8,7 +8,7 @@ import pytest
 
 from server.generation.conversation import OutputFormat, Tool
 from server.generation.prompt import format_block
-from server.generation.tool_text import render_functions
+from server.generation.tool_rendering import render_functions
 from tests.support.requests import ChatClient
 
 

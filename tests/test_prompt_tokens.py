@@ -495,7 +495,7 @@ def test_every_line_of_a_description_is_a_comment_line() -> None:
     # (docs/usage.md): the description stripped, then each line its own `// ` comment, stripped; a
     # blank line inside it an empty `//`.
     from server.generation.conversation import Tool
-    from server.generation.tool_text import render_functions
+    from server.generation.tool_rendering import render_functions
 
     tool = Tool(
         "f",

@@ -4,7 +4,10 @@ Every pair of tests/data/usage_corpus.jsonl (built by tools/extract_usage_corpus
 in process, to an app built from the embedded default configuration (the echo backend answers
 every model): the recorded body with `stream: false` and `stream_options` removed (we would
 otherwise have to read usage off a stream), nothing else changed. Our `usage.prompt_tokens`
-(`input_tokens` on /v1/responses) is compared with the recorded one.
+(`input_tokens` on /v1/responses) is compared with the recorded one. A Responses request chained with
+`previous_response_id` to the pair before it in its cassette continues chatdouble's own stored
+response to that pair, which a runtime fixture made give the recorded output; other chained
+requests (their previous response is not in the corpus, or held hosted tools' items) are not posted.
 
 The table gives, per endpoint and model family: pairs, exact matches, the mean absolute
 difference over the pairs we answered, requests we rejected (a 4xx on a body the real API
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import re
 import sys
@@ -36,6 +40,7 @@ import httpx
 
 from server.app import create_app
 from server.config import load_settings
+from server.generation.documents import read_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "usage_corpus.jsonl"
 PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
@@ -91,10 +96,63 @@ class Cell:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
+Cassette = tuple[str, str, str]
+"""A recording's repository, version and path: the pairs of one cassette, by index."""
+
+
+def _cassette(pair: dict[str, Any]) -> Cassette:
+    s = pair["source"]
+    return (s["repo"], s.get("release") or s["commit"], s["path"])
+
+
+SCRIPTABLE = {"message", "function_call", "reasoning"}  # output items a fixture can give again
+
+
+def _script(pair: dict[str, Any], call_ids: list[str]) -> dict[str, Any] | None:
+    """A runtime fixture giving the recorded output of `pair` again, so that the response
+    chatdouble stores (and a chained request continues) is the real one: its message text and its
+    function calls, with the call ids the chained request answers. None when the output holds
+    anything else (a hosted tool's items) or more than one message."""
+    output = pair.get("output") or []
+    if not output or any(item.get("type") not in SCRIPTABLE for item in output):
+        return None
+    texts = [item.get("text") or "" for item in output if item.get("type") == "message"]
+    calls = [item for item in output if item.get("type") == "function_call"]
+    if len(texts) > 1 or len(calls) > len(call_ids) or not (texts or calls):
+        return None
+    reply: dict[str, Any] = {"text": texts[0]} if texts else {}
+    if calls:
+        reply["tool_calls"] = [
+            {"name": call["name"], "arguments": call["arguments"], "id": call_id}
+            for call, call_id in zip(calls, call_ids, strict=False)
+        ]
+    return {"times": 1, "response": reply}
+
+
+def _chains(pairs: list[dict[str, Any]]) -> dict[tuple[Cassette, int], list[str]]:
+    """The pairs a later pair of the same cassette continues with `previous_response_id` (the pair
+    just before it), with the call ids that later pair answers."""
+    wanted: dict[tuple[Cassette, int], list[str]] = {}
+    for pair in pairs:
+        body = pair["request"]
+        if pair["endpoint"] == "responses" and body.get("previous_response_id"):
+            items = body.get("input") if isinstance(body.get("input"), list) else []
+            ids = [
+                str(item.get("call_id")) for item in items if isinstance(item, dict) and item.get("call_id")
+            ]
+            wanted[(_cassette(pair), pair["source"]["index"] - 1)] = ids
+    return wanted
+
+
 async def run(pairs: list[dict[str, Any]]) -> list[Outcome]:
+    """Post every pair. A request chained with `previous_response_id` to the pair just before it in
+    its cassette continues our response to that pair, which a runtime fixture made give the
+    recorded output (`_script`); any other chained request is not posted."""
     app = create_app(load_settings(env={}, overrides={}))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     outcomes = []
+    wanted = _chains(pairs)
+    ours: dict[tuple[Cassette, int], str] = {}  # the response ids of the pairs posted as recorded
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=60) as http:
         for pair in pairs:
             body = dict(pair["request"])
@@ -102,10 +160,21 @@ async def run(pairs: list[dict[str, Any]]) -> list[Outcome]:
             body.pop("stream_options", None)
             if pair["endpoint"] == "responses":
                 body.pop("background", None)  # a background response is answered `queued`, without usage
+            where = (_cassette(pair), pair["source"]["index"])
             if body.get("previous_response_id"):
-                outcomes.append(Outcome(pair, 0, error="chained to a response we never saw"))
-                continue
+                previous = ours.get((where[0], where[1] - 1))
+                if previous is None:
+                    outcomes.append(Outcome(pair, 0, error="chained to a response we never saw"))
+                    continue
+                body["previous_response_id"] = previous
+            script = _script(pair, wanted[where]) if where in wanted else None
+            if script is not None:
+                await http.post("/_chatdouble/fixtures", json=script)
             response = await http.post(PATHS[pair["endpoint"]], json=body)
+            if script is not None:
+                await http.delete("/_chatdouble/fixtures")  # unused if the request was refused
+                if response.status_code == 200:
+                    ours[where] = response.json()["id"]
             outcome = Outcome(pair, response.status_code)
             try:
                 answer = response.json()
@@ -164,11 +233,11 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
             print(f"  {count:>4}  {message}")
     if verbose:
         print("\nMismatches (ours - real):")
-        for outcome in sorted(everything, key=lambda o: (o.pair["endpoint"], o.pair["model"], o.where)):
+        for outcome in sorted(everything, key=lambda o: (o.pair["endpoint"], str(o.pair["model"]), o.where)):
             if outcome.ours is not None and outcome.ours != outcome.real:
                 diff = outcome.ours - outcome.real
                 print(
-                    f"  {diff:+6d}  ours={outcome.ours:<6} real={outcome.real:<6} {outcome.pair['model']:<22} {outcome.where}"
+                    f"  {diff:+6d}  ours={outcome.ours:<6} real={outcome.real:<6} {outcome.pair['model']!s:<22} {outcome.where}"
                 )
         print("\nRejections:")
         for outcome in everything:
@@ -179,11 +248,26 @@ def report(cells: dict[tuple[str, str], Cell], verbose: bool) -> None:
 MEDIA = {"image_url", "input_audio", "file", "input_image", "input_file"}
 
 
-def _data_image(part: dict[str, Any]) -> bool:
-    """An image sent as a `data:` URL, priced exactly by its size."""
+def _estimated(part: dict[str, Any]) -> bool:
+    """A media part priced by estimate: an image the server does not see (a URL, a file id), a file
+    it does not read exactly (a file id or URL, an Office file, a PDF's glyph codes without a map)."""
+    if part.get("type") == "input_audio":
+        return False  # priced by its length
+    if part.get("type") in ("file", "input_file"):
+        data = (part.get("file") if isinstance(part.get("file"), dict) else part).get("file_data")
+        raw = _base64(data) if isinstance(data, str) and data else None
+        document = None if raw is None else read_document(raw)
+        return document is None or document.glyphs > 0 or document.estimated
     url = part.get("image_url")
     url = url.get("url") if isinstance(url, dict) else url
-    return isinstance(url, str) and url.startswith("data:")
+    return not (isinstance(url, str) and url.startswith("data:"))  # a data: URL is priced by its size
+
+
+def _base64(data: str) -> bytes | None:
+    try:
+        return base64.b64decode(data.partition(",")[2] if data.startswith("data:") else data)
+    except ValueError:
+        return None
 
 
 OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|ft:|codex|computer-use)")  # who answered, by its name
@@ -224,10 +308,20 @@ def _joined_non_ascii(messages: list[Any]) -> bool:
     )
 
 
+def _grammar(tool: Any) -> bool:
+    """A custom tool whose input follows a grammar (chat nests the tool under `custom`)."""
+    custom = tool.get("custom", tool) if isinstance(tool, dict) else {}
+    fmt = custom.get("format") if tool.get("type") == "custom" and isinstance(custom, dict) else None
+    return isinstance(fmt, dict) and fmt.get("type") == "grammar"
+
+
 def reason(outcome: Outcome) -> str:
     """Why a pair is not exact, where the request says; `reason unknown` otherwise."""
     if outcome.status == 0:
-        return "chained to a response that is not in the corpus"
+        return (
+            "chained to a response that is not in the corpus, or whose output (a hosted tool's items) "
+            "a fixture cannot give again"
+        )
     if outcome.ours is None:
         return f"rejected: {outcome.error}"
     request = outcome.pair["request"]
@@ -237,10 +331,20 @@ def reason(outcome: Outcome) -> str:
             "they read while the response runs (search results, file chunks, code outputs, listed "
             "tools), are not in the request (estimate)"
         )
+    if any(_grammar(tool) for tool in request.get("tools") or []):
+        return (
+            "custom tool with a grammar: how the grammar is shown to the model is not known (docs/usage.md)"
+        )
     items = request.get("messages") or request.get("input") or []
     stateful = request.get("conversation") or request.get("context_management")
     if stateful or any(isinstance(i, dict) and i.get("type") == "compaction" for i in _items(items)):
         return "server-side state: the history a conversation or compaction stands for is not in the request"
+    if isinstance(request.get("prompt"), dict):
+        return "server-side state: the text of a stored prompt (`prompt.id`) is not in the request"
+    if (request.get("reasoning") or {}).get("mode"):
+        return "reasoning.mode: the hidden prompt a reasoning mode adds is not public (docs/usage.md)"
+    if outcome.real == 0:
+        return "the recording reports no usage (zero tokens: a stream that ended before its usage)"
     for item in _items(items):
         content = item.get("content") if isinstance(item, dict) else None
         media = (
@@ -248,10 +352,13 @@ def reason(outcome: Outcome) -> str:
             if isinstance(content, list)
             else []
         )
-        if any(not _data_image(part) for part in media):
+        if any(_estimated(part) for part in media):
             return "media: priced by estimate (docs/usage.md)"
         if media:
-            return "image: priced by its size, a residue of the fit (docs/usage.md)"
+            return (
+                "media: priced by rule (an image by its size, audio by its length, a file by its "
+                "text), a residue of the fit (docs/usage.md)"
+            )
     answered = (outcome.pair.get("answered") or {}).get("created")
     by = (outcome.pair.get("answered") or {}).get("model")
     if isinstance(by, str) and not OPENAI_MODEL.match(by):

@@ -56,9 +56,11 @@ def _part(part: object) -> Part | None:
     if isinstance(part, ImagePart):
         return Part("image", detail=part.image_url.detail, url=part.image_url.url)
     if isinstance(part, AudioPart):
-        return Part("audio", size=len(part.input_audio.data))
+        audio = part.input_audio
+        return Part("audio", size=len(audio.data), data=audio.data, format=audio.format)
     if isinstance(part, FilePart):
-        return Part("file", size=len(part.file.file_data or ""))
+        data = part.file.file_data or ""
+        return Part("file", size=len(data), data=data)
     return None
 
 

@@ -43,13 +43,17 @@ class ToolCall:
 @dataclass(frozen=True, slots=True)
 class Part:
     """One part of a message's content: text or refusal (`text`), an image (`detail`, `url`), or
-    audio or a file (`size`: the length of its base64 data)."""
+    audio or a file (`data`: its base64 data as sent, a file's perhaps as a `data:` URL; `size`: the
+    data's length; `format`: the audio's, `wav` or `mp3`). Prompt counting prices each
+    (server/generation/media_tokens.py)."""
 
     kind: PartKind
     text: str = ""
     detail: str | None = None
     url: str = ""
     size: int = 0
+    data: str = ""
+    format: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,9 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 - fit: an empirical fit on tests/data/usage_corpus.jsonl (real recorded traffic; the pairs named by
   `tools/score_usage.py -v`), from issue 11's findings, confirmed there. A fit is not a published
   rule: it reproduces the recordings listed in docs/usage.md and may be wrong elsewhere.
+
+The module is past 400 lines on purpose: it is one table, and every field carries its evidence;
+split, the rows and the recordings they were fitted on would drift apart.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Literal
 
 from server.generation.conversation import Dialect
 from server.generation.models import Family, family
-from server.generation.tool_text import Titles
+from server.generation.tool_rendering import Titles
 
 CallHistory = Literal["legacy", "typescript"]
 
@@ -114,10 +117,10 @@ class CountingRules:
     whose first property has no comment line (no description, nor a rendered title), unless that is
     its only property and it is an enum or an object (fit, 4932-pair corpus: langgraph's lone
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
-    comment line, tool_text.py.)"""
+    comment line, tool_rendering.py.)"""
 
     property_titles: Titles = "line"
-    """How a property's `title` is written (tool_text.py `Titles`). "line", `// {title}` above its
+    """How a property's `title` is written (tool_rendering.py `Titles`). "line", `// {title}` above its
     description, parted from it by an empty `//` (fit: chat, 202 gpt-4o and gpt-4.1 pairs whose tools
     carry pydantic titles, from 2 to 99 exact, e.g. crewAI TestNativeToolCallingTokenUsage,
     test_agent_execution_with_tools, whose residue was the title's tokens + 2 per titled property;
@@ -187,11 +190,12 @@ class CountingRules:
     escaping", gpt-4.1 and gpt-5.2). fit (gpt-4o family chat, 26 pairs exact: pydantic-ai
     test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three parallel
     searches and reads), and crewAI's hierarchical delegations with long multi-line results from
-    -11, -29, -47 to -1; Responses, the same Mirascope conversation +6 to -1. Non-ASCII (fit,
+    -11, -29, -47 to -1. Not on /v1/responses, where each result is a turn of its own
+    (`run_as_client`). Non-ASCII (fit,
     4932-pair corpus): escaped and 1 more per such result, 7 pairs of 3 sources made exact
     (Mirascope test_parallel_tool_usage and test_call[tool_parallel_output_scenario], `64°F`, -10;
-    openinference agno team_coordinate_run, a curly apostrophe and an em dash, -6 and -13; openinference agent-framework
-    test_multiple_tools, -5), crewAI test_kickoff_response_format_with_planning_and_tools -535 ->
+    openinference agno team_coordinate_run, a curly apostrophe and an em dash, -6 and -13;
+    openinference agent-framework test_multiple_tools, -5), crewAI test_kickoff_response_format_with_planning_and_tools -535 ->
     +3 (three results of 87,000 characters), activeagent's multiple tools -14 -> -9; recorded from
     August 2025 to February 12, 2026. crewAI's hierarchical recordings of March and April 2026
     (gpt-4o, 6 pairs) count non-ASCII unescaped: the API seems to have changed then (listed so in
@@ -214,6 +218,17 @@ class CountingRules:
     test_text_output_function and, on gpt-4.1, test_openai_responses_non_reasoning_model_no_item_ids,
     all 3 above with 9; Mirascope test_resume_with_override_thinking_and_tools, which sends
     `{"n": 100}` without an id, 2 above with 9 and compacted; all exact with 6 as sent)."""
+
+    run_as_client: bool = False
+    """Responses: each of two or more consecutive `function_call` items (calls made in one turn) is
+    priced as a client-written call (`client_call_item`, arguments as sent), whatever its item id,
+    and their results are separate turns, not joined (`joined_results` False). fit (gpt-4o family,
+    4932-pair corpus): the same Mirascope test_call_with_tools round trip counts 136 with and without
+    `fc_…` ids (20 pairs with ids -1 and 5 without -7 -> exact); charmbracelet/fantasy multi_tool
+    gpt-4o and gpt-4o-mini without ids (12 pairs +2 -> exact); activeagent gpt-4.1
+    test_agent_common_format_multiple_tools with ids and JSON results (+6 -> exact); only two
+    recordings of March 2025, before the API change (docs/usage.md), move away (-14 -> -18,
+    -215 -> -216). It replaces the joined results (+6 -> -1) on /v1/responses."""
 
     client_arguments_as_sent: bool = True
     """Responses: a client-written call's arguments count as sent, not compacted (fit, gpt-4o family:
@@ -409,6 +424,13 @@ described tool) +3 -> exact and their round trips (9 pairs of October 2025 to Ju
 each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
 Mirascope, crewAI) and with a json_schema format is exact either way."""
 
+O_SERIES_RESPONSES = replace(O_RESPONSES, assistant_extra=0)
+"""o1 and o3-mini on /v1/responses: nothing more per assistant message in the history, as in chat
+(`O_SERIES_CHAT`), where o3 and o4-mini add 2. fit (4932-pair corpus): openai-dotnet
+TwoTurnCrossModel (o3-mini continuing a gpt-4o-mini answer through `previous_response_id`) and
+pydantic-ai test_openai_responses_model_thinking_part (September 2025), +2 -> exact; its April 2025
+recording, whose reasoning item follows the assistant message it led to, -5 -> -7."""
+
 TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("cl100k", "chat"): LEGACY,
     ("cl100k", "responses"): LEGACY,
@@ -417,7 +439,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
         tools_overhead=3,
         call_item=9,
         client_call_item=6,
-        joined_results=True,
+        run_as_client=True,
         system_tools_discount=0,
         format_in_system=False,
         required_one_named=True,
@@ -426,7 +448,7 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
     ("reasoning", "chat"): REASONING_CHAT,
     ("reasoning", "responses"): REASONING_RESPONSES,
     ("o-series", "chat"): O_SERIES_CHAT,
-    ("o-series", "responses"): O_RESPONSES,
+    ("o-series", "responses"): O_SERIES_RESPONSES,
     ("o4", "chat"): O4_CHAT,
     ("o4", "responses"): O_RESPONSES,
 }

@@ -12,7 +12,9 @@ Source: OpenAI's vision guide, "Calculating costs" (platform.openai.com/docs/gui
   patches, at most 1536 (a larger image is scaled down to fit, the guide's shrink-factor steps), and
   the patches are multiplied by the model's multiplier. The guide's multipliers for gpt-5-mini (1.62)
   and gpt-5-nano (2.46) do not match recorded usage (a 640x480 image costs 361 and 451 tokens, not
-  486 and 738): fit 1.2 and 1.5. fit: every patch model's recorded count is one token above the
+  486 and 738): fit 1.2 and 1.5 (gpt-5-mini's 1.2 is what a community measurement found too, from
+  256x256 to the 1536-patch cap: "GPT-5-mini image input token calculation discrepancy with official
+  FAQ formula", OpenAI Developer Community, June 2026). fit: every patch model's recorded count is one token above the
   guide's (14 pairs over five models, e.g. o4-mini and gpt-4.1-mini 640x480): `PATCH_IMAGE_EXTRA`.
 
 An image the server cannot see (an `http(s)` URL when `images` is not `fetch`, or a file id) is

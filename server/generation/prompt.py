@@ -4,8 +4,9 @@ The walk is here; the constants and switches are one row of `counting_rules.py` 
 and dialect, each with its source (docs/usage.md lists them and the score on recorded traffic).
 Messages follow the OpenAI cookbook: 3 tokens per message, plus its role, content and name, 1 more
 for a name. Function and tool definitions are counted as the API renders them for the model: a
-TypeScript-like `namespace functions { ... }` block. Images are priced by their size and detail as
-the API prices them (image_tokens.py); audio and files are estimates: base64 length / 4.
+TypeScript-like `namespace functions { ... }` block (tool_rendering.py). Images are priced by their
+size and detail as the API prices them (image_tokens.py), audio by its length and files by their
+text (media_tokens.py).
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from server.generation.conversation import (
     Conversation,
     Message,
     OutputFormat,
-    Part,
-    Tool,
     ToolCall,
 )
 from server.generation.counting_rules import CountingRules, rules_for
-from server.generation.image_tokens import image_size, image_tokens
+from server.generation.media_tokens import parts_tokens
 from server.generation.tokens import Tokenizer
-from server.generation.tool_text import Titles, comments, render_functions
+from server.generation.tool_rendering import quirks, render_functions
 
 TOKENS_PER_MESSAGE = 3
 PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made in one turn
@@ -35,29 +34,9 @@ INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
 
 
-def _parts(conversation: Conversation, tokenizer: Tokenizer, parts: tuple[Part, ...]) -> int:
-    """The parts of a message's content. Consecutive text parts are one text, joined without a
-    separator (fit, 4932-pair corpus: Mirascope, openai-dotnet, activeagent and crmne/ruby_llm
-    multi-part messages, 5 chat and 5 Responses pairs exact, none moved away)."""
-    total = 0
-    text = ""  # consecutive text parts, written as one text
-    for part in parts:
-        if part.kind in ("text", "refusal"):
-            text += part.text
-            continue
-        total += tokenizer.count(text)
-        text = ""
-        if part.kind == "image":
-            size = image_size(part.url, conversation.image_sizes)
-            total += image_tokens(conversation.model, part.detail, size)
-        else:  # audio, file: nothing better is public
-            total += part.size // 4
-    return total + tokenizer.count(text)
-
-
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
     rules = rules_for(conversation.model, conversation.dialect)
-    functions = conversation.function_tools + conversation.functions
+    functions = conversation.tools + conversation.functions  # custom tools are written among them
     total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
@@ -81,7 +60,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if rules.message_envelope:
             total += rules.per_message + ROLE_TOKENS
         if message.parts is not None:
-            total += _parts(conversation, tokenizer, message.parts)
+            total += parts_tokens(conversation, tokenizer, message.parts)
         elif functions and rules.system_tools_discount and not padded_system and message.role in SYSTEM_ROLES:
             total += tokenizer.count(message.text + "\n")
             padded_system = True
@@ -105,7 +84,8 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
                 if message.text.strip() and message.calls[0].id != LEGACY_CALL_ID:
                     total += rules.call_beside_text  # the calls are a message of their own
             else:  # calls are turns of their own; a message only they opened costs nothing itself
-                total += sum(_call_item_tokens(call, rules, tokenizer) for call in message.calls)
+                run = len(message.calls) > 1  # consecutive call items: calls made in one turn
+                total += sum(_call_item_tokens(call, rules, tokenizer, run) for call in message.calls)
                 if not message.said:
                     total -= TOKENS_PER_MESSAGE + ROLE_TOKENS + rules.assistant_extra
             names.update((call.id, call.name) for call in message.calls)
@@ -120,7 +100,7 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
         if functions[0].description:
             total += rules.described_first
         if rules.typescript_quirks:
-            total -= sum(_quirks(function, rules.property_titles) for function in functions)
+            total -= sum(quirks(function, rules.property_titles) for function in functions)
         if any(m.role in SYSTEM_ROLES for m in conversation.messages):
             total -= rules.system_tools_discount
     total += rules.hosted_cost(conversation.hosted_tools)
@@ -147,17 +127,6 @@ def _joined_result_tokens(message: Message, first: bool, tokenizer: Tokenizer) -
     return opening + 1 + escaped + tokenizer.count(json.dumps(message.text))
 
 
-def _quirks(function: Tool, titles: Titles) -> int:
-    """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
-    line, unless that is its only property, written as a literal (an enum's values, an object)."""
-    properties = (function.parameters or {}).get("properties")
-    if not properties or not isinstance(properties, dict):
-        return 0
-    first = next(iter(properties.values()))
-    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
-    return int(not comments(first, titles) and not (len(properties) == 1 and literal))
-
-
 @functools.lru_cache(maxsize=4096)  # a history's calls are counted again on every later turn
 def compact(arguments: str) -> str:
     """Arguments written back without spaces (`CountingRules.compact_arguments`); not JSON: as sent."""
@@ -167,9 +136,11 @@ def compact(arguments: str) -> str:
         return arguments
 
 
-def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer) -> int:
-    """A call that is an input item of its own (Responses): a turn of its own, never wrapped."""
-    client = call.item_id is None  # written by the client, not the API's own item sent back
+def _call_item_tokens(call: ToolCall, rules: CountingRules, tokenizer: Tokenizer, run: bool) -> int:
+    """A call that is an input item of its own (Responses): a turn of its own, never wrapped; `run`:
+    one of two or more consecutive call items (`CountingRules.run_as_client`)."""
+    # written by the client, not the API's own item sent back, or priced so
+    client = call.item_id is None or (run and rules.run_as_client)
     as_sent = not rules.compact_arguments or (client and rules.client_arguments_as_sent)
     shown = call.arguments if as_sent else compact(call.arguments)
     cost = rules.client_call_item if client else rules.call_item

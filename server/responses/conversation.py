@@ -66,7 +66,8 @@ def _part(part: object) -> Part | None:
     if isinstance(part, InputImage):
         return Part("image", detail=part.detail, url=part.image_url or "")
     if isinstance(part, InputFile):
-        return Part("file", size=len(part.file_data or ""))
+        data = part.file_data or ""
+        return Part("file", size=len(data), data=data)
     return None
 
 

@@ -267,3 +267,16 @@ async def test_an_embedding_runtime_fixture_answers_embeddings_and_others_get_th
     assert pinned.json()["data"][0]["embedding"] == [0.5, -0.5, 0.25]
     assert other.json()["data"][0]["embedding"] != [0.5, -0.5, 0.25]
     assert elsewhere.json()["data"][0]["embedding"] != [0.5, -0.5, 0.25]
+
+
+async def test_a_responses_request_without_messages_is_answered_while_runtime_fixtures_exist() -> None:
+    # A request that carries a stored prompt and no input has no message for the fixtures to read
+    # (dd-trace-py and openai-dotnet recorded such requests); it reaches echo, not a 500.
+    async with in_process(echo_app()) as http:
+        assert (await add(http, HELLO)).status_code == 200
+        body = {"model": "gpt-4o", "prompt": {"id": "pmpt_1"}}
+        response = await http.post("/v1/responses", json=body, headers=A1)
+        assert response.status_code == 200, response.text
+        assert (await add(http, {"response": {"text": "any request"}})).status_code == 200
+        answered = await http.post("/v1/responses", json=body, headers=A1)
+        assert answered.json()["output"][-1]["content"][0]["text"] == "any request"

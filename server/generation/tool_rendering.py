@@ -1,7 +1,9 @@
-"""Function tools as the model reads them: the TypeScript-like `namespace functions { ... }` block
-that prompt counting prices (prompt.py). The shape follows OpenAI's own renderer as far as it is public
-(openai/harmony `src/encoding.rs`, json_schema_to_typescript and the tools section); where the
-recorded counts disagree with it, the fit wins and says so (issue 11, docs/usage.md).
+"""The function tools as the model reads them: a TypeScript-like `namespace functions { ... }` block.
+
+The API renders the tools a request offers into the prompt as harmony does (openai/harmony
+`src/encoding.rs`, json_schema_to_typescript), with the differences the real counts show (docs/usage.md,
+issue 11): descriptions and titles as comment lines, defaults as trailing comments, `$ref`s resolved,
+nesting indented only for strict functions. `prompt.py` counts the block; each rule's source is here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ cl100k models' renderer, a fit: with no description, `// {title}` alone); or "ha
 then an empty `//` whether a description follows or not (openai/harmony src/encoding.rs, which
 writes no object's title, only its description). In o200k_base `//\n//` is one token, so the empty
 line costs nothing before a description there; in cl100k_base it costs 1."""
+
+FREEFORM = "(_: string)"
+"""A custom (free-form) tool's input, written as one string argument, among the functions in the order
+offered. fit (4932-pair corpus): langchain test_custom_tool (gpt-5 /v1/responses, `execute_code`
+without a format, 2 pairs -31 -> exact); dd-trace-py's custom tool with a Lark grammar, in chat and
+/v1/responses (82 apart, as every gpt-5 tool prompt), counts 110 more, what the grammar costs (not
+known: it stays listed). `(FREEFORM)` would count the same; the string argument is a choice."""
 
 Defs = Mapping[str, Any]
 """The definitions a schema's `$ref`s may name (`$defs`, or `definitions`, of the parameters)."""
@@ -86,13 +95,13 @@ def _opening(schema: dict[str, Any], style: _Style) -> str:
     opening one counts the same). Items without comments (pydantic-ai's `answers`) stay exact. A
     property's own schema or a `$ref` it names opens with nothing: its comments are the property's
     (Mirascope's titled `$ref` properties move away if the definition's are added)."""
-    lines = object_comments(schema, style.titles)
+    lines = _object_comments(schema, style.titles)
     if not lines or not schema.get("properties"):
         return ""
     return "".join(ITEMS_INDENT + line + "\n" for line in lines) + ITEMS_INDENT
 
 
-def comments(prop: Any, titles: Titles) -> list[str]:
+def _comments(prop: Any, titles: Titles) -> list[str]:
     """The comment lines above a property: its title (where titles are rendered), its description."""
     if not isinstance(prop, dict):
         return []
@@ -104,17 +113,17 @@ def comments(prop: Any, titles: Titles) -> list[str]:
     return lines
 
 
-def object_comments(schema: Any, titles: Titles) -> list[str]:
+def _object_comments(schema: Any, titles: Titles) -> list[str]:
     """The comment lines an object's own type opens with (the parameters', an array's items'): as a
     property's, but harmony writes an object's description only."""
-    return comments(schema, "none" if titles == "harmony" else titles)
+    return _comments(schema, "none" if titles == "harmony" else titles)
 
 
 def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
     required = set(schema.get("required") or [])
     lines: list[str] = []
     for name, prop in (schema.get("properties") or {}).items():
-        lines.extend(comments(prop, style.titles))
+        lines.extend(_comments(prop, style.titles))
         optional = "" if name in required else "?"
         lines.append(f"{name}{optional}: {_format_type(prop, indent, style, defs)},{_default(prop)}")
     return "\n".join(" " * indent + line for line in lines)
@@ -146,14 +155,14 @@ def _description_lines(description: str) -> list[str]:
 
 
 def render_functions(functions: tuple[Tool, ...], titles: Titles = "none") -> str:
-    """The function definitions as the model sees them; `titles`: property titles are comments."""
+    """The function (and custom) tools as the model sees them; `titles`: property titles are comments."""
     lines = ["namespace functions {", ""]
     for function in functions:
         if function.description:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            opening = object_comments(parameters, titles)
+            opening = _object_comments(parameters, titles)
             if opening:
                 # The parameters' own description opens the type as a comment, as harmony renders an
                 # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
@@ -167,8 +176,21 @@ def render_functions(functions: tuple[Tool, ...], titles: Titles = "none") -> st
             style = _Style(titles, nested_indent(function))
             lines.append(_format_properties(parameters, 0, style, defs))
             lines.append("}) => any;")
+        elif function.kind == "custom":
+            lines.append(f"type {function.name} = {FREEFORM} => any;")
         else:
             lines.append(f"type {function.name} = () => any;")
         lines.append("")
     lines.append("} // namespace functions")
     return "\n".join(lines)
+
+
+def quirks(function: Tool, titles: Titles) -> int:
+    """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
+    line, unless that is its only property, written as a literal (an enum's values, an object)."""
+    properties = (function.parameters or {}).get("properties")
+    if not properties or not isinstance(properties, dict):
+        return 0
+    first = next(iter(properties.values()))
+    literal = isinstance(first, dict) and bool(first.get("enum") or first.get("type") == "object")
+    return int(not _comments(first, titles) and not (len(properties) == 1 and literal))
