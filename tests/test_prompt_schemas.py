@@ -444,3 +444,111 @@ async def test_cl100k_models_have_the_one_token_quirk_too(chat: ChatClient) -> N
     messages = [{"role": "user", "content": "What's the weather in Boston?"}]
     tools = [{"type": "function", "function": function}]
     assert await _chat_tokens(chat, model="gpt-3.5-turbo", messages=messages, tools=tools) == 50
+
+
+STEPS = {
+    "type": "function",
+    "function": {
+        "name": "steps",
+        "description": "List of steps to complete a task",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "steps": {
+                    "type": "array",
+                    "description": "List of steps to complete a task",
+                    "items": {
+                        "type": "object",
+                        "description": "a single step",
+                        "properties": {
+                            "description": {
+                                "type": "string",
+                                "description": "A brief description of the step",
+                            },
+                            "command": {
+                                "type": "string",
+                                "description": "The command to execute for this step",
+                            },
+                        },
+                        "required": ["description", "command"],
+                    },
+                }
+            },
+        },
+        "required": ["steps"],
+    },
+}
+
+
+RAILS = [
+    {
+        "role": "user",
+        "content": (
+            "    You are an expert at breaking down tasks into step-by-step instructions with associated commands.\n"
+            "    Please generate a list of steps to complete the following task:\n\n"
+            "    Set up a new Ruby on Rails project\n\n"
+            "    For each step, provide:\n"
+            "    - description: A brief description of what the step accomplishes\n"
+            "    - command: The exact command to execute for this step"
+            ' (if applicable; use "N/A" if no command is needed)\n\n'
+            "    Provide your response as a list of objects, each containing the above attributes.\n"
+            "    Ensure the steps are in the correct order to complete the task successfully.\n"
+        ),
+    }
+]
+
+
+def test_an_array_items_object_opens_with_its_own_description() -> None:
+    # The items' description is no property's: it opens their type, one level in (docs/usage.md).
+    function = STEPS["function"]
+    assert isinstance(function, dict)
+    text = render_functions((Tool("steps", function["parameters"], description=function["description"]),))
+    assert "steps?:     // a single step\n    {\n// A brief description of the step\n" in text
+
+
+async def test_an_array_items_description_counts_as_recorded(chat: ChatClient) -> None:
+    # Recorded: sublayerapp/sublayer spec/vcr_cassettes/openai/generators/task_steps_generator/
+    # ruby_on_rails_project.yml (gpt-4o-2024-05-13): 212 prompt tokens.
+    response = await chat.http.post(
+        "/v1/chat/completions",
+        json={
+            "model": "gpt-4o",
+            "messages": RAILS,
+            "tools": [STEPS],
+            "tool_choice": {"type": "function", "function": {"name": "steps"}},
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["usage"]["prompt_tokens"] == 212
+
+
+def test_a_title_is_parted_from_the_description_by_an_empty_comment_line() -> None:
+    # The gpt-4o family and cl100k models: title and description parted by `//`, which is free in
+    # o200k_base and costs 1 in cl100k_base (crewAI test_increment_tool_errors on
+    # gpt-4-0125-preview, docs/usage.md); a title alone stands alone. The gpt-5 family writes
+    # harmony's `//` after every title; neither writes the empty line into an object's opening.
+    query = {"description": "Search query", "title": "Query", "type": "string"}
+    page = {"title": "Page", "type": "integer"}
+    parameters = {"title": "Args", "type": "object", "properties": {"query": query, "page": page}}
+    line = render_functions((Tool("search", parameters),), "line").splitlines()
+    assert line[2:10] == [
+        "type search = (_: // Args",
+        "{",
+        "// Query",
+        "//",
+        "// Search query",
+        "query?: string,",
+        "// Page",
+        "page?: number,",
+    ]
+    harmony = render_functions((Tool("search", parameters),), "harmony").splitlines()
+    assert harmony[2:10] == [
+        "type search = (_: {",
+        "// Query",
+        "//",
+        "// Search query",
+        "query?: string,",
+        "// Page",
+        "//",
+        "page?: number,",
+    ]

@@ -577,6 +577,48 @@ async def test_the_results_of_a_parallel_call_are_one_message_of_json_strings(ch
     assert three == plain + wrapper_growth + 1 + 3  # 3: `"c"`
 
 
+async def test_non_ascii_in_the_results_of_a_parallel_call_is_escaped(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/llm/clients/openai/cassettes/test_parallel_tool_usage.yaml
+    # (gpt-4o-mini-2024-07-18, August 2025): 78, then 166 after two calls whose results hold `°`,
+    # each written `\u00b0` (4 more than `°`) and 1 more for holding non-ASCII.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Get the current weather in a given location.\n\nArgs:\n    location: A city"
+            " acronym like NYC or LA.",
+            "parameters": {
+                "properties": {
+                    "location": {
+                        "description": "A city acronym like NYC or LA.",
+                        "title": "Location",
+                        "type": "string",
+                    }
+                },
+                "required": ["location"],
+                "type": "object",
+            },
+        },
+    }
+    question = {"role": "user", "content": "What's the weather in SF and NYC?"}
+    calls = [
+        {
+            "id": f"call_{c}",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": f'{{"location": "{c}"}}'},
+        }
+        for c in ("SF", "NYC")
+    ]
+    results = [
+        {"role": "tool", "tool_call_id": "call_SF", "content": "The weather in SF is overcast and 64\u00b0F"},
+        {"role": "tool", "tool_call_id": "call_NYC", "content": "The weather in NYC is sunny and 72\u00b0F"},
+    ]
+    fields = {"model": "gpt-4o-mini", "tools": [tool]}
+    assert await prompt_tokens(chat, messages=[question], **fields) == 78
+    messages = [question, {"role": "assistant", "content": None, "tool_calls": calls}, *results]
+    assert await prompt_tokens(chat, messages=messages, **fields) == 166
+
+
 async def test_o_series_tools_and_history_are_written_the_gpt_4o_way(chat: ChatClient) -> None:
     # Recorded: crewAI lib/crewai/tests/cassettes/agents/
     # test_agent_powered_by_new_o_model_family_that_uses_tool.yaml: prompt_tokens 113, then 178 after
@@ -1044,3 +1086,105 @@ async def test_tools_added_mid_conversation_cost_their_rendering_and_the_hidden_
     )
     assert counted.status_code == 200, counted.text
     assert counted.json()["input_tokens"] == 122
+
+
+async def test_a_name_follows_the_role_after_a_colon(chat: ChatClient) -> None:
+    """Recorded: Arize openinference's autogen TestTeam (gpt-4o-2024-08-06) sends a user message named
+    `user`; the API counted 15 for this one message, as `user:user` writes it (`:user` is one token),
+    where the cookbook's name + 1 gives 16. A name that does not merge with the colon costs name + 1."""
+    asked = [{"role": "user", "name": "user", "content": "What is the capital of France?"}]
+    assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=asked) == 15
+    primary = [{**asked[0], "name": "primary"}]
+    assert await prompt_tokens(chat, model="gpt-4o-2024-08-06", messages=primary) == 16
+
+
+async def test_consecutive_text_parts_are_one_text(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/llm/clients/openai/cassettes/
+    # test_assistant_message_with_multiple_text_parts.yaml (gpt-4o-mini-2024-07-18): 63, as the two
+    # parts written as one text count (`Demerzel, ` + `who` would be one token more apart).
+    parts = [
+        {"text": "There once was a robot named Demerzel, ", "type": "text"},
+        {"text": "who served the Cleonic dynasty through many generations, until suddenly", "type": "text"},
+    ]
+    messages = [
+        {"role": "user", "content": "Please tell me a super short story that finishes in one sentence."},
+        {"role": "assistant", "content": parts},
+        {"role": "user", "content": "Please continue where you left off (but finish within one sentence)"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages) == 63
+
+
+async def test_a_search_model_counts_the_message_texts_alone(chat: ChatClient) -> None:
+    # Recorded: openai/openai-dotnet tests/SessionRecords/ChatTests/WebSearchWorks.json
+    # (gpt-4o-search-preview-2025-03-11): 9, the tokens of the question alone, where a chat model
+    # counts 16 (3 per message, the role, 3 priming the reply).
+    question = [{"role": "user", "content": "What was a positive news story from today?"}]
+    assert await prompt_tokens(chat, model="gpt-4o-search-preview", messages=question) == 9
+    assert await prompt_tokens(chat, model="gpt-4o", messages=question) == 16
+
+
+async def test_a_call_beside_text_is_a_message_of_its_own(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/e2e/cassettes/resume_with_override_thinking_and_tools/
+    # openai_completions/sync.yaml, second request (gpt-4o-2024-08-06): 106, 4 more than the same
+    # history would cost if the call joined the text.
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "compute_fib",
+            "description": "Compute the nth Fibonacci number (1-indexed).",
+            "parameters": {
+                "properties": {"n": {"title": "N", "type": "integer"}},
+                "required": ["n"],
+                "additionalProperties": False,
+                "type": "object",
+            },
+            "strict": False,
+        },
+    }
+    call = {
+        "id": "toolu_1",
+        "type": "function",
+        "function": {"name": "compute_fib", "arguments": '{"n": 100}'},
+    }
+    messages = [
+        {"role": "user", "content": "What is the 100th fibonacci number?"},
+        {
+            "role": "assistant",
+            "content": "I'll compute the 100th Fibonacci number for you.",
+            "tool_calls": [call],
+        },
+        {"role": "tool", "content": "218922995834555169026", "tool_call_id": "toolu_1"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o", messages=messages, tools=[tool]) == 106
+
+
+async def test_a_legacy_function_result_is_a_tool_result_on_gpt_4o(chat: ChatClient) -> None:
+    # Recorded: openai/openai-dotnet tests/SessionRecords/ChatToolTests/FunctionsWork.json, second
+    # request (gpt-4o-mini-2024-07-18): 108. The `function` message is written as a tool result
+    # from `functions.get_favorite_color_for_month` (hmarr's gpt-3.5 price would give 106).
+    function = {
+        "description": "gets the caller's favorite color for a given month",
+        "name": "get_favorite_color_for_month",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "month_name": {
+                    "type": "string",
+                    "description": "the name of a calendar month, e.g. February or October.",
+                }
+            },
+            "required": ["month_name"],
+        },
+    }
+    messages = [
+        {"role": "user", "content": "What's my favorite color in February?"},
+        {
+            "role": "assistant",
+            "function_call": {
+                "name": "get_favorite_color_for_month",
+                "arguments": '{"month_name":"February"}',
+            },
+        },
+        {"role": "function", "content": "chartreuse", "name": "get_favorite_color_for_month"},
+    ]
+    assert await prompt_tokens(chat, model="gpt-4o-mini", messages=messages, functions=[function]) == 108

@@ -270,7 +270,13 @@ def _base64(data: str) -> bytes | None:
         return None
 
 
+OPENAI_MODEL = re.compile(r"^(gpt-|o\d|chatgpt|ft:|codex|computer-use)")  # who answered, by its name
+OLD_GPT35 = ("gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613")  # what the bare alias named in 2023
 API_CHANGE = 1743465600  # 2025-04-01T00:00:00Z: the earliest recordings after it count the new way
+# 2024-11-09T00:00:00Z: the last recording where `tool_choice: "required"` cost 2 more is of 11-08
+REQUIRED_CHANGE = 1731110400
+# 2026-03-01T00:00:00Z: the results of parallel calls count non-ASCII unescaped in recordings since
+UNESCAPED_RESULTS = 1772323200
 
 
 def _items(items: Any) -> list[Any]:
@@ -282,6 +288,24 @@ def _current_reasoning(items: list[Any]) -> bool:
     users = [i for i, item in enumerate(items) if isinstance(item, dict) and item.get("role") == "user"]
     start = users[-1] if users else -1
     return any(isinstance(item, dict) and item.get("type") == "reasoning" for item in items[start + 1 :])
+
+
+def _joined_non_ascii(messages: list[Any]) -> bool:
+    """A tool result holding non-ASCII text answers one of several calls made in one turn."""
+    parallel = {
+        call.get("id")
+        for message in messages
+        if isinstance(message, dict) and len(message.get("tool_calls") or []) > 1
+        for call in message["tool_calls"]
+        if isinstance(call, dict)
+    }
+    return any(
+        isinstance(m, dict)
+        and m.get("tool_call_id") in parallel
+        and isinstance(m.get("content"), str)
+        and not m["content"].isascii()
+        for m in messages
+    )
 
 
 def _grammar(tool: Any) -> bool:
@@ -336,10 +360,40 @@ def reason(outcome: Outcome) -> str:
                 "text), a residue of the fit (docs/usage.md)"
             )
     answered = (outcome.pair.get("answered") or {}).get("created")
+    by = (outcome.pair.get("answered") or {}).get("model")
+    if isinstance(by, str) and not OPENAI_MODEL.match(by):
+        return f"not OpenAI's count: the recorded response was answered by {by}"
+    if request.get("model") == "gpt-3.5-turbo" and by in OLD_GPT35:
+        return (
+            f"alias change: answered by {by}, which the bare gpt-3.5-turbo named in 2023 "
+            "(gpt-3.5-turbo-0125 since 2024); the request does not name the snapshot"
+        )
     if outcome.pair["endpoint"] == "responses" and isinstance(answered, int) and answered < API_CHANGE:
         return (
             "API change: answered before 2025-04 (gpt-4o on /v1/responses then counted 18 more, "
             "about 216 more beside tools; the same shapes answered since are exact)"
+        )
+    if (
+        outcome.pair["endpoint"] == "chat"
+        and request.get("tool_choice") == "required"
+        and isinstance(answered, int)
+        and answered < REQUIRED_CHANGE
+    ):
+        return (
+            'API change: `tool_choice: "required"` cost 2 more until late 2024 (gpt-4o and '
+            "gpt-4o-mini until mid-October, gpt-3.5-turbo-0125 still on 2024-11-08; the same shapes "
+            "answered since are exact)"
+        )
+    if (
+        outcome.pair["endpoint"] == "chat"
+        and isinstance(answered, int)
+        and answered >= UNESCAPED_RESULTS
+        and _joined_non_ascii(_items(items))
+    ):
+        return (
+            "API change: the results of several calls made in one turn counted non-ASCII "
+            "\\u-escaped in the recordings of August 2025 to February 12, 2026, unescaped in "
+            "those of March 2026 on"
         )
     if _current_reasoning(_items(items)):
         return (

@@ -9,6 +9,9 @@ constant and every switch is here, with where it comes from. Three kinds of sour
 - fit: an empirical fit on tests/data/usage_corpus.jsonl (real recorded traffic; the pairs named by
   `tools/score_usage.py -v`), from issue 11's findings, confirmed there. A fit is not a published
   rule: it reproduces the recordings listed in docs/usage.md and may be wrong elsewhere.
+
+The module is past 400 lines on purpose: it is one table, and every field carries its evidence;
+split, the rows and the recordings they were fitted on would drift apart.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Literal
 
 from server.generation.conversation import Dialect
 from server.generation.models import Family, family
+from server.generation.tool_rendering import Titles
 
 CallHistory = Literal["legacy", "typescript"]
 
@@ -32,9 +36,28 @@ class CountingRules:
     (the cookbook's `num_tokens_from_messages`; fit, 4932-pair corpus: ruby-openai's and
     dd-trace-py's 0301 recordings, -1 per message with 3)."""
 
-    per_name: int = 1
-    """Tokens a message's `name` costs beside its own. cookbook: 1; gpt-3.5-turbo-0301: -1 (the
-    name replaces the role)."""
+    message_envelope: bool = True
+    """Each message costs `per_message` + its role beside its content. False: only the contents
+    count, with no reply priming either (fit, 4932-pair corpus: the search models, gpt-4o-search-
+    preview and gpt-4o-mini-search-preview, report the tokens of the messages' texts alone:
+    pydantic-ai test_openai_web_search_tool and its user-location twin, a system and a user
+    message, 11 and 12; openai-dotnet WebSearchWorks 9; crmne/ruby_llm chat_citations 13; 4 pairs
+    +7 and +11 -> exact)."""
+
+    name_prefix: str = ":"
+    """A message's `name` follows its role in the message's header, written `{role}{prefix}{name}`
+    (openai/harmony renders an author's name as `:{name}` after the role, encoded apart from it),
+    so it costs tokens(prefix + name) + `per_name`. This is the cookbook's name + 1 wherever `:`
+    does not merge with the name, and 1 less where it does (`:user` is one token in both
+    encodings). fit (4932-pair corpus): Arize openinference autogen TestTeam and
+    test_instrumenting_model_client (gpt-4o-2024-08-06, a user message named `user` beside ones
+    named `primary` and `critic`), 9 pairs +1 -> exact; the cookbook's `example_user` and
+    `example_assistant` cost name + 1 either way. gpt-3.5-turbo-0301: "" (the name replaces the
+    role, the cookbook's `num_tokens_from_messages`)."""
+
+    per_name: int = 0
+    """Tokens a message's `name` costs beside `name_prefix` + its own: 0; gpt-3.5-turbo-0301: -1
+    (the name replaces the role)."""
 
     reply_priming: int = 3
     """Tokens priming the reply. cookbook: 3. fit (reasoning, 47 chat and 57 responses pairs
@@ -96,16 +119,29 @@ class CountingRules:
     `city` enum, 34 chat pairs). (A multi-line description is no quirk: each of its lines is a
     comment line, tool_rendering.py.)"""
 
-    property_titles: bool = True
-    """A property's `title` is rendered as a comment line `// {title}` above its description (fit:
-    chat, 202 gpt-4o and gpt-4.1 pairs whose tools carry pydantic titles, from 2 to 99 exact, e.g.
-    crewAI TestNativeToolCallingTokenUsage, test_agent_execution_with_tools, whose residue was the
-    title's tokens + 2 per titled property). Responses renders them too (fit, gpt-4o family, with
-    `tools_overhead` 3: see there). Reasoning models do not (no titled Responses pair tells)."""
+    property_titles: Titles = "line"
+    """How a property's `title` is written (tool_rendering.py `Titles`). "line", `// {title}` above its
+    description, parted from it by an empty `//` (fit: chat, 202 gpt-4o and gpt-4.1 pairs whose tools
+    carry pydantic titles, from 2 to 99 exact, e.g. crewAI TestNativeToolCallingTokenUsage,
+    test_agent_execution_with_tools, whose residue was the title's tokens + 2 per titled property;
+    the empty `//` is free in o200k_base and costs 1 in cl100k_base, fit there (4932-pair corpus):
+    crewAI test_increment_tool_errors on gpt-4-0125-preview, 6 titled and described properties, -6,
+    crewAI platform tools on gpt-3.5-turbo -2 and Future-House ldp test_parameterizing_tool_from_
+    arg_union on gpt-3.5-turbo-0125 -1, 10 pairs exact, 2 closer; Mirascope's gpt-4-0613 tools,
+    already +20 to +28, 2 further; no title-only property gets it: magentic's and instructor's stay
+    exact). Responses renders them too (fit, gpt-4o family, with `tools_overhead` 3: see there). The gpt-5 family: "harmony", `// {title}` and an
+    empty `//` (openai/harmony src/encoding.rs; the parameters' own title is not written, as harmony
+    writes no object's title), which costs what "line" costs before a description (`//\n//` is one
+    token). fit (4932-pair corpus): crewAI's gpt-5-nano native tool calls, titled and described
+    properties, 3 first turns -3 and -9 -> exact; their round trips after three parallel calls move
+    from +3 to +12 (the history's residue, hidden before by the tools' -9). No titled Responses pair
+    on a reasoning model; the row follows chat's."""
 
     call_history: CallHistory = "typescript"
     """How earlier calls and results count. typescript (fit, gpt-4o chat, pydantic-ai tool round
-    trips): a result costs tokens("functions." + name) more; one call costs its name, arguments and
+    trips): a result costs tokens("functions." + name) more, a legacy `function` result too, as a
+    tool result from that function (fit, 4932-pair corpus: openai-dotnet FunctionsWork on
+    gpt-4o-mini, -2 -> exact, the only such pair); one call costs its name, arguments and
     `single_call`; two or more are one `multi_tool_use.parallel` call (see prompt.py). legacy (hmarr,
     gpt-3.5): a legacy `function_call` costs its name, arguments and 3, its `function` result like
     any message; `tool_calls` and their results still count the typescript way (fit, cl100k:
@@ -126,6 +162,15 @@ class CountingRules:
     test_tool_search_eval[openai-chat], 4 below with 4; with `assistant_extra`, a reasoning round
     trip costs 6 more than gpt-4o's)."""
 
+    call_beside_text: int = 4
+    """More for an assistant message in chat that says something and calls a tool: the call is a
+    message of its own beside the text, with its own 3 and role (as Responses prices an assistant
+    message item before a call item, `call_item`). fit (gpt-4o family, 4932-pair corpus): Mirascope
+    resume_with_override_thinking_and_tools, dd-trace-py test_multiple_agent_handoffs_with_chat_
+    completions, activeagent travel_agent_custom_user_instructions, 4 pairs of 3 sources -4 ->
+    exact, the only ones with text beside a call; the same for other families and for two or more
+    calls, a choice without a recording. A legacy `function_call` keeps hmarr's price."""
+
     parallel_call: int = 2
     """Added to an assistant message's `multi_tool_use.parallel` call (two or more calls in chat),
     beside the wrapper's name and JSON. fit (gpt-4o family, 2: pydantic-ai test_temporal, test_dbos
@@ -137,18 +182,25 @@ class CountingRules:
     joined_results: bool = False
     """The results of two or more calls made in one turn (a `multi_tool_use.parallel` call) are one
     message from `multi_tool_use.parallel`: its 4 and that name once, then per result 1 and the
-    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII kept), the function
-    not named. A forum report saw the API JSON-escape tool results only when a turn made several calls
-    (community.openai.com, "Massive token overestimation in multiple tool calls due to internal unicode
-    escaping", gpt-4.1 and gpt-5.2, non-ASCII escaped too). fit (gpt-4o family chat, 26 pairs exact:
-    pydantic-ai test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three
-    parallel searches and reads), and crewAI's hierarchical delegations with long multi-line results
-    from -11, -29, -47 to -1. Not on /v1/responses, where each result is a turn of its own
-    (`run_as_client`). Non-ASCII kept: the
-    crewAI hierarchical recordings (gpt-4o, March 2026) count it unescaped, while one crewAI
-    recording of February 2026 (gpt-4o-mini, test_kickoff_response_format_with_planning_and_tools)
-    counts it escaped (-535, exact if escaped); the API seems to have changed. Reasoning models in chat
-    do not join them (fit: crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
+    result's text as a JSON string (quoted, newlines and quotes escaped, non-ASCII `\\u`-escaped),
+    1 more for a result that holds non-ASCII, the function not named. Two forum reports saw the API
+    JSON-escape tool results, Unicode included, only when a turn made several calls
+    (community.openai.com, "Bug: Unicode should not be escaped in multiple tool call results",
+    2024, and "Massive token overestimation in multiple tool calls due to internal unicode
+    escaping", gpt-4.1 and gpt-5.2). fit (gpt-4o family chat, 26 pairs exact: pydantic-ai
+    test_dbos, test_prefect, test_temporal; Mirascope test_call_with_tools; crewAI's three parallel
+    searches and reads), and crewAI's hierarchical delegations with long multi-line results from
+    -11, -29, -47 to -1. Not on /v1/responses, where each result is a turn of its own
+    (`run_as_client`). Non-ASCII (fit,
+    4932-pair corpus): escaped and 1 more per such result, 7 pairs of 3 sources made exact
+    (Mirascope test_parallel_tool_usage and test_call[tool_parallel_output_scenario], `64°F`, -10;
+    openinference agno team_coordinate_run, a curly apostrophe and an em dash, -6 and -13;
+    openinference agent-framework test_multiple_tools, -5), crewAI test_kickoff_response_format_with_planning_and_tools -535 ->
+    +3 (three results of 87,000 characters), activeagent's multiple tools -14 -> -9; recorded from
+    August 2025 to February 12, 2026. crewAI's hierarchical recordings of March and April 2026
+    (gpt-4o, 6 pairs) count non-ASCII unescaped: the API seems to have changed then (listed so in
+    tests/data/usage_unexplained.jsonl). Reasoning models in chat do not join the results (fit:
+    crewAI's three parallel calls on gpt-5-nano, +1 separate, -12 joined)."""
 
     call_item: int = 0
     """Responses: each function call is an input item and a turn of its own, never wrapped in
@@ -290,7 +342,7 @@ REASONING_CHAT = CountingRules(
     described_first=1,
     named_choice=0,
     none_choice=0,
-    property_titles=False,
+    property_titles="harmony",
     compact_arguments=False,
 )
 """gpt-5 family (not `-chat`) in chat."""
@@ -298,7 +350,7 @@ REASONING_CHAT = CountingRules(
 O_SERIES_CHAT = replace(
     REASONING_CHAT,
     tools_overhead=9,
-    property_titles=True,
+    property_titles="line",
     single_call=4,
     assistant_extra=0,
     compact_arguments=True,
@@ -331,7 +383,7 @@ REASONING_RESPONSES = CountingRules(
     tools_overhead=8,
     named_choice=0,
     none_choice=0,
-    property_titles=False,
+    property_titles="harmony",
     described_first=1,
     format_in_system=False,
     format_blank_line=False,
@@ -363,9 +415,10 @@ test_responses_interleaved_reasoning_between_tool_calls keeps 1, 2, 3 items for 
 test_agent_loop_streaming 10 + 2, all exact; langchain gpt-5.4 test_phase 168 + 3 and pydantic-ai
 gpt-5.5 test_openai_responses_phase_live 29 + 4, 1 and 2 more)."""
 
-O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5)
+O_RESPONSES = replace(REASONING_RESPONSES, tools_overhead=5, property_titles="line")
 """o-series on /v1/responses: 3 less for the tools than the gpt-5 family (5 instead of 8), a call sent
-back priced as gpt-5's (12 + name + compact arguments). fit: charmbracelet/fantasy o4-mini tool,
+back priced as gpt-5's (12 + name + compact arguments); property titles as in o-series chat (a
+choice: no titled o-series Responses pair). fit: charmbracelet/fantasy o4-mini tool,
 tool_streaming, thinking and thinking-streaming: the first turns (4 pairs, a developer message and one
 described tool) +3 -> exact and their round trips (9 pairs of October 2025 to June 2026) +1 -> exact,
 each 3 below gpt-5's count of the same request; o4-mini without tools (fantasy simple, openinference,
@@ -405,8 +458,14 @@ TABLE: dict[tuple[Family, Dialect], CountingRules] = {
 LATER_GPT5 = "gpt-5."
 """The prefix of the gpt-5.x models after the August 2025 snapshots (gpt-5.1, gpt-5.2, gpt-5.4, ...)."""
 
+SEARCH = CountingRules(message_envelope=False, reply_priming=0)
+"""The search models (`-search-preview`): only the messages' texts count (`message_envelope`)."""
+
+SEARCH_MARK = "-search-preview"
+"""What a search model's name holds (gpt-4o-search-preview, gpt-4o-mini-search-preview, dated or not)."""
+
 SNAPSHOTS: dict[str, CountingRules] = {
-    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, per_name=-1),
+    "gpt-3.5-turbo-0301": replace(LEGACY, per_message=4, name_prefix="", per_name=-1),
 }
 """Snapshots whose prompt is written differently from their family's, where the request names them
 (cookbook: gpt-3.5-turbo-0301 writes each message as `<|start|>{role or name}\n{content}<|end|>\n`).
@@ -415,6 +474,8 @@ A request for the bare alias is counted as the family's current snapshot."""
 
 @functools.lru_cache(maxsize=256)  # on the hot path: a model's row is found once, not per request
 def rules_for(model: str, dialect: Dialect) -> CountingRules:
+    if SEARCH_MARK in model:
+        return SEARCH
     snapshot = next((rules for name, rules in SNAPSHOTS.items() if model.startswith(name)), None)
     rules = snapshot or TABLE[(family(model), dialect)]
     if rules is REASONING_RESPONSES and model.startswith(LATER_GPT5):

@@ -11,9 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from server.generation.conversation import Tool
+
+Titles = Literal["none", "line", "harmony"]
+"""How a property's `title` is written: not at all; "line", the comment is the title and the
+description parted by a blank line, `// {title}`, `//`, `// {description}` (the gpt-4o family's and
+cl100k models' renderer, a fit: with no description, `// {title}` alone); or "harmony", `// {title}`
+then an empty `//` whether a description follows or not (openai/harmony src/encoding.rs, which
+writes no object's title, only its description). In o200k_base `//\n//` is one token, so the empty
+line costs nothing before a description there; in cl100k_base it costs 1."""
 
 FREEFORM = "(_: string)"
 """A custom (free-form) tool's input, written as one string argument, among the functions in the order
@@ -28,7 +36,7 @@ Defs = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class _Style:
-    titles: bool  # property titles are comment lines
+    titles: Titles  # how property titles are written
     step: int  # the indent of a nested object's properties (`nested_indent`)
 
 
@@ -38,7 +46,10 @@ def nested_indent(function: Tool) -> int:
     return 2 if function.strict else 0
 
 
-def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
+def _format_type(schema: Any, indent: int, style: _Style, defs: Defs, shown: bool = True) -> str:
+    """`schema` as a type; `shown`: its own comment lines (title, description) are already written
+    above it, as a property's are. An object whose are not (an array's items, a `$ref`'s target)
+    opens with them (`_opening`)."""
     if not isinstance(schema, dict):
         return "any"
     ref = schema.get("$ref")
@@ -47,7 +58,8 @@ def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
         # e.g. Mirascope test_structured_output/tool -26 -> -3, crewAI's TaskEvaluation -56 -> +11,
         # pydantic-ai test_dbos -10 -> +1). Inside it, its own name is `any`: a recursive model ends.
         name = ref.rsplit("/", 1)[-1]
-        return _format_type(defs[name], indent, style, {k: v for k, v in defs.items() if k != name})
+        rest = {k: v for k, v in defs.items() if k != name}
+        return _format_type(defs[name], indent, style, rest, shown)
     if "anyOf" in schema:
         return " | ".join(_format_type(member, indent, style, defs) for member in schema["anyOf"])
     kind = schema.get("type")
@@ -61,20 +73,50 @@ def _format_type(schema: Any, indent: int, style: _Style, defs: Defs) -> str:
     if kind in ("boolean", "null"):
         return str(kind)
     if kind == "object":
-        return "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
+        body = "{\n" + _format_properties(schema, indent + style.step, style, defs) + "\n}"
+        return body if shown else _opening(schema, style) + body
     if kind == "array":
-        return _format_type(schema["items"], indent, style, defs) + "[]" if "items" in schema else "any[]"
+        if "items" not in schema:
+            return "any[]"
+        return _format_type(schema["items"], indent, style, defs, shown=False) + "[]"
     return "any"
 
 
-def _comments(prop: Any, titles: bool) -> list[str]:
+ITEMS_INDENT = "    "  # harmony's indent of a nested type, one level (openai/harmony src/encoding.rs)
+
+
+def _opening(schema: dict[str, Any], style: _Style) -> str:
+    """The comment lines an array's items object opens with: its title (where titles are rendered)
+    and description, as harmony renders an object's description above its braces, each line and the
+    opening brace one level in. fit (4932-pair corpus): sublayer's `a single review` and `a single
+    step` items (2 gpt-4o pairs, -7 -> exact) and crewAI's TaskEvaluation, whose `entities` items
+    are a `$ref` to a definition titled `Entity` (8 gpt-4o and gpt-4o-mini pairs, -5 -> exact); the
+    indent is a choice among renderings of equal cost (the closing brace indented instead of the
+    opening one counts the same). Items without comments (pydantic-ai's `answers`) stay exact. A
+    property's own schema or a `$ref` it names opens with nothing: its comments are the property's
+    (Mirascope's titled `$ref` properties move away if the definition's are added)."""
+    lines = _object_comments(schema, style.titles)
+    if not lines or not schema.get("properties"):
+        return ""
+    return "".join(ITEMS_INDENT + line + "\n" for line in lines) + ITEMS_INDENT
+
+
+def _comments(prop: Any, titles: Titles) -> list[str]:
     """The comment lines above a property: its title (where titles are rendered), its description."""
     if not isinstance(prop, dict):
         return []
-    lines = [f"// {prop['title']}"] if titles and prop.get("title") else []
+    lines = [f"// {prop['title']}"] if titles != "none" and prop.get("title") else []
+    if lines and (titles == "harmony" or prop.get("description")):
+        lines.append("//")  # the blank line between the title and the description (`Titles`)
     if prop.get("description"):
         lines.append(f"// {prop['description']}")
     return lines
+
+
+def _object_comments(schema: Any, titles: Titles) -> list[str]:
+    """The comment lines an object's own type opens with (the parameters', an array's items'): as a
+    property's, but harmony writes an object's description only."""
+    return _comments(schema, "none" if titles == "harmony" else titles)
 
 
 def _format_properties(schema: dict[str, Any], indent: int, style: _Style, defs: Defs) -> str:
@@ -112,7 +154,7 @@ def _description_lines(description: str) -> list[str]:
     return [f"// {line.strip()}" if line.strip() else "//" for line in description.strip().split("\n")]
 
 
-def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
+def render_functions(functions: tuple[Tool, ...], titles: Titles = "none") -> str:
     """The function (and custom) tools as the model sees them; `titles`: property titles are comments."""
     lines = ["namespace functions {", ""]
     for function in functions:
@@ -120,7 +162,7 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
             lines.extend(_description_lines(function.description))
         parameters = function.parameters or {}
         if parameters.get("properties"):
-            opening = _comments(parameters, titles)
+            opening = _object_comments(parameters, titles)
             if opening:
                 # The parameters' own description opens the type as a comment, as harmony renders an
                 # object's description (openai/harmony src/encoding.rs, json_schema_to_typescript);
@@ -143,7 +185,7 @@ def render_functions(functions: tuple[Tool, ...], titles: bool = False) -> str:
     return "\n".join(lines)
 
 
-def quirks(function: Tool, titles: bool) -> int:
+def quirks(function: Tool, titles: Titles) -> int:
     """`CountingRules.typescript_quirks`: one less for a function whose first property has no comment
     line, unless that is its only property, written as a literal (an enum's values, an object)."""
     properties = (function.parameters or {}).get("properties")
