@@ -25,7 +25,7 @@ from server.generation.conversation import (
     ToolChoice,
 )
 from server.generation.strict import strict_problem
-from server.responses.sealed import unseal
+from server.responses.sealed import unseal, unseal_id
 from server.wire.responses_input import (
     CustomToolCallItem,
     CustomToolCallOutputItem,
@@ -136,6 +136,8 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             messages.append(Message("developer", "", tools=_added_tools(item)))
         elif isinstance(item, ReasoningItem):
             tokens = unseal(item.encrypted_content)
+            if tokens is None and not item.encrypted_content:
+                tokens = unseal_id(item.id)  # sent back by id alone: the item we wrote (sealed.py)
             if tokens is None:
                 reasoning += len(item.encrypted_content or "")
             else:
