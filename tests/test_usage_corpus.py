@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tools.score_usage import CORPUS, Outcome, report, run, tabulate
+from tools.score_usage import CORPUS, EDITED, Outcome, report, run, tabulate, unexplained
 
 UNEXPLAINED = Path(__file__).parent / "data" / "usage_unexplained.jsonl"
 
@@ -45,3 +45,22 @@ async def test_every_recorded_pair_is_exact_or_listed_as_unexplained(
         print()
         report(tabulate(outcomes), verbose=False)  # the score per family and dialect
     assert not surprises, "\n".join(surprises)
+
+
+def test_a_recorded_answer_whose_request_was_edited_in_another_version_is_told_apart() -> None:
+    # charmbracelet/fantasy's thinking.yaml #1: the same answer (created 1773345139, 202 tokens) is
+    # held by two commits, one of whose requests lost the reasoning item it was answered with.
+    def pair(commit: str, text: str) -> dict[str, Any]:
+        source = {"repo": "o/r", "commit": commit, "path": "c.yaml", "index": 1}
+        request = {"model": "gpt-5", "input": text}
+        usage = {"input_tokens": 202}
+        return {"source": source, "endpoint": "responses", "model": "gpt-5", "request": request,
+                "usage": usage, "answered": {"created": 1773345139}}  # fmt: skip
+
+    edited = Outcome(pair("a" * 40, "short"), 200, ours=94)
+    kept = Outcome(pair("b" * 40, "long"), 200, ours=208)
+    # which of the two was edited the corpus cannot tell; a pair with a reason of its own keeps it
+    assert [row["reason"] for row in unexplained([edited, kept])] == [EDITED, EDITED]
+    # an edit our count does not see explains nothing
+    same = Outcome(pair("b" * 40, "long"), 200, ours=94)
+    assert [row["reason"] for row in unexplained([edited, same])] == ["reason unknown"] * 2

@@ -17,7 +17,7 @@ from server.generation.images import ImageSize
 # `function` is the legacy result of a `function_call`; roles keep the name the client used, so a
 # fixture matching on a role sees what was sent.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
-ToolKind = Literal["function", "custom"]
+ToolKind = Literal["function", "custom", "tool_search"]  # tool_search: a client-executed search
 PartKind = Literal["text", "refusal", "image", "audio", "file"]
 ChoiceMode = Literal["none", "auto", "required"]
 FormatKind = Literal["text", "json_object", "json_schema"]
@@ -92,6 +92,8 @@ class Tool:
     strict: bool = False
     description: str | None = None
     kind: ToolKind = "function"
+    deferred: bool = False
+    """`defer_loading`: offered, but not written into the prompt until a tool search loads it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -400,8 +400,12 @@ gpt-5-mini test_tools, a result after a user message, -3 -> -1; the same fantasy
 call, an API change). A reasoning item of the current turn costs its tokens + 5: with its call, 7
 more than the call's old price of 10, as gpt-5.x (below). Checked with the reasoning tokens of the
 response that wrote the item (the previous pair of its cassette): ruby_llm gpt-5-nano 192 + 5 once,
-but the other gpt-5 snapshots' items cost 21 to 89 more than their tokens (pydantic-ai gpt-5,
-ruby_llm gpt-5-nano), reason unknown; the real API's items stay an estimate either way."""
+the others more, by 2 to 61 (pydantic-ai gpt-5 and gpt-5-mini, langchain gpt-5, ruby_llm
+gpt-5-nano: 20 items; two ruby_llm pairs with other residues aside, 84 more and 3 less): these snapshots report their reasoning tokens rounded down to a multiple of
+64 (every count they report is one: 0, 64, 128, 192, ...; gpt-5.x report 26, 29, 45, 98), while the
+prompt counts them all, so an item costs its reported tokens + 5 + 0 to 63 (three gpt-5-mini items
+reported as 0 reasoning tokens cost 36, 50 and 61). The real API's items stay an estimate either
+way (their `encrypted_content` holds 3.6 to 6.3 bytes per reasoning token on these snapshots)."""
 
 LATER_GPT5_RESPONSES = replace(REASONING_RESPONSES, call_item=15, client_call_item=15, reasoning_item=2)
 """gpt-5.1 and later gpt-5.x on /v1/responses: a function call sent back costs 15 + name + compact

@@ -25,7 +25,7 @@ from server.generation.conversation import (
     ToolChoice,
 )
 from server.generation.strict import strict_problem
-from server.responses.sealed import unseal
+from server.responses.sealed import unseal, unseal_id
 from server.wire.responses_input import (
     CustomToolCallItem,
     CustomToolCallOutputItem,
@@ -136,6 +136,8 @@ def input_messages(items: str | Sequence[InputItem] | None) -> list[Message]:
             messages.append(Message("developer", "", tools=_added_tools(item)))
         elif isinstance(item, ReasoningItem):
             tokens = unseal(item.encrypted_content)
+            if tokens is None and not item.encrypted_content:
+                tokens = unseal_id(item.id)  # sent back by id alone: the item we wrote (sealed.py)
             if tokens is None:
                 reasoning += len(item.encrypted_content or "")
             else:
@@ -190,11 +192,36 @@ def output_messages(output: Sequence[dict[str, Any]]) -> list[Message]:
 def _tools(body: ResponseInputs) -> tuple[Tool, ...]:
     tools: list[Tool] = []
     for tool in body.tools or []:
+        deferred = bool(getattr(tool, "defer_loading", False))
         if isinstance(tool, FunctionTool):
-            tools.append(Tool(tool.name, tool.parameters, is_strict(tool), tool.description))
+            tools.append(
+                Tool(tool.name, tool.parameters, is_strict(tool), tool.description, deferred=deferred)
+            )
         elif isinstance(tool, CustomTool):
-            tools.append(Tool(tool.name, None, False, tool.description, kind="custom"))
+            tools.append(Tool(tool.name, None, False, tool.description, kind="custom", deferred=deferred))
+        elif isinstance(tool, HostedTool) and tool.type == "tool_search":
+            search = _client_search(tool)
+            if search is not None:
+                tools.append(search)
     return tuple(tools)
+
+
+def _client_search(tool: HostedTool) -> Tool | None:
+    """A `tool_search` the client executes (`execution: "client"`), with the description and
+    parameters it was given: the model calls it as it calls a function, so the prompt writes it among
+    the functions (docs/usage.md; backends do not call it). None for the hosted search."""
+    extra = tool.model_extra or {}
+    if extra.get("execution") != "client":
+        return None
+    parameters = extra.get("parameters")
+    description = extra.get("description")
+    return Tool(
+        "tool_search",
+        parameters if isinstance(parameters, dict) else None,
+        False,
+        description if isinstance(description, str) else None,
+        kind="tool_search",
+    )
 
 
 DATED = re.compile(r"_\d{4}_\d{2}_\d{2}$")  # `web_search_preview_2025_03_11` is a web_search_preview

@@ -29,7 +29,7 @@ from server.generation.ids import ALPHANUMERIC
 from server.generation.usage import Usage
 from server.responses.objects import JSON, Status, response_object
 from server.responses.plan import ResponsesPlan
-from server.responses.sealed import seal
+from server.responses.sealed import seal, sealed_id
 
 
 class ResponseWriter:
@@ -167,7 +167,8 @@ class ResponseWriter:
         ]
 
     def _open_reasoning(self) -> list[JSON]:
-        item: JSON = {"id": self.plan.ids.make("rs"), "type": "reasoning", "summary": []}
+        item_id = sealed_id(self.plan.ids.make("rs"), self.plan.plan.hidden)
+        item: JSON = {"id": item_id, "type": "reasoning", "summary": []}
         if self.plan.sealed_reasoning:
             # The real order (2026 captures): content and the sealed reasoning before the summary.
             item = {
