@@ -257,9 +257,8 @@ def unknown_fields(model: BaseModel, prefix: str = "", ignoring: bool = False) -
 
     A shape's `unknown_keys` (server.wire.base.Wire) decides whether its own unknown keys count and
     is passed down to the shapes inside it that inherit. Only the fields the client sent
-    (`model_fields_set`) that hold models are visited, in declaration order (the order of the
-    model's `__dict__`), so the report does not depend on set ordering; the fields not sent, most of
-    a request's, are passed over at the cost of a set lookup.
+    (`model_fields_set`, a few of a request's many) that hold models are visited, in declaration
+    order (the order of the model's `__dict__`), so the report does not depend on set ordering.
     """
     if isinstance(model, Open):
         return []  # accepted as sent (server.wire.base.Open)
@@ -268,10 +267,13 @@ def unknown_fields(model: BaseModel, prefix: str = "", ignoring: bool = False) -
         ignoring = policy == "ignore"
     extra = None if ignoring else model.__pydantic_extra__
     found = [f"{prefix}.{key}" if prefix else key for key in extra] if extra else []
-    sent = model.model_fields_set
-    for name, child in model.__dict__.items():
-        if name not in sent:
-            continue
+    fields = model.__dict__  # the set also names the extra keys, which are not in it
+    inner = [name for name in model.model_fields_set if isinstance(fields.get(name), (BaseModel, list))]
+    if len(inner) > 1:
+        order = list(fields)
+        inner.sort(key=order.index)
+    for name in inner:
+        child = fields[name]
         if isinstance(child, BaseModel):
             found.extend(unknown_fields(child, f"{prefix}.{name}" if prefix else name, ignoring))
         elif isinstance(child, list):
