@@ -29,7 +29,6 @@ from server.errors import APIError, invalid_request
 from server.generation.shaping import Sleep
 from server.http.direct import Application
 from server.http.json_response import error_response
-from server.http.middleware import OpenAIHeaders
 from server.http.ratelimit import limited
 from server.http.trace import Trace
 from server.openapi import build_openapi
@@ -110,7 +109,6 @@ def create_app(
     app.include_router(verify.router)
     app.include_router(chaos.router)
     _install_error_handlers(app, settings)
-    app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:

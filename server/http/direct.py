@@ -8,7 +8,8 @@ their last-resort 500, and the handler that renders an `APIError`. They read the
 our own limit and have no dependencies, so `Application` answers them with just those two; on
 the benchmark's chat request the other layers were about a seventh of its cost (bench/README.md).
 Everything else, and any request under a root path, goes through the full stack, where the same
-endpoints are still routed (and documented).
+endpoints are still routed (and documented). So does every request once the app's user has added a
+middleware of their own (tests do): it must see every request.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Application(FastAPI):
-    """FastAPI, with some POST endpoints of fixed paths answered directly."""
+    """FastAPI with our headers as its middleware, and some POST endpoints of fixed paths answered
+    directly."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
+        self.add_middleware(OpenAIHeaders)
+        self.ours = list(self.user_middleware)
         self.direct: dict[str, ASGIApp] = {}
 
     def answer_directly(self, path: str, endpoint: Endpoint) -> None:
@@ -41,7 +45,7 @@ class Application(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         direct = self.direct.get(scope["path"]) if scope["type"] == "http" else None
-        if direct is None or scope["method"] != "POST" or self.root_path:
+        if direct is None or scope["method"] != "POST" or self.root_path or self.user_middleware != self.ours:
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self  # what `request.app` reads, as Starlette sets it
