@@ -20,8 +20,8 @@ def uvicorn_setup() -> str:
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     return (
-        f"uvicorn {version('uvicorn')}, 1 worker, loop auto ({loop}), http auto ({http}), "
-        "log level warning, no access log"
+        f"uvicorn {version('uvicorn')}, 1 worker, loop auto ({loop}), http auto ({http}; chatdouble: "
+        "httptools, one write per loop turn), log level warning, no access log"
     )
 
 

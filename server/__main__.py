@@ -21,6 +21,7 @@ from backends.recording.check import check as check_cassettes
 from server import __version__
 from server.app import create_app
 from server.config import CONFIG_ENV, ConfigError, Settings, load_settings
+from server.http.joined_writes import JoinedWritesProtocol
 
 SETTINGS_ENV = "CHATDOUBLE_SETTINGS_JSON"
 # uvicorn cancels whatever still runs this long after the shutdown grace period: the streams see the
@@ -173,6 +174,7 @@ def serve(args: argparse.Namespace) -> int:
         "log_level": settings.log_level,
         "access_log": settings.log_level == "debug",
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds + FAREWELL_SECONDS,
+        "http": JoinedWritesProtocol,  # a response's headers and body in one write
     }
     # uvicorn handles SIGTERM, shuts down, then re-raises the signal with the handler that was there
     # before it; with Python's default that kills the process (exit 143). Exit 0, as on SIGINT.

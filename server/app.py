@@ -27,8 +27,8 @@ from server.control.journal import Endpoint, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
 from server.generation.shaping import Sleep
+from server.http.direct import Application
 from server.http.json_response import error_response
-from server.http.middleware import OpenAIHeaders
 from server.http.ratelimit import limited
 from server.http.trace import Trace
 from server.openapi import build_openapi
@@ -38,6 +38,8 @@ from server.routes import health, models
 from server.runtime import Runtime
 
 log = logging.getLogger("chatdouble")
+# The endpoints that create an answer: the hot path, answered without FastAPI's stack (server/http/direct.py).
+CREATING = ("create_chat_completion", "create_completion", "create_response", "create_embedding")
 
 
 class _Handler(Protocol):
@@ -73,7 +75,7 @@ def create_app(
         finally:
             await runtime.aclose()
 
-    app = FastAPI(
+    app = Application(
         title="chatdouble",
         version=__version__,
         description="An OpenAI Chat Completions stand-in: echo, scripted fixtures and an upstream proxy.",
@@ -94,6 +96,9 @@ def create_app(
     ]
     for position, route in enumerate(endpoints):
         app.router.routes.insert(position, route)
+    for route in endpoints:
+        if isinstance(route, Route) and route.name in CREATING:
+            app.answer_directly(route.path, route.endpoint)
     # `/v1/chat/completions/` is an unknown URL to the API (404), not a redirect.
     app.router.redirect_slashes = False
     app.include_router(models.router)
@@ -104,7 +109,6 @@ def create_app(
     app.include_router(verify.router)
     app.include_router(chaos.router)
     _install_error_handlers(app, settings)
-    app.add_middleware(OpenAIHeaders)
     document: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
+from server.http.joined_writes import JoinedWritesProtocol
+
 
 @dataclass
 class LiveServer:
@@ -41,7 +43,9 @@ def serve(app: FastAPI) -> Iterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, http=JoinedWritesProtocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from server.chat.validation import parse_request
+from server.http import validation
 from tests.support.requests import function_tool
 
 CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
@@ -144,3 +147,19 @@ async def test_unknown_keys_elsewhere_are_a_400(
         "param": param,
         "code": "unknown_parameter",
     }
+
+
+def test_only_a_body_with_unknown_keys_is_searched_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body its schema knows whole is validated in one pass (server/http/validation.py)."""
+    searched: list[object] = []
+
+    def search(model: object, *args: object) -> list[str]:
+        searched.append(model)
+        return []
+
+    monkeypatch.setattr(validation, "unknown_fields", search)
+    plain = {"model": "gpt-4o", "messages": history()}
+    parse_request(orjson.dumps(plain), reject_unknown=True)
+    assert searched == []
+    parse_request(orjson.dumps(dict(plain, messages=history(user={"nickname": "x"}))), reject_unknown=True)
+    assert len(searched) == 1

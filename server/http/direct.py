@@ -1,0 +1,65 @@
+"""The creating endpoints' short way in: our headers, the API's error envelope, then the endpoint.
+
+Through FastAPI's full stack a request passes eight layers before its endpoint: the server-error
+middleware, telemetry, a body limit, our headers, the exception handlers, an exit stack, the router
+and the route's own exception wrapper, each a coroutine and most wrapping `send` once more. The
+creating endpoints (`POST /v1/chat/completions` and its kind) use two of them: our headers, with
+their last-resort 500, and the handler that renders an `APIError`. They read their body within
+our own limit and have no dependencies, so `Application` answers them with just those two; on
+the benchmark's chat request the other layers were about a seventh of its cost (bench/README.md).
+Everything else, and any request under a root path, goes through the full stack, where the same
+endpoints are still routed (and documented). So does every request once the app's user has added a
+middleware of their own (tests do): it must see every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.errors import APIError
+from server.http.json_response import error_response
+from server.http.middleware import OpenAIHeaders
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class Application(FastAPI):
+    """FastAPI with our headers as its middleware, and some POST endpoints of fixed paths answered
+    directly."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.add_middleware(OpenAIHeaders)
+        self.ours = list(self.user_middleware)
+        self.direct: dict[str, ASGIApp] = {}
+
+    def answer_directly(self, path: str, endpoint: Endpoint) -> None:
+        """POST `path` goes straight to `endpoint` (also add it as a route, to document it)."""
+        self.direct[path] = OpenAIHeaders(_answering(endpoint))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        direct = self.direct.get(scope["path"]) if scope["type"] == "http" else None
+        if direct is None or scope["method"] != "POST" or self.root_path or self.user_middleware != self.ours:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # what `request.app` reads, as Starlette sets it
+        await direct(scope, receive, send)
+
+
+def _answering(endpoint: Endpoint) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        try:
+            response = await endpoint(request)
+        except APIError as exc:
+            response = error_response(exc)
+            exc.__traceback__ = None  # as Starlette's handler does: an error may be raised again
+        await response(scope, receive, send)
+
+    return app
