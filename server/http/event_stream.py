@@ -24,6 +24,7 @@ from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from server.generation.events import Due
+from server.http.middleware import BODY_SEND
 from server.http.pacer import Driver, Pacer
 from server.http.ready import batched
 
@@ -132,6 +133,7 @@ class EventStream(EventSourceResponse):
             await _close(self.body_iterator)
             return
         await send(start)
+        send = scope.get(BODY_SEND, send)  # started: the wrappers below our middleware pass bodies on
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
