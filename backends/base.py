@@ -16,6 +16,7 @@ from server.errors import APIError
 from server.generation.conversation import Conversation
 from server.generation.events import (
     AnsweredAs,
+    Due,
     Event,
     Finish,
     FinishReason,
@@ -34,6 +35,7 @@ __all__ = [
     "BackendError",
     "Conversation",
     "DropConnection",
+    "Due",
     "EmbeddingRequest",
     "Event",
     "Finish",
@@ -83,6 +85,9 @@ class GenerationRequest:
     # What the backend did, for the request journal; None when no journal is kept, so backends
     # skip the bookkeeping.
     notes: Notes | None = None
+    # The stream's sender waits for a `Due` item's time: a backend that paces its reply may yield
+    # `Due` instead of sleeping (only a chat stream's sender does; elsewhere the backend sleeps).
+    sender_paces: bool = False
 
     def __post_init__(self) -> None:
         if self.notes is not None and self.notes.subject is None:
@@ -180,8 +185,9 @@ class Backend(abc.ABC):
     announces: bool = False
 
     @abc.abstractmethod
-    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
-        """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure."""
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs | Due]:
+        """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure.
+        A `Due` (only when `request.sender_paces`) holds back what follows until its time."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release anything the backend holds (connections, file watchers)."""

@@ -80,6 +80,14 @@ async def test_a_text_item_streams_in_the_apis_framing_and_order(make_app: MakeA
     assert len(ids) == 1, "every lifecycle event carries the same response"
 
 
+async def test_every_event_has_its_type_first_then_its_keys_in_alphabetical_order(make_app: MakeApp) -> None:
+    _, events = await post_stream(make_app)
+    assert any(e["type"] == "response.output_text.delta" for e in events)
+    for event in events:
+        keys = list(event)
+        assert keys == ["type", *sorted(keys[1:])], keys
+
+
 async def test_every_delta_is_padded_to_a_multiple_of_16_unless_obfuscation_is_off(make_app: MakeApp) -> None:
     _, events = await post_stream(make_app)
     deltas = [e for e in events if e["type"] == "response.output_text.delta"]

@@ -97,4 +97,15 @@ class AnsweredAs:
     paced: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The next item is due at `at` (seconds on `time.monotonic()`). A backend that paces its reply
+    yields this instead of sleeping when its request says the sender waits
+    (`GenerationRequest.sender_paces`): the pipeline and the renderer pass it on untouched, and the
+    stream's sender holds what follows until then (server/http/pacer.py), one timer for all the
+    streams due in the same millisecond instead of a sleep per stream per chunk. Not an event."""
+
+    at: float
+
+
 Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | ReasoningDelta | OutputItem | Finish

@@ -23,6 +23,9 @@ from typing import Literal
 from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
+from server.generation.events import Due
+from server.http.middleware import BODY_SEND
+from server.http.pacer import Driver, Pacer
 from server.http.ready import batched
 
 log = logging.getLogger("chatdouble.sse")
@@ -77,11 +80,13 @@ class Exits:
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
     """How every stream is run: seconds between `: ping` comments (0: none), and how long a stream
-    may go on after the server was told to stop; `exits` holds the app's waiting streams."""
+    may go on after the server was told to stop; `exits` holds the app's waiting streams, `pacer`
+    wakes its paced ones."""
 
     ping_seconds: float = 0
     shutdown_grace_seconds: float = 5
     exits: Exits = field(default_factory=Exits, compare=False, repr=False)
+    pacer: Pacer = field(default_factory=Pacer, compare=False, repr=False)
 
 
 class EventStream(EventSourceResponse):
@@ -96,7 +101,7 @@ class EventStream(EventSourceResponse):
 
     def __init__(
         self,
-        frames: AsyncIterator[bytes],
+        frames: AsyncIterator[bytes | Due],
         options: StreamOptions,
         headers: Mapping[str, str] | None = None,
         farewell: Callable[[], bytes] | None = None,
@@ -108,7 +113,7 @@ class EventStream(EventSourceResponse):
             sep="\n",
             shutdown_grace_period=options.shutdown_grace_seconds,
         )
-        self.body_iterator: AsyncIterator[bytes] = frames
+        self.body_iterator: AsyncIterator[bytes | Due] = frames
         self.options = options
         self.farewell = farewell
         self.stopped: Stop | None = None
@@ -128,6 +133,7 @@ class EventStream(EventSourceResponse):
             await _close(self.body_iterator)
             return
         await send(start)
+        send = scope.get(BODY_SEND, send)  # started: the wrappers below our middleware pass bodies on
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
@@ -164,15 +170,24 @@ class EventStream(EventSourceResponse):
 
     async def _send_frames(self, send: Send, waits: Callable[[], None]) -> None:
         frames = self.body_iterator
-        if isinstance(frames, AsyncGenerator):
-            frames = batched(frames, on_wait=waits)
-        else:
+        if not isinstance(frames, AsyncGenerator):
             waits()
+            try:
+                async for chunk in frames:
+                    assert isinstance(chunk, bytes)  # a `Due` comes only from the pipeline's generators
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            finally:
+                await _close(frames)
+            return
+        joined = batched(frames, on_wait=waits)
         try:
-            async for chunk in frames:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            async for item in joined:
+                if isinstance(item, Due):  # paced: the pacer runs the rest, with the task on call
+                    await Driver(self.options.pacer, joined, send).run(item)
+                    break
+                await send({"type": "http.response.body", "body": item, "more_body": True})
         finally:
-            await _close(frames)
+            await joined.aclose()
 
     async def _watch_client(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -185,7 +200,7 @@ class EventStream(EventSourceResponse):
             await send({"type": "http.response.body", "body": PING, "more_body": True})
 
 
-async def _close(frames: AsyncIterator[bytes]) -> None:
+async def _close(frames: AsyncIterator[bytes | Due]) -> None:
     aclose = getattr(frames, "aclose", None)
     if aclose is not None:
         await aclose()

@@ -18,7 +18,7 @@ a paced frame a second pass through the whole chain of generators and middleware
 Whether the next frame is ready is seen by taking the first step of the generator's `__anext__()`
 by hand: the step either finishes (the frame was ready) or stops at what it waits on (a future, or
 a bare yield to the event loop). The rest of such a step is then awaited as `await` would have done
-it (`_rest`), after the frames already held are sent.
+it (`rest`), after the frames already held are sent.
 """
 
 from __future__ import annotations
@@ -28,16 +28,20 @@ import contextlib
 import time
 import types
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
-from typing import Any
+from typing import Any, TypeVar
 
+from server.generation.events import Due
+
+T = TypeVar("T")
 TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
 async def batched(
-    frames: AsyncGenerator[bytes, None], on_wait: Callable[[], None] | None = None
-) -> AsyncGenerator[bytes, None]:
+    frames: AsyncGenerator[bytes | Due, None], on_wait: Callable[[], None] | None = None
+) -> AsyncGenerator[bytes | Due, None]:
     """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
-    time the next frame has to be waited for."""
+    time the next frame has to be waited for. A `Due` is a wait too: the frames held go out, then
+    the `Due`, for the sender to wait for."""
     ready: list[bytes] = []
     turn = time.perf_counter() + TURN_SECONDS
     try:
@@ -46,6 +50,15 @@ async def batched(
             try:
                 waits_on = step.send(None)
             except StopIteration as done:  # the frame was ready
+                if isinstance(done.value, Due):
+                    if on_wait is not None:
+                        on_wait()
+                    if ready:
+                        held, ready = b"".join(ready), []
+                        yield held
+                    yield done.value
+                    turn = time.perf_counter() + TURN_SECONDS  # the loop has its turn meanwhile
+                    continue
                 ready.append(done.value)
                 if time.perf_counter() >= turn:  # held the loop long enough: give it a turn
                     if on_wait is not None:
@@ -68,13 +81,17 @@ async def batched(
                 try:
                     yield held
                 except BaseException:  # closed (the client left) while the step waits: cancel it
-                    await _abandon(step, waits_on)
+                    await abandon(step, waits_on)
                     raise
             try:
-                ready.append(await _rest(step, waits_on))
+                item = await rest(step, waits_on)
             except StopAsyncIteration:
                 break
             turn = time.perf_counter() + TURN_SECONDS  # the loop had its turn while the stream waited
+            if isinstance(item, Due):
+                yield item  # nothing is held: it went out before the wait
+            else:
+                ready.append(item)
         if ready:
             yield b"".join(ready)
     finally:
@@ -82,7 +99,7 @@ async def batched(
 
 
 @types.coroutine
-def _rest(step: Coroutine[Any, Any, bytes], waits_on: Any) -> Generator[Any, Any, bytes]:
+def rest(step: Coroutine[Any, Any, T], waits_on: Any) -> Generator[Any, Any, T]:
     """The rest of `step`, which stopped at `waits_on`: hand that to the event loop, and pass what
     comes back (a result or an exception) into the step, as `await step` would have."""
     signal = waits_on
@@ -101,9 +118,9 @@ def _rest(step: Coroutine[Any, Any, bytes], waits_on: Any) -> Generator[Any, Any
                 return done.value  # type: ignore[no-any-return]  # StopIteration.value is Any
 
 
-async def _abandon(step: Coroutine[Any, Any, bytes], waits_on: Any) -> None:
+async def abandon(step: Coroutine[Any, Any, object], waits_on: Any) -> None:
     """Cancel a step stopped at `waits_on` and let it unwind (its generators' `finally` blocks)."""
     if isinstance(waits_on, asyncio.Future):
         waits_on.cancel()
     with contextlib.suppress(Exception, asyncio.CancelledError):
-        await _rest(step, waits_on)
+        await rest(step, waits_on)

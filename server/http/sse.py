@@ -4,13 +4,16 @@ A dialect with other frames (the Responses API's `event:` lines, no `[DONE]`) gi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 from starlette.types import Receive
 
 from backends.base import Comment, DropConnection, Payload
 from server.errors import APIError, server_error, shutting_down
+from server.generation.events import Due
 from server.http.disconnect import unless_disconnected
 from server.http.event_stream import EventStream, StreamOptions
 from server.http.json import dumps
@@ -48,7 +51,7 @@ def frame(data: Payload) -> bytes:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[Payload, None],
+    chunks: AsyncGenerator[Payload | Due, None],
     headers: dict[str, str],
     options: StreamOptions,
     receive: Receive | None = None,
@@ -63,7 +66,7 @@ async def open_stream(
     with `receive`, a disconnect while waiting for the first chunk does too (`ClientGoneError`).
     """
     try:
-        first = await unless_disconnected(anext(chunks), receive)
+        first = await unless_disconnected(_first(chunks), receive)
     except StopAsyncIteration:
         first = None
     except BaseException:
@@ -72,14 +75,14 @@ async def open_stream(
 
     wrap = framing.frame
 
-    async def body() -> AsyncIterator[bytes]:
+    async def body() -> AsyncIterator[bytes | Due]:
         # A backend that never awaits (echo) gives the event loop no turn: the response's sender
         # gives it one (server/http/ready.py), where it sees whether the stream waited meanwhile.
         try:
             if first is not None:
                 yield wrap(first)
             async for chunk in chunks:
-                yield wrap(chunk)
+                yield chunk if isinstance(chunk, Due) else wrap(chunk)
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
@@ -95,8 +98,17 @@ async def open_stream(
     return event_stream(body(), options, headers, framing)
 
 
+async def _first(chunks: AsyncGenerator[Payload | Due, None]) -> Payload:
+    """The first chunk, once the time it is due has come: the headers wait for it."""
+    while True:
+        chunk = await anext(chunks)
+        if not isinstance(chunk, Due):
+            return chunk
+        await asyncio.sleep(max(0.0, chunk.at - time.monotonic()))
+
+
 def event_stream(
-    frames: AsyncIterator[bytes],
+    frames: AsyncIterator[bytes | Due],
     options: StreamOptions,
     headers: Mapping[str, str] | None = None,
     framing: Framing = CHAT,

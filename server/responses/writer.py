@@ -9,8 +9,6 @@ Deltas carry an `obfuscation` pad that brings their length to a multiple of 16, 
 
 from __future__ import annotations
 
-import random
-import secrets
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +23,7 @@ from server.generation.events import (
     TextDelta,
     ToolCallDelta,
 )
-from server.generation.ids import ALPHANUMERIC
+from server.generation.ids import alphanumeric
 from server.generation.usage import Usage
 from server.responses.objects import JSON, Status, response_object
 from server.responses.plan import ResponsesPlan
@@ -44,7 +42,6 @@ class ResponseWriter:
         self.completed_at: int | None = None
         self._item: JSON | None = None  # the open item
         self._part: JSON | None = None  # its open content part (or summary part)
-        self._rng = random.Random(secrets.randbits(64))
 
     # ------------------------------------------------------------ framing
 
@@ -60,8 +57,8 @@ class ResponseWriter:
     def _pad(self, delta: str) -> dict[str, str]:
         if not self.plan.obfuscation:
             return {}
-        length = -len(delta) % 16
-        return {"obfuscation": "".join(self._rng.choices(ALPHANUMERIC, k=length))}
+        # 0-15 random letters and digits, not a secret: the shared generator's bits (as chat's pads)
+        return {"obfuscation": alphanumeric(-len(delta) % 16).decode()}
 
     def snapshot(self, *, whole: bool = False) -> JSON:
         return response_object(
@@ -247,16 +244,12 @@ class ResponseWriter:
             out.append(self._event("response.refusal.delta", **where, content_index=index, delta=text))
         else:
             self._part["text"] += text
-            out.append(
-                self._event(
-                    "response.output_text.delta",
-                    **where,
-                    content_index=index,
-                    delta=text,
-                    logprobs=[],
-                    **self._pad(text),
-                )
-            )
+            # The stream's usual event, its keys written in `_event`'s order (type, then sorted).
+            sequence, self.sequence = self.sequence, self.sequence + 1
+            delta: JSON = {"type": "response.output_text.delta", "content_index": index, "delta": text}
+            delta |= {"item_id": where["item_id"], "logprobs": [], **self._pad(text)}
+            delta |= {"output_index": where["output_index"], "sequence_number": sequence}
+            out.append(delta)
         return out
 
     def _call(self, event: ToolCallDelta) -> list[JSON]:

@@ -12,10 +12,11 @@ import asyncio
 import dataclasses
 import itertools
 import threading
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
-from backends.base import AnsweredAs, Backend, EmbeddingRequest, Event, GenerationRequest
+from backends.base import AnsweredAs, Backend, Due, EmbeddingRequest, Event, GenerationRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,21 +27,29 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
+class Paced:
+    """A pacing pause of `seconds`, as a backend that paces its reply takes it: a `Due` that much
+    later when the stream's sender waits (`GenerationRequest.sender_paces`), else slept here."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Raise:
     """Raise `error` at this point of the script."""
 
     error: BaseException
 
 
-Step = Event | AnsweredAs | Pause | Raise
+Step = Event | AnsweredAs | Pause | Paced | Raise
 
 
 class ScriptedBackend(Backend):
     """Plays `script` for every request.
 
     `every_choice`: each event is played once per choice of the request (`n`), retagged. `forever`:
-    the script repeats until the server closes the stream. `sent` counts the events yielded;
-    `stopped` is set when a stream ends by any way (a thread-safe event, as a loopback server runs
+    the script repeats until the server closes the stream. `sent` counts the events yielded, and
+    `tasks` holds the task each was yielded in; `stopped` is set when a stream ends by any way (a thread-safe event, as a loopback server runs
     the app in another thread). `vectors` are its answer to every embeddings request.
     """
 
@@ -59,19 +68,25 @@ class ScriptedBackend(Backend):
         self.forever = forever
         self.requests: list[GenerationRequest] = []
         self.sent = 0
+        self.tasks: list[asyncio.Task[object] | None] = []
         self.stopped = threading.Event()
 
     async def embed(self, request: EmbeddingRequest) -> list[list[float]] | None:
         self.embeddings.append(request)
         return self.vectors
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs | Due]:
         self.requests.append(request)
         steps: Iterable[Step] = itertools.cycle(self.script) if self.forever else self.script
         try:
             for step in steps:
                 if isinstance(step, Pause):
                     await _pause(step.seconds)
+                elif isinstance(step, Paced):
+                    if request.sender_paces:
+                        yield Due(time.monotonic() + step.seconds)
+                    else:
+                        await asyncio.sleep(step.seconds)
                 elif isinstance(step, Raise):
                     raise step.error
                 elif self.every_choice and not isinstance(step, AnsweredAs):
@@ -80,6 +95,7 @@ class ScriptedBackend(Backend):
                         yield dataclasses.replace(step, choice=choice)
                 else:
                     self.sent += 1
+                    self.tasks.append(asyncio.current_task())
                     yield step
         finally:
             self.stopped.set()

@@ -1,0 +1,192 @@
+"""One clock for the paced streams of an app: their frames made and written from a shared timer.
+
+A paced stream (a fixture's `timing`) used to sleep before each frame: a timer and a future per
+stream per frame, and a wake-up of the stream's task whose resumption ran down the whole chain of
+middlewares and generators to the sleep, and back up with the frame (issue 14: at 2,000 streams of
+20 chunks a second the core was full at about 46 us of CPU per chunk, most of it that chain). Here a
+backend says when its next item is due (`Due`) instead of sleeping, and the stream parks until then:
+
+- `Pacer` keeps one timer of the event loop per millisecond in which some stream is due, and wakes
+  all the streams due in it together. A stream never goes out early: the timer checks the time,
+  since the loop's own clock may lag behind a busy iteration.
+- `Driver` then makes and writes the stream's frames right there, in the timer's callback, until its
+  next `Due`: it steps the frames' generator and the ASGI `send` by hand (as server/http/ready.py
+  does), so no task is woken and no chain resumed. It runs them as the stream's task would: that task
+  is entered for the time being (`asyncio.current_task()` is the stream's; timeouts and cancel scopes
+  work) in a copy of its context variables. Whatever has to wait for something else (a backend that
+  awaits, a socket that is full) or ends the stream (the last frame, a failure) is handed back to
+  the stream's task (`Handback`), which carries on from there as if it had done the step itself.
+
+The stream's task waits on a future meanwhile, so cancelling it (the client left, the server's exit)
+ends the wait at once; a stream whose wait was cancelled is skipped when its time comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import math
+import time
+import types
+from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Send
+
+from server.generation.events import Due
+from server.http.ready import abandon
+
+TICKS_PER_SECOND = 1000  # streams due in the same millisecond are woken by one timer
+
+
+class Pacer:
+    """Wakes, at their time, the streams of one event loop that wait for it."""
+
+    def __init__(self) -> None:
+        self._slots: dict[int, list[Callable[[], None]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def at(self, when: float, wake: Callable[[], None]) -> None:
+        """Call `wake` (from the loop) once `time.monotonic()` reaches `when`, never before."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new loop (tests run several): the old one's timers are gone
+            self._loop, self._slots = loop, {}
+        tick = math.ceil(when * TICKS_PER_SECOND)
+        slot = self._slots.get(tick)
+        if slot is None:
+            self._slots[tick] = [wake]
+            loop.call_later(tick / TICKS_PER_SECOND - time.monotonic(), self._fire, tick)
+        else:
+            slot.append(wake)
+
+    def _fire(self, tick: int) -> None:
+        left = tick / TICKS_PER_SECOND - time.monotonic()
+        if left > 0:  # the loop's clock lagged: not yet
+            assert self._loop is not None
+            self._loop.call_later(left, self._fire, tick)
+            return
+        for wake in self._slots.pop(tick, ()):
+            wake()
+
+
+class _Park:
+    """What the stream's loop yields to the driver: wake me at the time due (`Driver._at`)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        yield self
+
+
+PARK = _Park()
+
+
+@dataclass(slots=True)
+class Handback:
+    """Why the pacer gives the stream back to its task: its loop waits for `signal` (a future, or
+    None for a bare turn of the event loop), it ended (`end`), or it failed (`error`)."""
+
+    signal: Any = None
+    end: bool = False
+    error: BaseException | None = None
+
+
+class Driver:
+    """Runs the rest of one stream from the pacer's timer while its frames come ready.
+
+    The stream's loop (`_loop`) is a coroutine of its own. The pacer's timer steps it (`_wake`)
+    until it parks again at the next `Due`; when it waits for anything else, the stream's task
+    carries it on (`_carry`) until it parks again, then parks it with the pacer.
+    """
+
+    __slots__ = ("_at", "_context", "_coro", "_frames", "_future", "_loop", "_pacer", "_send", "_task")
+
+    def __init__(self, pacer: Pacer, frames: AsyncGenerator[bytes | Due, None], send: Send) -> None:
+        self._pacer, self._frames, self._send = pacer, frames, send
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self._task = task
+        self._context = contextvars.copy_context()
+        self._at = 0.0
+        self._coro = self._run()
+        self._future: asyncio.Future[Handback] = self._loop.create_future()
+
+    async def run(self, due: Due) -> None:
+        """Send the rest of the frames, the first of them due at `due` (from the stream's task)."""
+        at: float | None = due.at
+        while at is not None:
+            handback = await self._parked(at)
+            if handback.end:
+                return
+            if handback.error is not None:
+                raise handback.error
+            at = await self._carry(handback.signal)
+
+    async def _run(self) -> None:
+        frames, send = self._frames, self._send
+        while True:
+            try:
+                item = await frames.__anext__()
+            except StopAsyncIteration:
+                return
+            if isinstance(item, Due):
+                self._at = item.at
+                await PARK
+            else:
+                await send({"type": "http.response.body", "body": item, "more_body": True})
+
+    async def _parked(self, at: float) -> Handback:
+        """Wait in the pacer until the loop needs the task again."""
+        future: asyncio.Future[Handback] = self._loop.create_future()
+        self._future = future
+        self._pacer.at(at, self._wake)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled() and not future.result().end:
+                await abandon(self._coro, future.result().signal)  # handed back as the cancel came
+            else:
+                self._coro.close()  # parked: nothing under way
+            raise
+
+    def _wake(self) -> None:
+        if self._future.done():  # cancelled: the task has gone on without us
+            return
+        asyncio.tasks._enter_task(self._loop, self._task)
+        try:
+            signal = self._context.run(self._coro.send, None)
+        except StopIteration:
+            handback = Handback(end=True)
+        except BaseException as exc:  # the task raises it, as its own step would have
+            handback = Handback(error=exc)
+        else:
+            if signal is PARK:
+                self._pacer.at(self._at, self._wake)
+                return
+            handback = Handback(signal)
+        finally:
+            asyncio.tasks._leave_task(self._loop, self._task)
+        self._future.set_result(handback)
+
+    @types.coroutine
+    def _carry(self, signal: Any) -> Generator[Any, Any, float | None]:
+        """Go on with the loop in the task, from where it waits on `signal`, until it parks again
+        (its time returned) or ends (None)."""
+        coro = self._coro
+        while True:
+            try:
+                sent = yield signal
+            except BaseException as exc:  # passed into the loop, as await does
+                try:
+                    signal = coro.throw(exc)
+                except StopIteration:
+                    return None
+            else:
+                try:
+                    signal = coro.send(sent)
+                except StopIteration:
+                    return None
+            if signal is PARK:
+                return self._at

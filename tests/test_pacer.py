@@ -1,0 +1,132 @@
+"""Paced streams sent from one clock (server/http/pacer.py).
+
+Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
+stream is woken before its time; a chat stream whose backend says when its pieces are due (`Due`)
+sends every frame, in order and framed as an unpaced stream's, with the backend run as the stream's
+own task even when the pacer's timer runs it; a backend that waits on something else between pieces
+is carried on by the stream's task; a failure at a piece's time is told with an error frame and
+`[DONE]`; and a client that leaves a paced stream stops the backend (on a real socket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from backends.base import BackendError, TextDelta
+from server.http.pacer import Pacer
+from tests.servers import serve
+from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
+from tests.support.requests import chat_body, in_process, streamed_text
+from tests.support.sse import chunks as parse_chunks
+
+CHAT = "/v1/chat/completions"
+
+
+async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wakes_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    timers: list[float] = []
+    call_later = loop.call_later
+
+    def counted(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        timers.append(delay)
+        return call_later(delay, callback, *args)
+
+    monkeypatch.setattr(loop, "call_later", counted)
+    pacer = Pacer()
+    base = (int(time.monotonic() * 1000) + 20) / 1000  # a millisecond's start, 20 ms on
+    woken: dict[str, float] = {}
+    done = asyncio.Event()
+    due = {"a": base + 0.0002, "b": base + 0.0005, "c": base + 0.0009, "d": base + 0.0031}
+
+    def wake(name: str) -> None:
+        woken[name] = time.monotonic()
+        if len(woken) == len(due):
+            done.set()
+
+    for name, when in due.items():
+        pacer.at(when, lambda name=name: wake(name))  # type: ignore[misc]  # a default binds the name
+    assert len(timers) == 2  # a, b and c share one (later ones re-arm a timer the loop fired early)
+    await done.wait()
+    assert all(woken[name] >= when for name, when in due.items())
+
+
+def paced_script(*texts: str, seconds: float = 0.002) -> list[Any]:
+    script: list[Any] = []
+    for text in texts:
+        script += [Paced(seconds), TextDelta(text)]
+    return script
+
+
+async def stream(app: Any, **fields: Any) -> httpx.Response:
+    async with in_process(app) as http:
+        body = chat_body("go", stream=True, stream_options={"include_obfuscation": False}, **fields)
+        return await http.post(CHAT, json=body)
+
+
+def normalized(text: str) -> str:
+    """A stream's bytes without what differs between two requests (id, created)."""
+    text = re.sub(r'"id":"chatcmpl-[A-Za-z0-9]+"', '"id":"x"', text)
+    return re.sub(r'"created":\d+', '"created":0', text)
+
+
+async def test_a_paced_stream_sends_the_same_bytes_as_an_unpaced_one_from_its_own_task(make_app: Any) -> None:
+    texts = [f"w{k} " for k in range(6)]
+    paced = ScriptedBackend(paced_script(*texts))
+    unpaced = ScriptedBackend([TextDelta(text) for text in texts])
+    paced_response = await stream(make_app(backend=paced))
+    unpaced_response = await stream(make_app(backend=unpaced))
+    assert paced_response.status_code == 200
+    assert streamed_text(parse_chunks(paced_response.text)) == "".join(texts)
+    assert normalized(paced_response.text) == normalized(unpaced_response.text)
+    assert paced.requests[0].sender_paces
+    # Every piece after the first (made before the headers, raced against the client leaving) was
+    # made from the pacer's timer, as the stream's own task.
+    assert len(set(paced.tasks[1:])) == 1
+    assert paced.tasks[1] is not None
+
+
+async def test_a_backend_that_waits_between_due_pieces_is_carried_on_by_the_stream_task(
+    make_app: Any,
+) -> None:
+    script = [Paced(0.002), TextDelta("a"), Pause(0.002), TextDelta("b"), Paced(0.002), TextDelta("c")]
+    script += [Pause(0), TextDelta("d"), Paced(0.001), Paced(0.001), TextDelta("e")]
+    backend = ScriptedBackend(script)
+    response = await stream(make_app(backend=backend))
+    assert streamed_text(parse_chunks(response.text)) == "abcde"
+    assert response.text.endswith("data: [DONE]\n\n")
+    assert len(set(backend.tasks[1:])) == 1
+
+
+async def test_a_failure_at_a_due_time_is_an_error_frame_then_done(make_app: Any) -> None:
+    failure = BackendError(503, "Overloaded.", type="server_error", code="overloaded")
+    backend = ScriptedBackend([*paced_script("a", "b"), Paced(0.002), Raise(failure)])
+    response = await stream(make_app(backend=backend))
+    frames = parse_chunks(response.text)
+    assert streamed_text(frames) == "ab"
+    assert frames[-1]["error"]["code"] == "overloaded"
+    assert response.text.endswith("data: [DONE]\n\n")
+
+
+async def test_a_client_leaving_a_paced_stream_stops_the_backend(make_app: Any) -> None:
+    backend = ScriptedBackend([TextDelta("tick "), Paced(0.001)], forever=True)
+    with serve(make_app(backend=backend)) as server:
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            http.stream("POST", CHAT, json=chat_body("go", stream=True)) as response,
+        ):
+            received = 0
+            async for _ in response.aiter_bytes():
+                received += 1
+                if received >= 3:
+                    break
+        stopped = await asyncio.to_thread(backend.stopped.wait, 20)
+        assert stopped, "the backend kept generating after the client left"
+    assert backend.requests[0].sender_paces
