@@ -199,6 +199,7 @@ class UpstreamClient:
                     elif not line and data:
                         payload, data = b"\n".join(data), []
                         if payload == b"[DONE]":
+                            await answer.finish()
                             return
                         yield payload
             if data == [b"[DONE]"]:

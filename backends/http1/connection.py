@@ -12,6 +12,7 @@ stream slowly holds the upstream back instead of filling this process's memory.
 from __future__ import annotations
 
 import asyncio
+import socket
 import zlib
 from typing import cast
 
@@ -54,6 +55,11 @@ class Connection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not its subclasses
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # A request goes in one write, but the upstream's answer must not wait for Nagle's algorithm
+            # on our acknowledgements either way; asyncio sets this only when the socket says TCP.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
         self.received = True
@@ -133,10 +139,10 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
         return data
 
-    async def more(self) -> None:
-        """Wait until more of the body came, or its end."""
+    async def more(self, seconds: float | None = None) -> None:
+        """Wait until more of the body came, or its end: at most `seconds` (default `read_timeout`)."""
         if not self._body and not self.complete:
-            await self._wait()
+            await self._wait(seconds)
 
     @property
     def reusable(self) -> bool:
@@ -150,11 +156,12 @@ class Connection(asyncio.Protocol):
 
     # ------------------------------------------------------------ waiting
 
-    async def _wait(self) -> None:
+    async def _wait(self, seconds: float | None = None) -> None:
+        # A timer on the waiter rather than `asyncio.timeout`: no cancellation of the task to undo.
         if self.failure is not None:
             raise self.failure
         waiter = self._waiter = self.loop.create_future()
-        timer = self.loop.call_later(self.read_timeout, self._timed_out, waiter)
+        timer = self.loop.call_later(seconds or self.read_timeout, self._timed_out, waiter)
         try:
             await waiter
         finally:

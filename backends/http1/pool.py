@@ -19,20 +19,22 @@ import ssl
 from collections.abc import AsyncGenerator, Callable
 
 from backends.http1.connection import Connection, Decoder
-from backends.http1.errors import BrokenConnectionError, ConnectError, ConnectTimeoutError
+from backends.http1.errors import BrokenConnectionError, ConnectError, ConnectTimeoutError, UpstreamError
 
 MAX_IDLE = 64  # idle connections kept for reuse
+FINISH_GRACE = 0.25  # seconds a finished answer's last bytes may take before its connection is closed
 
 
 class Answer:
     """An upstream's status and headers (names in lower case, values as sent), and a body to read
     whole (`read`) or piece by piece (`pieces`). Either gives the connection back or closes it; so
-    does `close`, for a body nobody reads."""
+    does `close`, for a body nobody reads, and `finish`, for one whose reader has all it wants."""
 
-    __slots__ = ("_conn", "_decode", "_pool", "headers", "status")
+    __slots__ = ("_conn", "_decode", "_open", "_pool", "headers", "status")
 
     def __init__(self, pool: Pool, conn: Connection) -> None:
         self._pool, self._conn = pool, conn
+        self._open = True
         self.status, self.headers = conn.status, conn.headers
         encoding = self.header(b"content-encoding")
         self._decode: Callable[[bytes], bytes] | None = (
@@ -74,7 +76,23 @@ class Answer:
             self.close()
 
     def close(self) -> None:
-        self._pool.done(self._conn)
+        if self._open:
+            self._open = False
+            self._pool.done(self._conn)
+
+    async def finish(self) -> None:
+        """The reader has what it wants, and what may follow is only the body's end (a stream's
+        last chunk after `[DONE]`, which may come in a read, or a TLS record, of its own): it is
+        read, so the connection can go back, unless it takes longer than FINISH_GRACE seconds."""
+        conn = self._conn
+        try:
+            while not conn.complete:
+                conn.take()
+                await conn.more(FINISH_GRACE)
+        except UpstreamError:
+            pass  # then it is closed
+        finally:
+            self.close()
 
 
 class Pool:
