@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import certifi
 
-from backends.base import BackendError, Comment, ForwardCall, NamedEvent, Payload, Upstream
-from backends.event_lines import event_lines
+from backends.base import BackendError, ForwardCall, Payload, Together, Upstream
 from backends.http1.errors import ConnectTimeoutError, ReadTimeoutError, UpstreamError
 from backends.http1.pool import Answer, Pool
 from backends.proxy_config import ProxyConfig
+from backends.upstream_events import ChatEvents, NamedEvents, event_lines
 from server.headers import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
@@ -41,8 +41,6 @@ PASSED_RESPONSE_HEADERS = (
     b"x-should-retry",
 )
 PASSED_RESPONSE_PREFIXES = (b"x-ratelimit-",)
-# The events a Responses stream ends with (`error` is followed by `response.failed`).
-TERMINAL_EVENTS = (b"response.completed", b"response.incomplete", b"response.failed", b"response.done")
 # Sent when the client sent no user-agent of its own. The body is asked for uncompressed: it is
 # passed on as it comes (a compressed one is decoded all the same).
 USER_AGENT = b"chatdouble"
@@ -181,58 +179,29 @@ class UpstreamClient:
             headers["content-type"] = kind.decode("latin-1") if kind else "application/json"
             return Upstream(answer.status, headers, body=body)
         if named:
-            return Upstream(answer.status, headers, chunks=self._events(answer), done=False)
-        return Upstream(answer.status, headers, chunks=self._payloads(answer))
+            return Upstream(answer.status, headers, chunks=self._stream(answer, NamedEvents()), done=False)
+        return Upstream(answer.status, headers, chunks=self._stream(answer, ChatEvents()))
 
-    async def _payloads(self, answer: Answer) -> AsyncGenerator[Payload, None]:
-        """The `data:` payloads of an upstream stream and its comment lines, in the order they
-        arrive, up to `[DONE]`."""
-        data: list[bytes] = []
+    async def _stream(
+        self, answer: Answer, events: ChatEvents | NamedEvents
+    ) -> AsyncGenerator[Payload, None]:
+        """The stream's payloads and comments in the order they arrive, up to the stream's end; those
+        that came in one read together (`Together`)."""
         batches = event_lines(answer.pieces())
         try:
-            async for batch in batches:
-                for line in batch:
-                    if line.startswith(b":"):
-                        yield Comment(line[1:])
-                    elif line.startswith(b"data:"):
-                        data.append(line[6:] if line.startswith(b"data: ") else line[5:])
-                    elif not line and data:
-                        payload, data = b"\n".join(data), []
-                        if payload == b"[DONE]":
-                            await answer.finish()
-                            return
+            async for lines in batches:
+                payloads = events.read(lines)
+                if len(payloads) > 1:
+                    yield Together(tuple(payloads))
+                else:
+                    for payload in payloads:
                         yield payload
-            if data == [b"[DONE]"]:
+                if events.done:
+                    await answer.finish()  # the body's last bytes, so the connection can go back
+                    return
+            if events.ended():
                 return
-            problem = "ended without [DONE]"
-        except UpstreamError as exc:
-            problem = str(exc)
-        finally:
-            await batches.aclose()
-        raise self._broke(problem)
-
-    async def _events(self, answer: Answer) -> AsyncGenerator[Payload, None]:
-        """A Responses stream's events with their names, and its comment lines, in the order they
-        arrive, up to its end: the connection closing after a terminal event."""
-        data: list[bytes] = []
-        name = last = b""
-        batches = event_lines(answer.pieces())
-        try:
-            async for batch in batches:
-                for line in batch:
-                    if line.startswith(b":"):
-                        yield Comment(line[1:])
-                    elif line.startswith(b"data:"):
-                        data.append(line[6:] if line.startswith(b"data: ") else line[5:])
-                    elif line.startswith(b"event:"):
-                        name = line[7:] if line.startswith(b"event: ") else line[6:]
-                    elif not line and data:
-                        payload, data = b"\n".join(data), []
-                        yield NamedEvent(name, payload) if name else payload
-                        last, name = name, b""
-            if not data and last in TERMINAL_EVENTS:
-                return
-            problem = "ended before its last event"
+            problem = events.unfinished
         except UpstreamError as exc:
             problem = str(exc)
         finally:

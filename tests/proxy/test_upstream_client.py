@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from backends.base import BackendError, ForwardCall, Payload
+from backends.base import BackendError, ForwardCall, Payload, Together
 from backends.proxy_config import ProxyConfig
 from backends.upstream import UpstreamClient
 from tests.servers import LiveServer, serve
@@ -55,10 +55,14 @@ async def reply(client: UpstreamClient, text: str) -> str:
 
 
 async def streamed(client: UpstreamClient, text: str) -> list[Payload]:
+    """The stream's payloads, one by one (those that came together too)."""
     answer = await client.post(call(text, stream=True))
     assert answer.status == 200
     assert answer.chunks is not None
-    return [payload async for payload in answer.chunks]
+    out: list[Payload] = []
+    async for payload in answer.chunks:
+        out.extend(payload.payloads if isinstance(payload, Together) else [payload])
+    return out
 
 
 async def test_requests_in_turn_share_one_keep_alive_connection(
