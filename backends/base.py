@@ -50,6 +50,7 @@ __all__ = [
     "ReasoningDelta",
     "RefusalDelta",
     "TextDelta",
+    "Together",
     "ToolCallDelta",
     "Upstream",
 ]
@@ -155,7 +156,16 @@ class NamedEvent:
     data: bytes
 
 
-Payload = bytes | NamedEvent | Comment
+@dataclass(frozen=True, slots=True)
+class Together:
+    """Payloads of an upstream stream that arrived together (in one read), passed on together: the
+    server frames them in one go and they leave in one message. One by one, each took a pass through
+    every layer of the stream, which was most of what a proxied stream cost."""
+
+    payloads: tuple[bytes | NamedEvent | Comment, ...]
+
+
+Payload = bytes | NamedEvent | Comment | Together
 
 
 @dataclass(slots=True)

@@ -1,5 +1,5 @@
-"""The HTTP side of the proxy: one pooled `httpx.AsyncClient` per upstream, the headers sent and
-passed back, and failures mapped to OpenAI-shaped errors.
+"""The HTTP side of the proxy: a pool of keep-alive connections to the upstream (backends/http1/),
+the headers sent and passed back, and failures mapped to OpenAI-shaped errors.
 
 The upstream key comes from the config or an environment variable; the client's own `Authorization`
 is either replaced by it or forwarded, as configured. The key is never logged (nor shown by `repr`).
@@ -10,14 +10,19 @@ OpenAI's envelope; a stream that breaks off raises, which the server turns into 
 
 from __future__ import annotations
 
+import base64
 import logging
+import ssl
 from collections.abc import AsyncGenerator, Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
+import certifi
 
-from backends.base import BackendError, Comment, ForwardCall, NamedEvent, Payload, Upstream
+from backends.base import BackendError, ForwardCall, Payload, Together, Upstream
+from backends.http1.errors import ConnectTimeoutError, ReadTimeoutError, UpstreamError
+from backends.http1.pool import Answer, Pool
 from backends.proxy_config import ProxyConfig
+from backends.upstream_events import ChatEvents, NamedEvents, event_lines
 from server.headers import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
@@ -26,24 +31,26 @@ log = logging.getLogger("chatdouble.proxy")
 FORWARDED_REQUEST_HEADERS = ("openai-organization", "openai-project", "openai-beta", "user-agent")
 # Response headers passed back to the client: what the SDKs read and what rate limits say.
 PASSED_RESPONSE_HEADERS = (
-    "x-request-id",
-    "openai-processing-ms",
-    "openai-version",
-    "openai-organization",
-    "openai-project",
-    "retry-after",
-    "retry-after-ms",
-    "x-should-retry",
+    b"x-request-id",
+    b"openai-processing-ms",
+    b"openai-version",
+    b"openai-organization",
+    b"openai-project",
+    b"retry-after",
+    b"retry-after-ms",
+    b"x-should-retry",
 )
-PASSED_RESPONSE_PREFIXES = ("x-ratelimit-",)
-# The events a Responses stream ends with (`error` is followed by `response.failed`).
-TERMINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.done")
+PASSED_RESPONSE_PREFIXES = (b"x-ratelimit-",)
+# Sent when the client sent no user-agent of its own. The body is asked for uncompressed: it is
+# passed on as it comes (a compressed one is decoded all the same).
+USER_AGENT = b"chatdouble"
 
 
-def passed_headers(headers: httpx.Headers) -> dict[str, str]:
+def passed_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers passed back, as text that encodes back to the bytes the upstream sent."""
     return {
-        name: value
-        for name, value in headers.items()
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in headers
         if name in PASSED_RESPONSE_HEADERS or name.startswith(PASSED_RESPONSE_PREFIXES)
     }
 
@@ -56,9 +63,9 @@ def public_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def unreachable(base_url: str, exc: Exception) -> BackendError:
-    if isinstance(exc, httpx.TimeoutException):
-        what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
+def unreachable(base_url: str, exc: UpstreamError) -> BackendError:
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        what = "connecting to" if isinstance(exc, ConnectTimeoutError) else "waiting for"
         return BackendError(
             504,
             f"The upstream timed out ({what} {base_url}).",
@@ -67,31 +74,59 @@ def unreachable(base_url: str, exc: Exception) -> BackendError:
         )
     return BackendError(
         502,
-        f"The upstream at {base_url} could not be reached ({type(exc).__name__}).",
+        f"The upstream at {base_url} could not be reached ({exc}).",
         type="server_error",
         code="upstream_unreachable",
     )
 
 
-class UpstreamClient:
-    """Sends requests to one OpenAI-compatible API root and returns its answers as `Upstream`s."""
+def trusted() -> ssl.SSLContext:
+    """The TLS context for an https upstream: the certificate authorities certifi ships, as httpx
+    trusts by default, and HTTP/1.1 offered by ALPN."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
-    def __init__(self, config: ProxyConfig, *, api_key: str | None) -> None:
+
+class UpstreamClient:
+    """Sends requests to one OpenAI-compatible API root and returns its answers as `Upstream`s.
+    `tls`: the context an https upstream is verified with (default: `trusted()`)."""
+
+    def __init__(
+        self, config: ProxyConfig, *, api_key: str | None, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.config = config
         self.base_url = config.base_url.rstrip("/")
         self.shown_url = public_url(self.base_url)
         self.api_key = api_key  # the key `config` leads to (`ProxyConfig.upstream_key`)
-        connect = config.connect_timeout
-        timeout = httpx.Timeout(config.read_timeout, connect=connect, pool=connect)
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-        self._client = httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False)
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url {self.shown_url!r} is not an http:// or https:// URL")
+        secure = parts.scheme == "https"
+        self.pool = Pool(
+            parts.hostname,
+            parts.port or (443 if secure else 80),
+            tls=(tls or trusted()) if secure else None,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+        )
+        self._root = parts.path.encode()  # what each request's path follows: `/v1`
+        self._fixed = b"host: " + parts.netloc.rsplit("@", 1)[-1].encode("idna") + b"\r\n"
+        if parts.username is not None or parts.password is not None:
+            # Credentials in the URL are sent as basic authentication, as httpx did, over any key.
+            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+            self._basic: bytes | None = b"Basic " + base64.b64encode(pair.encode())
+        else:
+            self._basic = None
+        if api_key and any(c in api_key for c in "\r\n\0"):
+            raise ValueError("the upstream key holds a line break or a NUL")
 
     def __repr__(self) -> str:  # never show the key
         return f"UpstreamClient({self.shown_url!r}, authorization={self.config.authorization!r})"
 
     def headers(self, incoming: Mapping[str, str], accept: str) -> dict[bytes, bytes]:
-        """The headers sent upstream. A client's go as the bytes it sent: httpx would encode text as
-        ASCII and fail on a non-ASCII value, which the upstream should judge, not us."""
+        """The headers sent upstream. A client's go as the bytes it sent, which the upstream should
+        judge, not us."""
         headers = {b"content-type": b"application/json", b"accept": accept.encode()}
         for name in FORWARDED_REQUEST_HEADERS:
             if name in incoming:
@@ -101,95 +136,76 @@ class UpstreamClient:
                 headers[b"authorization"] = header_bytes(incoming["authorization"])
         elif self.api_key:
             headers[b"authorization"] = f"Bearer {self.api_key}".encode()
+        if self._basic is not None:
+            headers[b"authorization"] = self._basic
         return headers
+
+    def message(self, method: bytes, path: str, headers: dict[bytes, bytes], body: bytes | None) -> bytes:
+        """The request as it goes on the wire: request line, headers, body."""
+        lines = [method, b" ", self._root, b"/", path.encode(), b" HTTP/1.1\r\n", self._fixed]
+        headers.setdefault(b"user-agent", USER_AGENT)
+        headers[b"accept-encoding"] = b"identity"
+        if body is not None:
+            headers[b"content-length"] = str(len(body)).encode()
+        for name, value in headers.items():
+            lines += (name, b": ", value, b"\r\n")
+        lines += (b"\r\n", body or b"")
+        return b"".join(lines)
 
     async def post(self, call: ForwardCall) -> Upstream:
         """POST the client's exact bytes to the call's path (`/chat/completions`, `/responses`); a
         stream's payloads as they arrive."""
         accept = "text/event-stream" if call.stream else "application/json"
-        request = self._client.build_request(
-            "POST",
-            f"{self.base_url}/{call.path}",
-            content=call.raw,
-            headers=self.headers(call.headers, accept),
-        )
-        return await self._send(request, named=call.path == "responses")
+        message = self.message(b"POST", call.path, self.headers(call.headers, accept), call.raw)
+        return await self._send(message, named=call.path == "responses")
 
     async def get(self, path: str, incoming: Mapping[str, str]) -> Upstream:
         """GET `path` (relative to the API root), e.g. `models`; the whole body."""
-        request = self._client.build_request(
-            "GET", f"{self.base_url}/{path}", headers=self.headers(incoming, "application/json")
-        )
-        return await self._send(request)
+        message = self.message(b"GET", path, self.headers(incoming, "application/json"), None)
+        return await self._send(message)
 
-    async def _send(self, request: httpx.Request, *, named: bool = False) -> Upstream:
+    async def _send(self, message: bytes, *, named: bool = False) -> Upstream:
         try:
-            response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+            answer = await self.pool.request(message)
+        except UpstreamError as exc:
             raise unreachable(self.shown_url, exc) from None
-        headers = passed_headers(response.headers)
-        streaming = response.headers.get("content-type", "").startswith("text/event-stream")
-        if response.status_code >= 400 or not streaming:
+        headers = passed_headers(answer.headers)
+        kind = answer.header(b"content-type") or b""
+        if answer.status >= 400 or not kind.startswith(b"text/event-stream"):
             try:
-                body = await response.aread()
-            except httpx.HTTPError as exc:
+                body = await answer.read()
+            except UpstreamError as exc:
                 raise unreachable(self.shown_url, exc) from None
-            finally:
-                await response.aclose()
-            headers["content-type"] = response.headers.get("content-type", "application/json")
-            return Upstream(response.status_code, headers, body=body)
+            headers["content-type"] = kind.decode("latin-1") if kind else "application/json"
+            return Upstream(answer.status, headers, body=body)
         if named:
-            return Upstream(response.status_code, headers, chunks=self._events(response), done=False)
-        return Upstream(response.status_code, headers, chunks=self._payloads(response))
+            return Upstream(answer.status, headers, chunks=self._stream(answer, NamedEvents()), done=False)
+        return Upstream(answer.status, headers, chunks=self._stream(answer, ChatEvents()))
 
-    async def _payloads(self, response: httpx.Response) -> AsyncGenerator[Payload, None]:
-        """The `data:` payloads of an upstream stream and its comment lines, in the order they
-        arrive, up to `[DONE]`."""
-        data: list[str] = []
+    async def _stream(
+        self, answer: Answer, events: ChatEvents | NamedEvents
+    ) -> AsyncGenerator[Payload, None]:
+        """The stream's payloads and comments in the order they arrive, up to the stream's end; those
+        that came in one read together (`Together`)."""
+        batches = event_lines(answer.pieces())
         try:
-            async for line in response.aiter_lines():
-                if line.startswith(":"):
-                    yield Comment(line[1:].encode())
-                elif line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif not line and data:
-                    payload, data = "\n".join(data), []
-                    if payload == "[DONE]":
-                        return
-                    yield payload.encode()
-            if data == ["[DONE]"]:
+            async for lines in batches:
+                payloads = events.read(lines)
+                if len(payloads) > 1:
+                    yield Together(tuple(payloads))
+                else:
+                    for payload in payloads:
+                        yield payload
+                if events.done:
+                    await answer.finish()  # the body's last bytes, so the connection can go back
+                    return
+            if events.ended():
                 return
-            problem = "ended without [DONE]"
-        except httpx.HTTPError as exc:
-            problem = type(exc).__name__
+            problem = events.unfinished
+        except UpstreamError as exc:
+            problem = str(exc)
         finally:
-            await response.aclose()
-        raise self._broke(problem)
-
-    async def _events(self, response: httpx.Response) -> AsyncGenerator[Payload, None]:
-        """A Responses stream's events with their names, and its comment lines, in the order they
-        arrive, up to its end: the connection closing after a terminal event."""
-        data: list[str] = []
-        name = last = ""
-        try:
-            async for line in response.aiter_lines():
-                if line.startswith(":"):
-                    yield Comment(line[1:].encode())
-                elif line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif line.startswith("event:"):
-                    name = line[6:].removeprefix(" ")
-                elif not line and data:
-                    payload, data = "\n".join(data), []
-                    yield NamedEvent(name.encode(), payload.encode()) if name else payload.encode()
-                    last, name = name, ""
-            if not data and last in TERMINAL_EVENTS:
-                return
-            problem = "ended before its last event"
-        except httpx.HTTPError as exc:
-            problem = type(exc).__name__
-        finally:
-            await response.aclose()
+            await batches.aclose()
         raise self._broke(problem)
 
     def _broke(self, problem: str) -> BackendError:
@@ -202,4 +218,4 @@ class UpstreamClient:
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self.pool.aclose()

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -23,10 +24,12 @@ from server.http.joined_writes import JoinedWritesProtocol
 class LiveServer:
     app: FastAPI
     port: int
+    server: uvicorn.Server | None = None
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -34,7 +37,8 @@ class LiveServer:
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[LiveServer]:
+def serve(app: FastAPI, **options: Any) -> Iterator[LiveServer]:
+    """`app` on a free port; `options` are uvicorn's (`ssl_certfile`, `timeout_keep_alive`)."""
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (a plain
     # socket() says 0), and without it Nagle's algorithm holds a response's second write until the
     # client's delayed ACK, about 40 ms per request.
@@ -43,14 +47,19 @@ def serve(app: FastAPI) -> Iterator[LiveServer]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, http=JoinedWritesProtocol
-    )
+    options = {
+        "log_level": "warning",
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 2,
+        "http": JoinedWritesProtocol,
+        **options,
+    }
+    config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
     try:
-        yield LiveServer(app, port)
+        yield LiveServer(app, port, server, "https" if options.get("ssl_certfile") else "http")
     finally:
         server.should_exit = True
         thread.join(timeout=10)

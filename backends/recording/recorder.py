@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from backends.base import Comment, NamedEvent, Payload
+from backends.base import Comment, NamedEvent, Payload, Together
 from backends.recording.atomic import write_atomic
 from backends.recording.cassette import Exchange, Unrecordable, check, failure, fixture_of, recordable
 from backends.recording.files import dump, file_stem
@@ -70,21 +70,21 @@ class Recorder:
         last = started
         failed: str | None = None
         try:
-            async for payload in chunks:
-                if isinstance(payload, Comment):
-                    yield payload
-                    continue
-                if isinstance(payload, NamedEvent):
-                    failed = failed or (payload.name.decode() if payload.name in FAILED_EVENTS else None)
-                    data = payload.data
-                else:
-                    failed = failed or failure(payload)
-                    data = payload
+            async for chunk in chunks:
                 now = time.monotonic()
-                delays.append(now - last)
-                payloads.append(data)
-                last = now
-                yield payload
+                for payload in chunk.payloads if isinstance(chunk, Together) else (chunk,):
+                    if isinstance(payload, Comment):
+                        continue
+                    if isinstance(payload, NamedEvent):
+                        failed = failed or (payload.name.decode() if payload.name in FAILED_EVENTS else None)
+                        data = payload.data
+                    else:
+                        failed = failed or failure(payload)
+                        data = payload
+                    delays.append(now - last)
+                    payloads.append(data)
+                    last = now
+                yield chunk
         finally:
             await chunks.aclose()
         if failed is not None:

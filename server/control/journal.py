@@ -195,7 +195,10 @@ async def _watch(
 def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
     """The error code the last of these frames tell, if any; the last with usage goes in `answer`."""
     error: str | None = None
-    for frame in frames:
+    # What went out in one piece may hold several frames (a proxied stream's, as they came): the
+    # last LAST_FRAMES frames are read, as when each went out alone.
+    split = [one for piece in frames for one in piece.split(b"\n\n") if one]
+    for frame in split[-LAST_FRAMES:]:
         if frame.startswith(b":"):
             continue  # an upstream's comment
         if frame.startswith(b'data: {"error"'):

@@ -9,7 +9,6 @@ against the client's `http.disconnect` and cancelled when that comes first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable
 from typing import TypeVar
 
@@ -34,18 +33,34 @@ async def _disconnected(receive: Receive) -> None:
 
 
 async def unless_disconnected(work: Awaitable[T], receive: Receive | None) -> T:
-    """`await work`, unless the client leaves first (then the work is cancelled: `ClientGoneError`)."""
+    """`await work`, unless the client leaves first (then the work is cancelled: `ClientGoneError`).
+
+    The work runs in the caller's task, and one watcher task cancels that task when the client
+    leaves: a second task for the work, and `asyncio.wait` over both, cost a proxied request two
+    more turns of the event loop (a tenth of its time, at one request at a time)."""
     if receive is None:
         return await work
-    task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_disconnected(receive))
+    task = asyncio.current_task()
+    assert task is not None
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        await _disconnected(receive)
+        left = True
+        task.cancel()
+
+    watcher = asyncio.get_running_loop().create_task(watch())
     try:
-        await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
+        result = await work
+    except asyncio.CancelledError:
+        if left:
+            task.uncancel()
+            raise ClientGoneError from None
+        raise
     finally:
         watcher.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    raise ClientGoneError
+    if left:  # the work finished as the client left: its cancellation was not delivered
+        task.uncancel()
+        raise ClientGoneError
+    return result

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive
 
-from backends.base import Backend, ForwardCall, NamedEvent, Notes, Payload, Upstream
+from backends.base import Backend, ForwardCall, NamedEvent, Notes, Payload, Together, Upstream
 from server.errors import APIError
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.event_stream import StreamOptions
@@ -71,6 +71,10 @@ class NamedEvents(Framing):
     def frame(self, data: Payload) -> bytes:
         if isinstance(data, NamedEvent):
             self.last = data.data
+        elif isinstance(data, Together):
+            self.last = next(
+                (p.data for p in reversed(data.payloads) if isinstance(p, NamedEvent)), self.last
+            )
         return frame(data)
 
     def failure(self, error: APIError) -> bytes:

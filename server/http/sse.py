@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 
 from starlette.types import Receive
 
-from backends.base import Comment, DropConnection, Payload
+from backends.base import Comment, DropConnection, Payload, Together
 from server.errors import APIError, server_error, shutting_down
 from server.generation.events import Due
 from server.http.disconnect import unless_disconnected
@@ -42,11 +42,13 @@ CHAT = Framing()
 
 def frame(data: Payload) -> bytes:
     """A payload as a `data:` event, an upstream's named event under its `event:` line, or an
-    upstream's comment line as it came (`: keep-alive`)."""
+    upstream's comment line as it came (`: keep-alive`); payloads that came together, each so."""
     if isinstance(data, bytes):
         return b"data: " + data + b"\n\n"
     if isinstance(data, Comment):
         return b":" + data.text + b"\n\n"
+    if isinstance(data, Together):
+        return b"".join([frame(one) for one in data.payloads])
     return b"event: " + data.name + b"\ndata: " + data.data + b"\n\n"
 
 

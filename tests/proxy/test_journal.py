@@ -191,3 +191,21 @@ def test_embeddings_requests_are_journaled_with_their_recording(tmp_path: Path) 
         recorded["fixture"],
     )
     assert replayed["source"].startswith(recorded["source"])
+
+
+def test_a_passed_through_stream_is_journaled_with_its_usage_and_its_upstream_error(
+    tmp_path: Path,
+) -> None:
+    """The upstream sends a stream's ready frames together, and they are passed on together: the
+    journal still finds the usage in the last chunk and the code of the upstream's own error frame."""
+    with serve(upstream_app(tmp_path)) as upstream, serve(proxy_app(upstream.base_url)) as proxy:
+        url = proxy.base_url + "/chat/completions"
+        usage = {"stream": True, "stream_options": {"include_usage": True}}
+        counted = httpx.post(url, json={"model": "gpt-4o", "messages": user("count these words"), **usage})
+        broken = httpx.post(url, json={"model": "gpt-4o", "messages": user("break midway"), "stream": True})
+        listed = httpx.get(proxy.url + "/_chatdouble/requests").json()["data"]
+    assert counted.status_code == broken.status_code == 200
+    assert '"code":"model_broke"' in broken.text
+    last_chunk = json.loads(counted.text.split("data: ")[-2])
+    assert [entry["usage"] for entry in listed] == [last_chunk["usage"], None]
+    assert [entry["error"] for entry in listed] == [None, "model_broke"]

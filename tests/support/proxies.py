@@ -5,6 +5,7 @@ received and sent; a proxy is a chatdouble whose routes lead to a proxy backend 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ class Exchange:
     status: int = 0
     response_headers: dict[str, str] = field(default_factory=dict)
     parts: list[bytes] = field(default_factory=list)  # each http.response.body message
+    client: tuple[str, int] | None = None  # the connection's far end: the same port, the same connection
+    gone: threading.Event = field(default_factory=threading.Event)  # its client left (`http.disconnect`)
 
     @property
     def response(self) -> bytes:
@@ -113,13 +116,16 @@ class Capture:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        exchange = Exchange(scope["method"], scope["path"], headers)
+        client = scope.get("client")
+        exchange = Exchange(scope["method"], scope["path"], headers, client=tuple(client) if client else None)
         self.log.append(exchange)
 
         async def receive_and_keep() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 exchange.body += message.get("body", b"")
+            elif message["type"] == "http.disconnect":
+                exchange.gone.set()
             return message
 
         async def send_and_keep(message: Message) -> None:
