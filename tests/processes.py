@@ -55,6 +55,7 @@ class ServerProcess:
             text=True,
             encoding="utf-8",
             errors="replace",
+            start_new_session=True,  # its own process group: `kill` reaches the workers it spawned too
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -116,8 +117,10 @@ class ServerProcess:
         return code
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """SIGKILL to the process and to every worker it spawned: a worker left alive would hold
+        stderr open, and closing it below would wait for the reader forever."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=SHUTDOWN_TIMEOUT)
         if self.proc.stderr is not None:

@@ -53,4 +53,6 @@ def test_serve_with_two_workers_and_fixtures_logs_the_warning(tmp_path: Path) ->
     with running(command, clean_env()) as server:
         server.wait_for(re.compile(r"WARNING.*2 workers with `state: memory`.*CHATDOUBLE_STATE"))
         server.wait_for(re.compile(r"Uvicorn running on"))
+        for _ in range(2):  # both workers up: the parent handles signals by then
+            server.wait_for(re.compile(r"Application startup complete"))
         assert server.stop(signal.SIGINT) == 0, server.output
