@@ -12,8 +12,11 @@ import pytest
 import tiktoken
 import tiktoken_ext.openai_public as openai_public
 
+from server.app import create_app
+from server.config import load_settings
 from server.generation import vocab
 from server.generation.tokens import Tokenizer, encoding_for_model
+from tests.support.requests import chat_body, in_process
 
 NAMES = ["cl100k_base", "o200k_base"]
 
@@ -99,3 +102,18 @@ def test_every_role_is_one_token(name: str) -> None:
 
     tokenizer = Tokenizer.named(name)
     assert all(tokenizer.count(role) == ROLE_TOKENS for role in ROLES)
+
+
+async def test_an_encoding_no_route_names_loads_when_a_model_first_needs_it() -> None:
+    app = create_app(load_settings(env={}))  # the embedded default: every model -> echo, o200k_base
+    runtime = app.state.runtime
+    assert set(runtime._tokenizers) == {"o200k_base"}
+    text = "Counted with the vocabulary gpt-4 uses: größer, naïve, 東京, Ελληνικά."
+    async with in_process(app) as client:
+        reply = await client.post("/v1/chat/completions", json=chat_body(text, model="gpt-4"))
+    assert reply.status_code == 200, reply.text
+    assert set(runtime._tokenizers) == {"o200k_base", "cl100k_base"}
+    cl100k = Tokenizer.named("cl100k_base")
+    # the cookbook's rule for gpt-4: 3 per message + role + content, then 3 to prime the reply
+    assert reply.json()["usage"]["prompt_tokens"] == 3 + 1 + cl100k.count(text) + 3
+    assert cl100k.count(text) != Tokenizer.named("o200k_base").count(text)
