@@ -76,6 +76,11 @@ class OpenAIHeaders:
             if response_started:
                 raise
             await error_response(server_error())(scope, receive, send_with_headers)
+        finally:
+            # uvicorn's send holds its request cycle, which holds this scope: left here, every
+            # request would be a reference cycle that only the garbage collector frees (issue 14:
+            # the collections' pauses tripled p99 at c=16).
+            del scope[BODY_SEND]
 
 
 @dataclass(frozen=True, slots=True)
