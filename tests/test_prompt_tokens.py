@@ -246,11 +246,9 @@ async def test_property_titles_count_as_comment_lines_in_chat(chat: ChatClient) 
     assert counted == 134
 
 
-async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) -> None:
-    # Recorded: Mirascope python/tests/e2e/input/cassettes/test_resume_with_override_thinking_and_tools/
-    # openai_gpt_4o_completions.yaml, request 5: prompt_tokens 91. The client sent `{"n": 100}`; the
-    # API counts `{"n":100}`.
-    tool = {
+def fib_tool(strict: bool) -> dict[str, Any]:
+    """Mirascope's `compute_fib` tool, as its e2e cassettes send it."""
+    return {
         "type": "function",
         "function": {
             "name": "compute_fib",
@@ -261,9 +259,16 @@ async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) ->
                 "additionalProperties": False,
                 "type": "object",
             },
-            "strict": True,
+            "strict": strict,
         },
     }
+
+
+async def test_earlier_call_arguments_count_as_compact_json(chat: ChatClient) -> None:
+    # Recorded: Mirascope python/tests/e2e/input/cassettes/test_resume_with_override_thinking_and_tools/
+    # openai_gpt_4o_completions.yaml, request 5: prompt_tokens 91. The client sent `{"n": 100}`; the
+    # API counts `{"n":100}`.
+    tool = fib_tool(strict=True)
     call = {
         "id": "call_1",
         "type": "function",
@@ -1127,20 +1132,7 @@ async def test_a_call_beside_text_is_a_message_of_its_own(chat: ChatClient) -> N
     # Recorded: Mirascope python/tests/e2e/cassettes/resume_with_override_thinking_and_tools/
     # openai_completions/sync.yaml, second request (gpt-4o-2024-08-06): 106, 4 more than the same
     # history would cost if the call joined the text.
-    tool = {
-        "type": "function",
-        "function": {
-            "name": "compute_fib",
-            "description": "Compute the nth Fibonacci number (1-indexed).",
-            "parameters": {
-                "properties": {"n": {"title": "N", "type": "integer"}},
-                "required": ["n"],
-                "additionalProperties": False,
-                "type": "object",
-            },
-            "strict": False,
-        },
-    }
+    tool = fib_tool(strict=False)
     call = {
         "id": "toolu_1",
         "type": "function",
