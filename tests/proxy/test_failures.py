@@ -23,17 +23,6 @@ UPSTREAM_KEY = "sk-upstream-only-key-000000"
 
 
 @pytest.fixture(scope="module")
-def captured() -> list[Exchange]:
-    return []
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory, captured: list[Exchange]) -> Iterator[LiveServer]:
-    with serve(upstream_app(tmp_path_factory.mktemp("upstream"), captured)) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
 def proxy(upstream: LiveServer) -> Iterator[LiveServer]:
     with serve(proxy_app(upstream.base_url, read_timeout=0.3)) as live:
         yield live

@@ -25,11 +25,6 @@ UPSTREAM_KEY = "sk-upstream-5c1f0e7a9b3d2468"
 
 
 @pytest.fixture(scope="module")
-def captured() -> list[Exchange]:
-    return []
-
-
-@pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory, captured: list[Exchange]) -> Iterator[LiveServer]:
     app = upstream_app(tmp_path_factory.mktemp("upstream"), captured, unknown_fields="accept", created=1111)
     with serve(app) as live:

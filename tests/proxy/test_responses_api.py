@@ -55,11 +55,6 @@ def said(response: httpx.Response) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def captured() -> list[Exchange]:
-    return []
-
-
-@pytest.fixture(scope="module")
 def upstream(tmp_path_factory: pytest.TempPathFactory, captured: list[Exchange]) -> Iterator[LiveServer]:
     with serve(
         upstream_app(

@@ -11,7 +11,6 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,17 +24,6 @@ from tests.servers import LiveServer, serve
 from tests.support import sse
 from tests.support.proxies import Exchange, chat_posts, proxy_app, upstream_app
 from tests.support.requests import post_chat, user
-
-
-@pytest.fixture(scope="module")
-def captured() -> list[Exchange]:
-    return []
-
-
-@pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory, captured: list[Exchange]) -> Iterator[LiveServer]:
-    with serve(upstream_app(tmp_path_factory.mktemp("upstream"), captured)) as live:
-        yield live
 
 
 def client_for(base_url: str, tls: ssl.SSLContext | None = None, **options: float) -> UpstreamClient:
