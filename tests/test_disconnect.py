@@ -11,6 +11,7 @@ import pytest
 from backends.base import TextDelta
 from tests.servers import serve
 from tests.support.backends import Pause, ScriptedBackend
+from tests.support.requests import leave_a_stream
 
 
 @pytest.mark.parametrize("pace", [0.001, None], ids=["paced", "never-awaits"])
@@ -18,14 +19,8 @@ async def test_disconnect_cancels_backend(make_app: Any, pace: float | None) -> 
     # Generates until closed; with `pace` None it never awaits at all.
     backend = ScriptedBackend([TextDelta("tick "), *([] if pace is None else [Pause(pace)])], forever=True)
     with serve(make_app(backend=backend)) as server:
-        async with httpx.AsyncClient(base_url=server.url) as http:
-            request = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
-            async with http.stream("POST", "/v1/chat/completions", json=request) as response:
-                received = 0
-                async for _ in response.aiter_bytes():
-                    received += 1
-                    if received >= 3:
-                        break
+        request = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+        await leave_a_stream(server.url, request)
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept generating after the client left"
 

@@ -22,7 +22,7 @@ from backends.base import BackendError, TextDelta
 from server.http.pacer import Pacer
 from tests.servers import serve
 from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
-from tests.support.requests import chat_body, in_process, streamed_text
+from tests.support.requests import chat_body, in_process, leave_a_stream, streamed_text
 from tests.support.sse import chunks as parse_chunks
 
 CHAT = "/v1/chat/completions"
@@ -118,15 +118,7 @@ async def test_a_failure_at_a_due_time_is_an_error_frame_then_done(make_app: Any
 async def test_a_client_leaving_a_paced_stream_stops_the_backend(make_app: Any) -> None:
     backend = ScriptedBackend([TextDelta("tick "), Paced(0.001)], forever=True)
     with serve(make_app(backend=backend)) as server:
-        async with (
-            httpx.AsyncClient(base_url=server.url) as http,
-            http.stream("POST", CHAT, json=chat_body("go", stream=True)) as response,
-        ):
-            received = 0
-            async for _ in response.aiter_bytes():
-                received += 1
-                if received >= 3:
-                    break
+        await leave_a_stream(server.url, chat_body("go", stream=True))
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept generating after the client left"
     assert backend.requests[0].sender_paces

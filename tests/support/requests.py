@@ -100,3 +100,17 @@ def streamed_text(chunks: list[dict[str, Any]], index: int = 0) -> str:
 def error_of(response: httpx.Response) -> dict[str, Any]:
     error: dict[str, Any] = response.json()["error"]
     return error
+
+
+async def leave_a_stream(base_url: str, body: dict[str, Any], pieces: int = 3) -> None:
+    """POST a streamed chat `body` to a live server, read `pieces` pieces of the answer, and leave:
+    the connection closes mid-stream."""
+    async with (
+        httpx.AsyncClient(base_url=base_url) as http,
+        http.stream("POST", "/v1/chat/completions", json=body) as response,
+    ):
+        received = 0
+        async for _ in response.aiter_bytes():
+            received += 1
+            if received >= pieces:
+                break
