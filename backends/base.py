@@ -73,7 +73,7 @@ class Notes:
     subject: GenerationRequest | EmbeddingRequest | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GenerationRequest:
     """What a backend gets: the neutral conversation and what the server decided about it."""
 

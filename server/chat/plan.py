@@ -16,7 +16,7 @@ from server.generation.tokens import Tokenizer
 from server.wire.chat_request import ChatCompletionRequest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatPlan:
     """The generation's limits, and what the chat renderers add around its events."""
 

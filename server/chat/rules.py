@@ -65,29 +65,32 @@ def check_for_model(body: ChatCompletionRequest, profile: Profile) -> None:
 
 def _check_forced_names(body: ChatCompletionRequest) -> None:
     """A forced tool or function must be one the request offers."""
-    offered = {function.name for function in body.function_tools}
     choice = body.tool_choice
-    if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
-        raise invalid_request(
-            f"Invalid value for 'tool_choice': function '{choice.function.name}' is not in 'tools'.",
-            param="tool_choice",
-            code="invalid_value",
+    if isinstance(choice, NamedFunctionChoice | AllowedToolsChoice):
+        offered = {function.name for function in body.function_tools}
+        if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
+            raise invalid_request(
+                f"Invalid value for 'tool_choice': function '{choice.function.name}' is not in 'tools'.",
+                param="tool_choice",
+                code="invalid_value",
+            )
+        unknown = (
+            sorted(choice.allowed_tools.function_names() - offered)
+            if isinstance(choice, AllowedToolsChoice)
+            else []
         )
-    unknown = (
-        sorted(choice.allowed_tools.function_names() - offered)
-        if isinstance(choice, AllowedToolsChoice)
-        else []
-    )
-    if unknown:
+        if unknown:
+            raise invalid_request(
+                f"Invalid value for 'tool_choice.allowed_tools': function '{unknown[0]}' is not in 'tools'.",
+                param="tool_choice.allowed_tools.tools",
+                code="invalid_value",
+            )
+    legacy = body.function_call
+    if isinstance(legacy, NamedFunction) and legacy.name not in {
+        function.name for function in body.functions or []
+    }:
         raise invalid_request(
-            f"Invalid value for 'tool_choice.allowed_tools': function '{unknown[0]}' is not in 'tools'.",
-            param="tool_choice.allowed_tools.tools",
-            code="invalid_value",
-        )
-    legacy = {function.name for function in body.functions or []}
-    if isinstance(body.function_call, NamedFunction) and body.function_call.name not in legacy:
-        raise invalid_request(
-            f"Invalid value for 'function_call': function '{body.function_call.name}' is not in 'functions'.",
+            f"Invalid value for 'function_call': function '{legacy.name}' is not in 'functions'.",
             param="function_call",
             code="invalid_value",
         )
@@ -97,6 +100,8 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
     """Function parameters and response formats must be JSON Schemas the server can apply, within
     strict mode's limits when `strict` is set, and satisfiable by some value within the synthesizer's
     caps (no reply could pass the contract guard otherwise)."""
+    if not (body.tools or body.functions or body.response_format):
+        return  # most requests: no schema at all
     functions = [
         (f"tools[{i}].function.parameters", tool.function)
         for i, tool in enumerate(body.tools or [])

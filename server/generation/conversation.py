@@ -56,7 +56,7 @@ class Part:
     format: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
     """One message: its role, its plain text (text parts joined), and any calls or result it carries.
 
@@ -122,7 +122,7 @@ class OutputFormat:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Conversation:
     """What a backend answers: the conversation so far and the constraints on the reply."""
 

@@ -35,7 +35,7 @@ from server.generation.tokens import Tokenizer
 from server.generation.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Plan:
     """The limits decided for a request before the backend runs."""
 

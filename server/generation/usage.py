@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
     """Prompt and completion tokens; `reasoning_tokens` and `cached_tokens` are parts of them."""
 

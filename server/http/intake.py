@@ -15,7 +15,7 @@ from server.http.trace import Trace
 from server.namespaces import of_request
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Intake:
     namespace: str
     raw: bytes

@@ -22,7 +22,6 @@ non-developer roles (our choice).
 
 from __future__ import annotations
 
-import functools
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -389,7 +388,7 @@ class ChatCompletionRequest(Wire):
     verbosity: Literal["low", "medium", "high"] | None = None
     web_search_options: Annotated[WebSearchOptions | None, not_null("model_type")] = None
 
-    @functools.cached_property
+    @property
     def function_tools(self) -> list[FunctionDefinition]:
         """The function definitions among `tools` (custom tools are not functions)."""
         return [tool.function for tool in self.tools or [] if isinstance(tool, FunctionTool)]
