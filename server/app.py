@@ -86,7 +86,7 @@ def create_app(
         # stand-in has no use for them, and the hot path is measured (bench/).
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.runtime = runtime
+    app.state.runtime = app.runtime = runtime
     endpoints = [
         _chat_route(runtime),
         *_stored_chat_routes(),

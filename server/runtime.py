@@ -324,7 +324,7 @@ def _board(settings: Settings) -> ChaosBoard:
 
 def runtime_of(request: HTTPConnection) -> Runtime:
     """The runtime of the app serving `request` (an HTTP request or a WebSocket)."""
-    runtime: Runtime = request.app.state.runtime
+    runtime: Runtime = request.app.runtime  # `Application.runtime`
     return runtime
 
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -38,6 +39,9 @@ class Application(FastAPI):
         self.add_middleware(OpenAIHeaders)
         self.ours = list(self.user_middleware)
         self.direct: dict[str, ASGIApp] = {}
+        # The app's `Runtime` (server/runtime.py), also at `app.state.runtime`: read from here on
+        # every request, since an attribute of Starlette's `State` costs a failed lookup first.
+        self.runtime: Any = None
 
     def answer_directly(self, path: str, endpoint: Endpoint) -> None:
         """POST `path` goes straight to `endpoint` (also add it as a route, to document it)."""
@@ -52,9 +56,35 @@ class Application(FastAPI):
         await direct(scope, receive, send)
 
 
+class _Headers(Headers):
+    """Starlette's request headers, read through a dict made once: its `get` scans the list and
+    raises a `KeyError` for a missing name, and an endpoint reads five or so (the key, the session,
+    the content type and length)."""
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        self._first: dict[bytes, bytes] = {}
+        for name, value in reversed(self.raw):  # the first of a repeated name wins, as in `Headers`
+            self._first[name] = value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._first.get(key.lower().encode("latin-1"))
+        return default if value is None else value.decode("latin-1")
+
+
+class _Request(Request):
+    @property
+    def headers(self) -> Headers:
+        if self._direct_headers is None:
+            self._direct_headers = _Headers(self.scope)
+        return self._direct_headers
+
+    _direct_headers: Headers | None = None
+
+
 def _answering(endpoint: Endpoint) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+        request = _Request(scope, receive, send)
         try:
             response = await endpoint(request)
         except APIError as exc:
