@@ -60,6 +60,7 @@ class Runtime:
     started: int = field(default_factory=lambda: int(time.time()))
     _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
     _profiles: dict[str, Profile] = field(default_factory=dict)  # by model name: read on every request
+    _routes: dict[str, Route] = field(default_factory=dict)  # by model name: the glob matched once
     # Backends that may pass an upstream's answer through (they override `Backend.forward`).
     forwarders: frozenset[str] = frozenset()
     # Backends answering GET /v1/models from an upstream, in config order.
@@ -148,9 +149,14 @@ class Runtime:
             self.tokenizer(route.encoding or self.settings.default_encoding)
 
     def route(self, model: str) -> Route:
-        route = self.settings.route_for(model)
+        route = self._routes.get(model)
         if route is None:
-            raise model_not_found(model)
+            route = self.settings.route_for(model)  # glob matching, once per model name
+            if route is None:
+                raise model_not_found(model)
+            if len(self._routes) >= _MODELS_KEPT:
+                self._routes.clear()
+            self._routes[model] = route
         return route
 
     async def backend(self, route: Route, namespace: str) -> Backend:
@@ -253,7 +259,7 @@ class Runtime:
             profile = builtin_profile(model)
             if route.profile is not None:
                 profile = profile.overridden(route.profile.changes())
-            if len(self._profiles) >= _PROFILES_KEPT:
+            if len(self._profiles) >= _MODELS_KEPT:
                 self._profiles.clear()  # client-chosen names must not grow the cache without end
             self._profiles[model] = profile
         return profile
@@ -270,7 +276,7 @@ class Runtime:
             await self.shared.aclose()
 
 
-_PROFILES_KEPT = 4096
+_MODELS_KEPT = 4096  # model names whose profile and route are remembered
 
 
 def _shared(settings: Settings, backends: Mapping[str, Backend]) -> Shared | None:

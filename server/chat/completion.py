@@ -66,8 +66,10 @@ async def collect(
     async for event in events:
         _fold(drafts[event.choice], event)
     plan = plan.as_recorded(generation.answered_as)  # a replayed recording may have given its model
-    recorded = generation.answered_as.logprobs if generation.answered_as is not None else ()
-    source = ReplyLogprobs(tokenizer, plan.top_logprobs, recorded)
+    source = None
+    if plan.logprobs:
+        recorded = generation.answered_as.logprobs if generation.answered_as is not None else ()
+        source = ReplyLogprobs(tokenizer, plan.top_logprobs, recorded)
     choices: list[Choice] = []
     for index, draft in enumerate(drafts):
         has_text = bool(draft.content) or not (draft.tool_calls or draft.function_call or draft.refusal)
@@ -81,7 +83,7 @@ async def collect(
         message["refusal"] = refusal
         message["annotations"] = []
         logprobs: dict[str, Any] | None = None
-        if plan.logprobs:
+        if source is not None:
             logprobs = {
                 "content": _logprobs(source, index, content),
                 "refusal": _logprobs(source, index, refusal, recorded=False),

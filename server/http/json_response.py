@@ -11,19 +11,30 @@ from server.errors import APIError
 from server.http.json import ascii_body_bytes, body_bytes, error_bytes
 
 
-class JSONBody(Response):
-    """A JSON body with the API's two-space indentation."""
+class _Body(Response):
+    """A 200 with a JSON body and just its two headers, as Starlette's `Response` would send them
+    (made without its general header handling: one of these answers every non-stream request)."""
 
     media_type = "application/json"
+
+    def __init__(self, content: Any) -> None:
+        self.status_code, self.background = 200, None
+        self.body = self.render(content)
+        self.raw_headers = [
+            (b"content-length", str(len(self.body)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+
+
+class JSONBody(_Body):
+    """A JSON body with the API's two-space indentation."""
 
     def render(self, content: Any) -> bytes:
         return body_bytes(content)
 
 
-class ASCIIJSONBody(Response):
+class ASCIIJSONBody(_Body):
     """A JSON body as the Responses API lays it out (server.http.json.ascii_body_bytes)."""
-
-    media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
         return ascii_body_bytes(content)

@@ -18,6 +18,9 @@ from server.generation.ids import request_id
 from server.http.json_response import error_response
 
 OPENAI_VERSION = b"2020-10-01"
+OURS = frozenset(
+    (b"x-request-id", b"openai-version", b"openai-processing-ms", b"access-control-expose-headers")
+)
 # Where this middleware leaves, in the request's scope, the `send` it was given. Below it, once a
 # response has started, every wrapper of `send` (ours; Starlette's exception handlers, which note
 # that it started) passes a body message on untouched: a stream may send its body there directly,
@@ -49,17 +52,17 @@ class OpenAIHeaders:
             if message["type"] == "http.response.start":
                 response_started = True
                 elapsed = int((time.perf_counter() - started) * 1000)
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                ours = (
+                headers = list(message.get("headers", ()))
+                ours = [
                     (b"x-request-id", rid.encode()),
                     (b"openai-version", OPENAI_VERSION),
                     (b"openai-processing-ms", str(elapsed).encode()),
                     (b"access-control-expose-headers", b"X-Request-ID"),
-                )
-                # A forwarded upstream answer keeps its own request id and timing.
-                headers += [(name, value) for name, value in ours if name not in present]
-                message["headers"] = headers
+                ]
+                present = {name.lower() for name, _ in headers}
+                if not present.isdisjoint(OURS):  # a forwarded answer keeps its own id and timing
+                    ours = [(name, value) for name, value in ours if name not in present]
+                message["headers"] = headers + ours
             await send(message)
 
         try:
