@@ -70,9 +70,12 @@ def _parts(content: object) -> tuple[Part, ...] | None:
     return tuple(part for part in map(_part, content) if part is not None)
 
 
+PLAIN_ROLES = ("user", "system", "developer")  # a message of these holds only its content and name
+
+
 def _message(message: WireMessage) -> Message:
     content = getattr(message, "content", None)
-    if isinstance(content, str) and not isinstance(message, AssistantMessage | ToolMessage | FunctionMessage):
+    if isinstance(content, str) and message.role in PLAIN_ROLES:
         return Message(message.role, content, name=message.name)  # the common case, kept cheap
     text, parts = message_text(content), _parts(content)
     if isinstance(message, AssistantMessage):

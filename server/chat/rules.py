@@ -11,13 +11,11 @@ from server.generation.profiles import Profile
 from server.http.logit_bias import check_logit_bias
 from server.wire.chat_request import (
     AllowedToolsChoice,
-    AssistantMessage,
     ChatCompletionRequest,
     FunctionTool,
     JSONSchemaFormat,
     NamedFunction,
     NamedFunctionChoice,
-    ToolMessage,
 )
 
 
@@ -66,7 +64,7 @@ def check_for_model(body: ChatCompletionRequest, profile: Profile) -> None:
 def _check_forced_names(body: ChatCompletionRequest) -> None:
     """A forced tool or function must be one the request offers."""
     choice = body.tool_choice
-    if isinstance(choice, NamedFunctionChoice | AllowedToolsChoice):
+    if choice is not None and not isinstance(choice, str):  # a named tool, or allowed tools
         offered = {function.name for function in body.function_tools}
         if isinstance(choice, NamedFunctionChoice) and choice.function.name not in offered:
             raise invalid_request(
@@ -130,7 +128,7 @@ def _check_schemas(body: ChatCompletionRequest) -> None:
 def _check_tool_sequence(body: ChatCompletionRequest) -> None:
     waiting: list[str] = []
     for index, message in enumerate(body.messages):
-        if isinstance(message, ToolMessage):
+        if message.role == "tool":
             if message.tool_call_id in waiting:
                 waiting.remove(message.tool_call_id)
                 continue
@@ -145,6 +143,6 @@ def _check_tool_sequence(body: ChatCompletionRequest) -> None:
                 f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(waiting)}",
                 param=f"messages.[{index}].role",
             )
-        if isinstance(message, AssistantMessage) and message.tool_calls:
+        if message.role == "assistant" and message.tool_calls:
             waiting = [call.id for call in message.tool_calls]
     # A conversation may end on an assistant turn with unanswered calls only if it is the last message.
