@@ -78,6 +78,8 @@ def format_reply(conversation: Conversation, text: str) -> str:
 def without_banned_tokens(text: str, request: GenerationRequest) -> str:
     """Drop the tokens `logit_bias` bans (bias -100) from the reply, as sampling would never pick them."""
     conversation = request.conversation
+    if not conversation.logit_bias:
+        return text
     banned = {token for token, bias in conversation.logit_bias.items() if bias <= -100}
     if not banned or conversation.output is not None:
         return text

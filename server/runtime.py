@@ -184,9 +184,9 @@ class Runtime:
             return None
         return self.backends[route.backend]
 
-    async def intake(self, request: Request, trace: Trace | None = None) -> Intake:
+    def intake(self, request: Request, trace: Trace | None = None) -> Awaitable[Intake]:
         """The caller's namespace and the body, under this server's keys and body limit."""
-        return await take(request, self.settings.api_keys, self.settings.max_body_bytes, trace)
+        return take(request, self.settings.api_keys, self.settings.max_body_bytes, trace)
 
     async def forwarded(self, request: Request, intake: Intake, path: str, probe: Probe) -> Response | None:
         """The upstream's answer when the body's model is routed to a forwarding backend that takes

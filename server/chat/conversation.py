@@ -130,6 +130,8 @@ def _tool_choice(choice: WireToolChoice | None) -> ToolChoice:
 
 
 def _function_choice(choice: FunctionCallChoice | None) -> ToolChoice:
+    if choice is None:
+        return AUTO
     if isinstance(choice, NamedFunction):
         return ToolChoice(mode="required", allowed=frozenset((choice.name,)), named=choice.name)
     return ToolChoice(mode=choice) if choice == "none" else AUTO

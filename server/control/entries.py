@@ -70,43 +70,11 @@ class Recorder:
         # Only what cannot wait is read now (the times, and what the request's notes and headers
         # say before they are let go); the listed entry is built when it is first listed (by a
         # shared store, when it is written). The store gives it its `object` and `seq`.
-        finished = time.perf_counter()
-        notes, raw = trace.notes, trace.raw
-        reached = notes.subject is not None
-        bearer = _bearer(trace) if self.settings.journal.bodies else None
+        ended = _Ended(self, trace, method, path, request_id, status, error, answer, time.perf_counter())
+        ended.reached = trace.notes.subject is not None
+        ended.bearer = _bearer(trace) if self.settings.journal.bodies else None
         subject = _subject(trace)
-
-        def build() -> dict[str, Any]:
-            body = _json(raw)
-            body = body if isinstance(body, dict) else None
-            model = body.get("model") if body is not None else None
-            model = model if isinstance(model, str) else None
-            listed: dict[str, Any] = {
-                "id": request_id,
-                "created": trace.arrived,
-                "method": method,
-                "path": path,
-                "endpoint": self.endpoint,
-                "model": model,
-                "stream": bool(body and body.get("stream") is True),
-                "status": status,
-                "error": error,
-                "answered_by": self.answered_by(notes, reached, model, status),
-                "timings": {
-                    "ttft_ms": _ms(answer.first_frame - trace.started)
-                    if answer.first_frame is not None
-                    else None,
-                    "total_ms": _ms(finished - trace.started),
-                },
-                "usage": _usage(answer.usage_frame if answer.stream else answer.body),
-            }
-            if self.settings.journal.bodies:
-                scrub = self.scrubber.with_literals(bearer)
-                listed["request"] = scrub.value(body) if body is not None else None
-                listed["response"] = scrub.value(_response(answer))
-            return listed
-
-        await self.log.append(trace.namespace, RequestEntry(0, self.endpoint, subject, build))
+        await self.log.append(trace.namespace, RequestEntry(0, self.endpoint, subject, ended.listed))
 
     def answered_by(self, notes: Notes, reached: bool, model: str | None, status: int) -> dict[str, Any]:
         """`reached`: whether a backend was asked (the request's subject was noted)."""
@@ -134,6 +102,55 @@ class Recorder:
             config = self.settings.backends[fallback]
         kind: str = config.type
         return kind
+
+
+@dataclass(slots=True)
+class _Ended:
+    """What a request's entry is built from when it is first listed: one object, rather than a
+    closure over a dozen cells, made for every request."""
+
+    recorder: Recorder
+    trace: Trace
+    method: str
+    path: str
+    request_id: str
+    status: int
+    error: str | None
+    answer: Answer
+    finished: float  # perf_counter when it ended
+    reached: bool = False  # whether a backend was asked (the request's subject was noted)
+    bearer: str | None = None  # the caller's key, scrubbed from bodies
+
+    def listed(self) -> dict[str, Any]:
+        recorder, trace, answer = self.recorder, self.trace, self.answer
+        body = _json(trace.raw)
+        body = body if isinstance(body, dict) else None
+        model = body.get("model") if body is not None else None
+        model = model if isinstance(model, str) else None
+        listed: dict[str, Any] = {
+            "id": self.request_id,
+            "created": trace.arrived,
+            "method": self.method,
+            "path": self.path,
+            "endpoint": recorder.endpoint,
+            "model": model,
+            "stream": bool(body and body.get("stream") is True),
+            "status": self.status,
+            "error": self.error,
+            "answered_by": recorder.answered_by(trace.notes, self.reached, model, self.status),
+            "timings": {
+                "ttft_ms": _ms(answer.first_frame - trace.started)
+                if answer.first_frame is not None
+                else None,
+                "total_ms": _ms(self.finished - trace.started),
+            },
+            "usage": _usage(answer.usage_frame if answer.stream else answer.body),
+        }
+        if recorder.settings.journal.bodies:
+            scrub = recorder.scrubber.with_literals(self.bearer)
+            listed["request"] = scrub.value(body) if body is not None else None
+            listed["response"] = scrub.value(_response(answer))
+        return listed
 
 
 def _ms(seconds: float) -> float:

@@ -32,14 +32,17 @@ async def _disconnected(receive: Receive) -> None:
         pass
 
 
-async def unless_disconnected(work: Awaitable[T], receive: Receive | None) -> T:
-    """`await work`, unless the client leaves first (then the work is cancelled: `ClientGoneError`).
+def unless_disconnected(work: Awaitable[T], receive: Receive | None) -> Awaitable[T]:
+    """`work`, to await, unless the client leaves first (then the work is cancelled:
+    `ClientGoneError`). Without `receive` (nothing to race) it is `work` itself.
 
     The work runs in the caller's task, and one watcher task cancels that task when the client
     leaves: a second task for the work, and `asyncio.wait` over both, cost a proxied request two
     more turns of the event loop (a tenth of its time, at one request at a time)."""
-    if receive is None:
-        return await work
+    return work if receive is None else _raced(work, receive)
+
+
+async def _raced(work: Awaitable[T], receive: Receive) -> T:
     task = asyncio.current_task()
     assert task is not None
     left = False
