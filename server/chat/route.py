@@ -52,7 +52,8 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     profile = runtime.profile(route, body.model)
     check_for_model(body, profile)
     tokenizer = runtime.tokenizer_for(route, body.model)
-    check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
+    if body.logit_bias:
+        check_logit_bias_tokens(body.logit_bias, tokenizer.vocabulary_size)
     conversation = to_conversation(body)
     if settings.images == "fetch":
         conversation = await with_fetched_images(conversation)

@@ -124,8 +124,8 @@ class Sinks:
 def journaled(handler: Handler, sinks: Sinks) -> Endpoint:
     """The endpoint `handler` with each request journaled once its response is complete."""
 
-    def endpoint(request: Request) -> Awaitable[Response]:
-        return _journaled(handler, request, sinks)  # one coroutine per request, not two
+    async def endpoint(request: Request) -> Response:
+        return await _journaled(handler, request, sinks)
 
     return endpoint
 

@@ -33,7 +33,7 @@ def tool_call_id() -> str:
 
 def request_id() -> str:
     """`req_` followed by 32 hex digits, the form of the real API's `x-request-id`."""
-    return f"req_{random.getrandbits(128):032x}"
+    return "req_" + random.getrandbits(128).to_bytes(16).hex()
 
 
 def fingerprint(seed: str) -> str:

@@ -92,7 +92,8 @@ class Generation:
         self.announced = announced
         self.stream = stream
         self.guard = guard
-        self.states = [ChoiceState(closed_tokens=plan.hidden) for _ in range(plan.n)]
+        self.hidden = plan.hidden  # each reply's hidden reasoning tokens
+        self.states = [ChoiceState(closed_tokens=self.hidden) for _ in range(plan.n)]
         self.completion_tokens = 0
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
@@ -112,7 +113,7 @@ class Generation:
     def events(self) -> AsyncGenerator[Event, None]:
         """The normalized events, paced and cut as the request's shaping says."""
         # Without `timed`, a `Due` is waited for here and never passed on.
-        return cast(AsyncGenerator[Event, None], self.timed_events(timed=False))
+        return cast("AsyncGenerator[Event, None]", self.timed_events(timed=False))
 
     def timed_events(self, *, timed: bool = True) -> AsyncGenerator[Event | Due, None]:
         """`events()`, with a backend's `Due` items (asked for by `sender_paces`) passed on in their
@@ -124,7 +125,7 @@ class Generation:
     async def _events(self, timed: bool) -> AsyncGenerator[Event | Due, None]:
         open_choices = self.plan.n
         stream = self.stream if self._first is None else _after(self._first, self.stream)
-        spent = self.plan.limit is not None and self.plan.hidden >= self.plan.limit
+        spent = self.plan.limit is not None and self.hidden >= self.plan.limit
         try:
             if spent:  # reasoning spent the whole budget: every reply ends before a word
                 open_choices, stream = 0, _nothing()
@@ -284,7 +285,7 @@ class Generation:
 
     def usage(self) -> Usage:
         return Usage(
-            self.plan.prompt_tokens, self.completion_tokens, reasoning_tokens=self.plan.hidden * self.plan.n
+            self.plan.prompt_tokens, self.completion_tokens, reasoning_tokens=self.hidden * self.plan.n
         )
 
 
