@@ -288,6 +288,8 @@ class CountingRules:
 
     def hosted_cost(self, kinds: tuple[str, ...]) -> int:
         """What the hosted tools of these types cost together (`hosted_tools`)."""
+        if not kinds:
+            return 0
         costs = dict(self.hosted_tools)
         return sum(costs.get(kind, 0) for kind in kinds)
 

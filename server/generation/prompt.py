@@ -38,7 +38,9 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     rules = rules_for(conversation.model, conversation.dialect)
     # custom tools and a client's tool search are written among them; a deferred tool only once a
     # tool search loads it (OpenAI's tool search guide)
-    functions = tuple(t for t in conversation.tools if not t.deferred) + conversation.functions
+    functions = conversation.functions
+    if conversation.tools:
+        functions = tuple(t for t in conversation.tools if not t.deferred) + functions
     total = rules.reply_priming + _format_tokens(conversation, bool(functions), rules, tokenizer)
     padded_system = False
     names: dict[str, str] = {}  # call id -> function name, for the results that answer them
