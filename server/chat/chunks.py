@@ -16,7 +16,6 @@ from typing import Any
 from server.chat.plan import ChatPlan
 from server.chat.shapes import chat_logprobs, chat_usage
 from server.generation.events import (
-    Due,
     Event,
     Finish,
     FinishReason,
@@ -183,15 +182,11 @@ class StreamFormatter:
             return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
         return []
 
-    async def chunks(self, events: AsyncGenerator[Event | Due, None]) -> AsyncGenerator[bytes | Due, None]:
-        """Chunk JSON strings; finish chunks come after every choice's content, then usage. A `Due`
-        passes on in its place."""
+    async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
+        """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
         first = True
         try:
             async for event in events:
-                if isinstance(event, Due):
-                    yield event
-                    continue
                 if first:
                     self._answered_as()
                     first = False

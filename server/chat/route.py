@@ -18,7 +18,7 @@ from server.chat.stored import stored
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
 from server.generation.conversation import Conversation
-from server.generation.events import Due, Event
+from server.generation.events import Event
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
@@ -74,7 +74,6 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
                 headers=request.headers,
                 raw=raw,
                 notes=notes,
-                sender_paces=body.stream is True,
             )
         ),
         Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
@@ -87,7 +86,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         if body.stream:
             obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
             formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
-            events = generation.timed_events() if keep is None else keep.watch(generation.timed_events())
+            events = generation.events() if keep is None else keep.watch(generation.events())
             chunks = formatter.chunks(events)
             return await open_stream(
                 chunks if keep is None else keep.after(chunks), {}, runtime.stream_options, receive
@@ -126,16 +125,15 @@ class _Keeper:
     async def put(self, completion: ChatCompletion) -> None:
         await self.runtime.completions.put(self.namespace, stored(completion, self.messages, self.metadata))
 
-    async def watch(self, events: AsyncGenerator[Event | Due, None]) -> AsyncGenerator[Event | Due, None]:
+    async def watch(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         try:
             async for event in events:
-                if not isinstance(event, Due):
-                    self.seen.append(event)
+                self.seen.append(event)
                 yield event
         finally:
             await events.aclose()
 
-    async def after(self, chunks: AsyncGenerator[bytes | Due, None]) -> AsyncGenerator[bytes | Due, None]:
+    async def after(self, chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
         async for chunk in chunks:
             yield chunk
         await self.put(await collect(self.chat, self.generation, self._replay()))

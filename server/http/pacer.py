@@ -4,7 +4,8 @@ A paced stream (a fixture's `timing`) used to sleep before each frame: a timer a
 stream per frame, and a wake-up of the stream's task whose resumption ran down the whole chain of
 middlewares and generators to the sleep, and back up with the frame (issue 14: at 2,000 streams of
 20 chunks a second the core was full at about 46 us of CPU per chunk, most of it that chain). Here a
-backend says when its next item is due (`Due`) instead of sleeping, and the stream parks until then:
+backend awaits the time its next item is due (`Due`), which the stream's sender is handed instead
+of a sleep (server/http/ready.py), and the stream parks until then:
 
 - `Pacer` keeps one timer of the event loop per millisecond in which some stream is due, and wakes
   all the streams due in it together. A stream never goes out early: the timer checks the time,
