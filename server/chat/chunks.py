@@ -9,9 +9,11 @@ usage, obfuscation.
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncGenerator
+from random import getrandbits
 from typing import Any
+
+import orjson
 
 from server.chat.plan import ChatPlan
 from server.chat.shapes import chat_logprobs, chat_usage
@@ -46,6 +48,10 @@ class ChunkWriter:
         }
         self._prefix = dumps(head)[:-1] + b',"choices":['
         self._usage_null = b',"usage":null' if plan.include_usage else b""
+        # What comes before and after a content chunk's text (choice 0's head: the usual one).
+        self._content_head = self._prefix + b'{"index":0,"delta":{"content":'
+        self._content_tail = b'},"logprobs":null,"finish_reason":null}]' + self._usage_null
+        self._content_tail += b',"obfuscation":"' if obfuscation else b"}"
         self._obfuscation = obfuscation
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so the
         # standard library's shared generator is enough (server/generation/ids.py).
@@ -54,9 +60,9 @@ class ChunkWriter:
     def _tail(self) -> bytes:
         if not self._obfuscation:
             return b"}"
-        bits = random.getrandbits(9)
-        start, length = bits >> 4, bits & 15
-        return b',"obfuscation":"' + self._pad[start : start + length] + b'"}'
+        bits = getrandbits(9)
+        start = bits >> 4
+        return b',"obfuscation":"' + self._pad[start : start + (bits & 15)] + b'"}'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
@@ -66,15 +72,13 @@ class ChunkWriter:
 
     def content(self, index: int, text: str) -> bytes:
         """`choice(index, {"content": text})`, the stream's usual chunk, with only the text encoded."""
+        head = self._content_head if not index else self._prefix + b'{"index":%d,"delta":{"content":' % index
+        if not self._obfuscation:
+            return b"".join((head, orjson.dumps(text), self._content_tail))
+        bits = getrandbits(9)  # as `_tail` draws it
+        start = bits >> 4
         return b"".join(
-            (
-                self._prefix,
-                b'{"index":%d,"delta":{"content":' % index,
-                dumps(text),
-                b'},"logprobs":null,"finish_reason":null}]',
-                self._usage_null,
-                self._tail(),
-            )
+            (head, orjson.dumps(text), self._content_tail, self._pad[start : start + (bits & 15)], b'"}')
         )
 
     def usage(self, usage: Usage) -> bytes:
@@ -184,12 +188,20 @@ class StreamFormatter:
 
     async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
         """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
-        first = True
+        first, plain = True, False
+        started, content = self._started, self.writer.content
         try:
             async for event in events:
+                if plain and event.__class__ is TextDelta and started[event.choice]:
+                    if event.text:  # the usual chunk, as `_delta` writes it
+                        yield content(event.choice, event.text)
+                    continue
                 if first:
                     self._answered_as()
                     first = False
+                    # From the first event on, the writer is settled: a started choice's text
+                    # without logprobs takes the short way above.
+                    plain, content = not self.plan.logprobs, self.writer.content
                 if isinstance(event, Finish):
                     if not self._started[event.choice]:
                         for chunk in self._role(TextDelta("", event.choice)):

@@ -107,19 +107,25 @@ class AnsweredAs:
 SENDER_PACES: ContextVar[asyncio.Task[Any] | None] = ContextVar("chatdouble_sender_paces", default=None)
 
 
-@dataclass(frozen=True, slots=True)
 class Due:
     """`await Due(at)`: what follows is due at `at` (seconds on `time.monotonic()`). A backend that
     paces its reply awaits it instead of sleeping.
 
     Under a stream's sender that paces (`SENDER_PACES`), the `Due` itself is what the await yields:
-    it rises through every generator between the backend and the sender as any awaited thing does,
-    without any of them running, and the sender holds the stream until then (server/http/pacer.py:
+    it rises through every generator between the backend and the sender as any awaited thing does
+    (none of their own code runs for it), and the sender holds the stream until then (server/http/pacer.py:
     one timer for all the streams due in the same millisecond, instead of a sleep per stream per
     chunk); resumed, the backend goes on from its await. Anywhere else (a whole response, the
-    first chunk of a stream, a background run) it is a plain sleep. Not an event."""
+    first chunk of a stream, a background run) it is a plain sleep. Not an event: a plain class,
+    since one is made per paced chunk and a frozen dataclass's `__init__` costs more."""
 
-    at: float
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"Due({self.at!r})"
 
     def __await__(self) -> Generator[Any, None, None]:
         sender = SENDER_PACES.get()

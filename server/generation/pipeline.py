@@ -121,7 +121,21 @@ class Generation:
                 for index, state in enumerate(self.states):
                     for out in self._finish(state, index, "length"):
                         yield out
+            n, states = self.plan.n, self.states
             async for event in stream:
+                if event.__class__ is TextDelta and 0 <= event.choice < n:
+                    # The usual delta: an open content channel takes it whole, and it goes on as
+                    # it came (else nothing was taken, and the general way below looks at it).
+                    state = states[event.choice]
+                    channel = state.channel
+                    if (
+                        state.finish is None
+                        and state.kind == "content"
+                        and channel is not None
+                        and channel.takes_whole(event.text)
+                    ):
+                        yield event
+                        continue
                 if isinstance(event, AnsweredAs):
                     self.answered_as = event
                     continue
@@ -150,13 +164,7 @@ class Generation:
         choice = event.choice
         if isinstance(event, Finish):
             return self._finish(state, choice, event.reason)
-        if isinstance(event, TextDelta):
-            if (
-                state.kind == "content"
-                and state.channel is not None
-                and state.channel.takes_whole(event.text)
-            ):
-                return [event]  # the usual delta, on its way as it came
+        if isinstance(event, TextDelta):  # one an open channel takes whole never comes here (`_events`)
             return self._feed(state, choice, "content", -1, event.text, event)
         if isinstance(event, RefusalDelta):
             return self._feed(state, choice, "refusal", -1, event.text, event)

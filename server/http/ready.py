@@ -46,21 +46,23 @@ async def batched(
     sender that paces, `SENDER_PACES`) is a wait too: the frames held go out, then the `Due`, for
     the sender to wait for; asked for the next item, the source goes on from its await."""
     ready: list[bytes] = []
-    turn = time.perf_counter() + TURN_SECONDS
+    step_of, clock = frames.__anext__, time.perf_counter
+    turn = clock() + TURN_SECONDS
     try:
         while True:
-            step = frames.__anext__()
+            step = step_of()
             try:
                 waits_on = step.send(None)
             except StopIteration as done:  # the frame was ready
                 ready.append(done.value)
-                if time.perf_counter() >= turn:  # held the loop long enough: give it a turn
+                if clock() >= turn:  # held the loop long enough: give it a turn
                     if on_wait is not None:
                         on_wait()
-                    held, ready = b"".join(ready), []
+                    held = b"".join(ready)
+                    ready.clear()
                     yield held
                     await asyncio.sleep(0)
-                    turn = time.perf_counter() + TURN_SECONDS
+                    turn = clock() + TURN_SECONDS
                 continue
             except StopAsyncIteration:
                 break
@@ -71,7 +73,8 @@ async def batched(
             if on_wait is not None:
                 on_wait()
             if ready:
-                held, ready = b"".join(ready), []
+                held = b"".join(ready)
+                ready.clear()
                 try:
                     yield held
                 except BaseException:  # closed (the client left) while the step waits: cancel it
@@ -93,7 +96,7 @@ async def batched(
                         frame = waits_on if isinstance(waits_on, Due) else await rest(step, waits_on)
             except StopAsyncIteration:
                 break
-            turn = time.perf_counter() + TURN_SECONDS  # the loop had its turn while the stream waited
+            turn = clock() + TURN_SECONDS  # the loop had its turn while the stream waited
             ready.append(frame)
         if ready:
             yield b"".join(ready)
