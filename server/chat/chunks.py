@@ -113,12 +113,12 @@ class StreamFormatter:
         """At the first event a replayed recording has given its model, fingerprint and padding."""
         recorded = self.generation.answered_as
         if recorded is not None:
-            self.plan = self.plan.as_recorded(recorded)
-            self._logprobs_of = ReplyLogprobs(
-                self.plan.plan.tokenizer, self.plan.top_logprobs, recorded.logprobs
-            )
+            plan = self.plan.as_recorded(recorded)
+            self._logprobs_of = ReplyLogprobs(plan.plan.tokenizer, plan.top_logprobs, recorded.logprobs)
             obfuscation = self._obfuscation and recorded.obfuscation is not False
-            self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
+            if plan is not self.plan or obfuscation != self._obfuscation:  # else the first writer is right
+                self.plan = plan
+                self.writer = ChunkWriter(plan, obfuscation=obfuscation)
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:
