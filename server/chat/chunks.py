@@ -34,7 +34,9 @@ from server.http.json import dumps
 
 
 class ChunkWriter:
-    """Serializes chunks for one stream."""
+    """Serializes chunks for one stream, each framed as its server-sent event (`data: ...\n\n`):
+    the frame's constant ends are written with the chunk's, instead of copying every chunk once
+    more to frame it (the route streams them with `FRAMED`)."""
 
     def __init__(self, plan: ChatPlan, *, obfuscation: bool) -> None:
         self.plan = plan
@@ -46,12 +48,12 @@ class ChunkWriter:
             "service_tier": plan.service_tier,
             "system_fingerprint": plan.system_fingerprint,
         }
-        self._prefix = dumps(head)[:-1] + b',"choices":['
+        self._prefix = b"data: " + dumps(head)[:-1] + b',"choices":['
         self._usage_null = b',"usage":null' if plan.include_usage else b""
         # What comes before and after a content chunk's text (choice 0's head: the usual one).
         self._content_head = self._prefix + b'{"index":0,"delta":{"content":'
         self._content_tail = b'},"logprobs":null,"finish_reason":null}]' + self._usage_null
-        self._content_tail += b',"obfuscation":"' if obfuscation else b"}"
+        self._content_tail += b',"obfuscation":"' if obfuscation else b"}\n\n"
         self._obfuscation = obfuscation
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so the
         # standard library's shared generator is enough (server/generation/ids.py).
@@ -59,10 +61,10 @@ class ChunkWriter:
 
     def _tail(self) -> bytes:
         if not self._obfuscation:
-            return b"}"
+            return b"}\n\n"
         bits = getrandbits(9)
         start = bits >> 4
-        return b',"obfuscation":"' + self._pad[start : start + (bits & 15)] + b'"}'
+        return b',"obfuscation":"' + self._pad[start : start + (bits & 15)] + b'"}\n\n'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
@@ -78,7 +80,7 @@ class ChunkWriter:
         bits = getrandbits(9)  # as `_tail` draws it
         start = bits >> 4
         return b"".join(
-            (head, orjson.dumps(text), self._content_tail, self._pad[start : start + (bits & 15)], b'"}')
+            (head, orjson.dumps(text), self._content_tail, self._pad[start : start + (bits & 15)], b'"}\n\n')
         )
 
     def usage(self, usage: Usage) -> bytes:

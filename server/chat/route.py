@@ -25,7 +25,7 @@ from server.http.disconnect import ClientGoneError, client_gone, unless_disconne
 from server.http.images import with_fetched_images
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
-from server.http.sse import open_stream
+from server.http.sse import FRAMED, open_stream
 from server.http.trace import Trace
 from server.runtime import Runtime, runtime_of
 from server.wire.chat_request import ChatCompletionRequest
@@ -88,9 +88,9 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
             formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
             events = generation.events() if keep is None else keep.watch(generation.events())
             chunks = formatter.chunks(events)
-            return await open_stream(
-                chunks if keep is None else keep.after(chunks), {}, runtime.stream_options, receive
-            )
+            # The writer frames its chunks itself (`FRAMED`): one copy of each chunk fewer.
+            framed = chunks if keep is None else keep.after(chunks)
+            return await open_stream(framed, {}, runtime.stream_options, receive, FRAMED)
         completion = await unless_disconnected(collect(chat, generation, generation.events()), receive)
     except ClientGoneError:
         return client_gone()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import cast
 
 from starlette.types import Receive
 
@@ -35,6 +36,16 @@ class Framing:
 
 
 CHAT = Framing()
+
+
+class Framed(Framing):
+    """Chat Completions' framing for chunks written framed already (server/chat/chunks.py)."""
+
+    def frame(self, data: Payload) -> bytes:
+        return cast(bytes, data)
+
+
+FRAMED = Framed()
 
 
 def frame(data: Payload) -> bytes:
