@@ -188,8 +188,10 @@ class EventStream(EventSourceResponse):
                     break
                 await send({"type": "http.response.body", "body": item, "more_body": True})
         finally:
-            await joined.aclose()
-            SENDER_PACES.reset(paces)
+            try:
+                await joined.aclose()
+            finally:
+                SENDER_PACES.reset(paces)
 
     async def _watch_client(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
