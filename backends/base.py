@@ -86,9 +86,6 @@ class GenerationRequest:
     # What the backend did, for the request journal; None when no journal is kept, so backends
     # skip the bookkeeping.
     notes: Notes | None = None
-    # The stream's sender waits for a `Due` item's time: a backend that paces its reply may yield
-    # `Due` instead of sleeping (only a chat stream's sender does; elsewhere the backend sleeps).
-    sender_paces: bool = False
 
     def __post_init__(self) -> None:
         if self.notes is not None and self.notes.subject is None:
@@ -195,9 +192,10 @@ class Backend(abc.ABC):
     announces: bool = False
 
     @abc.abstractmethod
-    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs | Due]:
+    def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
         """Yield events for every choice in `range(request.n)`; raise `BackendError` on failure.
-        A `Due` (only when `request.sender_paces`) holds back what follows until its time."""
+        A backend that paces its reply awaits a `Due` for each pause (a stream's sender then keeps
+        the time for it)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release anything the backend holds (connections, file watchers)."""

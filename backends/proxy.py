@@ -27,7 +27,6 @@ from backends.base import (
     AnsweredAs,
     Backend,
     BackendError,
-    Due,
     EmbeddingRequest,
     Event,
     ForwardCall,
@@ -150,7 +149,7 @@ class ProxyBackend(Backend):
             call.notes.outcome = "forwarded"  # until the recorder says `recorded`
         return answer
 
-    async def stream(self, request: GenerationRequest) -> AsyncGenerator[Event | AnsweredAs | Due, None]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[Event | AnsweredAs, None]:
         if self.replayer is None:
             raise BackendError(500, "The proxy backend only forwards requests.", type="server_error")
         if request.notes is not None:

@@ -61,6 +61,7 @@ class Runtime:
     _tokenizers: dict[str, Tokenizer] = field(default_factory=dict)
     _profiles: dict[str, Profile] = field(default_factory=dict)  # by model name: read on every request
     _routes: dict[str, Route] = field(default_factory=dict)  # by model name: the glob matched once
+    _model_tokenizers: dict[str, Tokenizer] = field(default_factory=dict)  # by model name, as `_profiles`
     # Backends that may pass an upstream's answer through (they override `Backend.forward`).
     forwarders: frozenset[str] = frozenset()
     # Backends answering GET /v1/models from an upstream, in config order.
@@ -241,8 +242,15 @@ class Runtime:
         return await fixtures.answers(conversations, intake.raw, namespace, embeds=embeds)
 
     def tokenizer_for(self, route: Route, model: str) -> Tokenizer:
-        encoding = route.encoding or builtin_profile(model).encoding
-        return self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
+        """`model`'s tokenizer on `route` (the route a model takes is fixed: kept by model name)."""
+        tokenizer = self._model_tokenizers.get(model)
+        if tokenizer is None:
+            encoding = route.encoding or builtin_profile(model).encoding
+            tokenizer = self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
+            if len(self._model_tokenizers) >= _MODELS_KEPT:
+                self._model_tokenizers.clear()  # client-chosen names must not grow the cache without end
+            self._model_tokenizers[model] = tokenizer
+        return tokenizer
 
     def profile(self, route: Route, model: str) -> Profile:
         """`model`'s profile: the built-in one with its route's overrides. With `models: strict`, a
@@ -276,7 +284,7 @@ class Runtime:
             await self.shared.aclose()
 
 
-_MODELS_KEPT = 4096  # model names whose profile and route are remembered
+_MODELS_KEPT = 4096  # model names whose profile, tokenizer and route are remembered
 
 
 def _shared(settings: Settings, backends: Mapping[str, Backend]) -> Shared | None:

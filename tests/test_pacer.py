@@ -3,7 +3,7 @@
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
 stream is woken before its time; a chat stream whose backend says when its pieces are due (`Due`)
 sends every frame, in order and framed as an unpaced stream's, with the backend run as the stream's
-own task even when the pacer's timer runs it; a backend that waits on something else between pieces
+own task even when the pacer's timer runs it; so does a Responses stream, whose events pace alike; a backend that waits on something else between pieces
 is carried on by the stream's task; a failure at a piece's time is told with an error frame and
 `[DONE]`; and a client that leaves a paced stream stops the backend (on a real socket).
 """
@@ -23,6 +23,7 @@ from server.http.pacer import Pacer
 from tests.servers import serve
 from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
 from tests.support.requests import chat_body, in_process, leave_a_stream, streamed_text
+from tests.support.responses import stream_events
 from tests.support.sse import chunks as parse_chunks
 
 CHAT = "/v1/chat/completions"
@@ -86,9 +87,44 @@ async def test_a_paced_stream_sends_the_same_bytes_as_an_unpaced_one_from_its_ow
     assert paced_response.status_code == 200
     assert streamed_text(parse_chunks(paced_response.text)) == "".join(texts)
     assert normalized(paced_response.text) == normalized(unpaced_response.text)
-    assert paced.requests[0].sender_paces
     # Every piece after the first (made before the headers, raced against the client leaving) was
     # made from the pacer's timer, as the stream's own task.
+    assert len(set(paced.tasks[1:])) == 1
+    assert paced.tasks[1] is not None
+
+
+async def test_a_paced_responses_stream_sends_its_events_from_the_pacer_as_an_unpaced_one(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parked: list[float] = []
+    at = Pacer.at
+
+    def counted(pacer: Pacer, when: float, wake: Any) -> None:
+        parked.append(when)
+        at(pacer, when, wake)
+
+    monkeypatch.setattr(Pacer, "at", counted)
+    texts = [f"w{k} " for k in range(6)]
+    paced = ScriptedBackend(paced_script(*texts))
+    unpaced = ScriptedBackend([TextDelta(text) for text in texts])
+    bodies = []
+    for backend in (paced, unpaced):
+        async with in_process(make_app(backend=backend)) as http:
+            body = {
+                "model": "gpt-4o",
+                "input": "go",
+                "stream": True,
+                "stream_options": {"include_obfuscation": False},
+            }
+            response = await http.post("/v1/responses", json=body)
+        assert response.status_code == 200
+        bodies.append(stream_events(response.content))
+    kinds = [[event["type"] for event in events] for events in bodies]
+    assert kinds[0] == kinds[1]
+    deltas = [[e["delta"] for e in events if e["type"] == "response.output_text.delta"] for events in bodies]
+    assert deltas[0] == deltas[1] == texts
+    assert len(parked) >= len(texts) - 1  # each piece (after the first, at most) waited in the pacer
+    # Every piece after the first was made from the pacer's timer, as the stream's own task.
     assert len(set(paced.tasks[1:])) == 1
     assert paced.tasks[1] is not None
 
@@ -121,4 +157,3 @@ async def test_a_client_leaving_a_paced_stream_stops_the_backend(make_app: Any) 
         await leave_a_stream(server.url, chat_body("go", stream=True))
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept generating after the client left"
-    assert backend.requests[0].sender_paces

@@ -9,14 +9,15 @@ usage, obfuscation.
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncGenerator
+from random import getrandbits
 from typing import Any
+
+import orjson
 
 from server.chat.plan import ChatPlan
 from server.chat.shapes import chat_logprobs, chat_usage
 from server.generation.events import (
-    Due,
     Event,
     Finish,
     FinishReason,
@@ -33,7 +34,9 @@ from server.http.json import dumps
 
 
 class ChunkWriter:
-    """Serializes chunks for one stream."""
+    """Serializes chunks for one stream, each framed as its server-sent event (`data: ...\n\n`):
+    the frame's constant ends are written with the chunk's, instead of copying every chunk once
+    more to frame it (the route streams them with `FRAMED`)."""
 
     def __init__(self, plan: ChatPlan, *, obfuscation: bool) -> None:
         self.plan = plan
@@ -45,8 +48,12 @@ class ChunkWriter:
             "service_tier": plan.service_tier,
             "system_fingerprint": plan.system_fingerprint,
         }
-        self._prefix = dumps(head)[:-1] + b',"choices":['
+        self._prefix = b"data: " + dumps(head)[:-1] + b',"choices":['
         self._usage_null = b',"usage":null' if plan.include_usage else b""
+        # What comes before and after a content chunk's text (choice 0's head: the usual one).
+        self._content_head = self._prefix + b'{"index":0,"delta":{"content":'
+        self._content_tail = b'},"logprobs":null,"finish_reason":null}]' + self._usage_null
+        self._content_tail += b',"obfuscation":"' if obfuscation else b"}\n\n"
         self._obfuscation = obfuscation
         # A pad of 0-15 random letters and digits per chunk, as the API sends; not a secret, so the
         # standard library's shared generator is enough (server/generation/ids.py).
@@ -54,10 +61,10 @@ class ChunkWriter:
 
     def _tail(self) -> bytes:
         if not self._obfuscation:
-            return b"}"
-        bits = random.getrandbits(9)
-        start, length = bits >> 4, bits & 15
-        return b',"obfuscation":"' + self._pad[start : start + length] + b'"}'
+            return b"}\n\n"
+        bits = getrandbits(9)
+        start = bits >> 4
+        return b',"obfuscation":"' + self._pad[start : start + (bits & 15)] + b'"}\n\n'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
@@ -67,15 +74,13 @@ class ChunkWriter:
 
     def content(self, index: int, text: str) -> bytes:
         """`choice(index, {"content": text})`, the stream's usual chunk, with only the text encoded."""
+        head = self._content_head if not index else self._prefix + b'{"index":%d,"delta":{"content":' % index
+        if not self._obfuscation:
+            return b"".join((head, orjson.dumps(text), self._content_tail))
+        bits = getrandbits(9)  # as `_tail` draws it
+        start = bits >> 4
         return b"".join(
-            (
-                self._prefix,
-                b'{"index":%d,"delta":{"content":' % index,
-                dumps(text),
-                b'},"logprobs":null,"finish_reason":null}]',
-                self._usage_null,
-                self._tail(),
-            )
+            (head, orjson.dumps(text), self._content_tail, self._pad[start : start + (bits & 15)], b'"}\n\n')
         )
 
     def usage(self, usage: Usage) -> bytes:
@@ -110,12 +115,12 @@ class StreamFormatter:
         """At the first event a replayed recording has given its model, fingerprint and padding."""
         recorded = self.generation.answered_as
         if recorded is not None:
-            self.plan = self.plan.as_recorded(recorded)
-            self._logprobs_of = ReplyLogprobs(
-                self.plan.plan.tokenizer, self.plan.top_logprobs, recorded.logprobs
-            )
+            plan = self.plan.as_recorded(recorded)
+            self._logprobs_of = ReplyLogprobs(plan.plan.tokenizer, plan.top_logprobs, recorded.logprobs)
             obfuscation = self._obfuscation and recorded.obfuscation is not False
-            self.writer = ChunkWriter(self.plan, obfuscation=obfuscation)
+            if plan is not self.plan or obfuscation != self._obfuscation:  # else the first writer is right
+                self.plan = plan
+                self.writer = ChunkWriter(plan, obfuscation=obfuscation)
 
     def _logprobs(self, choice: int, text: str, key: str) -> dict[str, Any] | None:
         if not self.plan.logprobs:
@@ -183,18 +188,22 @@ class StreamFormatter:
             return [self.writer.choice(choice, {"function_call": {"arguments": event.arguments}})]
         return []
 
-    async def chunks(self, events: AsyncGenerator[Event | Due, None]) -> AsyncGenerator[bytes | Due, None]:
-        """Chunk JSON strings; finish chunks come after every choice's content, then usage. A `Due`
-        passes on in its place."""
-        first = True
+    async def chunks(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[bytes, None]:
+        """Chunk JSON strings; finish chunks come after every choice's content, then usage."""
+        first, plain = True, False
+        started, content = self._started, self.writer.content
         try:
             async for event in events:
-                if isinstance(event, Due):
-                    yield event
+                if plain and event.__class__ is TextDelta and started[event.choice]:
+                    if event.text:  # the usual chunk, as `_delta` writes it
+                        yield content(event.choice, event.text)
                     continue
                 if first:
                     self._answered_as()
                     first = False
+                    # From the first event on, the writer is settled: a started choice's text
+                    # without logprobs takes the short way above.
+                    plain, content = not self.plan.logprobs, self.writer.content
                 if isinstance(event, Finish):
                     if not self._started[event.choice]:
                         for chunk in self._role(TextDelta("", event.choice)):

@@ -18,14 +18,14 @@ from server.chat.stored import stored
 from server.chat.validation import parse_request
 from server.generation.contract import Guard
 from server.generation.conversation import Conversation
-from server.generation.events import Due, Event
+from server.generation.events import Event
 from server.generation.models import completions_model, not_a_chat_model
 from server.generation.pipeline import Generation
 from server.http.disconnect import ClientGoneError, client_gone, unless_disconnected
 from server.http.images import with_fetched_images
 from server.http.json_response import JSONBody
 from server.http.logit_bias import check_logit_bias_tokens
-from server.http.sse import open_stream
+from server.http.sse import FRAMED, open_stream
 from server.http.trace import Trace
 from server.runtime import Runtime, runtime_of
 from server.wire.chat_request import ChatCompletionRequest
@@ -75,7 +75,6 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
                 headers=request.headers,
                 raw=raw,
                 notes=notes,
-                sender_paces=body.stream is True,
             )
         ),
         Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
@@ -88,11 +87,11 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         if body.stream:
             obfuscate = not (body.stream_options and body.stream_options.include_obfuscation is False)
             formatter = StreamFormatter(chat, generation, obfuscation=obfuscate)
-            events = generation.timed_events() if keep is None else keep.watch(generation.timed_events())
+            events = generation.events() if keep is None else keep.watch(generation.events())
             chunks = formatter.chunks(events)
-            return await open_stream(
-                chunks if keep is None else keep.after(chunks), {}, runtime.stream_options, receive
-            )
+            # The writer frames its chunks itself (`FRAMED`): one copy of each chunk fewer.
+            framed = chunks if keep is None else keep.after(chunks)
+            return await open_stream(framed, {}, runtime.stream_options, receive, FRAMED)
         completion = await unless_disconnected(collect(chat, generation, generation.events()), receive)
     except ClientGoneError:
         return client_gone()
@@ -127,16 +126,15 @@ class _Keeper:
     async def put(self, completion: ChatCompletion) -> None:
         await self.runtime.completions.put(self.namespace, stored(completion, self.messages, self.metadata))
 
-    async def watch(self, events: AsyncGenerator[Event | Due, None]) -> AsyncGenerator[Event | Due, None]:
+    async def watch(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         try:
             async for event in events:
-                if not isinstance(event, Due):
-                    self.seen.append(event)
+                self.seen.append(event)
                 yield event
         finally:
             await events.aclose()
 
-    async def after(self, chunks: AsyncGenerator[bytes | Due, None]) -> AsyncGenerator[bytes | Due, None]:
+    async def after(self, chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
         async for chunk in chunks:
             yield chunk
         await self.put(await collect(self.chat, self.generation, self._replay()))

@@ -11,19 +11,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 
-from server.generation.events import AnsweredAs, Due, Event
+from server.generation.events import AnsweredAs, Event
 
 
 async def fan_out(
-    streams: Sequence[Callable[[], AsyncIterator[Event | AnsweredAs | Due]]], n: int
-) -> AsyncGenerator[Event | AnsweredAs | Due, None]:
+    streams: Sequence[Callable[[], AsyncIterator[Event | AnsweredAs]]], n: int
+) -> AsyncGenerator[Event | AnsweredAs, None]:
     for position, open_stream in enumerate(streams):
         stream = open_stream()
         try:
             async for event in stream:
-                if isinstance(event, Due):  # never asked for here (`sender_paces`), passed on as it came
-                    yield event
-                    continue
                 if isinstance(event, AnsweredAs):
                     if position == 0:
                         yield event

@@ -154,8 +154,8 @@ async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Respon
 
 
 async def _watch(
-    frames: AsyncIterable[Any], sinks: Sinks, request: Request, trace: Trace, status: int
-) -> AsyncIterator[Any]:
+    frames: AsyncIterable[bytes], sinks: Sinks, request: Request, trace: Trace, status: int
+) -> AsyncIterator[bytes]:
     interrupted: str | None = None
     answer = Answer(stream=True)
     keep = sinks.memory is not None and sinks.settings.journal.bodies
@@ -165,12 +165,11 @@ async def _watch(
     last: deque[bytes] = deque(maxlen=LAST_FRAMES)
     try:
         async for frame in frames:
-            if isinstance(frame, bytes):
-                if answer.first_frame is None and not frame.startswith(b":"):  # a comment is not one
-                    answer.first_frame = time.perf_counter()
-                last.append(frame)
-                if keep:
-                    answer.frames.append(frame)
+            if answer.first_frame is None and not frame.startswith(b":"):  # a comment is not one
+                answer.first_frame = time.perf_counter()
+            last.append(frame)
+            if keep:
+                answer.frames.append(frame)
             yield frame
     except DropConnection:
         interrupted = "connection_dropped"

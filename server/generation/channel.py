@@ -18,6 +18,7 @@ never come near it.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,9 +44,13 @@ class Channel:
     searched: int = 0
     cut_at: int | None = None
     loose: bool = field(init=False, default=False)  # a limit alone, still too far to bite
+    # Deltas pass whole while `released` stays within this (-1: none pass, a stop is watched).
+    whole_until: int = field(init=False, default=-1)
 
     def __post_init__(self) -> None:
         self.loose = not self.stop and self.budget is not None
+        if not self.stop:
+            self.whole_until = sys.maxsize if self.budget is None else self.budget // 4
 
     @property
     def watched(self) -> bool:
@@ -64,12 +69,11 @@ class Channel:
     def takes_whole(self, piece: str) -> bool:
         """Take `piece` when it passes through whole, as most deltas do (no stop sequence to watch,
         and no limit or one still too far to bite); False, taking nothing, when `feed` must look."""
-        if not piece or self.stop:
-            return False
-        if self.budget is not None and not (self.loose and 4 * (self.released + len(piece)) <= self.budget):
+        released = self.released + len(piece)
+        if released > self.whole_until or not piece:
             return False
         self.parts.append(piece)
-        self.released += len(piece)
+        self.released = released
         return True
 
     def feed(self, piece: str) -> tuple[list[str], Cut | None]:
@@ -79,7 +83,7 @@ class Channel:
         if not piece:
             return [], None
         if self.loose:  # near the limit now (or it would have been taken whole): watch from here
-            self._text, self.loose = "".join(self.parts), False
+            self._text, self.loose, self.whole_until = "".join(self.parts), False, -1
             self.parts.clear()
         self._text += piece
         self.pending.append(piece)

@@ -13,7 +13,10 @@ by 5%).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import time
+from collections.abc import Generator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,15 +107,39 @@ class AnsweredAs:
     paced: bool = False
 
 
-@dataclass(slots=True)
-class Due:
-    """The next item is due at `at` (seconds on `time.monotonic()`). A backend that paces its reply
-    yields this instead of sleeping when its request says the sender waits
-    (`GenerationRequest.sender_paces`): the pipeline and the renderer pass it on untouched, and the
-    stream's sender holds what follows until then (server/http/pacer.py), one timer for all the
-    streams due in the same millisecond instead of a sleep per stream per chunk. Not an event."""
+# The task whose stream's sender waits for a `Due` itself (server/http/event_stream.py sets it while
+# it sends a stream's frames). A context variable, not a flag passed down: the `Due` is awaited deep
+# in the backend, below every layer between it and the sender, and none of them need know of it.
+# It names the task, so a task started from that context (which inherits the variable) still sleeps.
+SENDER_PACES: ContextVar[asyncio.Task[Any] | None] = ContextVar("chatdouble_sender_paces", default=None)
 
-    at: float
+
+class Due:
+    """`await Due(at)`: what follows is due at `at` (seconds on `time.monotonic()`). A backend that
+    paces its reply awaits it instead of sleeping.
+
+    Under a stream's sender that paces (`SENDER_PACES`), the `Due` itself is what the await yields:
+    it rises through every generator between the backend and the sender as any awaited thing does
+    (none of their own code runs for it), and the sender holds the stream until then (server/http/pacer.py:
+    one timer for all the streams due in the same millisecond, instead of a sleep per stream per
+    chunk); resumed, the backend goes on from its await. Anywhere else (a whole response, the
+    first chunk of a stream, a background run) it is a plain sleep. Not an event: a plain class,
+    since one is made per paced chunk and a frozen dataclass's `__init__` costs more."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"Due({self.at!r})"
+
+    def __await__(self) -> Generator[Any, None, None]:
+        sender = SENDER_PACES.get()
+        if sender is not None and sender is asyncio.current_task():
+            yield self
+        else:
+            yield from asyncio.sleep(max(0.0, self.at - time.monotonic())).__await__()
 
 
 Event = TextDelta | RefusalDelta | ToolCallDelta | FunctionCallDelta | ReasoningDelta | OutputItem | Finish

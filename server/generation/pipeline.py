@@ -8,18 +8,14 @@ from these events, so the two can never disagree.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from typing import cast
 
 from server.generation.channel import Channel
 from server.generation.contract import Guard, Transcript
 from server.generation.events import (
     AnsweredAs,
     ChannelKind,
-    Due,
     Event,
     Finish,
     FinishReason,
@@ -74,7 +70,7 @@ class Generation:
     def __init__(
         self,
         plan: Plan,
-        stream: AsyncIterator[Event | AnsweredAs | Due],
+        stream: AsyncIterator[Event | AnsweredAs],
         guard: Guard | None = None,
         *,
         extras: bool = False,
@@ -98,7 +94,7 @@ class Generation:
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
         self.answered_as: AnsweredAs | None = None
-        self._first: Event | Due | None = None  # read by `prime`, not yet passed on
+        self._first: Event | None = None  # read by `prime`, not yet passed on
 
     async def prime(self) -> None:
         """Read the backend's first item now: a dialect that writes the answer's model before any
@@ -112,17 +108,11 @@ class Generation:
 
     def events(self) -> AsyncGenerator[Event, None]:
         """The normalized events, paced and cut as the request's shaping says."""
-        # Without `timed`, a `Due` is waited for here and never passed on.
-        return cast("AsyncGenerator[Event, None]", self.timed_events(timed=False))
-
-    def timed_events(self, *, timed: bool = True) -> AsyncGenerator[Event | Due, None]:
-        """`events()`, with a backend's `Due` items (asked for by `sender_paces`) passed on in their
-        place, for the stream's sender to wait for."""
         if self.shaping is None:
-            return self._events(timed)
-        return self.shaping.shape(self._events(timed), self.plan.tokenizer, lambda: self.answered_as)
+            return self._events()
+        return self.shaping.shape(self._events(), self.plan.tokenizer, lambda: self.answered_as)
 
-    async def _events(self, timed: bool) -> AsyncGenerator[Event | Due, None]:
+    async def _events(self) -> AsyncGenerator[Event, None]:
         open_choices = self.plan.n
         stream = self.stream if self._first is None else _after(self._first, self.stream)
         spent = self.plan.limit is not None and self.hidden >= self.plan.limit
@@ -132,15 +122,23 @@ class Generation:
                 for index, state in enumerate(self.states):
                     for out in self._finish(state, index, "length"):
                         yield out
+            n, states = self.plan.n, self.states
             async for event in stream:
+                if event.__class__ is TextDelta and 0 <= event.choice < n:
+                    # The usual delta: an open content channel takes it whole, and it goes on as
+                    # it came (else nothing was taken, and the general way below looks at it).
+                    state = states[event.choice]
+                    channel = state.channel
+                    if (
+                        state.finish is None
+                        and state.kind == "content"
+                        and channel is not None
+                        and channel.takes_whole(event.text)
+                    ):
+                        yield event
+                        continue
                 if isinstance(event, AnsweredAs):
                     self.answered_as = event
-                    continue
-                if isinstance(event, Due):
-                    if timed:
-                        yield event
-                    else:
-                        await asyncio.sleep(max(0.0, event.at - time.monotonic()))
                     continue
                 if not 0 <= event.choice < self.plan.n:
                     continue
@@ -167,13 +165,7 @@ class Generation:
         choice = event.choice
         if isinstance(event, Finish):
             return self._finish(state, choice, event.reason)
-        if isinstance(event, TextDelta):
-            if (
-                state.kind == "content"
-                and state.channel is not None
-                and state.channel.takes_whole(event.text)
-            ):
-                return [event]  # the usual delta, on its way as it came
+        if isinstance(event, TextDelta):  # one an open channel takes whole never comes here (`_events`)
             return self._feed(state, choice, "content", -1, event.text, event)
         if isinstance(event, RefusalDelta):
             return self._feed(state, choice, "refusal", -1, event.text, event)
@@ -290,13 +282,13 @@ class Generation:
 
 
 async def _after(
-    first: Event | Due, rest: AsyncIterator[Event | AnsweredAs | Due]
-) -> AsyncGenerator[Event | AnsweredAs | Due, None]:
+    first: Event, rest: AsyncIterator[Event | AnsweredAs]
+) -> AsyncGenerator[Event | AnsweredAs, None]:
     yield first
     async for item in rest:
         yield item
 
 
-async def _nothing() -> AsyncGenerator[Event | AnsweredAs | Due, None]:
+async def _nothing() -> AsyncGenerator[Event | AnsweredAs, None]:
     return
     yield  # an async generator that yields nothing

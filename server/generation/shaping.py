@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from server.generation.events import (
     AnsweredAs,
-    Due,
     Event,
     Finish,
     FunctionCallDelta,
@@ -50,19 +49,16 @@ class Shaping:
 
     async def shape(
         self,
-        events: AsyncGenerator[Event | Due, None],
+        events: AsyncGenerator[Event, None],
         tokenizer: Tokenizer,
         answered: Callable[[], AnsweredAs | None],
-    ) -> AsyncGenerator[Event | Due, None]:
+    ) -> AsyncGenerator[Event, None]:
         """`events` paced and cut; `answered` tells, once the first event is there, whether the
         backend paced its reply itself (it says so before its first event)."""
         clock = _Clock(self.delays, tokenizer, self.clock, self.started) if self.delays is not None else None
         sent = 0
         try:
             async for event in events:
-                if isinstance(event, Due):  # a self-paced backend's: the sender waits for it
-                    yield event
-                    continue
                 if clock is not None and sent == 0 and _self_paced(answered()):
                     clock = None
                 if self.fault is not None and (sent == self.fault_after or isinstance(event, Finish)):

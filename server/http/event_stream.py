@@ -23,7 +23,7 @@ from typing import Literal
 from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from server.generation.events import Due
+from server.generation.events import SENDER_PACES, Due
 from server.http.middleware import BODY_SEND
 from server.http.pacer import Driver, Pacer
 from server.http.ready import batched
@@ -101,7 +101,7 @@ class EventStream(EventSourceResponse):
 
     def __init__(
         self,
-        frames: AsyncIterator[bytes | Due],
+        frames: AsyncIterator[bytes],
         options: StreamOptions,
         headers: Mapping[str, str] | None = None,
         farewell: Callable[[], bytes] | None = None,
@@ -113,7 +113,7 @@ class EventStream(EventSourceResponse):
             sep="\n",
             shutdown_grace_period=options.shutdown_grace_seconds,
         )
-        self.body_iterator: AsyncIterator[bytes | Due] = frames
+        self.body_iterator: AsyncIterator[bytes] = frames
         self.options = options
         self.farewell = farewell
         self.stopped: Stop | None = None
@@ -174,12 +174,13 @@ class EventStream(EventSourceResponse):
             waits()
             try:
                 async for chunk in frames:
-                    assert isinstance(chunk, bytes)  # a `Due` comes only from the pipeline's generators
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             finally:
                 await _close(frames)
             return
         joined = batched(frames, on_wait=waits)
+        # A `Due` awaited below is handed to us (by `batched`) instead of slept: this task paces.
+        paces = SENDER_PACES.set(asyncio.current_task())
         try:
             async for item in joined:
                 if isinstance(item, Due):  # paced: the pacer runs the rest, with the task on call
@@ -187,7 +188,10 @@ class EventStream(EventSourceResponse):
                     break
                 await send({"type": "http.response.body", "body": item, "more_body": True})
         finally:
-            await joined.aclose()
+            try:
+                await joined.aclose()
+            finally:
+                SENDER_PACES.reset(paces)
 
     async def _watch_client(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -200,7 +204,7 @@ class EventStream(EventSourceResponse):
             await send({"type": "http.response.body", "body": PING, "more_body": True})
 
 
-async def _close(frames: AsyncIterator[bytes | Due]) -> None:
+async def _close(frames: AsyncIterator[bytes]) -> None:
     aclose = getattr(frames, "aclose", None)
     if aclose is not None:
         await aclose()

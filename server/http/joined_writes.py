@@ -17,6 +17,7 @@ first and aborting drops what is held, as a real transport would do with its own
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -30,12 +31,14 @@ class JoinedWrites(asyncio.Transport):
         self.transport = transport
         self.loop = loop
         self.held: list[bytes | bytearray | memoryview] = []
+        # The flush reads no context variable: it runs in this one, not a copy of the writer's.
+        self.context = contextvars.Context()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
         if not self.held:
-            self.loop.call_soon(self.flush)
+            self.loop.call_soon(self.flush, context=self.context)
         self.held.append(data)
 
     def writelines(self, list_of_data: Any) -> None:

@@ -4,7 +4,8 @@ A paced stream (a fixture's `timing`) used to sleep before each frame: a timer a
 stream per frame, and a wake-up of the stream's task whose resumption ran down the whole chain of
 middlewares and generators to the sleep, and back up with the frame (issue 14: at 2,000 streams of
 20 chunks a second the core was full at about 46 us of CPU per chunk, most of it that chain). Here a
-backend says when its next item is due (`Due`) instead of sleeping, and the stream parks until then:
+backend awaits the time its next item is due (`Due`), which the stream's sender is handed instead
+of a sleep (server/http/ready.py), and the stream parks until then:
 
 - `Pacer` keeps one timer of the event loop per millisecond in which some stream is due, and wakes
   all the streams due in it together. A stream never goes out early: the timer checks the time,
@@ -36,6 +37,9 @@ from starlette.types import Send
 
 from server.generation.events import Due
 from server.http.ready import abandon
+
+# The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
+_enter_task, _leave_task = asyncio.tasks._enter_task, asyncio.tasks._leave_task
 
 TICKS_PER_SECOND = 1000  # streams due in the same millisecond are woken by one timer
 
@@ -100,7 +104,18 @@ class Driver:
     carries it on (`_carry`) until it parks again, then parks it with the pacer.
     """
 
-    __slots__ = ("_at", "_context", "_coro", "_frames", "_future", "_loop", "_pacer", "_send", "_task")
+    __slots__ = (
+        "_at",
+        "_context",
+        "_coro",
+        "_frames",
+        "_future",
+        "_loop",
+        "_pacer",
+        "_send",
+        "_task",
+        "_waker",
+    )
 
     def __init__(self, pacer: Pacer, frames: AsyncGenerator[bytes | Due, None], send: Send) -> None:
         self._pacer, self._frames, self._send = pacer, frames, send
@@ -112,6 +127,7 @@ class Driver:
         self._at = 0.0
         self._coro = self._run()
         self._future: asyncio.Future[Handback] = self._loop.create_future()
+        self._waker = self._wake  # one bound method, not one per frame
 
     async def run(self, due: Due) -> None:
         """Send the rest of the frames, the first of them due at `due` (from the stream's task)."""
@@ -125,13 +141,9 @@ class Driver:
             at = await self._carry(handback.signal)
 
     async def _run(self) -> None:
-        frames, send = self._frames, self._send
-        while True:
-            try:
-                item = await frames.__anext__()
-            except StopAsyncIteration:
-                return
-            if isinstance(item, Due):
+        send = self._send
+        async for item in self._frames:  # closing the loop leaves them open: the stream closes them
+            if item.__class__ is Due:
                 self._at = item.at
                 await PARK
             else:
@@ -141,7 +153,7 @@ class Driver:
         """Wait in the pacer until the loop needs the task again."""
         future: asyncio.Future[Handback] = self._loop.create_future()
         self._future = future
-        self._pacer.at(at, self._wake)
+        self._pacer.at(at, self._waker)
         try:
             return await future
         except asyncio.CancelledError:
@@ -154,7 +166,8 @@ class Driver:
     def _wake(self) -> None:
         if self._future.done():  # cancelled: the task has gone on without us
             return
-        asyncio.tasks._enter_task(self._loop, self._task)
+        loop, task = self._loop, self._task
+        _enter_task(loop, task)
         try:
             signal = self._context.run(self._coro.send, None)
         except StopIteration:
@@ -163,11 +176,11 @@ class Driver:
             handback = Handback(error=exc)
         else:
             if signal is PARK:
-                self._pacer.at(self._at, self._wake)
+                self._pacer.at(self._at, self._waker)
                 return
             handback = Handback(signal)
         finally:
-            asyncio.tasks._leave_task(self._loop, self._task)
+            _leave_task(loop, task)
         self._future.set_result(handback)
 
     @types.coroutine

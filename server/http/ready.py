@@ -18,7 +18,9 @@ a paced frame a second pass through the whole chain of generators and middleware
 Whether the next frame is ready is seen by taking the first step of the generator's `__anext__()`
 by hand: the step either finishes (the frame was ready) or stops at what it waits on (a future, or
 a bare yield to the event loop). The rest of such a step is then awaited as `await` would have done
-it (`rest`), after the frames already held are sent.
+it (`rest`), after the frames already held are sent. A paced stream's step stops at a `Due`
+(server/generation/events.py), which the event loop must never see: it is handed to the sender
+as an item, and the step resumed by hand once the sender asks for the next one.
 """
 
 from __future__ import annotations
@@ -37,36 +39,30 @@ TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
 async def batched(
-    frames: AsyncGenerator[bytes | Due, None], on_wait: Callable[[], None] | None = None
+    frames: AsyncGenerator[bytes, None], on_wait: Callable[[], None] | None = None
 ) -> AsyncGenerator[bytes | Due, None]:
     """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
-    time the next frame has to be waited for. A `Due` is a wait too: the frames held go out, then
-    the `Due`, for the sender to wait for."""
+    time the next frame has to be waited for. A `Due` that the frames' source awaits (under a
+    sender that paces, `SENDER_PACES`) is a wait too: the frames held go out, then the `Due`, for
+    the sender to wait for; asked for the next item, the source goes on from its await."""
     ready: list[bytes] = []
-    turn = time.perf_counter() + TURN_SECONDS
+    step_of, clock = frames.__anext__, time.perf_counter
+    turn = clock() + TURN_SECONDS
     try:
         while True:
-            step = frames.__anext__()
+            step = step_of()
             try:
                 waits_on = step.send(None)
             except StopIteration as done:  # the frame was ready
-                if isinstance(done.value, Due):
-                    if on_wait is not None:
-                        on_wait()
-                    if ready:
-                        held, ready = b"".join(ready), []
-                        yield held
-                    yield done.value
-                    turn = time.perf_counter() + TURN_SECONDS  # the loop has its turn meanwhile
-                    continue
                 ready.append(done.value)
-                if time.perf_counter() >= turn:  # held the loop long enough: give it a turn
+                if clock() >= turn:  # held the loop long enough: give it a turn
                     if on_wait is not None:
                         on_wait()
-                    held, ready = b"".join(ready), []
+                    held = b"".join(ready)
+                    ready.clear()
                     yield held
                     await asyncio.sleep(0)
-                    turn = time.perf_counter() + TURN_SECONDS
+                    turn = clock() + TURN_SECONDS
                 continue
             except StopAsyncIteration:
                 break
@@ -77,21 +73,31 @@ async def batched(
             if on_wait is not None:
                 on_wait()
             if ready:
-                held, ready = b"".join(ready), []
+                held = b"".join(ready)
+                ready.clear()
                 try:
                     yield held
                 except BaseException:  # closed (the client left) while the step waits: cancel it
                     await abandon(step, waits_on)
                     raise
             try:
-                item = await rest(step, waits_on)
+                frame = waits_on if isinstance(waits_on, Due) else await rest(step, waits_on)
+                while isinstance(frame, Due):
+                    try:
+                        yield frame  # nothing is held: it went out before the wait
+                    except BaseException:  # closed while the stream waits for its time
+                        await abandon(step, frame)
+                        raise
+                    try:  # its time has come: the step goes on from its await
+                        waits_on = step.send(None)
+                    except StopIteration as done:
+                        frame = done.value
+                    else:
+                        frame = waits_on if isinstance(waits_on, Due) else await rest(step, waits_on)
             except StopAsyncIteration:
                 break
-            turn = time.perf_counter() + TURN_SECONDS  # the loop had its turn while the stream waited
-            if isinstance(item, Due):
-                yield item  # nothing is held: it went out before the wait
-            else:
-                ready.append(item)
+            turn = clock() + TURN_SECONDS  # the loop had its turn while the stream waited
+            ready.append(frame)
         if ready:
             yield b"".join(ready)
     finally:
@@ -99,9 +105,10 @@ async def batched(
 
 
 @types.coroutine
-def rest(step: Coroutine[Any, Any, T], waits_on: Any) -> Generator[Any, Any, T]:
+def rest(step: Coroutine[Any, Any, T], waits_on: Any) -> Generator[Any, Any, T | Due]:
     """The rest of `step`, which stopped at `waits_on`: hand that to the event loop, and pass what
-    comes back (a result or an exception) into the step, as `await step` would have."""
+    comes back (a result or an exception) into the step, as `await step` would have; until the
+    step is done (its value returned) or awaits a `Due` (returned, for the stream's sender)."""
     signal = waits_on
     while True:
         try:
@@ -116,11 +123,19 @@ def rest(step: Coroutine[Any, Any, T], waits_on: Any) -> Generator[Any, Any, T]:
                 signal = step.send(sent)
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]  # StopIteration.value is Any
+        if isinstance(signal, Due):
+            return signal
 
 
 async def abandon(step: Coroutine[Any, Any, object], waits_on: Any) -> None:
     """Cancel a step stopped at `waits_on` and let it unwind (its generators' `finally` blocks)."""
-    if isinstance(waits_on, asyncio.Future):
-        waits_on.cancel()
     with contextlib.suppress(Exception, asyncio.CancelledError):
-        await rest(step, waits_on)
+        while True:
+            if isinstance(waits_on, Due):  # as the sleep it stands for would be cancelled
+                waits_on = step.throw(asyncio.CancelledError())
+                continue
+            if isinstance(waits_on, asyncio.Future):
+                waits_on.cancel()
+            waits_on = await rest(step, waits_on)
+            if not isinstance(waits_on, Due):
+                return

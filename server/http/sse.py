@@ -4,16 +4,14 @@ A dialect with other frames (the Responses API's `event:` lines, no `[DONE]`) gi
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import cast
 
 from starlette.types import Receive
 
 from backends.base import Comment, DropConnection, Payload, Together
 from server.errors import APIError, server_error, shutting_down
-from server.generation.events import Due
 from server.http.disconnect import unless_disconnected
 from server.http.event_stream import EventStream, StreamOptions
 from server.http.json import dumps
@@ -40,6 +38,16 @@ class Framing:
 CHAT = Framing()
 
 
+class Framed(Framing):
+    """Chat Completions' framing for chunks written framed already (server/chat/chunks.py)."""
+
+    def frame(self, data: Payload) -> bytes:
+        return cast(bytes, data)
+
+
+FRAMED = Framed()
+
+
 def frame(data: Payload) -> bytes:
     """A payload as a `data:` event, an upstream's named event under its `event:` line, or an
     upstream's comment line as it came (`: keep-alive`); payloads that came together, each so."""
@@ -53,7 +61,7 @@ def frame(data: Payload) -> bytes:
 
 
 async def open_stream(
-    chunks: AsyncGenerator[Payload | Due, None],
+    chunks: AsyncGenerator[Payload, None],
     headers: dict[str, str],
     options: StreamOptions,
     receive: Receive | None = None,
@@ -68,7 +76,7 @@ async def open_stream(
     with `receive`, a disconnect while waiting for the first chunk does too (`ClientGoneError`).
     """
     try:
-        first = await unless_disconnected(_first(chunks), receive)
+        first = await unless_disconnected(anext(chunks), receive)
     except StopAsyncIteration:
         first = None
     except BaseException:
@@ -77,14 +85,14 @@ async def open_stream(
 
     wrap = framing.frame
 
-    async def body() -> AsyncIterator[bytes | Due]:
+    async def body() -> AsyncIterator[bytes]:
         # A backend that never awaits (echo) gives the event loop no turn: the response's sender
         # gives it one (server/http/ready.py), where it sees whether the stream waited meanwhile.
         try:
             if first is not None:
                 yield wrap(first)
             async for chunk in chunks:
-                yield chunk if isinstance(chunk, Due) else wrap(chunk)
+                yield wrap(chunk)
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
@@ -100,17 +108,8 @@ async def open_stream(
     return event_stream(body(), options, headers, framing)
 
 
-async def _first(chunks: AsyncGenerator[Payload | Due, None]) -> Payload:
-    """The first chunk, once the time it is due has come: the headers wait for it."""
-    while True:
-        chunk = await anext(chunks)
-        if not isinstance(chunk, Due):
-            return chunk
-        await asyncio.sleep(max(0.0, chunk.at - time.monotonic()))
-
-
 def event_stream(
-    frames: AsyncIterator[bytes | Due],
+    frames: AsyncIterator[bytes],
     options: StreamOptions,
     headers: Mapping[str, str] | None = None,
     framing: Framing = CHAT,

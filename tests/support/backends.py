@@ -29,7 +29,7 @@ class Pause:
 @dataclass(frozen=True, slots=True)
 class Paced:
     """A pacing pause of `seconds`, as a backend that paces its reply takes it: a `Due` that much
-    later when the stream's sender waits (`GenerationRequest.sender_paces`), else slept here."""
+    later, awaited (a paced stream's sender keeps its time; elsewhere it is a sleep)."""
 
     seconds: float
 
@@ -75,7 +75,7 @@ class ScriptedBackend(Backend):
         self.embeddings.append(request)
         return self.vectors
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs | Due]:
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Event | AnsweredAs]:
         self.requests.append(request)
         steps: Iterable[Step] = itertools.cycle(self.script) if self.forever else self.script
         try:
@@ -83,10 +83,7 @@ class ScriptedBackend(Backend):
                 if isinstance(step, Pause):
                     await _pause(step.seconds)
                 elif isinstance(step, Paced):
-                    if request.sender_paces:
-                        yield Due(time.monotonic() + step.seconds)
-                    else:
-                        await asyncio.sleep(step.seconds)
+                    await Due(time.monotonic() + step.seconds)
                 elif isinstance(step, Raise):
                     raise step.error
                 elif self.every_choice and not isinstance(step, AnsweredAs):
