@@ -15,7 +15,7 @@ from typing import Any
 
 from backends.base import Backend, BackendError, EmbeddingRequest, GenerationRequest
 from backends.fixtures import FixturesBackend, FixturesConfig
-from backends.fixtures.backend import Entry
+from backends.fixtures.entry import Entry
 from backends.fixtures.facts import Facts
 from backends.fixtures.matcher import Score
 from backends.proxy_config import ProxyConfig
