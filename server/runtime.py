@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -155,9 +155,7 @@ class Runtime:
             route = self.settings.route_for(model)  # glob matching, once per model name
             if route is None:
                 raise model_not_found(model)
-            if len(self._routes) >= _MODELS_KEPT:
-                self._routes.clear()
-            self._routes[model] = route
+            _keep(self._routes, model, route)
         return route
 
     async def backend(self, route: Route, namespace: str) -> Backend:
@@ -247,9 +245,7 @@ class Runtime:
         if tokenizer is None:
             encoding = route.encoding or builtin_profile(model).encoding
             tokenizer = self.tokenizer(encoding or encoding_for_model(model, self.settings.default_encoding))
-            if len(self._model_tokenizers) >= _MODELS_KEPT:
-                self._model_tokenizers.clear()  # client-chosen names must not grow the cache without end
-            self._model_tokenizers[model] = tokenizer
+            _keep(self._model_tokenizers, model, tokenizer)
         return tokenizer
 
     def profile(self, route: Route, model: str) -> Profile:
@@ -267,9 +263,7 @@ class Runtime:
             profile = builtin_profile(model)
             if route.profile is not None:
                 profile = profile.overridden(route.profile.changes())
-            if len(self._profiles) >= _MODELS_KEPT:
-                self._profiles.clear()  # client-chosen names must not grow the cache without end
-            self._profiles[model] = profile
+            _keep(self._profiles, model, profile)
         return profile
 
     async def aclose(self) -> None:
@@ -285,6 +279,15 @@ class Runtime:
 
 
 _MODELS_KEPT = 4096  # model names whose profile, tokenizer and route are remembered
+_V = TypeVar("_V")
+
+
+def _keep(cache: dict[str, _V], model: str, value: _V) -> None:
+    """Remember `value` for `model`. The names are the clients' own choice, so a full cache starts
+    over rather than grow without end."""
+    if len(cache) >= _MODELS_KEPT:
+        cache.clear()
+    cache[model] = value
 
 
 def _shared(settings: Settings, backends: Mapping[str, Backend]) -> Shared | None:
