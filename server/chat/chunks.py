@@ -13,8 +13,6 @@ from collections.abc import AsyncGenerator
 from random import getrandbits
 from typing import Any
 
-import orjson
-
 from server.chat.plan import ChatPlan
 from server.chat.shapes import chat_logprobs, chat_usage
 from server.generation.events import (
@@ -59,12 +57,16 @@ class ChunkWriter:
         # standard library's shared generator is enough (server/generation/ids.py).
         self._pad = alphanumeric(48) if obfuscation else b""
 
+    def _padding(self) -> bytes:
+        """One chunk's pad: 0-15 characters from a random place in the stream's 48."""
+        bits = getrandbits(9)
+        start = bits >> 4
+        return self._pad[start : start + (bits & 15)]
+
     def _tail(self) -> bytes:
         if not self._obfuscation:
             return b"}\n\n"
-        bits = getrandbits(9)
-        start = bits >> 4
-        return b',"obfuscation":"' + self._pad[start : start + (bits & 15)] + b'"}\n\n'
+        return b',"obfuscation":"' + self._padding() + b'"}\n\n'
 
     def choice(
         self, index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None
@@ -76,12 +78,8 @@ class ChunkWriter:
         """`choice(index, {"content": text})`, the stream's usual chunk, with only the text encoded."""
         head = self._content_head if not index else self._prefix + b'{"index":%d,"delta":{"content":' % index
         if not self._obfuscation:
-            return b"".join((head, orjson.dumps(text), self._content_tail))
-        bits = getrandbits(9)  # as `_tail` draws it
-        start = bits >> 4
-        return b"".join(
-            (head, orjson.dumps(text), self._content_tail, self._pad[start : start + (bits & 15)], b'"}\n\n')
-        )
+            return b"".join((head, dumps(text), self._content_tail))
+        return b"".join((head, dumps(text), self._content_tail, self._padding(), b'"}\n\n'))
 
     def usage(self, usage: Usage) -> bytes:
         return self._prefix + b'],"usage":' + dumps(chat_usage(usage)) + self._tail()
