@@ -59,7 +59,7 @@ def plan_chat(
     return ChatPlan(
         plan=Plan(
             n=body.n or 1,
-            stop=tuple(s for s in body.stop_sequences if s) if body.stop else (),
+            stop=body.stop_sequences,
             limit=reply_limit(profile, prompt_tokens, body.completion_limit),
             prompt_tokens=prompt_tokens,
             tokenizer=tokenizer,

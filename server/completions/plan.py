@@ -44,7 +44,7 @@ def plan_completion(body: CompletionRequest, prompts: list[Prompt], tokenizer: T
     return CompletionPlan(
         plan=Plan(
             n=n * len(prompts),
-            stop=tuple(s for s in body.stop_sequences if s),
+            stop=body.stop_sequences,
             limit=body.completion_limit,
             prompt_tokens=sum(prompt.tokens for prompt in prompts),
             tokenizer=tokenizer,

@@ -394,10 +394,11 @@ class ChatCompletionRequest(Wire):
         return [tool.function for tool in self.tools or [] if isinstance(tool, FunctionTool)]
 
     @property
-    def stop_sequences(self) -> list[str]:
-        if self.stop is None:
-            return []
-        return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+    def stop_sequences(self) -> tuple[str, ...]:
+        """The sequences that cut the reply: `stop` as one or a list, empty ones left out."""
+        if not self.stop:
+            return ()
+        return (self.stop,) if isinstance(self.stop, str) else tuple(s for s in self.stop if s)
 
     @property
     def completion_limit(self) -> int | None:
