@@ -81,7 +81,7 @@ async def batched(
                     await abandon(step, waits_on)
                     raise
             try:
-                frame = waits_on if isinstance(waits_on, Due) else await rest(step, waits_on)
+                frame = await rest(step, waits_on)
                 while isinstance(frame, Due):
                     try:
                         yield frame  # nothing is held: it went out before the wait
@@ -93,7 +93,7 @@ async def batched(
                     except StopIteration as done:
                         frame = done.value
                     else:
-                        frame = waits_on if isinstance(waits_on, Due) else await rest(step, waits_on)
+                        frame = await rest(step, waits_on)
             except StopAsyncIteration:
                 break
             turn = clock() + TURN_SECONDS  # the loop had its turn while the stream waited
@@ -108,7 +108,10 @@ async def batched(
 def rest(step: Coroutine[Any, Any, T], waits_on: Any) -> Generator[Any, Any, T | Due]:
     """The rest of `step`, which stopped at `waits_on`: hand that to the event loop, and pass what
     comes back (a result or an exception) into the step, as `await step` would have; until the
-    step is done (its value returned) or awaits a `Due` (returned, for the stream's sender)."""
+    step is done (its value returned) or awaits a `Due` (returned, for the stream's sender: the
+    event loop never sees one, `waits_on` included)."""
+    if isinstance(waits_on, Due):
+        return waits_on
     signal = waits_on
     while True:
         try:
