@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import ipaddress
 import logging
 import os
@@ -144,6 +145,23 @@ def split_state_warning(settings: Settings) -> str | None:
     )
 
 
+def uvicorn_options(settings: Settings) -> dict[str, object]:
+    """What `uvicorn.run` is given besides the app and the workers."""
+    options: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "access_log": settings.log_level == "debug",
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds + FAREWELL_SECONDS,
+        "http": JoinedWritesProtocol,  # a response's headers and body in one write
+    }
+    if settings.workers == 1 and importlib.util.find_spec("uvloop") is not None:
+        # A burst of connections is accepted at once, not one per turn of a busy loop (the module
+        # says why). Several workers keep uvloop's one at a time, which spreads a burst among them.
+        options["loop"] = "server.http.accepting:EagerAcceptLoop"
+    return options
+
+
 def serve(args: argparse.Namespace) -> int:
     overrides = {
         "host": args.host,
@@ -168,14 +186,7 @@ def serve(args: argparse.Namespace) -> int:
     for warning in (exposure_warning(settings), split_state_warning(settings)):
         if warning:
             log.warning(warning)
-    common = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level,
-        "access_log": settings.log_level == "debug",
-        "timeout_graceful_shutdown": settings.shutdown_grace_seconds + FAREWELL_SECONDS,
-        "http": JoinedWritesProtocol,  # a response's headers and body in one write
-    }
+    common = uvicorn_options(settings)
     # uvicorn handles SIGTERM, shuts down, then re-raises the signal with the handler that was there
     # before it; with Python's default that kills the process (exit 143). Exit 0, as on SIGINT.
     signal.signal(signal.SIGTERM, _exit_cleanly)
