@@ -56,7 +56,10 @@ def frame(data: Payload) -> bytes:
     if isinstance(data, Comment):
         return b":" + data.text + b"\n\n"
     if isinstance(data, Together):
-        return b"".join([frame(one) for one in data.payloads])
+        payloads = data.payloads
+        if all(one.__class__ is bytes for one in payloads):  # the usual: a chat stream's chunks
+            return b"data: " + b"\n\ndata: ".join(payloads) + b"\n\n"  # type: ignore[arg-type]  # all bytes
+        return b"".join([frame(one) for one in payloads])
     return b"event: " + data.name + b"\ndata: " + data.data + b"\n\n"
 
 
