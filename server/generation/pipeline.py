@@ -260,8 +260,9 @@ class Generation:
             return []
         assert kind is not None
         out = [self._event(kind, state.call, choice, text) for text in channel.flush()]
-        state.closed_tokens += channel.tokens()
-        state.said.record(kind, channel.text)
+        text = channel.text
+        state.closed_tokens += channel.tokenizer.count(text)
+        state.said.record(kind, text)
         state.channel, state.kind = None, None
         return out
 
