@@ -152,7 +152,7 @@ def _output(body: ChatCompletionRequest) -> OutputFormat | None:
 
 
 def _messages(messages: Sequence[WireMessage]) -> tuple[Message, ...]:
-    return tuple(_message(message) for message in messages)
+    return tuple(map(_message, messages))
 
 
 def to_conversation(body: ChatCompletionRequest) -> Conversation:
@@ -161,11 +161,12 @@ def to_conversation(body: ChatCompletionRequest) -> Conversation:
         model=body.model,
         messages=_messages(body.messages),
         tools=_tools(body) if body.tools else (),
-        tool_choice=_tool_choice(body.tool_choice),
+        # Most requests set none of the three below: each is read only when given.
+        tool_choice=AUTO if body.tool_choice is None else _tool_choice(body.tool_choice),
         functions=tuple(map(_tool, body.functions)) if body.functions else (),
-        function_choice=_function_choice(body.function_call),
+        function_choice=AUTO if body.function_call is None else _function_choice(body.function_call),
         parallel_tool_calls=body.parallel_tool_calls is not False,
-        output=_output(body),
+        output=None if body.response_format is None else _output(body),
         seed=body.seed,
         logit_bias={int(token): bias for token, bias in body.logit_bias.items()} if body.logit_bias else {},
         stream=bool(body.stream),

@@ -55,12 +55,13 @@ def plan_chat(
 ) -> ChatPlan:
     options = body.stream_options
     prompt_tokens = count_prompt_tokens(conversation, tokenizer)
-    check_window(profile, prompt_tokens, body.completion_limit, "chat")
+    asked = body.completion_limit
+    check_window(profile, prompt_tokens, asked, "chat")
     return ChatPlan(
         plan=Plan(
             n=body.n or 1,
             stop=body.stop_sequences,
-            limit=reply_limit(profile, prompt_tokens, body.completion_limit),
+            limit=reply_limit(profile, prompt_tokens, asked),
             prompt_tokens=prompt_tokens,
             tokenizer=tokenizer,
             reasoning_tokens=profile.hidden_tokens(body.reasoning_effort),
