@@ -232,7 +232,8 @@ class Generation:
         `piece`, goes on as it came when the channel releases the piece whole (most deltas)."""
         out: list[Event] = []
         if state.kind != kind:
-            out += self._close(state, choice)
+            if state.channel is not None:  # a reply's first channel has none to close before it
+                out += self._close(state, choice)
             state.channel, state.kind = self._channel(state, kind), kind
         assert state.channel is not None
         pieces, cut = state.channel.feed(piece)
@@ -259,7 +260,8 @@ class Generation:
         if channel is None:
             return []
         assert kind is not None
-        out = [self._event(kind, state.call, choice, text) for text in channel.flush()]
+        held = channel.flush()  # most often nothing: every delta went out whole
+        out = [self._event(kind, state.call, choice, text) for text in held] if held else []
         text = channel.text
         state.closed_tokens += channel.tokenizer.count(text)
         state.said.record(kind, text)
