@@ -217,7 +217,7 @@ class Generation:
         limit = self.plan.limit
         budget = None if limit is None else max(0, limit - state.closed_tokens)
         stop = self.plan.stop if kind == "content" else ()
-        return Channel(self.plan.tokenizer, stop=stop, budget=budget)
+        return Channel(self.plan.tokenizer, stop, budget)  # by keyword, they would be put in a dict first
 
     def _feed(
         self,
