@@ -76,7 +76,9 @@ PLAIN_ROLES = ("user", "system", "developer")  # a message of these holds only i
 def _message(message: WireMessage) -> Message:
     content = getattr(message, "content", None)
     if isinstance(content, str) and message.role in PLAIN_ROLES:
-        return Message(message.role, content, name=message.name)  # the common case, kept cheap
+        # The common case, kept cheap: role, text, no calls, no call id, and the name, in order (a
+        # class called with keywords gathers them into a dict first).
+        return Message(message.role, content, (), None, message.name)
     text, parts = message_text(content), _parts(content)
     if isinstance(message, AssistantMessage):
         calls = tuple(

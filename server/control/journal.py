@@ -145,7 +145,7 @@ def journaled(handler: Handler, sinks: Sinks) -> Endpoint:
         else:
             body = bytes(response.body)
             failed = error_code(body) if response.status_code >= 400 else None
-            await sinks.done(request, trace, response.status_code, failed, Answer(body=body))
+            await sinks.done(request, trace, response.status_code, failed, Answer(body))
         return response
 
     return endpoint
