@@ -187,8 +187,9 @@ class Backend(abc.ABC):
     # for the client leaving before the answer is ready.
     instant: bool = False
     forwards_models: bool = False  # answers GET /v1/models through `forward_models`
-    # True when `stream()` yields an `AnsweredAs` before anything else and without waiting (a replayed
-    # recording's model): a dialect that names the model before the first event may wait for it.
+    # True when `stream()` yields an `AnsweredAs` before anything else and without waiting, when it
+    # has one (a replayed recording's model), and otherwise its first event without waiting: a
+    # dialect that names the model before the first event may wait for that first item.
     announces: bool = False
 
     @abc.abstractmethod

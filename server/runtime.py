@@ -341,7 +341,7 @@ def _board(settings: Settings) -> ChaosBoard:
 
 def runtime_of(request: HTTPConnection) -> Runtime:
     """The runtime of the app serving `request` (an HTTP request or a WebSocket)."""
-    runtime: Runtime = request.app.runtime  # `Application.runtime`
+    runtime: Runtime = request.scope["app"].runtime  # `Application.runtime` (`request.app` reads it there)
     return runtime
 
 

@@ -76,7 +76,9 @@ PLAIN_ROLES = ("user", "system", "developer")  # a message of these holds only i
 def _message(message: WireMessage) -> Message:
     content = getattr(message, "content", None)
     if isinstance(content, str) and message.role in PLAIN_ROLES:
-        return Message(message.role, content, name=message.name)  # the common case, kept cheap
+        # The common case, kept cheap: role, text, no calls, no call id, and the name, in order (a
+        # class called with keywords gathers them into a dict first).
+        return Message(message.role, content, (), None, message.name)
     text, parts = message_text(content), _parts(content)
     if isinstance(message, AssistantMessage):
         calls = tuple(
@@ -152,7 +154,7 @@ def _output(body: ChatCompletionRequest) -> OutputFormat | None:
 
 
 def _messages(messages: Sequence[WireMessage]) -> tuple[Message, ...]:
-    return tuple(_message(message) for message in messages)
+    return tuple(map(_message, messages))
 
 
 def to_conversation(body: ChatCompletionRequest) -> Conversation:
@@ -161,11 +163,12 @@ def to_conversation(body: ChatCompletionRequest) -> Conversation:
         model=body.model,
         messages=_messages(body.messages),
         tools=_tools(body) if body.tools else (),
-        tool_choice=_tool_choice(body.tool_choice),
+        # Most requests set none of the three below: each is read only when given.
+        tool_choice=AUTO if body.tool_choice is None else _tool_choice(body.tool_choice),
         functions=tuple(map(_tool, body.functions)) if body.functions else (),
-        function_choice=_function_choice(body.function_call),
+        function_choice=AUTO if body.function_call is None else _function_choice(body.function_call),
         parallel_tool_calls=body.parallel_tool_calls is not False,
-        output=_output(body),
+        output=None if body.response_format is None else _output(body),
         seed=body.seed,
         logit_bias={int(token): bias for token, bias in body.logit_bias.items()} if body.logit_bias else {},
         stream=bool(body.stream),

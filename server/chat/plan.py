@@ -55,22 +55,25 @@ def plan_chat(
 ) -> ChatPlan:
     options = body.stream_options
     prompt_tokens = count_prompt_tokens(conversation, tokenizer)
-    check_window(profile, prompt_tokens, body.completion_limit, "chat")
+    asked = body.completion_limit
+    check_window(profile, prompt_tokens, asked, "chat")
+    # The fields in order, not by keyword: a class called with keywords first puts them in a dict.
+    plan = Plan(
+        body.n or 1,  # n
+        body.stop_sequences,  # stop
+        reply_limit(profile, prompt_tokens, asked),  # limit
+        prompt_tokens,
+        tokenizer,
+        profile.hidden_tokens(body.reasoning_effort),  # reasoning_tokens
+    )
     return ChatPlan(
-        plan=Plan(
-            n=body.n or 1,
-            stop=body.stop_sequences,
-            limit=reply_limit(profile, prompt_tokens, body.completion_limit),
-            prompt_tokens=prompt_tokens,
-            tokenizer=tokenizer,
-            reasoning_tokens=profile.hidden_tokens(body.reasoning_effort),
-        ),
-        id=completion_id(),
-        created=int(time.time()),
-        model=body.model,
-        include_usage=bool(options and options.include_usage),
-        logprobs=bool(body.logprobs),
-        top_logprobs=body.top_logprobs or 0,
-        service_tier=service_tier(body.service_tier),
-        system_fingerprint=system_fingerprint,
+        plan,
+        completion_id(),  # id
+        int(time.time()),  # created
+        body.model,
+        bool(options and options.include_usage),  # include_usage
+        bool(body.logprobs),  # logprobs
+        body.top_logprobs or 0,  # top_logprobs
+        service_tier(body.service_tier),
+        system_fingerprint,
     )

@@ -67,15 +67,9 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     generation = Generation(
         chat.plan,
         backend.stream(
-            GenerationRequest(
-                conversation,
-                n=chat.plan.n,
-                tokenizer=tokenizer,
-                namespace=namespace,
-                headers=request.headers,
-                raw=raw,
-                notes=notes,
-            )
+            # conversation, n, tokenizer, namespace, headers, raw, notes: in order, not by keyword,
+            # since a class called with keywords first puts them in a dict
+            GenerationRequest(conversation, chat.plan.n, tokenizer, namespace, request.headers, raw, notes)
         ),
         Guard(conversation, route.backend, warn_only=settings.contract == "warn"),
         shaping=shaping,

@@ -83,7 +83,7 @@ async def retrieve_chat_completion(request: Request) -> Response:
 
 async def update_chat_completion(request: Request) -> Response:
     runtime, namespace, record = await _record(request)
-    check_content_type(request)
+    check_content_type(request.headers)
     raw = await read_body(request, runtime.settings.max_body_bytes)
     body = parse_body(
         raw, ChatCompletionUpdateRequest, reject_unknown=runtime.settings.unknown_fields == "reject"

@@ -116,41 +116,39 @@ class Sinks:
         if self.file is not None:
             self.file.append(entry(trace, self.settings, status, error))
         if self.memory is not None:
-            request_id = request.scope.get("state", {}).get("request_id", "")
-            path, method = request.scope["path"], request.method
-            await self.memory.record(trace, method, path, request_id, status or 0, error, answer)
+            scope = request.scope
+            request_id = scope.get("state", {}).get("request_id", "")
+            await self.memory.record(
+                trace, scope["method"], scope["path"], request_id, status or 0, error, answer
+            )
 
 
 def journaled(handler: Handler, sinks: Sinks) -> Endpoint:
     """The endpoint `handler` with each request journaled once its response is complete."""
 
     async def endpoint(request: Request) -> Response:
-        return await _journaled(handler, request, sinks)
+        trace = Trace()
+        try:
+            response = await handler(request, trace)
+        except APIError as exc:
+            await sinks.done(request, trace, exc.status, exc.code or exc.type, Answer())
+            raise
+        except DropConnection:
+            await sinks.done(request, trace, None, "connection_dropped", Answer())
+            raise
+        except BaseException:
+            await sinks.done(request, trace, 500, "server_error", Answer())
+            raise
+        if isinstance(response, EventStream):
+            status = response.status_code
+            response.body_iterator = _watch(response.body_iterator, sinks, request, trace, status)
+        else:
+            body = bytes(response.body)
+            failed = error_code(body) if response.status_code >= 400 else None
+            await sinks.done(request, trace, response.status_code, failed, Answer(body))
+        return response
 
     return endpoint
-
-
-async def _journaled(handler: Handler, request: Request, sinks: Sinks) -> Response:
-    trace = Trace()
-    try:
-        response = await handler(request, trace)
-    except APIError as exc:
-        await sinks.done(request, trace, exc.status, exc.code or exc.type, Answer())
-        raise
-    except DropConnection:
-        await sinks.done(request, trace, None, "connection_dropped", Answer())
-        raise
-    except BaseException:
-        await sinks.done(request, trace, 500, "server_error", Answer())
-        raise
-    if isinstance(response, EventStream):
-        status = response.status_code
-        response.body_iterator = _watch(response.body_iterator, sinks, request, trace, status)
-    else:
-        body = bytes(response.body)
-        failed = error_code(body) if response.status_code >= 400 else None
-        await sinks.done(request, trace, response.status_code, failed, Answer(body=body))
-    return response
 
 
 async def _watch(

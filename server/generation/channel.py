@@ -53,12 +53,8 @@ class Channel:
             self.whole_until = sys.maxsize if self.budget is None else self.budget // 4
 
     @property
-    def watched(self) -> bool:
-        return bool(self.stop) or self.budget is not None
-
-    @property
     def text(self) -> str:
-        if not self.watched or self.loose:
+        if self.loose or not (self.stop or self.budget is not None):  # the parts are all of it
             return "".join(self.parts)
         return self._text if self.cut_at is None else self._text[: self.cut_at]
 
@@ -99,16 +95,16 @@ class Channel:
 
     def flush(self) -> list[str]:
         """Release everything left: whole pending deltas, then what remains of a cut one."""
-        end = len(self.text)
+        if not self.pending and self.cut_at is None:  # every delta went out whole
+            return []
+        text = self.text
+        end = len(text)
         out = self._release(end)
         if end > self.released:
-            out.append(self.text[self.released : end])
+            out.append(text[self.released : end])
             self.released = end
         self.pending.clear()
         return out
-
-    def tokens(self) -> int:
-        return self.tokenizer.count(self.text)
 
     def _release(self, boundary: int) -> list[str]:
         out: list[str] = []

@@ -62,8 +62,11 @@ class Guard:
         self.conversation = conversation
         self.backend = backend
         self.warn_only = warn_only
-        self.tools = {tool.name: tool for tool in conversation.function_tools}
-        self.functions = {tool.name: tool for tool in conversation.functions}
+        # Most requests offer neither: the empty tables are made without a comprehension each.
+        self.tools = {tool.name: tool for tool in conversation.function_tools} if conversation.tools else {}
+        self.functions = (
+            {tool.name: tool for tool in conversation.functions} if conversation.functions else {}
+        )
 
     def violation(self, what: str) -> None:
         if self.warn_only:

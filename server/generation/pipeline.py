@@ -52,12 +52,14 @@ class Plan:
 
 @dataclass(slots=True)
 class ChoiceState:
-    """What one choice has produced so far: its open channel and the token cost of closed ones."""
+    """What one choice has produced so far: the token cost of closed channels (the hidden
+    reasoning's to begin with) and its open channel. `closed_tokens` comes first, so that a state
+    is made without a keyword (a class called with keywords gathers them into a dict first)."""
 
+    closed_tokens: int = 0
     channel: Channel | None = None
     kind: ChannelKind | None = None  # the open channel's kind
     call: int = -1
-    closed_tokens: int = 0
     calls: int = 0
     function_call: bool = False
     finish: FinishReason | None = None
@@ -89,7 +91,7 @@ class Generation:
         self.stream = stream
         self.guard = guard
         self.hidden = plan.hidden  # each reply's hidden reasoning tokens
-        self.states = [ChoiceState(closed_tokens=self.hidden) for _ in range(plan.n)]
+        self.states = [ChoiceState(self.hidden) for _ in range(plan.n)]
         self.completion_tokens = 0
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
@@ -217,7 +219,7 @@ class Generation:
         limit = self.plan.limit
         budget = None if limit is None else max(0, limit - state.closed_tokens)
         stop = self.plan.stop if kind == "content" else ()
-        return Channel(self.plan.tokenizer, stop=stop, budget=budget)
+        return Channel(self.plan.tokenizer, stop, budget)  # by keyword, they would be put in a dict first
 
     def _feed(
         self,
@@ -232,7 +234,8 @@ class Generation:
         `piece`, goes on as it came when the channel releases the piece whole (most deltas)."""
         out: list[Event] = []
         if state.kind != kind:
-            out += self._close(state, choice)
+            if state.channel is not None:  # a reply's first channel has none to close before it
+                out += self._close(state, choice)
             state.channel, state.kind = self._channel(state, kind), kind
         assert state.channel is not None
         pieces, cut = state.channel.feed(piece)
@@ -259,9 +262,11 @@ class Generation:
         if channel is None:
             return []
         assert kind is not None
-        out = [self._event(kind, state.call, choice, text) for text in channel.flush()]
-        state.closed_tokens += channel.tokens()
-        state.said.record(kind, channel.text)
+        held = channel.flush()  # most often nothing: every delta went out whole
+        out = [self._event(kind, state.call, choice, text) for text in held] if held else []
+        text = channel.text
+        state.closed_tokens += channel.tokenizer.count(text)
+        state.said.record(kind, text)
         state.channel, state.kind = None, None
         return out
 
@@ -276,9 +281,9 @@ class Generation:
         return out
 
     def usage(self) -> Usage:
-        return Usage(
-            self.plan.prompt_tokens, self.completion_tokens, reasoning_tokens=self.hidden * self.plan.n
-        )
+        # prompt, completion, cached and reasoning tokens, in order: by keyword, the class would
+        # gather them into a dict first
+        return Usage(self.plan.prompt_tokens, self.completion_tokens, 0, self.hidden * self.plan.n)
 
 
 async def _after(

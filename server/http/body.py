@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.requests import ClientDisconnect, Request
 
 from server.errors import APIError, invalid_request
@@ -13,8 +15,8 @@ def too_large(limit: int, read: int) -> APIError:
     )
 
 
-def check_content_type(request: Request) -> None:
-    value = request.headers.get("content-type")
+def check_content_type(headers: Mapping[str, str]) -> None:
+    value = headers.get("content-type")
     if value is None:
         return
     media = value.split(";", 1)[0].strip().lower()

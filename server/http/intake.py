@@ -25,10 +25,11 @@ class Intake:
 async def take(
     request: Request, api_keys: Sequence[str], max_body_bytes: int, trace: Trace | None = None
 ) -> Intake:
-    namespace = of_request(request.headers, authenticate(request.headers, api_keys))
+    headers = request.headers
+    namespace = of_request(headers, authenticate(headers, api_keys))
     if trace is not None:
         trace.namespace = namespace  # journaled in it from here on, even if the body is refused
-    check_content_type(request)
+    check_content_type(headers)
     raw = await read_body(request, max_body_bytes)
     if trace is None:
         return Intake(namespace, raw, None)

@@ -59,9 +59,11 @@ class OpenAIHeaders:
                     (b"openai-processing-ms", str(elapsed).encode()),
                     (b"access-control-expose-headers", b"X-Request-ID"),
                 ]
-                present = {name.lower() for name, _ in headers}
-                if not present.isdisjoint(OURS):  # a forwarded answer keeps its own id and timing
-                    ours = [(name, value) for name, value in ours if name not in present]
+                for given, _ in headers:
+                    if given.lower() in OURS:  # a forwarded answer keeps its own id and timing
+                        present = {name.lower() for name, _ in headers}
+                        ours = [(name, value) for name, value in ours if name not in present]
+                        break
                 message["headers"] = headers + ours
             await send(message)
 
