@@ -34,13 +34,13 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
 ) -> None:
     loop = asyncio.get_running_loop()
     timers: list[float] = []
-    call_later = loop.call_later
+    call_at = loop.call_at
 
-    def counted(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
-        timers.append(delay)
-        return call_later(delay, callback, *args)
+    def counted(when: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        timers.append(when)
+        return call_at(when, callback, *args)
 
-    monkeypatch.setattr(loop, "call_later", counted)
+    monkeypatch.setattr(loop, "call_at", counted)
     pacer = Pacer()
     base = (int(time.monotonic() * 1000) + 20) / 1000  # a millisecond's start, 20 ms on
     woken: dict[str, float] = {}
@@ -53,7 +53,7 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
             done.set()
 
     for name, when in due.items():
-        pacer.at(when, lambda name=name: wake(name))  # type: ignore[misc]  # a default binds the name
+        pacer.at(loop, when, lambda name=name: wake(name))  # type: ignore[misc]  # a default binds the name
     assert len(timers) == 2  # a, b and c share one (later ones re-arm a timer the loop fired early)
     await done.wait()
     assert all(woken[name] >= when for name, when in due.items())
@@ -99,9 +99,9 @@ async def test_a_paced_responses_stream_sends_its_events_from_the_pacer_as_an_un
     parked: list[float] = []
     at = Pacer.at
 
-    def counted(pacer: Pacer, when: float, wake: Any) -> None:
+    def counted(pacer: Pacer, loop: asyncio.AbstractEventLoop, when: float, wake: Any) -> None:
         parked.append(when)
-        at(pacer, when, wake)
+        at(pacer, loop, when, wake)
 
     monkeypatch.setattr(Pacer, "at", counted)
     texts = [f"w{k} " for k in range(6)]
