@@ -36,6 +36,7 @@ from typing import Any
 from starlette.types import Send
 
 from server.generation.events import Due
+from server.http.joined_writes import LATER, Later
 from server.http.ready import abandon
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
@@ -50,6 +51,7 @@ class Pacer:
     def __init__(self) -> None:
         self._slots: dict[int, list[Callable[[], None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.later = Later()  # what the streams write in a tick goes out as it ends
 
     def at(self, loop: asyncio.AbstractEventLoop, when: float, wake: Callable[[], None]) -> None:
         """Call `wake` from `loop` once `time.monotonic()` reaches `when`, never before."""
@@ -73,8 +75,15 @@ class Pacer:
             assert self._loop is not None
             self._loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
             return
-        for wake in self._slots.pop(tick, ()):
-            wake()
+        flushes: list[Callable[[], None]] = []
+        self.later.flushes = flushes
+        try:
+            for wake in self._slots.pop(tick, ()):
+                wake()
+        finally:
+            self.later.flushes = None
+            for flush in flushes:
+                flush()
 
 
 class _Park:
@@ -127,6 +136,7 @@ class Driver:
         assert task is not None
         self._task = task
         self._context = contextvars.copy_context()
+        self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
         self._at = 0.0
         self._coro = self._run()
         self._future: asyncio.Future[Handback] = self._loop.create_future()
