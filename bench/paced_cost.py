@@ -22,8 +22,9 @@ divided by the extra chunks, so that a request's own cost (parsing, routing, the
 the process's start cancel out:
 
 - `--count`: instructions, counted by valgrind (cachegrind, no cache simulation) with a fixed hash
-  seed, one tick of 40 streams: the same to within about 0.3% from run to run, whatever else the
-  machine does. The A/B of a change.
+  seed, one tick of 40 streams. Timing still enters a little (a tick served late, the loop's idle
+  turns), so runs differ by up to about 1.5%, more on a busy machine: repeat, and count both sides
+  of an A/B in the same minute.
 - `--syscalls`: system calls by name, counted by strace. valgrind counts none of their cost: a
   `getpid` per chunk (Python 3.11's `asyncio.get_running_loop()`) shows only here.
 - CPU time (default): the process's, best of `--rounds` rounds, 25 ticks of 40 streams (1,000
