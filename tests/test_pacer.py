@@ -1,7 +1,9 @@
 """Paced streams sent from one clock (server/http/pacer.py).
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
-stream is woken before its time; a chat stream whose backend says when its pieces are due (`Due`)
+stream is woken before its time; what the streams of a tick write goes out as the tick ends, each
+connection's writes joined, with no flush scheduled per connection (a write outside a tick still
+waits for the end of the loop's turn); a chat stream whose backend says when its pieces are due (`Due`)
 sends every frame, in order and framed as an unpaced stream's, with the backend run as the stream's
 own task even when the pacer's timer runs it; so does a Responses stream, whose events pace alike; a backend that waits on something else between pieces
 is carried on by the stream's task; a failure at a piece's time is told with an error frame and
@@ -11,6 +13,7 @@ is carried on by the stream's task; a failure at a piece's time is told with an 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import time
 from typing import Any
@@ -19,12 +22,14 @@ import httpx
 import pytest
 
 from backends.base import BackendError, TextDelta
+from server.http.joined_writes import LATER, JoinedWrites
 from server.http.pacer import Pacer
 from tests.servers import serve
 from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
 from tests.support.requests import chat_body, in_process, leave_a_stream, streamed_text
 from tests.support.responses import stream_events
 from tests.support.sse import chunks as parse_chunks
+from tests.test_joined_writes import Recording
 
 CHAT = "/v1/chat/completions"
 
@@ -34,13 +39,13 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
 ) -> None:
     loop = asyncio.get_running_loop()
     timers: list[float] = []
-    call_later = loop.call_later
+    call_at = loop.call_at
 
-    def counted(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
-        timers.append(delay)
-        return call_later(delay, callback, *args)
+    def counted(when: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        timers.append(when)
+        return call_at(when, callback, *args)
 
-    monkeypatch.setattr(loop, "call_later", counted)
+    monkeypatch.setattr(loop, "call_at", counted)
     pacer = Pacer()
     base = (int(time.monotonic() * 1000) + 20) / 1000  # a millisecond's start, 20 ms on
     woken: dict[str, float] = {}
@@ -53,10 +58,48 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
             done.set()
 
     for name, when in due.items():
-        pacer.at(when, lambda name=name: wake(name))  # type: ignore[misc]  # a default binds the name
+        pacer.at(loop, when, lambda name=name: wake(name))  # type: ignore[misc]  # a default binds the name
     assert len(timers) == 2  # a, b and c share one (later ones re-arm a timer the loop fired early)
     await done.wait()
     assert all(woken[name] >= when for name, when in due.items())
+
+
+async def test_what_the_streams_of_a_tick_write_goes_out_as_the_tick_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop = asyncio.get_running_loop()
+    sockets = [Recording(), Recording()]
+    connections = [JoinedWrites(socket_side, loop) for socket_side in sockets]
+    scheduled: list[object] = []
+    call_soon = loop.call_soon
+
+    def counted(callback: Any, *args: Any, **options: Any) -> asyncio.Handle:
+        if getattr(callback, "__self__", None) in connections:
+            scheduled.append(callback)
+        return call_soon(callback, *args, **options)
+
+    monkeypatch.setattr(loop, "call_soon", counted)
+    pacer = Pacer()
+    streams = contextvars.copy_context()  # as a stream's driver runs it (server/http/pacer.py)
+    streams.run(LATER.set, pacer.later)
+    ticked = asyncio.Event()
+
+    def wake(index: int) -> None:
+        streams.run(connections[index].write, b"frame %d, " % index)
+        streams.run(connections[index].write, b"joined")
+        assert sockets[index].writes == []  # held until the tick ends
+
+    pacer.at(loop, time.monotonic(), lambda: wake(0))
+    pacer.at(loop, time.monotonic(), lambda: wake(1))
+    pacer.at(loop, time.monotonic() + 0.001, ticked.set)  # the next tick: the first one is over
+    await ticked.wait()
+    assert [socket_side.writes for socket_side in sockets] == [[b"frame 0, joined"], [b"frame 1, joined"]]
+    assert scheduled == []
+    streams.run(connections[0].write, b"outside a tick")
+    assert sockets[0].writes == [b"frame 0, joined"]
+    assert len(scheduled) == 1
+    await asyncio.sleep(0)
+    assert sockets[0].writes == [b"frame 0, joined", b"outside a tick"]
 
 
 def paced_script(*texts: str, seconds: float = 0.002) -> list[Any]:
@@ -99,9 +142,9 @@ async def test_a_paced_responses_stream_sends_its_events_from_the_pacer_as_an_un
     parked: list[float] = []
     at = Pacer.at
 
-    def counted(pacer: Pacer, when: float, wake: Any) -> None:
+    def counted(pacer: Pacer, loop: asyncio.AbstractEventLoop, when: float, wake: Any) -> None:
         parked.append(when)
-        at(pacer, when, wake)
+        at(pacer, loop, when, wake)
 
     monkeypatch.setattr(Pacer, "at", counted)
     texts = [f"w{k} " for k in range(6)]

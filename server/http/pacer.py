@@ -36,6 +36,7 @@ from typing import Any
 from starlette.types import Send
 
 from server.generation.events import Due
+from server.http.joined_writes import LATER, Later
 from server.http.ready import abandon
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
@@ -50,28 +51,39 @@ class Pacer:
     def __init__(self) -> None:
         self._slots: dict[int, list[Callable[[], None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.later = Later()  # what the streams write in a tick goes out as it ends
 
-    def at(self, when: float, wake: Callable[[], None]) -> None:
-        """Call `wake` (from the loop) once `time.monotonic()` reaches `when`, never before."""
-        loop = asyncio.get_running_loop()
+    def at(self, loop: asyncio.AbstractEventLoop, when: float, wake: Callable[[], None]) -> None:
+        """Call `wake` from `loop` once `time.monotonic()` reaches `when`, never before."""
         if loop is not self._loop:  # a new loop (tests run several): the old one's timers are gone
             self._loop, self._slots = loop, {}
         tick = math.ceil(when * TICKS_PER_SECOND)
         slot = self._slots.get(tick)
         if slot is None:
             self._slots[tick] = [wake]
-            loop.call_later(tick / TICKS_PER_SECOND - time.monotonic(), self._fire, tick)
+            # On the loop's own clock, which is `time.monotonic()`'s (uvloop's counts its whole
+            # milliseconds): a timer for the millisecond the tick begins fires once it has begun.
+            # A delay from `time.monotonic()` would be rounded on uvloop's clock, which lags by up
+            # to a millisecond: the timer fired early, and was re-armed turn after turn of the loop
+            # until the time came (14 turns a tick in bench/paced_cost.py).
+            loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
         else:
             slot.append(wake)
 
     def _fire(self, tick: int) -> None:
-        left = tick / TICKS_PER_SECOND - time.monotonic()
-        if left > 0:  # the loop's clock lagged: not yet
+        if tick / TICKS_PER_SECOND > time.monotonic():  # the loop's clock was early: not yet
             assert self._loop is not None
-            self._loop.call_later(left, self._fire, tick)
+            self._loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
             return
-        for wake in self._slots.pop(tick, ()):
-            wake()
+        flushes: list[Callable[[], None]] = []
+        self.later.flushes = flushes
+        try:
+            for wake in self._slots.pop(tick, ()):
+                wake()
+        finally:
+            self.later.flushes = None
+            for flush in flushes:
+                flush()
 
 
 class _Park:
@@ -124,6 +136,7 @@ class Driver:
         assert task is not None
         self._task = task
         self._context = contextvars.copy_context()
+        self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
         self._at = 0.0
         self._coro = self._run()
         self._future: asyncio.Future[Handback] = self._loop.create_future()
@@ -153,7 +166,7 @@ class Driver:
         """Wait in the pacer until the loop needs the task again."""
         future: asyncio.Future[Handback] = self._loop.create_future()
         self._future = future
-        self._pacer.at(at, self._waker)
+        self._pacer.at(self._loop, at, self._waker)
         try:
             return await future
         except asyncio.CancelledError:
@@ -176,7 +189,7 @@ class Driver:
             handback = Handback(error=exc)
         else:
             if signal is PARK:
-                self._pacer.at(self._at, self._waker)
+                self._pacer.at(loop, self._at, self._waker)
                 return
             handback = Handback(signal)
         finally:
