@@ -65,13 +65,19 @@ def write_config(work: Path, chunks: int, interval: float, ttft: float) -> Path:
             "timing": {"ttft": ttft, "chunk_delay": interval},
         },
     ]
-    (work / "paced-fixtures.yaml").write_text(yaml.safe_dump({"fixtures": fixtures}), encoding="utf-8")
+    return fixtures_config(work, fixtures, "paced")
+
+
+def fixtures_config(work: Path, fixtures: list[dict[str, Any]], name: str) -> Path:
+    """A config (`NAME.yaml`) whose one backend, for every model, serves `fixtures` (`NAME-fixtures.yaml`)."""
+    path = work / f"{name}-fixtures.yaml"
+    path.write_text(yaml.safe_dump({"fixtures": fixtures}), encoding="utf-8")
     settings = {
         "log_level": "warning",
-        "backends": {"fixtures": {"type": "fixtures", "paths": [str(work / "paced-fixtures.yaml")]}},
+        "backends": {"fixtures": {"type": "fixtures", "paths": [str(path)]}},
         "routes": [{"model": "*", "backend": "fixtures"}],
     }
-    config = work / "paced.yaml"
+    config = work / f"{name}.yaml"
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return config
 

@@ -60,11 +60,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-import yaml
 from uvicorn.server import ServerState
 
 from bench.loadgen import loop_factory
-from bench.paced import DONE, chunk_text, request
+from bench.paced import DONE, chunk_text, fixtures_config, request
 from server.__main__ import _settle_collector
 from server.app import create_app
 from server.config import load_settings
@@ -102,15 +101,7 @@ def write_config(work: Path, load: Load) -> Path:
         }
         for tick in range(load.ticks)
     ]
-    (work / "fixtures.yaml").write_text(yaml.safe_dump({"fixtures": fixtures}), encoding="utf-8")
-    settings = {
-        "log_level": "warning",
-        "backends": {"fixtures": {"type": "fixtures", "paths": [str(work / "fixtures.yaml")]}},
-        "routes": [{"model": "*", "backend": "fixtures"}],
-    }
-    config = work / "config.yaml"
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return config
+    return fixtures_config(work, fixtures, "config")
 
 
 def build(load: Load, work: Path) -> Any:
