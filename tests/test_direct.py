@@ -8,11 +8,13 @@ path, and other paths, still go through the router.
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.app import create_app
 from server.config import load_settings
+from server.http.direct import _Headers
 from tests.support.requests import chat_client, in_process, text_of
 
 PATH = "/v1/chat/completions"
@@ -73,3 +75,13 @@ async def test_other_methods_on_a_creating_path_still_go_through_the_router() ->
     assert listed.json()["object"] == "list"  # the stored completions, routed by the router
     assert unknown.status_code in (404, 405)
     assert "error" in unknown.json()
+
+
+def test_the_short_ways_headers_read_as_starlettes_do() -> None:
+    raw = [(b"content-type", b"application/json"), (b"x-seen", b"first"), (b"x-seen", b"second")]
+    scope: Scope = {"type": "http", "headers": raw}
+    ours, theirs = _Headers(scope), Headers(scope=scope)
+    for name in ("content-type", "Content-Type", "x-seen", "X-SEEN", "missing"):
+        assert ours.get(name) == theirs.get(name), name
+    assert ours.get("x-seen") == "first"  # the first of a repeated name
+    assert ours.get("missing", "none") == "none"

@@ -63,9 +63,8 @@ class _Headers(Headers):
 
     def __init__(self, scope: Scope) -> None:
         super().__init__(scope=scope)
-        self._first: dict[bytes, bytes] = {}
-        for name, value in reversed(self.raw):  # the first of a repeated name wins, as in `Headers`
-            self._first[name] = value
+        # reversed, so the first of a repeated name is put in last and wins, as in `Headers`
+        self._first: dict[bytes, bytes] = dict(reversed(self.raw))
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._first.get(key.lower().encode("latin-1"))
