@@ -1,7 +1,7 @@
 """Accept every waiting connection when the listening socket is ready, not one per turn of the loop.
 
-Since libuv 1.45 (libuv/libuv#3696), a libuv server accepts one connection each time the loop
-polls, and uvloop, uvicorn's loop, inherits that. On an idle server it makes no difference. Under
+Since libuv/libuv#3696 ("unix: don't accept() connections in a loop", 2022), a libuv server
+accepts one connection each time the loop polls, and uvloop, uvicorn's loop, inherits that. On an idle server it makes no difference. Under
 load, a turn of the loop takes milliseconds, so a burst of new connections drains from the kernel's
 accept queue at a few hundred a second, and each of those clients waits with its request already
 sent. Measured with 2,000 paced streams opened together on one worker (`python -m bench.paced`):
