@@ -1,5 +1,5 @@
-"""What every request-side wire shape shares: strict types, unknown keys kept for inspection, and
-the `null` rule. Imports nothing of ours."""
+"""What every request-side wire shape shares: strict types, unknown keys kept for inspection, the
+`null` rule, and how a `stop` (chat's and legacy completions') is read. Imports nothing of ours."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ class _NotNull:
         elif branches:
             json_schema["anyOf"] = branches
         return json_schema
+
+
+def stop_sequences(stop: str | list[str] | None) -> tuple[str, ...]:
+    """The sequences a request's `stop` cuts the reply at: one or a list, empty ones left out."""
+    if not stop:
+        return ()
+    return (stop,) if isinstance(stop, str) else tuple(s for s in stop if s)
 
 
 def not_null(error_type: str) -> _NotNull:

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from server.wire.base import JSONObject, Wire, not_null
+from server.wire.base import JSONObject, Wire, not_null, stop_sequences
 
 # ---------------------------------------------------------------- content parts
 
@@ -396,9 +396,7 @@ class ChatCompletionRequest(Wire):
     @property
     def stop_sequences(self) -> tuple[str, ...]:
         """The sequences that cut the reply: `stop` as one or a list, empty ones left out."""
-        if not self.stop:
-            return ()
-        return (self.stop,) if isinstance(self.stop, str) else tuple(s for s in self.stop if s)
+        return stop_sequences(self.stop)
 
     @property
     def completion_limit(self) -> int | None:

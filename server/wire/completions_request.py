@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from server.wire.base import Wire, not_null
+from server.wire.base import Wire, not_null, stop_sequences
 from server.wire.chat_request import StreamOptions
 
 DEFAULT_MAX_TOKENS = 16
@@ -51,9 +51,7 @@ class CompletionRequest(Wire):
     @property
     def stop_sequences(self) -> tuple[str, ...]:
         """The sequences that cut the reply: `stop` as one or a list, empty ones left out."""
-        if not self.stop:
-            return ()
-        return (self.stop,) if isinstance(self.stop, str) else tuple(s for s in self.stop if s)
+        return stop_sequences(self.stop)
 
     @property
     def completion_limit(self) -> int:
