@@ -36,12 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
-
 from bench import processes
 from bench.cores import realtime, usable_cores
 from bench.loadgen import loop_factory, machine_busy_seconds, process_cpu_seconds
 from bench.processes import HOST, Server, chatdouble_argv
+from bench.variants import serving_fixtures
 
 MARKER = b'"content":"w'  # a content chunk's text starts with w and its 4-digit index
 DONE = b"data: [DONE]"
@@ -65,21 +64,7 @@ def write_config(work: Path, chunks: int, interval: float, ttft: float) -> Path:
             "timing": {"ttft": ttft, "chunk_delay": interval},
         },
     ]
-    return fixtures_config(work, fixtures, "paced")
-
-
-def fixtures_config(work: Path, fixtures: list[dict[str, Any]], name: str) -> Path:
-    """A config (`NAME.yaml`) whose one backend, for every model, serves `fixtures` (`NAME-fixtures.yaml`)."""
-    path = work / f"{name}-fixtures.yaml"
-    path.write_text(yaml.safe_dump({"fixtures": fixtures}), encoding="utf-8")
-    settings = {
-        "log_level": "warning",
-        "backends": {"fixtures": {"type": "fixtures", "paths": [str(path)]}},
-        "routes": [{"model": "*", "backend": "fixtures"}],
-    }
-    config = work / f"{name}.yaml"
-    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return config
+    return serving_fixtures(work, fixtures, "paced")
 
 
 def request(port: int, model: str) -> bytes:

@@ -63,7 +63,8 @@ import uvicorn
 from uvicorn.server import ServerState
 
 from bench.loadgen import loop_factory
-from bench.paced import DONE, chunk_text, fixtures_config, request
+from bench.paced import DONE, chunk_text, request
+from bench.variants import serving_fixtures
 from server.__main__ import _settle_collector
 from server.app import create_app
 from server.config import load_settings
@@ -101,7 +102,7 @@ def write_config(work: Path, load: Load) -> Path:
         }
         for tick in range(load.ticks)
     ]
-    return fixtures_config(work, fixtures, "config")
+    return serving_fixtures(work, fixtures, "config")
 
 
 def build(load: Load, work: Path) -> Any:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,15 +29,21 @@ routes:
 
 
 def fixtures_config(work: Path) -> Path:
-    fixtures = work / "bench-fixtures.yaml"
+    """bench.run's fixtures server: one fixture answering every request with the benchmark's reply."""
     reply = {"id": "bench", "match": {"model": "*"}, "response": {"text": MESSAGE}}
-    fixtures.write_text(yaml.safe_dump({"fixtures": [reply]}, sort_keys=False), encoding="utf-8")
-    config = work / "fixtures.yaml"
+    return serving_fixtures(work, [reply], "bench")
+
+
+def serving_fixtures(work: Path, fixtures: list[dict[str, Any]], name: str) -> Path:
+    """A config (`NAME.yaml`) whose one backend serves `fixtures` (`NAME-fixtures.yaml`) for every model."""
+    path = work / f"{name}-fixtures.yaml"
+    path.write_text(yaml.safe_dump({"fixtures": fixtures}, sort_keys=False), encoding="utf-8")
     settings = {
         "log_level": "warning",
-        "backends": {"fixtures": {"type": "fixtures", "paths": [str(fixtures)]}},
+        "backends": {"fixtures": {"type": "fixtures", "paths": [str(path)]}},
         "routes": [{"model": "*", "backend": "fixtures"}],
     }
+    config = work / f"{name}.yaml"
     config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return config
 
