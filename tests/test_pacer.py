@@ -1,13 +1,15 @@
 """Paced streams sent from one clock (server/http/pacer.py).
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
-stream is woken before its time; what the streams of a tick write goes out as the tick ends, each
-connection's writes joined, with no flush scheduled per connection (a write outside a tick still
-waits for the end of the loop's turn); a chat stream whose backend says when its pieces are due (`Due`)
+stream is woken before its time; what a stream writes from a tick goes straight out, with no flush
+scheduled (behind what its connection holds, if anything; a write outside a tick still waits for
+the end of the loop's turn); frames that come ready together after a due time go out in one
+message, and a long run of them gives the event loop turns; a chat stream whose backend says when its pieces are due (`Due`)
 sends every frame, in order and framed as an unpaced stream's, with the backend run as the stream's
 own task even when the pacer's timer runs it; so does a Responses stream, whose events pace alike; a backend that waits on something else between pieces
 is carried on by the stream's task; a failure at a piece's time is told with an error frame and
-`[DONE]`; and a client that leaves a paced stream stops the backend (on a real socket).
+`[DONE]`; and a client that leaves a paced stream stops the backend (on a real socket), whether
+the stream waits in the pacer or its task carries it on.
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ import asyncio
 import contextvars
 import re
 import time
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Message
 
 from backends.base import BackendError, TextDelta
-from server.http.joined_writes import LATER, JoinedWrites
-from server.http.pacer import Pacer
+from server.generation.events import Due
+from server.http.event_stream import EventStream, StreamOptions
+from server.http.joined_writes import TICK, JoinedWrites
+from server.http.pacer import READY_FRAMES_PER_TURN, Pacer
 from tests.servers import serve
 from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
 from tests.support.requests import chat_body, in_process, leave_a_stream, streamed_text
@@ -64,7 +70,7 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
     assert all(woken[name] >= when for name, when in due.items())
 
 
-async def test_what_the_streams_of_a_tick_write_goes_out_as_the_tick_ends(
+async def test_what_a_stream_writes_from_a_tick_goes_straight_out_and_keeps_its_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -81,25 +87,26 @@ async def test_what_the_streams_of_a_tick_write_goes_out_as_the_tick_ends(
     monkeypatch.setattr(loop, "call_soon", counted)
     pacer = Pacer()
     streams = contextvars.copy_context()  # as a stream's driver runs it (server/http/pacer.py)
-    streams.run(LATER.set, pacer.later)
+    streams.run(TICK.set, True)
     ticked = asyncio.Event()
 
     def wake(index: int) -> None:
-        streams.run(connections[index].write, b"frame %d, " % index)
-        streams.run(connections[index].write, b"joined")
-        assert sockets[index].writes == []  # held until the tick ends
+        if index:
+            connections[index].write(b"held, ")  # outside the tick, earlier in this turn of the loop
+        streams.run(connections[index].write, b"frame %d" % index)
 
     pacer.at(loop, time.monotonic(), lambda: wake(0))
     pacer.at(loop, time.monotonic(), lambda: wake(1))
     pacer.at(loop, time.monotonic() + 0.001, ticked.set)  # the next tick: the first one is over
     await ticked.wait()
-    assert [socket_side.writes for socket_side in sockets] == [[b"frame 0, joined"], [b"frame 1, joined"]]
-    assert scheduled == []
-    streams.run(connections[0].write, b"outside a tick")
-    assert sockets[0].writes == [b"frame 0, joined"]
-    assert len(scheduled) == 1
+    # Straight out, with no flush scheduled; or behind what the connection held, with it.
+    assert [socket_side.writes for socket_side in sockets] == [[b"frame 0"], [b"held, frame 1"]]
+    assert scheduled == [connections[1].flush]
+    connections[0].write(b"outside a tick")
+    assert sockets[0].writes == [b"frame 0"]
+    assert len(scheduled) == 2
     await asyncio.sleep(0)
-    assert sockets[0].writes == [b"frame 0, joined", b"outside a tick"]
+    assert sockets[0].writes == [b"frame 0", b"outside a tick"]
 
 
 def paced_script(*texts: str, seconds: float = 0.002) -> list[Any]:
@@ -200,3 +207,55 @@ async def test_a_client_leaving_a_paced_stream_stops_the_backend(make_app: Any) 
         await leave_a_stream(server.url, chat_body("go", stream=True))
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept generating after the client left"
+
+
+async def test_frames_ready_together_after_a_due_time_go_out_joined_and_give_the_loop_turns() -> None:
+    loop = asyncio.get_running_loop()
+    others_ran: list[int] = []
+    made = 2 * READY_FRAMES_PER_TURN + 5
+
+    async def frames() -> AsyncGenerator[bytes, None]:
+        yield b"first "
+        await Due(time.monotonic() + 0.002)  # from here the pacer's timer runs the stream
+        for index in range(made):
+            if index == 0:
+                loop.call_soon(others_ran.append, index)  # another client's turn, due now
+            yield b"x"
+        others_ran.append(-1)  # the last frame is made
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    never: asyncio.Future[Message] = loop.create_future()
+
+    async def receive() -> Message:
+        return await never  # the client never leaves
+
+    scope = {"type": "http", "method": "POST"}
+    await EventStream(frames(), StreamOptions())(scope, receive, send)
+    bodies = [message["body"] for message in sent[1:]]
+    assert bodies == [b"first ", b"x" * READY_FRAMES_PER_TURN, b"x" * READY_FRAMES_PER_TURN, b"x" * 5, b""]
+    assert others_ran == [0, -1]  # it had its turn before the stream's last frame was made
+
+
+async def test_a_client_leaving_while_the_stream_task_carries_a_paced_stream_stops_the_backend(
+    make_app: Any,
+) -> None:
+    # "b" is sent from the pacer's timer; the backend then waits for ever, which the stream's task
+    # carries on: the client leaves there.
+    backend = ScriptedBackend([TextDelta("a"), Paced(0.001), TextDelta("b"), Pause(None)])
+    with serve(make_app(backend=backend)) as server:
+        body = chat_body("go", stream=True, stream_options={"include_obfuscation": False})
+        async with (
+            httpx.AsyncClient(base_url=server.url) as http,
+            http.stream("POST", CHAT, json=body) as response,
+        ):
+            received = b""
+            async for piece in response.aiter_bytes():
+                received += piece
+                if b'"content":"b"' in received:
+                    break
+        stopped = await asyncio.to_thread(backend.stopped.wait, 20)
+        assert stopped, "the backend kept waiting after the client left"

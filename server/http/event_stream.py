@@ -23,10 +23,10 @@ from typing import Literal
 from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
-from server.generation.events import SENDER_PACES, Due
+from server.generation.events import SENDER_PACES
 from server.http.middleware import BODY_SEND
 from server.http.pacer import Driver, Pacer
-from server.http.ready import batched
+from server.http.ready import Handoff, batched
 
 log = logging.getLogger("chatdouble.sse")
 
@@ -183,8 +183,8 @@ class EventStream(EventSourceResponse):
         paces = SENDER_PACES.set(asyncio.current_task())
         try:
             async for item in joined:
-                if isinstance(item, Due):  # paced: the pacer runs the rest, with the task on call
-                    await Driver(self.options.pacer, joined, send).run(item)
+                if isinstance(item, Handoff):  # paced: the pacer runs the rest, with the task on call
+                    await Driver(self.options.pacer, frames, send, item).run()
                     break
                 await send({"type": "http.response.body", "body": item, "more_body": True})
         finally:

@@ -11,15 +11,18 @@ of a sleep (server/http/ready.py), and the stream parks until then:
   all the streams due in it together. A stream never goes out early: the timer checks the time,
   since the loop's own clock may lag behind a busy iteration.
 - `Driver` then makes and writes the stream's frames right there, in the timer's callback, until its
-  next `Due`: it steps the frames' generator and the ASGI `send` by hand (as server/http/ready.py
-  does), so no task is woken and no chain resumed. It runs them as the stream's task would: that task
-  is entered for the time being (`asyncio.current_task()` is the stream's; timeouts and cancel scopes
-  work) in a copy of its context variables. Whatever has to wait for something else (a backend that
-  awaits, a socket that is full) or ends the stream (the last frame, a failure) is handed back to
-  the stream's task (`Handback`), which carries on from there as if it had done the step itself.
+  next `Due`. It steps the frames' source and the ASGI `send` by hand (as server/http/ready.py
+  does, whose step under way it takes over: `Handoff`), so no task is woken and no chain resumed,
+  and it joins the frames that come ready together into one message itself. It runs them as the
+  stream's task would: that task is entered for the time being (`asyncio.current_task()` is the
+  stream's; timeouts and cancel scopes work) in a copy of its context variables. Whatever has to
+  wait for something else (a backend that awaits, a socket that is full) or ends the stream (the
+  last frame, a failure) is handed back to the stream's task (`Handback`), which carries on from
+  there as if it had done the step itself.
 
 The stream's task waits on a future meanwhile, so cancelling it (the client left, the server's exit)
-ends the wait at once; a stream whose wait was cancelled is skipped when its time comes.
+ends the wait at once, and the source's step under way is cancelled where it waits, as the sleep the
+`Due` stands for would be; a stream whose wait was cancelled is skipped when its time comes.
 """
 
 from __future__ import annotations
@@ -29,20 +32,23 @@ import contextvars
 import math
 import time
 import types
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import Send
 
 from server.generation.events import Due
-from server.http.joined_writes import LATER, Later
-from server.http.ready import abandon
+from server.http.joined_writes import TICK
+from server.http.ready import Handoff, abandon, rest
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
 _enter_task, _leave_task = asyncio.tasks._enter_task, asyncio.tasks._leave_task
 
 TICKS_PER_SECOND = 1000  # streams due in the same millisecond are woken by one timer
+# Frames that come ready one after another are joined into one message, at most this many: then
+# they go out and the event loop gets a turn (a source that keeps them coming must not hold it).
+READY_FRAMES_PER_TURN = 64
 
 
 class Pacer:
@@ -51,7 +57,6 @@ class Pacer:
     def __init__(self) -> None:
         self._slots: dict[int, list[Callable[[], None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.later = Later()  # what the streams write in a tick goes out as it ends
 
     def at(self, loop: asyncio.AbstractEventLoop, when: float, wake: Callable[[], None]) -> None:
         """Call `wake` from `loop` once `time.monotonic()` reaches `when`, never before."""
@@ -75,15 +80,8 @@ class Pacer:
             assert self._loop is not None
             self._loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
             return
-        flushes: list[Callable[[], None]] = []
-        self.later.flushes = flushes
-        try:
-            for wake in self._slots.pop(tick, ()):
-                wake()
-        finally:
-            self.later.flushes = None
-            for flush in flushes:
-                flush()
+        for wake in self._slots.pop(tick, ()):
+            wake()
 
 
 class _Park:
@@ -111,40 +109,32 @@ class Handback:
 class Driver:
     """Runs the rest of one stream from the pacer's timer while its frames come ready.
 
-    The stream's loop (`_loop`) is a coroutine of its own. The pacer's timer steps it (`_wake`)
+    The stream's loop (`_run`) is a coroutine of its own. The pacer's timer steps it (`_wake`)
     until it parks again at the next `Due`; when it waits for anything else, the stream's task
     carries it on (`_carry`) until it parks again, then parks it with the pacer.
     """
 
-    __slots__ = (
-        "_at",
-        "_context",
-        "_coro",
-        "_frames",
-        "_future",
-        "_loop",
-        "_pacer",
-        "_send",
-        "_task",
-        "_waker",
-    )
+    __slots__ = ("_at", "_context", "_coro", "_future", "_loop", "_pacer", "_task", "_waker")
 
-    def __init__(self, pacer: Pacer, frames: AsyncGenerator[bytes | Due, None], send: Send) -> None:
-        self._pacer, self._frames, self._send = pacer, frames, send
+    def __init__(
+        self, pacer: Pacer, frames: AsyncGenerator[bytes, None], send: Send, handoff: Handoff
+    ) -> None:
+        self._pacer = pacer
         self._loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
         self._task = task
         self._context = contextvars.copy_context()
-        self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
+        self._context.run(TICK.set, True)  # what it writes from a tick goes straight out
         self._at = 0.0
-        self._coro = self._run()
+        self._coro = self._run(frames, send, handoff.step, handoff.due)
         self._future: asyncio.Future[Handback] = self._loop.create_future()
         self._waker = self._wake  # one bound method, not one per frame
 
-    async def run(self, due: Due) -> None:
-        """Send the rest of the frames, the first of them due at `due` (from the stream's task)."""
-        at: float | None = due.at
+    async def run(self) -> None:
+        """Send the rest of the frames (from the stream's task)."""
+        self._coro.send(None)  # it parks at once, at the step's `Due`
+        at: float | None = self._at
         while at is not None:
             handback = await self._parked(at)
             if handback.end:
@@ -153,14 +143,61 @@ class Driver:
                 raise handback.error
             at = await self._carry(handback.signal)
 
-    async def _run(self) -> None:
-        send = self._send
-        async for item in self._frames:  # closing the loop leaves them open: the stream closes them
-            if item.__class__ is Due:
-                self._at = item.at
-                await PARK
-            else:
-                await send({"type": "http.response.body", "body": item, "more_body": True})
+    async def _run(
+        self, frames: AsyncGenerator[bytes, None], send: Send, step: Coroutine[Any, Any, bytes], signal: Any
+    ) -> None:
+        """The frames from `step` on, which is stopped at `signal`: each `Due` waited for in the
+        pacer (`PARK`), the frames that come ready together sent in one message. As in
+        server/http/ready.py, a step is taken by hand: it either finishes (a frame) or stops at
+        what it waits on, and a step stopped is cancelled, as the wait it stands for, when the
+        stream is."""
+        next_step = frames.__anext__
+        held: list[bytes] = []
+        try:
+            while True:
+                if signal is _GO:  # the step goes on from its wait, or a new one starts
+                    try:
+                        signal = step.send(None)
+                    except StopIteration as done:
+                        frame = done.value
+                    else:
+                        continue
+                else:  # the step waits: what is held goes out first
+                    if held:
+                        body, held = held[0] if len(held) == 1 else b"".join(held), []
+                        try:
+                            await send({"type": "http.response.body", "body": body, "more_body": True})
+                        except (Exception, asyncio.CancelledError):
+                            await abandon(step, signal)
+                            raise
+                    if signal.__class__ is Due:
+                        self._at = signal.at
+                        try:
+                            await PARK
+                        except (Exception, asyncio.CancelledError):  # the stream was stopped
+                            await abandon(step, signal)
+                            raise
+                        signal = _GO
+                        continue
+                    # Something else: the stream's task waits for it, as `await` would.
+                    frame = await rest(step, signal)
+                    if frame.__class__ is Due:
+                        signal = frame
+                        continue
+                held.append(frame)
+                if len(held) == READY_FRAMES_PER_TURN:  # ready, one after another: a turn
+                    body, held = b"".join(held), []
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    await asyncio.sleep(0)
+                step, signal = next_step(), _GO
+        except StopAsyncIteration:
+            pass
+        except Exception:  # the source failed: what it made before goes out first
+            if held:
+                await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
+            raise
+        if held:
+            await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
 
     async def _parked(self, at: float) -> Handback:
         """Wait in the pacer until the loop needs the task again."""
@@ -170,10 +207,10 @@ class Driver:
         try:
             return await future
         except asyncio.CancelledError:
-            if future.done() and not future.cancelled() and not future.result().end:
-                await abandon(self._coro, future.result().signal)  # handed back as the cancel came
-            else:
-                self._coro.close()  # parked: nothing under way
+            if not future.done() or future.cancelled():
+                await self._unwind(PARK)  # parked: cancelled at its `Due`
+            elif not future.result().end and future.result().error is None:
+                await self._unwind(future.result().signal)  # handed back as the cancel came
             raise
 
     def _wake(self) -> None:
@@ -216,3 +253,25 @@ class Driver:
                     return None
             if signal is PARK:
                 return self._at
+
+    @types.coroutine
+    def _unwind(self, signal: Any) -> Generator[Any, Any, None]:
+        """Cancel the loop where it waits on `signal` and let it unwind (the source's step with it)."""
+        coro = self._coro
+        if isinstance(signal, asyncio.Future):
+            signal.cancel()
+        try:
+            signal = coro.throw(asyncio.CancelledError())
+            while signal is not PARK:  # its cleanup awaits
+                try:
+                    sent = yield signal
+                except BaseException as exc:
+                    signal = coro.throw(exc)
+                else:
+                    signal = coro.send(sent)
+            coro.close()  # not to be parked again
+        except (StopIteration, Exception, asyncio.CancelledError):
+            pass
+
+
+_GO = object()  # `Driver._run`: the step is to be taken by hand, not waited for

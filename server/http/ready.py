@@ -19,8 +19,8 @@ Whether the next frame is ready is seen by taking the first step of the generato
 by hand: the step either finishes (the frame was ready) or stops at what it waits on (a future, or
 a bare yield to the event loop). The rest of such a step is then awaited as `await` would have done
 it (`rest`), after the frames already held are sent. A paced stream's step stops at a `Due`
-(server/generation/events.py), which the event loop must never see: it is handed to the sender
-as an item, and the step resumed by hand once the sender asks for the next one.
+(server/generation/events.py), which the event loop must never see: the step is handed to the
+sender (`Handoff`), which paces the rest of the stream by hand (server/http/pacer.py).
 """
 
 from __future__ import annotations
@@ -38,13 +38,24 @@ T = TypeVar("T")
 TURN_SECONDS = 0.001  # the longest a stream's ready frames hold the event loop
 
 
+class Handoff:
+    """What `batched` yields when the frames' source awaits a `Due` under a sender that paces: the
+    source's step under way (`step`, stopped at `due`), which the sender carries on from then on
+    (server/http/pacer.py); `batched` yields nothing after it."""
+
+    __slots__ = ("due", "step")
+
+    def __init__(self, step: Coroutine[Any, Any, bytes], due: Due) -> None:
+        self.step, self.due = step, due
+
+
 async def batched(
     frames: AsyncGenerator[bytes, None], on_wait: Callable[[], None] | None = None
-) -> AsyncGenerator[bytes | Due, None]:
+) -> AsyncGenerator[bytes | Handoff, None]:
     """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
     time the next frame has to be waited for. A `Due` that the frames' source awaits (under a
-    sender that paces, `SENDER_PACES`) is a wait too: the frames held go out, then the `Due`, for
-    the sender to wait for; asked for the next item, the source goes on from its await."""
+    sender that paces, `SENDER_PACES`) is a wait too: the frames held go out, then a `Handoff` of
+    the source's step under way, with which the sender goes on itself; nothing comes after it."""
     ready: list[bytes] = []
     step_of, clock = frames.__anext__, time.perf_counter
     turn = clock() + TURN_SECONDS
@@ -82,20 +93,13 @@ async def batched(
                     raise
             try:
                 frame = await rest(step, waits_on)
-                while isinstance(frame, Due):
-                    try:
-                        yield frame  # nothing is held: it went out before the wait
-                    except BaseException:  # closed while the stream waits for its time
-                        await abandon(step, frame)
-                        raise
-                    try:  # its time has come: the step goes on from its await
-                        waits_on = step.send(None)
-                    except StopIteration as done:
-                        frame = done.value
-                    else:
-                        frame = await rest(step, waits_on)
             except StopAsyncIteration:
                 break
+            if isinstance(frame, Due):
+                # The sender paces the rest itself, from `step` (nothing is held: it went out
+                # before the wait). The step is its own from here: this generator ends with it.
+                yield Handoff(step, frame)
+                return
             turn = clock() + TURN_SECONDS  # the loop had its turn while the stream waited
             ready.append(frame)
         if ready:
