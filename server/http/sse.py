@@ -27,6 +27,7 @@ class Framing:
     stream ends. This one is Chat Completions': `data:` frames, an error frame, `[DONE]`."""
 
     end = DONE
+    framed = False  # the payloads are their frames already: `frame` leaves them as they are
 
     def frame(self, data: Payload) -> bytes:
         return frame(data)
@@ -40,6 +41,8 @@ CHAT = Framing()
 
 class Framed(Framing):
     """Chat Completions' framing for chunks written framed already (server/chat/chunks.py)."""
+
+    framed = True
 
     def frame(self, data: Payload) -> bytes:
         return cast(bytes, data)
@@ -86,7 +89,7 @@ async def open_stream(
         await chunks.aclose()
         raise
 
-    wrap = framing.frame
+    wrap, framed = framing.frame, framing.framed
 
     async def body() -> AsyncIterator[bytes]:
         # A backend that never awaits (echo) gives the event loop no turn: the response's sender
@@ -95,7 +98,7 @@ async def open_stream(
             if first is not None:
                 yield wrap(first)
             async for chunk in chunks:
-                yield wrap(chunk)
+                yield chunk if framed else wrap(chunk)  # type: ignore[misc]  # framed: bytes
         except DropConnection:
             raise  # the server closes the connection: no error frame, no [DONE]
         except APIError as exc:
