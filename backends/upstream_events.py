@@ -56,11 +56,13 @@ def passed(reads: list[Read]) -> Payload | None:
 def as_framed(piece: bytes) -> bool:
     """Whether `piece` is whole `data: <payload>\\n\\n` events and nothing else: no other line, no
     payload of several lines, no blank line more, no `\\r`. Framing its payloads again gives back its
-    very bytes, so it can pass on as it came. Told by a few scans in C, not line by line: when the
-    newlines are exactly the two that end each event, every event is one `data: ` line."""
-    if piece[:6] != b"data: " or piece[-2:] != b"\n\n" or b"\r" in piece:
+    very bytes, so it can pass on as it came. Told by a few passes in C, not line by line: with what
+    comes between two events (`\\n\\ndata: `) taken out, the only newlines left must be the last two.
+    (`bytes.count` of a newline reads a byte at a time: counting them cost twice as much.)"""
+    if piece[:6] != b"data: " or b"\r" in piece:
         return False
-    return piece.count(b"\n") == 2 * (piece.count(b"\n\ndata: ") + 1)
+    joined = piece.replace(b"\n\ndata: ", b"")
+    return joined.find(b"\n") == len(joined) - 2 and joined[-1:] == b"\n"
 
 
 # The readers below run for every line of every proxied stream, so they are written for speed:

@@ -94,6 +94,7 @@ def test_nothing_after_done_is_passed_on() -> None:
     st.booleans(),
 )
 @example([b"data: carriage\r\r", b"data: {}\n\n"], [], True)  # a `\r` ends a line too
+@example([b"data: one\ndata: two\n\n"], [11], False)  # a piece ending inside its second line
 def test_pieces_pass_on_as_the_stream_read_line_by_line(
     events: list[bytes], cuts: list[int], done: bool
 ) -> None:
