@@ -167,8 +167,9 @@ class Together:
 class Frames:
     """Whole events of an upstream chat stream that came written exactly as the server frames a
     payload (`data: <payload>\n\n` each, and nothing else), passed on as the bytes they came in:
-    cutting them into payloads only to frame and join them again was most of what the proxy spent on
-    a stream. `payloads` cuts them, for a reader that wants them one by one (the recorder)."""
+    cutting them into payloads only to frame and join them again was the largest part of what the
+    proxy spent on a stream. `payloads` cuts them, for a reader that wants them one by one (the
+    recorder)."""
 
     data: bytes
 

@@ -213,12 +213,12 @@ def _last_cut(piece: bytes) -> list[bytes]:
     It is cut from its end, no further than needed."""
     parts = piece.rsplit(b"\n\n", LAST_FRAMES + 1)
     if any(part[-1:] == b"\n" for part in parts):
-        # Three newlines in a row or more (a payload that ends with one), which `split` cuts from
-        # their start, `rsplit` from their end.
+        # Three newlines in a row or more (a payload that ends with a newline), which `split` cuts
+        # from their start, `rsplit` from their end.
         parts = piece.split(b"\n\n")
     elif len(parts) > LAST_FRAMES + 1:  # parts[0] holds the piece's earlier frames, whole
         last = [one for one in parts[1:] if one]
         if len(last) >= LAST_FRAMES:
             return last
-        parts = piece.split(b"\n\n")  # blank parts among the last (no frame makes them)
+        parts = piece.split(b"\n\n")  # blank parts among the last (a payload ending in blank lines)
     return [one for one in parts if one]
