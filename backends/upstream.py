@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import certifi
 
-from backends.base import BackendError, ForwardCall, Payload, Together, Upstream
+from backends.base import BackendError, ForwardCall, Payload, Upstream
 from backends.http1.errors import ConnectTimeoutError, ReadTimeoutError, UpstreamError
 from backends.http1.pool import Answer, Pool
 from backends.proxy_config import ProxyConfig
-from backends.upstream_events import ChatEvents, NamedEvents, event_lines
+from backends.upstream_events import ChatEvents, NamedEvents
 from server.headers import header_bytes
 
 log = logging.getLogger("chatdouble.proxy")
@@ -186,26 +186,26 @@ class UpstreamClient:
         self, answer: Answer, events: ChatEvents | NamedEvents
     ) -> AsyncGenerator[Payload, None]:
         """The stream's payloads and comments in the order they arrive, up to the stream's end; those
-        that came in one read together (`Together`)."""
-        batches = event_lines(answer.pieces())
+        that came in one read together (`Together`, or `Frames` as they came)."""
+        pieces = answer.pieces()
         try:
-            async for lines in batches:
-                payloads = events.read(lines)
-                if len(payloads) > 1:
-                    yield Together(tuple(payloads))
-                else:
-                    for payload in payloads:
-                        yield payload
+            async for piece in pieces:
+                payload = events.feed(piece)
+                if payload is not None:
+                    yield payload
                 if events.done:
                     await answer.finish()  # the body's last bytes, so the connection can go back
                     return
+            payload = events.end()
+            if payload is not None:
+                yield payload
             if events.ended():
                 return
             problem = events.unfinished
         except UpstreamError as exc:
             problem = str(exc)
         finally:
-            await batches.aclose()
+            await pieces.aclose()
         raise self._broke(problem)
 
     def _broke(self, problem: str) -> BackendError:

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 
-from backends.base import Comment, NamedEvent, Payload, Together
+from backends.base import Comment, Frames, NamedEvent, Payload, Together
 from backends.recording.atomic import write_atomic
 from backends.recording.cassette import Exchange, Unrecordable, check, failure, fixture_of, recordable
 from backends.recording.files import dump, file_stem
@@ -72,7 +72,7 @@ class Recorder:
         try:
             async for chunk in chunks:
                 now = time.monotonic()
-                for payload in chunk.payloads if isinstance(chunk, Together) else (chunk,):
+                for payload in chunk.payloads if isinstance(chunk, Together | Frames) else (chunk,):
                     if isinstance(payload, Comment):
                         continue
                     if isinstance(payload, NamedEvent):

@@ -194,7 +194,7 @@ def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
     error: str | None = None
     # What went out in one piece may hold several frames (a proxied stream's, as they came): the
     # last LAST_FRAMES frames are read, as when each went out alone.
-    split = [one for piece in frames for one in piece.split(b"\n\n") if one]
+    split = [one for piece in frames for one in _last_cut(piece)]
     for frame in split[-LAST_FRAMES:]:
         if frame.startswith(b":"):
             continue  # an upstream's comment
@@ -205,3 +205,20 @@ def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
         if USAGE in frame:
             answer.usage_frame = frame
     return error
+
+
+def _last_cut(piece: bytes) -> list[bytes]:
+    """The frames of `piece` as `split` cuts it, or its last LAST_FRAMES at least: only those are
+    ever read, and cutting all of a proxied stream that went out in one piece was 3% of its cost.
+    It is cut from its end, no further than needed."""
+    parts = piece.rsplit(b"\n\n", LAST_FRAMES + 1)
+    if any(part[-1:] == b"\n" for part in parts):
+        # Three newlines in a row or more (a payload that ends with a newline), which `split` cuts
+        # from their start, `rsplit` from their end.
+        parts = piece.split(b"\n\n")
+    elif len(parts) > LAST_FRAMES + 1:  # parts[0] holds the piece's earlier frames, whole
+        last = [one for one in parts[1:] if one]
+        if len(last) >= LAST_FRAMES:
+            return last
+        parts = piece.split(b"\n\n")  # blank parts among the last (a payload ending in blank lines)
+    return [one for one in parts if one]

@@ -10,7 +10,7 @@ from typing import cast
 
 from starlette.types import Receive
 
-from backends.base import Comment, DropConnection, Payload, Together
+from backends.base import Comment, DropConnection, Frames, Payload, Together
 from server.errors import APIError, server_error, shutting_down
 from server.http.disconnect import unless_disconnected
 from server.http.event_stream import EventStream, StreamOptions
@@ -53,7 +53,10 @@ FRAMED = Framed()
 
 def frame(data: Payload) -> bytes:
     """A payload as a `data:` event, an upstream's named event under its `event:` line, or an
-    upstream's comment line as it came (`: keep-alive`); payloads that came together, each so."""
+    upstream's comment line as it came (`: keep-alive`); payloads that came together, each so, and
+    events that came framed so already, as they came."""
+    if isinstance(data, Frames):  # the usual piece of a proxied chat stream
+        return data.data
     if isinstance(data, bytes):
         return b"data: " + data + b"\n\n"
     if isinstance(data, Comment):

@@ -1,16 +1,22 @@
 """The request journal: one JSON line per chat request, written once the request is over, with the
-route, the request key, what answered, the outcome, status and duration; nothing when disabled."""
+route, the request key, what answered, the outcome, status and duration; nothing when disabled. A
+stream's usage and error are read from its last frames, however many went out in one piece."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from pathlib import Path
 from typing import Any
 
 import httpx
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from backends.request_key import normalize, request_key
+from server.control.entries import Answer
+from server.control.journal import LAST_FRAMES, _last_cut, _read_last
 from tests.servers import serve
 from tests.support.proxies import proxy_app, upstream_app
 from tests.support.requests import user
@@ -209,3 +215,38 @@ def test_a_passed_through_stream_is_journaled_with_its_usage_and_its_upstream_er
     last_chunk = json.loads(counted.text.split("data: ")[-2])
     assert [entry["usage"] for entry in listed] == [last_chunk["usage"], None]
     assert [entry["error"] for entry in listed] == [None, "model_broke"]
+
+
+FRAMES = [
+    b'data: {"choices":[{"delta":{"content":"a"}}]}',
+    b'data: {"choices":[],"usage":{"total_tokens":3}}',
+    b'data: {"error":{"message":"broke","code":"model_broke"}}',
+    b": keep-alive",
+    b'event: error\ndata: {"type":"error","error":{"code":"upstream_gone"}}',
+]
+
+
+@given(st.lists(st.sampled_from(FRAMES), min_size=1, max_size=30), st.lists(st.integers(1, 12), max_size=30))
+def test_the_last_frames_are_read_alike_however_the_stream_went_out(
+    frames: list[bytes], sizes: list[int]
+) -> None:
+    """A stream's usage and error are read from its last frames, whether each went out alone or
+    several in one piece (a proxied stream's, as they came): of a piece only the last are cut."""
+    pieces, rest = [], [frame + b"\n\n" for frame in frames]
+    for size in [*sizes, len(rest)]:
+        if rest:
+            pieces.append(b"".join(rest[:size]))
+            rest = rest[size:]
+    alone, together = Answer(stream=True), Answer(stream=True)
+    error = _read_last([frame + b"\n\n" for frame in frames[-LAST_FRAMES:]], alone)
+    assert _read_last(deque(pieces, maxlen=LAST_FRAMES), together) == error
+    assert together.usage_frame == alone.usage_frame
+
+
+@given(st.lists(st.sampled_from([b"", b"a", b"b\n", b"\nc"]), max_size=30).map(b"\n\n".join))
+@example(b"\n\n".join([str(n).encode() for n in range(12)] + [b"", b"", b"last"]))
+def test_a_piece_is_cut_into_the_same_last_frames_as_when_cut_whole(piece: bytes) -> None:
+    """Only a piece's last frames are cut, from its end, into the frames `split` makes of it whole:
+    with three newlines in a row and blank parts too."""
+    whole = [frame for frame in piece.split(b"\n\n") if frame]
+    assert _last_cut(piece)[-LAST_FRAMES:] == whole[-LAST_FRAMES:]

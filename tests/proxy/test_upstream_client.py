@@ -17,7 +17,7 @@ import httpx
 import orjson
 import pytest
 
-from backends.base import BackendError, ForwardCall, Payload, Together
+from backends.base import BackendError, ForwardCall, Frames, Payload, Together
 from backends.proxy_config import ProxyConfig
 from backends.upstream import UpstreamClient
 from tests.servers import LiveServer, serve
@@ -49,7 +49,7 @@ async def streamed(client: UpstreamClient, text: str) -> list[Payload]:
     assert answer.chunks is not None
     out: list[Payload] = []
     async for payload in answer.chunks:
-        out.extend(payload.payloads if isinstance(payload, Together) else [payload])
+        out.extend(payload.payloads if isinstance(payload, Together | Frames) else [payload])
     return out
 
 
