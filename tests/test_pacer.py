@@ -1,9 +1,9 @@
 """Paced streams sent from one clock (server/http/pacer.py).
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
-stream is woken before its time; what a stream writes from a tick goes straight out, with no flush
-scheduled (behind what its connection holds, if anything; a write outside a tick still waits for
-the end of the loop's turn); frames that come ready together after a due time go out in one
+stream is woken before its time; what the streams of a tick write goes out as the tick ends, each
+connection's writes joined, with no flush scheduled per connection (a write outside a tick still
+waits for the end of the loop's turn); frames that come ready together after a due time go out in one
 message, and a long run of them gives the event loop turns; a chat stream whose backend says when its pieces are due (`Due`)
 sends every frame, in order and framed as an unpaced stream's, with the backend run as the stream's
 own task even when the pacer's timer runs it; so does a Responses stream, whose events pace alike; a backend that waits on something else between pieces
@@ -28,7 +28,7 @@ from starlette.types import Message
 from backends.base import BackendError, TextDelta
 from server.generation.events import Due
 from server.http.event_stream import EventStream, StreamOptions
-from server.http.joined_writes import TICK, JoinedWrites
+from server.http.joined_writes import LATER, JoinedWrites
 from server.http.pacer import READY_FRAMES_PER_TURN, Pacer
 from tests.servers import serve
 from tests.support.backends import Paced, Pause, Raise, ScriptedBackend
@@ -70,7 +70,7 @@ async def test_streams_due_in_the_same_millisecond_share_one_timer_and_none_wake
     assert all(woken[name] >= when for name, when in due.items())
 
 
-async def test_what_a_stream_writes_from_a_tick_goes_straight_out_and_keeps_its_order(
+async def test_what_the_streams_of_a_tick_write_goes_out_as_the_tick_ends(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -87,26 +87,25 @@ async def test_what_a_stream_writes_from_a_tick_goes_straight_out_and_keeps_its_
     monkeypatch.setattr(loop, "call_soon", counted)
     pacer = Pacer()
     streams = contextvars.copy_context()  # as a stream's driver runs it (server/http/pacer.py)
-    streams.run(TICK.set, True)
+    streams.run(LATER.set, pacer.later)
     ticked = asyncio.Event()
 
     def wake(index: int) -> None:
-        if index:
-            connections[index].write(b"held, ")  # outside the tick, earlier in this turn of the loop
-        streams.run(connections[index].write, b"frame %d" % index)
+        streams.run(connections[index].write, b"frame %d, " % index)
+        streams.run(connections[index].write, b"joined")
+        assert sockets[index].writes == []  # held until the tick ends
 
     pacer.at(loop, time.monotonic(), lambda: wake(0))
     pacer.at(loop, time.monotonic(), lambda: wake(1))
     pacer.at(loop, time.monotonic() + 0.001, ticked.set)  # the next tick: the first one is over
     await ticked.wait()
-    # Straight out, with no flush scheduled; or behind what the connection held, with it.
-    assert [socket_side.writes for socket_side in sockets] == [[b"frame 0"], [b"held, frame 1"]]
-    assert scheduled == [connections[1].flush]
-    connections[0].write(b"outside a tick")
-    assert sockets[0].writes == [b"frame 0"]
-    assert len(scheduled) == 2
+    assert [socket_side.writes for socket_side in sockets] == [[b"frame 0, joined"], [b"frame 1, joined"]]
+    assert scheduled == []
+    streams.run(connections[0].write, b"outside a tick")
+    assert sockets[0].writes == [b"frame 0, joined"]
+    assert len(scheduled) == 1
     await asyncio.sleep(0)
-    assert sockets[0].writes == [b"frame 0", b"outside a tick"]
+    assert sockets[0].writes == [b"frame 0, joined", b"outside a tick"]
 
 
 def paced_script(*texts: str, seconds: float = 0.002) -> list[Any]:

@@ -13,23 +13,33 @@ their order do not change, and nothing waits on a timer: the flush runs before t
 sockets again. Frames of a stream that are sent in one turn go out together too. Closing flushes
 first and aborting drops what is held, as a real transport would do with its own buffer.
 
-The pacer (server/http/pacer.py) writes the frames of every stream due in a tick from one callback,
-each stream's joined into one message already: those writes go straight out (`TICK`), instead of
-each connection scheduling a flush of its own.
+The pacer (server/http/pacer.py) writes the frames of every stream due in a tick from one callback;
+there the writes are flushed when that callback ends (`Later`), one connection after another,
+instead of each connection scheduling a flush of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-# Set in the context the pacer runs its streams in (server/http/pacer.py). A stream's frames that
-# are ready together are joined into one message there already, and each stream of a tick writes
-# once: its write goes straight out, with no flush to schedule.
-TICK: contextvars.ContextVar[bool] = contextvars.ContextVar("chatdouble_tick", default=False)
+
+class Later:
+    """Flushes put off until the callback under way ends; its owner runs them (`flushes`, None when
+    no such callback is under way)."""
+
+    __slots__ = ("flushes",)
+
+    def __init__(self) -> None:
+        self.flushes: list[Callable[[], None]] | None = None
+
+
+# Set in the context the pacer runs its streams in: their writes wait for the end of its tick.
+LATER: contextvars.ContextVar[Later | None] = contextvars.ContextVar("chatdouble_later", default=None)
 
 
 class JoinedWrites(asyncio.Transport):
@@ -47,10 +57,11 @@ class JoinedWrites(asyncio.Transport):
         if not data:
             return
         if not self.held:
-            if TICK.get():
-                self.transport.write(data)
-                return
-            self.loop.call_soon(self.flush, context=self.context)
+            later = LATER.get()
+            if later is not None and later.flushes is not None:
+                later.flushes.append(self.flush)  # no callback scheduled per connection
+            else:
+                self.loop.call_soon(self.flush, context=self.context)
         self.held.append(data)
 
     def writelines(self, list_of_data: Any) -> None:

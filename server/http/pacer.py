@@ -39,7 +39,7 @@ from typing import Any
 from starlette.types import Send
 
 from server.generation.events import Due
-from server.http.joined_writes import TICK
+from server.http.joined_writes import LATER, Later
 from server.http.ready import Handoff, abandon, rest
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
@@ -57,6 +57,10 @@ class Pacer:
     def __init__(self) -> None:
         self._slots: dict[int, list[Callable[[], None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # What the streams write in a tick goes out as it ends, one connection after another: the
+        # writes come back to back, while the clients are awake to read them (written as each
+        # stream made its frame, the clients were woken more often, and the streams were later).
+        self.later = Later()
 
     def at(self, loop: asyncio.AbstractEventLoop, when: float, wake: Callable[[], None]) -> None:
         """Call `wake` from `loop` once `time.monotonic()` reaches `when`, never before."""
@@ -80,8 +84,15 @@ class Pacer:
             assert self._loop is not None
             self._loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
             return
-        for wake in self._slots.pop(tick, ()):
-            wake()
+        flushes: list[Callable[[], None]] = []
+        self.later.flushes = flushes
+        try:
+            for wake in self._slots.pop(tick, ()):
+                wake()
+        finally:
+            self.later.flushes = None
+            for flush in flushes:
+                flush()
 
 
 class _Park:
@@ -125,7 +136,7 @@ class Driver:
         assert task is not None
         self._task = task
         self._context = contextvars.copy_context()
-        self._context.run(TICK.set, True)  # what it writes from a tick goes straight out
+        self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
         self._at = 0.0
         self._coro = self._run(frames, send, handoff.step, handoff.due)
         self._future: asyncio.Future[Handback] = self._loop.create_future()
