@@ -79,10 +79,7 @@ class ChunkWriter:
         head = self._content_head if not index else self._prefix + b'{"index":%d,"delta":{"content":' % index
         if not self._obfuscation:
             return b"".join((head, dumps(text), self._content_tail))
-        bits = getrandbits(9)  # `_padding()`, written out: this is every content chunk of a stream
-        start = bits >> 4
-        pad = self._pad[start : start + (bits & 15)]
-        return b"".join((head, dumps(text), self._content_tail, pad, b'"}\n\n'))
+        return b"".join((head, dumps(text), self._content_tail, self._padding(), b'"}\n\n'))
 
     def usage(self, usage: Usage) -> bytes:
         return self._prefix + b'],"usage":' + dumps(chat_usage(usage)) + self._tail()
