@@ -175,7 +175,7 @@ class Driver:
                         continue
                 else:  # the step waits: what is held goes out first
                     if held:
-                        body, held = held[0] if len(held) == 1 else b"".join(held), []
+                        body, held = b"".join(held), []  # one frame: itself, not a copy
                         try:
                             await send({"type": "http.response.body", "body": body, "more_body": True})
                         except (Exception, asyncio.CancelledError):
@@ -202,13 +202,13 @@ class Driver:
                     await asyncio.sleep(0)
                 step, signal = next_step(), _GO
         except StopAsyncIteration:
-            pass
-        except Exception:  # the source failed: what it made before goes out first
-            if held:
-                await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
-            raise
+            failed = None
+        except Exception as exc:  # the source failed: what it made before goes out first
+            failed = exc
         if held:
             await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
+        if failed is not None:
+            raise failed
 
     async def _parked(self, at: float) -> Handback:
         """Wait in the pacer until the loop needs the task again."""
