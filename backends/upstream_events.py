@@ -78,18 +78,35 @@ def as_framed(piece: bytes) -> bool:
     return joined.find(b"\n") == len(joined) - 2 and joined[-1:] == b"\n"
 
 
-class ChatEvents:
+class Events:
+    """A stream's lines, read as they come (`read`, which each kind of stream has its own way of)."""
+
+    def __init__(self) -> None:
+        self.lines = Lines()
+        self.data: list[bytes] = []  # the `data:` values of an event not ended yet
+
+    def feed(self, piece: bytes) -> Payload | None:
+        """What the stream passes on of the piece of it that came next."""
+        return passed(self.read(self.lines.feed(piece)))
+
+    def end(self) -> Payload | None:
+        """What the stream passes on of a last line the body ended inside."""
+        return passed(self.read(self.lines.end()))
+
+    def read(self, lines: list[bytes]) -> list[Read]:
+        raise NotImplementedError
+
+
+class ChatEvents(Events):
     """A chat stream's `data:` payloads and comment lines, up to `[DONE]` (`done`)."""
 
     unfinished = "ended without [DONE]"
 
     def __init__(self) -> None:
-        self.lines = Lines()
-        self.data: list[bytes] = []
+        super().__init__()
         self.done = False
 
     def feed(self, piece: bytes) -> Payload | None:
-        """What the stream passes on of the piece of it that came next."""
         if not self.data and self.lines.idle:
             # The usual piece, whole events as the server frames them, passes as it came; `[DONE]`
             # only as its last event (one before others is left to the lines, which stop there).
@@ -100,11 +117,7 @@ class ChatEvents:
             ):
                 self.done = done
                 return Frames(events) if events else None
-        return passed(self.read(self.lines.feed(piece)))
-
-    def end(self) -> Payload | None:
-        """What the stream passes on of a last line the body ended inside."""
-        return passed(self.read(self.lines.end()))
+        return super().feed(piece)
 
     def read(self, lines: list[bytes]) -> list[Read]:
         out: list[Read] = []
@@ -112,7 +125,7 @@ class ChatEvents:
         for line in lines:
             if not line:
                 if data:
-                    payload = data[0] if len(data) == 1 else b"\n".join(data)
+                    payload = b"\n".join(data)
                     data.clear()
                     if payload == b"[DONE]":
                         self.done = True
@@ -129,7 +142,7 @@ class ChatEvents:
         return self.data == [b"[DONE]"]
 
 
-class NamedEvents:
+class NamedEvents(Events):
     """A Responses stream's events with their names, and its comment lines. It ends with the body,
     after a terminal event."""
 
@@ -137,17 +150,8 @@ class NamedEvents:
     done = False  # the body's end says
 
     def __init__(self) -> None:
-        self.lines = Lines()
-        self.data: list[bytes] = []
+        super().__init__()
         self.name = self.last = b""
-
-    def feed(self, piece: bytes) -> Payload | None:
-        """What the stream passes on of the piece of it that came next."""
-        return passed(self.read(self.lines.feed(piece)))
-
-    def end(self) -> Payload | None:
-        """What the stream passes on of a last line the body ended inside."""
-        return passed(self.read(self.lines.end()))
 
     def read(self, lines: list[bytes]) -> list[Read]:
         out: list[Read] = []
@@ -155,7 +159,7 @@ class NamedEvents:
         for line in lines:
             if not line:
                 if data:
-                    payload = data[0] if len(data) == 1 else b"\n".join(data)
+                    payload = b"\n".join(data)
                     data.clear()
                     out.append(NamedEvent(self.name, payload) if self.name else payload)
                     self.last, self.name = self.name, b""
