@@ -1,12 +1,13 @@
 """Accept every waiting connection when the listening socket is ready, not one per turn of the loop.
 
 Since libuv/libuv#3696 ("unix: don't accept() connections in a loop", 2022), a libuv server
-accepts one connection each time the loop polls, and uvloop, uvicorn's loop, inherits that. On an idle server it makes no difference. Under
-load, a turn of the loop takes milliseconds, so a burst of new connections drains from the kernel's
-accept queue at a few hundred a second, and each of those clients waits with its request already
-sent. Measured with 2,000 paced streams opened together on one worker (`python -m bench.paced`):
-2,002 accepts, none of them failing with EAGAIN (so never more than one per poll), and spread over
-7 seconds; the last streams got their first chunk 6.8 s after their request.
+accepts one connection each time the loop polls, and uvloop, uvicorn's loop, inherits that. On an
+idle server it makes no difference. Under load, a turn of the loop takes milliseconds, so a burst of
+new connections drains from the kernel's accept queue at a few hundred a second, and each of those
+clients waits with its request already sent. Measured with 2,000 paced streams opened together on
+one worker (`python -m bench.paced`): 2,002 accepts, none of them failing with EAGAIN (so never more
+than one per poll), and spread over 7 seconds; the last streams got their first chunk 6.8 s after
+their request.
 
 `EagerAcceptLoop` is uvloop's loop whose TCP servers accept as asyncio's own loop does: each time
 the listening socket is readable, accept until the queue is empty (at most `backlog` at a time),
