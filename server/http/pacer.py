@@ -11,10 +11,12 @@ of a sleep (server/http/ready.py), and the stream parks until then:
   all the streams due in it together. A stream never goes out early: the timer checks the time,
   since the loop's own clock may lag behind a busy iteration.
 - `Driver` then makes and writes the stream's frames right there, in the timer's callback, until its
-  next `Due`. It steps the frames' source and the ASGI `send` by hand (as server/http/ready.py
-  does, whose step under way it takes over: `Handoff`), so no task is woken and no chain resumed,
-  and it joins the frames that come ready together into one message itself. It runs them as the
-  stream's task would: that task is entered for the time being (`asyncio.current_task()` is the
+  next `Due`. Its loop is a coroutine that awaits the frames' source and the ASGI `send` as any
+  coroutine does, and the `Due` the source awaits comes out of it to the timer, which resumes it
+  when the time comes (the first is the one server/http/ready.py stopped at: `Handoff`). So no
+  task is woken and no chain of middlewares resumed. Each frame is sent as it comes; what a tick
+  writes still goes out in one write per connection (server/http/joined_writes.py). It runs them
+  as the stream's task would: that task is entered for the time being (`asyncio.current_task()` is the
   stream's; timeouts and cancel scopes work) in a copy of its context variables. Whatever has to
   wait for something else (a backend that awaits, a socket that is full) or ends the stream (the
   last frame, a failure) is handed back to the stream's task (`Handback`), which carries on from
@@ -40,14 +42,14 @@ from starlette.types import Send
 
 from server.generation.events import Due
 from server.http.joined_writes import LATER, Later
-from server.http.ready import Handoff, abandon, rest
+from server.http.ready import Handoff, abandon
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
 _enter_task, _leave_task = asyncio.tasks._enter_task, asyncio.tasks._leave_task
 
 TICKS_PER_SECOND = 1000  # streams due in the same millisecond are woken by one timer
-# Frames that come ready one after another are joined into one message, at most this many: then
-# they go out and the event loop gets a turn (a source that keeps them coming must not hold it).
+# At most this many frames that come ready one after another are sent before the event loop gets
+# a turn (a source that keeps them coming must not hold it).
 READY_FRAMES_PER_TURN = 64
 
 
@@ -95,18 +97,6 @@ class Pacer:
                 flush()
 
 
-class _Park:
-    """What the stream's loop yields to the driver: wake me at the time due (`Driver._at`)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        yield self
-
-
-PARK = _Park()
-
-
 @dataclass(slots=True)
 class Handback:
     """Why the pacer gives the stream back to its task: its loop waits for `signal` (a future, or
@@ -120,12 +110,13 @@ class Handback:
 class Driver:
     """Runs the rest of one stream from the pacer's timer while its frames come ready.
 
-    The stream's loop (`_run`) is a coroutine of its own. The pacer's timer steps it (`_wake`)
-    until it parks again at the next `Due`; when it waits for anything else, the stream's task
-    carries it on (`_carry`) until it parks again, then parks it with the pacer.
+    The stream's loop (`_run`) is a coroutine of its own, which awaits the frames' source as any
+    coroutine would: a `Due` the source awaits comes out of it, and the pacer's timer steps it
+    (`_wake`) from there until the next one. When it waits for anything else, the stream's task
+    carries it on (`_carry`) until the next `Due`, then parks it with the pacer again.
     """
 
-    __slots__ = ("_at", "_context", "_coro", "_future", "_loop", "_pacer", "_task", "_waker")
+    __slots__ = ("_context", "_coro", "_future", "_loop", "_pacer", "_ready", "_task", "_waker")
 
     def __init__(
         self, pacer: Pacer, frames: AsyncGenerator[bytes, None], send: Send, handoff: Handoff
@@ -137,15 +128,15 @@ class Driver:
         self._task = task
         self._context = contextvars.copy_context()
         self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
-        self._at = 0.0
+        self._ready = 0  # frames sent since the stream last waited
         self._coro = self._run(frames, send, handoff.step, handoff.due)
         self._future: asyncio.Future[Handback] = self._loop.create_future()
         self._waker = self._wake  # one bound method, not one per frame
 
     async def run(self) -> None:
         """Send the rest of the frames (from the stream's task)."""
-        self._coro.send(None)  # it parks at once, at the step's `Due`
-        at: float | None = self._at
+        due = self._coro.send(None)  # it stops at once, at the step's `Due`
+        at: float | None = due.at
         while at is not None:
             handback = await self._parked(at)
             if handback.end:
@@ -155,60 +146,27 @@ class Driver:
             at = await self._carry(handback.signal)
 
     async def _run(
-        self, frames: AsyncGenerator[bytes, None], send: Send, step: Coroutine[Any, Any, bytes], signal: Any
+        self, frames: AsyncGenerator[bytes, None], send: Send, step: Coroutine[Any, Any, bytes], due: Due
     ) -> None:
-        """The frames from `step` on, which is stopped at `signal`: each `Due` waited for in the
-        pacer (`PARK`), the frames that come ready together sent in one message. As in
-        server/http/ready.py, a step is taken by hand: it either finishes (a frame) or stops at
-        what it waits on, and a step stopped is cancelled, as the wait it stands for, when the
-        stream is."""
-        next_step = frames.__anext__
-        held: list[bytes] = []
+        """The frames from `step` on, which is stopped at `due`, each sent as it comes; frames sent
+        in the same tick go out in one write all the same (server/http/joined_writes.py)."""
         try:
+            await due
+        except BaseException:  # stopped before its time: the step is cancelled at its `Due`
+            await abandon(step, due)
+            raise
+        next_step = frames.__anext__
+        try:
+            frame = await step
             while True:
-                if signal is _GO:  # the step goes on from its wait, or a new one starts
-                    try:
-                        signal = step.send(None)
-                    except StopIteration as done:
-                        frame = done.value
-                    else:
-                        continue
-                else:  # the step waits: what is held goes out first
-                    if held:
-                        body, held = b"".join(held), []  # one frame: itself, not a copy
-                        try:
-                            await send({"type": "http.response.body", "body": body, "more_body": True})
-                        except (Exception, asyncio.CancelledError):
-                            await abandon(step, signal)
-                            raise
-                    if signal.__class__ is Due:
-                        self._at = signal.at
-                        try:
-                            await PARK
-                        except (Exception, asyncio.CancelledError):  # the stream was stopped
-                            await abandon(step, signal)
-                            raise
-                        signal = _GO
-                        continue
-                    # Something else: the stream's task waits for it, as `await` would.
-                    frame = await rest(step, signal)
-                    if frame.__class__ is Due:
-                        signal = frame
-                        continue
-                held.append(frame)
-                if len(held) == READY_FRAMES_PER_TURN:  # ready, one after another: a turn
-                    body, held = b"".join(held), []
-                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+                self._ready += 1
+                if self._ready == READY_FRAMES_PER_TURN:  # ready, one after another: a turn
                     await asyncio.sleep(0)
-                step, signal = next_step(), _GO
+                    self._ready = 0
+                frame = await next_step()
         except StopAsyncIteration:
-            failed = None
-        except Exception as exc:  # the source failed: what it made before goes out first
-            failed = exc
-        if held:
-            await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
-        if failed is not None:
-            raise failed
+            return
 
     async def _parked(self, at: float) -> Handback:
         """Wait in the pacer until the loop needs the task again."""
@@ -219,7 +177,7 @@ class Driver:
             return await future
         except asyncio.CancelledError:
             if not future.done() or future.cancelled():
-                await self._unwind(PARK)  # parked: cancelled at its `Due`
+                await self._unwind(None)  # parked: cancelled at its `Due`
             elif not future.result().end and future.result().error is None:
                 await self._unwind(future.result().signal)  # handed back as the cancel came
             raise
@@ -228,6 +186,7 @@ class Driver:
         if self._future.done():  # cancelled: the task has gone on without us
             return
         loop, task = self._loop, self._task
+        self._ready = 0
         _enter_task(loop, task)
         try:
             signal = self._context.run(self._coro.send, None)
@@ -236,8 +195,8 @@ class Driver:
         except BaseException as exc:  # the task raises it, as its own step would have
             handback = Handback(error=exc)
         else:
-            if signal is PARK:
-                self._pacer.at(loop, self._at, self._waker)
+            if signal.__class__ is Due:
+                self._pacer.at(loop, signal.at, self._waker)
                 return
             handback = Handback(signal)
         finally:
@@ -246,8 +205,8 @@ class Driver:
 
     @types.coroutine
     def _carry(self, signal: Any) -> Generator[Any, Any, float | None]:
-        """Go on with the loop in the task, from where it waits on `signal`, until it parks again
-        (its time returned) or ends (None)."""
+        """Go on with the loop in the task, from where it waits on `signal`, until it awaits a
+        `Due` (its time returned) or ends (None)."""
         coro = self._coro
         while True:
             try:
@@ -262,27 +221,28 @@ class Driver:
                     signal = coro.send(sent)
                 except StopIteration:
                     return None
-            if signal is PARK:
-                return self._at
+            if signal.__class__ is Due:
+                at: float = signal.at
+                return at
 
     @types.coroutine
     def _unwind(self, signal: Any) -> Generator[Any, Any, None]:
-        """Cancel the loop where it waits on `signal` and let it unwind (the source's step with it)."""
+        """Cancel the loop where it waits (on `signal`; None: at a `Due`) and let it unwind (the
+        source's step with it), as a sleep the `Due` stands for would be cancelled."""
         coro = self._coro
         if isinstance(signal, asyncio.Future):
             signal.cancel()
         try:
             signal = coro.throw(asyncio.CancelledError())
-            while signal is not PARK:  # its cleanup awaits
+            while True:  # its cleanup awaits
+                if signal.__class__ is Due:
+                    signal = coro.throw(asyncio.CancelledError())
+                    continue
                 try:
                     sent = yield signal
                 except BaseException as exc:
                     signal = coro.throw(exc)
                 else:
                     signal = coro.send(sent)
-            coro.close()  # not to be parked again
         except (StopIteration, Exception, asyncio.CancelledError):
             pass
-
-
-_GO = object()  # `Driver._run`: the step is to be taken by hand, not waited for
