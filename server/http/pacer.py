@@ -16,11 +16,11 @@ of a sleep (server/http/ready.py), and the stream parks until then:
   when the time comes (the first is the one server/http/ready.py stopped at: `Handoff`). So no
   task is woken and no chain of middlewares resumed. Each frame is sent as it comes; what a tick
   writes still goes out in one write per connection (server/http/joined_writes.py). It runs them
-  as the stream's task would: that task is entered for the time being (`asyncio.current_task()` is the
-  stream's; timeouts and cancel scopes work) in a copy of its context variables. Whatever has to
-  wait for something else (a backend that awaits, a socket that is full) or ends the stream (the
-  last frame, a failure) is handed back to the stream's task (`Handback`), which carries on from
-  there as if it had done the step itself.
+  as the stream's task would: that task is entered for the time being (`asyncio.current_task()`
+  is the stream's; timeouts and cancel scopes work) in a copy of its context variables. Whatever
+  has to wait for something else (a backend that awaits, a socket that is full) or ends the stream
+  (the last frame, a failure) is handed back to the stream's task (`Handback`), which carries on
+  from there as if it had done the step itself.
 
 The stream's task waits on a future meanwhile, so cancelling it (the client left, the server's exit)
 ends the wait at once, and the source's step under way is cancelled where it waits, as the sleep the
@@ -128,7 +128,7 @@ class Driver:
         self._task = task
         self._context = contextvars.copy_context()
         self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
-        self._ready = 0  # frames sent since the stream last waited
+        self._ready = 0  # frames sent since the pacer last woke the stream, or it last had a turn
         self._coro = self._run(frames, send, handoff.step, handoff.due)
         self._future: asyncio.Future[Handback] = self._loop.create_future()
         self._waker = self._wake  # one bound method, not one per frame
