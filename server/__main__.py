@@ -52,8 +52,8 @@ def _settle_collector() -> None:
     The middle generation is collected once per `MIDDLE_EVERY` young collections, not Python's 10 (we
     had 20). What it walks is everything that outlived the young collections since its last run: the
     state of the streams open meanwhile, which is not garbage. 2,000 paced streams started at once
-    made about 25 young collections and one of the middle generation, which walked their 400,000
-    objects, found nothing to free, and held the event loop for a quarter of a second, every stream's
+    made about 25 young collections and one of the middle generation, which walked their 340,000
+    objects (about 170 a stream), found nothing to free, and held the event loop for a quarter of a second, every stream's
     chunks late by as much (bench/paced.py). What it would free (cycles that outlived a young
     collection, rare here: 323 objects in 46,000 requests of the benchmark's) waits longer.
     """
