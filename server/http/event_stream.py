@@ -9,7 +9,9 @@ for a frame (a stream whose frames are all ready has nothing to stop; a second t
 when they are configured). The server's exit is watched once for all waiting streams (`Exits`).
 
 Frames that are ready together go out in one message (server/http/ready.py); whoever wraps the
-body (the journal) still sees them one by one.
+body (the journal) still sees them one by one. From a paced stream's first due time on, the pacer
+sends each frame as it comes, and what it sends in one tick goes out in one write
+(server/http/pacer.py).
 """
 
 from __future__ import annotations
