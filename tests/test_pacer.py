@@ -1,7 +1,8 @@
 """Paced streams sent from one clock (server/http/pacer.py).
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
-stream is woken before its time; what the streams of a tick write goes out as the tick ends, each
+stream is woken before its time; a stream that has set itself up in a long turn of the event loop
+runs the ticks that came due meanwhile before it waits; what the streams of a tick write goes out as the tick ends, each
 connection's writes joined, with no flush scheduled per connection (a write outside a tick still
 waits for the end of the loop's turn); frames that come ready together after a due time go out in one
 message, and a long run of them gives the event loop turns; a chat stream whose backend says when its pieces are due (`Due`)
@@ -260,3 +261,62 @@ async def test_a_client_leaving_while_the_stream_task_carries_a_paced_stream_sto
                     break
         stopped = await asyncio.to_thread(backend.stopped.wait, 20)
         assert stopped, "the backend kept waiting after the client left"
+
+
+async def test_a_stream_that_has_set_up_lets_the_streams_due_meanwhile_go_before_it_waits() -> None:
+    # A burst of streams starting at once is one long turn of the event loop, and the pacer's timer
+    # waits for its end. Here "b" sets up past the time "a" is due; "a" must not wait for the turn.
+    loop = asyncio.get_running_loop()
+    options = StreamOptions()  # one pacer for both, as an app has
+    a_due = time.monotonic() + 0.01
+    seen: list[bytes] = []
+    a_parked, turned = asyncio.Event(), asyncio.Event()
+
+    async def running() -> AsyncGenerator[bytes, None]:
+        yield b"a0"
+        await Due(a_due)
+        yield b"a1"  # made by the pacer
+        await Due(time.monotonic() + 60)
+        yield b"a2"
+
+    def next_turn() -> None:
+        seen.append(b"the loop's next turn")
+        turned.set()
+
+    async def starting() -> AsyncGenerator[bytes, None]:
+        yield b"b0"
+        await Due(time.monotonic() + 60)
+        yield b"b1"
+
+    def sender(on_first: asyncio.Event | None = None) -> Any:
+        async def send(message: Message) -> None:
+            if message.get("body"):
+                seen.append(message["body"])
+                if on_first is not None:
+                    on_first.set()
+
+        return send
+
+    never: asyncio.Future[Message] = loop.create_future()
+
+    async def receive() -> Message:
+        return await never
+
+    scope = {"type": "http", "method": "POST"}
+    a = asyncio.create_task(EventStream(running(), options)(scope, receive, sender(a_parked)))
+    await a_parked.wait()  # "a" sent its first frame and waits in the pacer
+
+    async def request() -> None:
+        while time.monotonic() < a_due + 0.001:  # a set-up that holds the loop past a's time
+            pass
+        loop.call_soon(next_turn)
+        await EventStream(starting(), options)(scope, receive, sender())
+
+    b = asyncio.create_task(request())
+    await turned.wait()
+    try:
+        assert seen == [b"a0", b"b0", b"a1", b"the loop's next turn"]
+    finally:
+        for task in (a, b):
+            task.cancel()
+        await asyncio.gather(a, b, return_exceptions=True)
