@@ -1,8 +1,8 @@
 """Paced streams sent from one clock (server/http/pacer.py).
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
-stream is woken before its time; a stream that has set itself up in a long turn of the event loop
-runs the ticks that came due meanwhile before it waits; what the streams of a tick write goes out as the tick ends, each
+stream is woken before its time; a stream that ends in a long turn of the event loop first runs the
+ticks that came due meanwhile; what the streams of a tick write goes out as the tick ends, each
 connection's writes joined, with no flush scheduled per connection (a write outside a tick still
 waits for the end of the loop's turn); frames that come ready together after a due time go out in one
 message, and a long run of them gives the event loop turns; a chat stream whose backend says when its pieces are due (`Due`)
@@ -263,14 +263,15 @@ async def test_a_client_leaving_while_the_stream_task_carries_a_paced_stream_sto
         assert stopped, "the backend kept waiting after the client left"
 
 
-async def test_a_stream_that_has_set_up_lets_the_streams_due_meanwhile_go_before_it_waits() -> None:
-    # A burst of streams starting at once is one long turn of the event loop, and the pacer's timer
-    # waits for its end. Here "b" sets up past the time "a" is due; "a" must not wait for the turn.
+async def test_a_stream_that_has_ended_lets_the_streams_due_meanwhile_go_before_its_own_end() -> None:
+    # Streams that end together end in one long turn of the event loop (each one's task finishes its
+    # response), and the pacer's timer waits for its end. Here "b" is made to end past the time "a"
+    # is due: "a" goes before the end of "b", not after the turn.
     loop = asyncio.get_running_loop()
     options = StreamOptions()  # one pacer for both, as an app has
-    a_due = time.monotonic() + 0.01
+    a_due = time.monotonic() + 0.02
     seen: list[bytes] = []
-    a_parked, turned = asyncio.Event(), asyncio.Event()
+    a_parked = asyncio.Event()
 
     async def running() -> AsyncGenerator[bytes, None]:
         yield b"a0"
@@ -279,21 +280,21 @@ async def test_a_stream_that_has_set_up_lets_the_streams_due_meanwhile_go_before
         await Due(time.monotonic() + 60)
         yield b"a2"
 
-    def next_turn() -> None:
-        seen.append(b"the loop's next turn")
-        turned.set()
-
-    async def starting() -> AsyncGenerator[bytes, None]:
+    async def ending() -> AsyncGenerator[bytes, None]:
         yield b"b0"
-        await Due(time.monotonic() + 60)
-        yield b"b1"
+        await Due(time.monotonic() + 0.001)
+        yield b"b1"  # the pacer's timer makes it, then the stream ends
+        while time.monotonic() < a_due + 0.001:  # its end takes long, past a's time
+            pass
 
-    def sender(on_first: asyncio.Event | None = None) -> Any:
+    def sender(name: bytes, on_first: asyncio.Event | None = None) -> Any:
         async def send(message: Message) -> None:
             if message.get("body"):
                 seen.append(message["body"])
                 if on_first is not None:
                     on_first.set()
+            elif message["type"] == "http.response.body" and not message["more_body"]:
+                seen.append(name + b" ended")
 
         return send
 
@@ -303,20 +304,11 @@ async def test_a_stream_that_has_set_up_lets_the_streams_due_meanwhile_go_before
         return await never
 
     scope = {"type": "http", "method": "POST"}
-    a = asyncio.create_task(EventStream(running(), options)(scope, receive, sender(a_parked)))
+    a = asyncio.create_task(EventStream(running(), options)(scope, receive, sender(b"a", a_parked)))
     await a_parked.wait()  # "a" sent its first frame and waits in the pacer
-
-    async def request() -> None:
-        while time.monotonic() < a_due + 0.001:  # a set-up that holds the loop past a's time
-            pass
-        loop.call_soon(next_turn)
-        await EventStream(starting(), options)(scope, receive, sender())
-
-    b = asyncio.create_task(request())
-    await turned.wait()
     try:
-        assert seen == [b"a0", b"b0", b"a1", b"the loop's next turn"]
+        await EventStream(ending(), options)(scope, receive, sender(b"b"))
+        assert seen == [b"a0", b"b0", b"b1", b"a1", b"b ended"]
     finally:
-        for task in (a, b):
-            task.cancel()
-        await asyncio.gather(a, b, return_exceptions=True)
+        a.cancel()
+        await asyncio.gather(a, return_exceptions=True)
