@@ -95,9 +95,11 @@ class Pacer:
         6.7, 22 ms after).
 
         Not called as a stream starts, though a burst of streams setting up is a long turn too:
-        called there (after the first frame, as the stream's task hands the rest to the pacer), it
-        let a third of the streams of that burst wait seconds for their first frame, with the core
-        a third idle (the sleeps before their first frames were late; why is not understood).
+        called there (after the first frame, as the stream's task hands the rest to the pacer),
+        the new streams queued behind the running ones. At 2,000 streams the timers of the sleeps
+        before their first frames fired in time, but the tasks they woke waited in the loop's
+        queue behind tasks running ticks, up to 5 s for a third of them (and in those runs the
+        core was a third idle meanwhile, which is not understood).
         """
         if loop is not self._loop or not self._slots:
             return
