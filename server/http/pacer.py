@@ -101,8 +101,8 @@ class Pacer:
         queue behind tasks running ticks, up to 5 s for a third of them (and in those runs the
         core was a third idle meanwhile, which is not understood).
         """
-        if loop is not self._loop or not self._slots:
-            return
+        if loop is not self._loop or not self._slots or self.later.flushes is not None:
+            return  # another loop's, none waiting, or inside a tick already
         now = math.floor(time.monotonic() * TICKS_PER_SECOND)
         due = sorted(tick for tick in self._slots if tick <= now)
         if not due:
@@ -175,11 +175,11 @@ class Driver:
         while at is not None:
             handback = await self._parked(at)
             if handback.end:
-                self._pacer.catch_up(self._loop)  # the streams due meanwhile go before this one's end
-                return
+                break
             if handback.error is not None:
                 raise handback.error
             at = await self._carry(handback.signal)
+        self._pacer.catch_up(self._loop)  # ended: the streams due meanwhile go before its end
 
     async def _run(
         self, frames: AsyncGenerator[bytes, None], send: Send, step: Coroutine[Any, Any, bytes], due: Due
@@ -237,7 +237,8 @@ class Driver:
             handback = Handback(signal)
         finally:
             _leave_task(loop, task)
-        self._future.set_result(handback)
+        if not self._future.done():  # the step may have cancelled its own task meanwhile
+            self._future.set_result(handback)
 
     @types.coroutine
     def _carry(self, signal: Any) -> Generator[Any, Any, float | None]:
