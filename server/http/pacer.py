@@ -98,8 +98,8 @@ class Pacer:
         called there (after the first frame, as the stream's task hands the rest to the pacer),
         the new streams queued behind the running ones. At 2,000 streams the timers of the sleeps
         before their first frames fired in time, but the tasks they woke waited in the loop's
-        queue behind tasks running ticks, up to 5 s for a third of them (and in those runs the
-        core was a third idle meanwhile, which is not understood).
+        queue behind tasks running ticks, up to 5 s for a third of them: the running streams
+        need nearly all of the core, and went first.
         """
         if loop is not self._loop or not self._slots or self.later.flushes is not None:
             return  # another loop's, none waiting, or inside a tick already
