@@ -2,7 +2,8 @@
 
 Proven here: streams due in the same millisecond are woken by one timer of the event loop, and no
 stream is woken before its time; a stream that ended in a long tick first runs the ticks that came
-due meanwhile, before its task finishes the response; what the streams of a tick write goes out as the tick ends, each
+due meanwhile, before its task finishes the response, and no ping slips in after the last frame
+the pacer sent; what the streams of a tick write goes out as the tick ends, each
 connection's writes joined, with no flush scheduled per connection (a write outside a tick still
 waits for the end of the loop's turn); frames that come ready together after a due time go out in one
 message, and a long run of them gives the event loop turns; a chat stream whose backend says when its pieces are due (`Due`)
@@ -317,3 +318,36 @@ async def test_a_stream_that_has_ended_lets_the_streams_due_meanwhile_go_before_
     finally:
         a.cancel()
         await asyncio.gather(a, return_exceptions=True)
+
+
+async def test_no_ping_follows_the_last_frame_the_pacer_sent() -> None:
+    # The pacer's tick sends a paced stream's last frame, and the stream's task ends the response a
+    # turn later; a ping whose time came in the same turn (before the tick) must not slip between.
+    loop = asyncio.get_running_loop()
+    bodies: list[bytes] = []
+    first_sent = asyncio.Event()
+
+    async def frames() -> AsyncGenerator[bytes, None]:
+        yield b"first "
+        await Due(time.monotonic() + 0.02)
+        yield b"last"  # made by the pacer's tick; the frames end there
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            bodies.append(message["body"])
+            first_sent.set()
+
+    never: asyncio.Future[Message] = loop.create_future()
+
+    async def receive() -> Message:
+        return await never
+
+    scope = {"type": "http", "method": "POST"}
+    stream = EventStream(frames(), StreamOptions(ping_seconds=0.01))
+    task = asyncio.create_task(stream(scope, receive, send))
+    await first_sent.wait()  # the stream waits in the pacer, its ping's sleep has begun
+    held_until = time.monotonic() + 0.04
+    while time.monotonic() < held_until:  # a busy turn: the ping and then the tick come due in it
+        pass
+    await task
+    assert bodies == [b"first ", b"last", b""]

@@ -201,8 +201,13 @@ class EventStream(EventSourceResponse):
         self.stop("client")
 
     async def _ping(self, send: Send) -> None:
+        frames = self.body_iterator
         while True:
             await asyncio.sleep(self.options.ping_seconds)
+            # The pacer sends a paced stream's last frames from its timer, and the stream's task
+            # ends it a turn later: a ping due in the same turn must not follow the last frame.
+            if getattr(frames, "ag_frame", True) is None:  # an async generator that has ended
+                return
             await send({"type": "http.response.body", "body": PING, "more_body": True})
 
 
