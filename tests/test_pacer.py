@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.types import Message
+from starlette.types import Message, Send
 
 from backends.base import BackendError, TextDelta
 from server.generation.events import Due
@@ -210,6 +210,16 @@ async def test_a_client_leaving_a_paced_stream_stops_the_backend(make_app: Any) 
         assert stopped, "the backend kept generating after the client left"
 
 
+async def served(stream: EventStream, send: Send) -> None:
+    """Run `stream` as the server runs a POST's response, for a client that never leaves."""
+    never: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    async def receive() -> Message:
+        return await never
+
+    await stream({"type": "http", "method": "POST"}, receive, send)
+
+
 async def test_frames_ready_together_after_a_due_time_go_out_in_order_and_give_the_loop_turns() -> None:
     loop = asyncio.get_running_loop()
     others_ran: list[int] = []
@@ -229,13 +239,7 @@ async def test_frames_ready_together_after_a_due_time_go_out_in_order_and_give_t
     async def send(message: Message) -> None:
         sent.append(message)
 
-    never: asyncio.Future[Message] = loop.create_future()
-
-    async def receive() -> Message:
-        return await never  # the client never leaves
-
-    scope = {"type": "http", "method": "POST"}
-    await EventStream(frames(), StreamOptions())(scope, receive, send)
+    await served(EventStream(frames(), StreamOptions()), send)
     bodies = [message["body"] for message in sent[1:]]
     assert b"".join(bodies) == b"first " + b"x" * made
     assert bodies[-1] == b""
@@ -268,7 +272,6 @@ async def test_a_stream_that_has_ended_lets_the_streams_due_meanwhile_go_before_
     # Streams that end in one tick end in one long turn of the event loop (each one's task finishes
     # its response), and the pacer's timer waits for its end. Here "b" ends in a tick that lasts
     # past the time "a" is due: "a" goes before b's task finishes, not after the turn.
-    loop = asyncio.get_running_loop()
     options = StreamOptions()  # one pacer for both, as an app has
     a_due = time.monotonic() + 0.02
     seen: list[bytes] = []
@@ -299,16 +302,10 @@ async def test_a_stream_that_has_ended_lets_the_streams_due_meanwhile_go_before_
 
         return send
 
-    never: asyncio.Future[Message] = loop.create_future()
-
-    async def receive() -> Message:
-        return await never
-
-    scope = {"type": "http", "method": "POST"}
-    a = asyncio.create_task(EventStream(running(), options)(scope, receive, sender(b"a", a_parked)))
+    a = asyncio.create_task(served(EventStream(running(), options), sender(b"a", a_parked)))
     await a_parked.wait()  # "a" sent its first frame and waits in the pacer
     try:
-        await EventStream(ending(), options)(scope, receive, sender(b"b"))
+        await served(EventStream(ending(), options), sender(b"b"))
         # (On a machine that stalled this test past a's time before b's tick, a's tick comes first,
         # by the loop's timer: a1 precedes b1, and a1 still precedes b's end.)
         assert b"a1" in seen, "a's frame waited for the end of b"
@@ -323,7 +320,6 @@ async def test_a_stream_that_has_ended_lets_the_streams_due_meanwhile_go_before_
 async def test_no_ping_follows_the_last_frame_the_pacer_sent() -> None:
     # The pacer's tick sends a paced stream's last frame, and the stream's task ends the response a
     # turn later; a ping whose time came in the same turn (before the tick) must not slip between.
-    loop = asyncio.get_running_loop()
     bodies: list[bytes] = []
     first_sent = asyncio.Event()
 
@@ -337,14 +333,7 @@ async def test_no_ping_follows_the_last_frame_the_pacer_sent() -> None:
             bodies.append(message["body"])
             first_sent.set()
 
-    never: asyncio.Future[Message] = loop.create_future()
-
-    async def receive() -> Message:
-        return await never
-
-    scope = {"type": "http", "method": "POST"}
-    stream = EventStream(frames(), StreamOptions(ping_seconds=0.01))
-    task = asyncio.create_task(stream(scope, receive, send))
+    task = asyncio.create_task(served(EventStream(frames(), StreamOptions(ping_seconds=0.01)), send))
     await first_sent.wait()  # the stream waits in the pacer, its ping's sleep has begun
     held_until = time.monotonic() + 0.04
     while time.monotonic() < held_until:  # a busy turn: the ping and then the tick come due in it
