@@ -45,7 +45,7 @@ from starlette.types import Send
 
 from server.generation.events import Due
 from server.http.joined_writes import LATER, Later
-from server.http.ready import Handoff, abandon
+from server.http.ready import Handoff, abandon, rest
 
 # The stream's task is entered while the pacer's timer runs its frames, as asyncio's own step does.
 _enter_task, _leave_task = asyncio.tasks._enter_task, asyncio.tasks._leave_task
@@ -148,7 +148,8 @@ class Driver:
     The stream's loop (`_run`) is a coroutine of its own, which awaits the frames' source as any
     coroutine would: a `Due` the source awaits comes out of it, and the pacer's timer steps it
     (`_wake`) from there until the next one. When it waits for anything else, the stream's task
-    carries it on (`_carry`) until the next `Due`, then parks it with the pacer again.
+    carries it on (`rest`, server/http/ready.py) until the next `Due`, then parks it with the
+    pacer again.
     """
 
     __slots__ = ("_context", "_coro", "_future", "_loop", "_pacer", "_ready", "_task", "_waker")
@@ -178,7 +179,9 @@ class Driver:
                 break
             if handback.error is not None:
                 raise handback.error
-            at = await self._carry(handback.signal)
+            # Carried on in the task, from where it waits, until its next `Due` or its end.
+            waits_on = await rest(self._coro, handback.signal)
+            at = waits_on.at if waits_on is not None else None
         self._pacer.catch_up(self._loop)  # ended: the streams due meanwhile go before its end
 
     async def _run(
@@ -239,28 +242,6 @@ class Driver:
             _leave_task(loop, task)
         if not self._future.done():  # the step may have cancelled its own task meanwhile
             self._future.set_result(handback)
-
-    @types.coroutine
-    def _carry(self, signal: Any) -> Generator[Any, Any, float | None]:
-        """Go on with the loop in the task, from where it waits on `signal`, until it awaits a
-        `Due` (its time returned) or ends (None)."""
-        coro = self._coro
-        while True:
-            try:
-                sent = yield signal
-            except BaseException as exc:  # passed into the loop, as await does
-                try:
-                    signal = coro.throw(exc)
-                except StopIteration:
-                    return None
-            else:
-                try:
-                    signal = coro.send(sent)
-                except StopIteration:
-                    return None
-            if signal.__class__ is Due:
-                at: float = signal.at
-                return at
 
     @types.coroutine
     def _unwind(self, signal: Any) -> Generator[Any, Any, None]:
