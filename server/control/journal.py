@@ -212,7 +212,7 @@ def _last_cut(piece: bytes) -> list[bytes]:
     ever read, and cutting all of a proxied stream that went out in one piece was 3% of its cost.
     It is cut from its end, no further than needed."""
     end = len(piece) - 2
-    if end > 0 and piece.find(b"\n\n") == end and piece[end - 1] != 10:  # one frame (a paced one's)
+    if end > 0 and piece.find(b"\n\n") == end:  # one frame, ending in exactly two newlines
         return [piece[:end]]
     parts = piece.rsplit(b"\n\n", LAST_FRAMES + 1)
     if any(part[-1:] == b"\n" for part in parts):
