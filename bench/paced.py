@@ -143,6 +143,7 @@ class Result:
     open_at_once: int = 0
     ttft_ms: list[float] = field(default_factory=list)
     drift_ms: list[float] = field(default_factory=list)  # chunk k against first chunk + k intervals
+    running_ms: list[float] = field(default_factory=list)  # the same, once every stream has begun
     late_ms: list[float] = field(default_factory=list)  # chunk k against send + ttft + k intervals
     rss_idle_kib: int = 0
     rss_peak_kib: int = 0
@@ -215,6 +216,8 @@ async def measure(server: Server, n: int, chunks: int, interval: float, ttft: fl
     if pending:
         result.errors.append(f"{len(pending)} streams unfinished after {budget:.0f} s")
     spans = []
+    whole = [stream for stream in streams if not stream.error and len(stream.arrivals) == chunks]
+    all_begun = max((stream.arrivals[0] for stream in whole), default=0.0)
     for stream in streams:
         got = stream.arrivals
         if stream.error or len(got) != chunks:
@@ -224,7 +227,9 @@ async def measure(server: Server, n: int, chunks: int, interval: float, ttft: fl
         spans.append((got[0], got[-1]))
         result.ttft_ms.append((got[0] - stream.sent) * 1000)
         first, due = got[0], stream.sent + ttft
-        result.drift_ms.extend((t - first - k * interval) * 1000 for k, t in enumerate(got) if k)
+        drift = [((t - first - k * interval) * 1000, t) for k, t in enumerate(got) if k]
+        result.drift_ms.extend(ms for ms, _ in drift)
+        result.running_ms.extend(ms for ms, t in drift if t >= all_begun)
         result.late_ms.extend((t - due - k * interval) * 1000 for k, t in enumerate(got))
     result.open_at_once = most_open(spans)
     return result
@@ -240,7 +245,7 @@ def pct(values: Sequence[float], q: int) -> float:
 
 HEADER = (
     f"{'N':>5} {'open':>5} {'done':>5} | {'TTFT p50':>8} {'p99':>7} | {'drift p50':>9} {'p99':>7} "
-    f"{'max':>7} | {'late p50':>8} {'p99':>7} {'max':>7} | {'RSS idle':>8} {'peak':>6} {'KiB/open':>8} "
+    f"{'max':>7} {'run p99':>7} | {'late p50':>8} {'p99':>7} {'max':>7} | {'RSS idle':>8} {'peak':>6} {'KiB/open':>8} "
     f"{'KiB/N':>5} | {'srv cpu':>7} {'us/chk':>6} {'gen cpu':>7} {'others':>6}"
 )
 
@@ -251,7 +256,8 @@ def row(r: Result) -> str:
     return (
         f"{r.streams:>5} {r.open_at_once:>5} {r.completed:>5} | {pct(r.ttft_ms, 50):>8.1f} "
         f"{pct(r.ttft_ms, 99):>7.1f} | {pct(r.drift_ms, 50):>9.1f} {pct(r.drift_ms, 99):>7.1f} "
-        f"{max(r.drift_ms, default=float('nan')):>7.1f} | {pct(r.late_ms, 50):>8.1f} "
+        f"{max(r.drift_ms, default=float('nan')):>7.1f} {pct(r.running_ms, 99):>7.1f} | "
+        f"{pct(r.late_ms, 50):>8.1f} "
         f"{pct(r.late_ms, 99):>7.1f} {max(r.late_ms, default=float('nan')):>7.1f} | "
         f"{r.rss_idle_kib / 1024:>6.0f}MB {r.rss_peak_kib / 1024:>4.0f}MB {per:>8.1f} "
         f"{grown / r.streams:>5.1f} | "

@@ -3,14 +3,17 @@
 
 Proven, on a recording transport: a response's headers and body written in one turn reach the
 socket as one write of the same bytes, in order; writes in different turns stay apart; closing
-sends what is held first; aborting drops it; nothing is written once the transport is closing. `chatdouble
-serve` runs uvicorn with the protocol, and through it a chat response arrives whole.
+sends what is held first; aborting drops it; nothing is written once the transport is closing. A
+stream that stops to wait sends what it wrote at once, before the other tasks of the turn run.
+`chatdouble serve` runs uvicorn with the protocol, which gives each request the connection's flush,
+and through it a chat response arrives whole.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -18,7 +21,8 @@ import pytest
 import server.__main__ as cli
 from server.app import create_app
 from server.config import load_settings
-from server.http.joined_writes import JoinedWrites, JoinedWritesProtocol
+from server.http.event_stream import EventStream, StreamOptions
+from server.http.joined_writes import FLUSH, JoinedWrites, JoinedWritesProtocol
 from tests.servers import serve
 
 
@@ -86,6 +90,62 @@ async def test_nothing_is_written_to_a_transport_that_is_closing() -> None:
     socket_side.closed = True  # the client left meanwhile
     await _turn()
     assert socket_side.writes == []
+
+
+async def test_a_stream_that_stops_to_wait_sends_what_it_wrote_before_the_turn_goes_on() -> None:
+    """At 2,000 paced streams starting together, a stream's first chunk waited for every other
+    stream setting up in the same turn, up to 110 ms after its time; its next chunks, on time,
+    then came that much sooner after it."""
+    loop = asyncio.get_running_loop()
+    socket_side = Recording()
+    joined = JoinedWrites(socket_side, loop)
+    later: asyncio.Future[None] = loop.create_future()
+    never: asyncio.Future[Any] = loop.create_future()
+
+    async def frames() -> AsyncGenerator[bytes, None]:
+        yield b"data: 1\n\n"
+        await later  # the next frame has to be waited for
+        yield b"data: 2\n\n"
+
+    async def send(message: Any) -> None:  # as uvicorn's writes a chunked response
+        if message["type"] == "http.response.start":
+            joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        elif body := message["body"]:
+            joined.write(b"%x\r\n%s\r\n" % (len(body), body))
+        else:
+            joined.write(b"0\r\n\r\n")
+
+    async def receive() -> Any:
+        return await never
+
+    scope = {"type": "http", "method": "POST", FLUSH: joined.flush}
+    task = loop.create_task(EventStream(frames(), StreamOptions())(scope, receive, send))
+    await asyncio.sleep(0)  # the stream's task ran first in this turn, and waits now
+    # Before this task went on, not when the turn's end flushed: headers and the first frame.
+    assert socket_side.writes == [b"HTTP/1.1 200 OK\r\n\r\n9\r\ndata: 1\n\n\r\n"]
+    later.set_result(None)
+    await task
+    await asyncio.sleep(0)  # the end, written as the stream's task ended, goes out as its turn ends
+    assert socket_side.writes[1:] == [b"9\r\ndata: 2\n\n\r\n0\r\n\r\n"]
+
+
+def test_each_request_is_given_its_connections_flush() -> None:
+    flushes: list[Any] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        flushes.append(scope.get(FLUSH))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with (
+        serve(app, lifespan="off") as server,  # type: ignore[arg-type]  # a bare ASGI app
+        socket.create_connection(("127.0.0.1", server.port)) as client,
+    ):
+        client.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert client.recv(65536).startswith(b"HTTP/1.1 204")
+    (flush,) = flushes
+    assert isinstance(flush.__self__, JoinedWrites)
+    assert flush.__func__ is JoinedWrites.flush
 
 
 def test_chatdouble_serve_runs_uvicorn_with_the_protocol(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from server.generation.events import SENDER_PACES
+from server.http.joined_writes import FLUSH
 from server.http.middleware import BODY_SEND
 from server.http.pacer import Driver, Pacer
 from server.http.ready import Handoff, batched
@@ -142,8 +143,13 @@ class EventStream(EventSourceResponse):
         helpers: list[asyncio.Task[None]] = []
         exits = self.options.exits
 
+        flush = scope.get(FLUSH)
+
         def waits() -> None:
-            """The stream waits for a frame (the first time): from now on it can be stopped."""
+            """The stream waits for a frame: what it sent goes out now (not when the loop's turn
+            ends, after every other task in it), and from the first wait on it can be stopped."""
+            if flush is not None:
+                flush()
             if not helpers:
                 helpers.append(loop.create_task(self._watch_client(receive)))
                 exits.add(self, self.options.shutdown_grace_seconds)

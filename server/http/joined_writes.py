@@ -13,6 +13,12 @@ their order do not change, and nothing waits on a timer: the flush runs before t
 sockets again. Frames of a stream that are sent in one turn go out together too. Closing flushes
 first and aborting drops what is held, as a real transport would do with its own buffer.
 
+A stream's own task that stops to wait has written all it will write in this turn, and then flushes
+at once (`FLUSH`, a key of the request's scope): a stream that starts in a busy turn, behind many
+others setting up, writes its first frames when it waits, not after all of them (at 2,000 paced
+streams starting together, its first chunk went out up to 110 ms after its time, and the next ones
+came that much sooner after it).
+
 The pacer (server/http/pacer.py) writes the frames of every stream due in a tick from one callback;
 there the writes are flushed when that callback ends (`Later`), one connection after another,
 instead of each connection scheduling a flush of its own.
@@ -37,6 +43,9 @@ class Later:
     def __init__(self) -> None:
         self.flushes: list[Callable[[], None]] | None = None
 
+
+# The scope's key for the connection's `JoinedWrites.flush`: what it holds goes out now.
+FLUSH = "chatdouble.flush"
 
 # Set in the context the pacer runs its streams in: their writes wait for the end of its tick.
 LATER: contextvars.ContextVar[Later | None] = contextvars.ContextVar("chatdouble_later", default=None)
@@ -123,4 +132,9 @@ class JoinedWritesProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through `JoinedWrites` (the `http` of `uvicorn.run`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn declares it
-        super().connection_made(JoinedWrites(transport, asyncio.get_running_loop()))
+        self.joined = JoinedWrites(transport, asyncio.get_running_loop())
+        super().connection_made(self.joined)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[FLUSH] = self.joined.flush  # type: ignore[literal-required]  # our own key

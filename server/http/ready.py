@@ -53,9 +53,10 @@ async def batched(
     frames: AsyncGenerator[bytes, None], on_wait: Callable[[], None] | None = None
 ) -> AsyncGenerator[bytes | Handoff, None]:
     """`frames`, with the frames that are ready together joined into one; `on_wait` is called each
-    time the next frame has to be waited for. A `Due` that the frames' source awaits (under a
-    sender that paces, `SENDER_PACES`) is a wait too: the frames held go out, then a `Handoff` of
-    the source's step under way, with which the sender goes on itself; nothing comes after it."""
+    time the next frame has to be waited for, after the frames held were taken (the sender has
+    sent them). A `Due` that the frames' source awaits (under a sender that paces, `SENDER_PACES`)
+    is a wait too: the frames held go out, then a `Handoff` of the source's step under way, with
+    which the sender goes on itself; nothing comes after it."""
     ready: list[bytes] = []
     step_of, clock = frames.__anext__, time.perf_counter
     turn = clock() + TURN_SECONDS
@@ -67,11 +68,11 @@ async def batched(
             except StopIteration as done:  # the frame was ready
                 ready.append(done.value)
                 if clock() >= turn:  # held the loop long enough: give it a turn
-                    if on_wait is not None:
-                        on_wait()
                     held = b"".join(ready)
                     ready.clear()
                     yield held
+                    if on_wait is not None:
+                        on_wait()
                     await asyncio.sleep(0)
                     turn = clock() + TURN_SECONDS
                 continue
@@ -81,8 +82,6 @@ async def batched(
                 if ready:  # what was made before a failure still goes out first, as it did alone
                     yield b"".join(ready)
                 raise
-            if on_wait is not None:
-                on_wait()
             if ready:
                 held = b"".join(ready)
                 ready.clear()
@@ -91,6 +90,8 @@ async def batched(
                 except BaseException:  # closed (the client left) while the step waits: cancel it
                     await abandon(step, waits_on)
                     raise
+            if on_wait is not None:
+                on_wait()
             try:
                 frame = await rest(step, waits_on)
             except StopAsyncIteration:
