@@ -92,10 +92,14 @@ async def test_nothing_is_written_to_a_transport_that_is_closing() -> None:
     assert socket_side.writes == []
 
 
-async def test_a_stream_that_stops_to_wait_sends_what_it_wrote_before_the_turn_goes_on() -> None:
+@pytest.mark.parametrize("ping_seconds", [0, 15])
+async def test_a_stream_that_stops_to_wait_sends_what_it_wrote_before_the_turn_goes_on(
+    ping_seconds: float,
+) -> None:
     """At 2,000 paced streams starting together, a stream's first chunk waited for every other
     stream setting up in the same turn, up to 110 ms after its time; its next chunks, on time,
-    then came that much sooner after it."""
+    then came that much sooner after it. Its headers and first frame are one write all the same,
+    keep-alive pings or not."""
     loop = asyncio.get_running_loop()
     socket_side = Recording()
     joined = JoinedWrites(socket_side, loop)
@@ -119,7 +123,8 @@ async def test_a_stream_that_stops_to_wait_sends_what_it_wrote_before_the_turn_g
         return await never
 
     scope = {"type": "http", "method": "POST", FLUSH: joined.flush}
-    task = loop.create_task(EventStream(frames(), StreamOptions())(scope, receive, send))
+    options = StreamOptions(ping_seconds=ping_seconds)
+    task = loop.create_task(EventStream(frames(), options)(scope, receive, send))
     await asyncio.sleep(0)  # the stream's task ran first in this turn, and waits now
     # Before this task went on, not when the turn's end flushed: headers and the first frame.
     assert socket_side.writes == [b"HTTP/1.1 200 OK\r\n\r\n9\r\ndata: 1\n\n\r\n"]

@@ -146,20 +146,24 @@ class EventStream(EventSourceResponse):
         flush = scope.get(FLUSH)
 
         def waits() -> None:
-            """The stream waits for a frame: what it sent goes out now (not when the loop's turn
-            ends, after every other task in it), and from the first wait on it can be stopped."""
-            if flush is not None:
-                flush()
+            """The stream waits for a frame (the first time): from now on it can be stopped."""
             if not helpers:
                 helpers.append(loop.create_task(self._watch_client(receive)))
                 exits.add(self, self.options.shutdown_grace_seconds)
+
+        def sent_and_waits() -> None:
+            """The stream has sent its ready frames and waits: they go out now, not when the loop's
+            turn ends, after every other task in it."""
+            if flush is not None:
+                flush()
+            waits()
 
         self._task = task
         if self.options.ping_seconds > 0:
             waits()
             helpers.append(loop.create_task(self._ping(send)))
         try:
-            await self._send_frames(send, waits)
+            await self._send_frames(send, waits, sent_and_waits)
         except asyncio.CancelledError:
             if self.stopped is None:
                 raise
@@ -176,7 +180,9 @@ class EventStream(EventSourceResponse):
             await send({"type": "http.response.body", "body": self.farewell(), "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _send_frames(self, send: Send, waits: Callable[[], None]) -> None:
+    async def _send_frames(
+        self, send: Send, waits: Callable[[], None], sent_and_waits: Callable[[], None]
+    ) -> None:
         frames = self.body_iterator
         if not isinstance(frames, AsyncGenerator):
             waits()
@@ -186,7 +192,7 @@ class EventStream(EventSourceResponse):
             finally:
                 await _close(frames)
             return
-        joined = batched(frames, on_wait=waits)
+        joined = batched(frames, on_wait=sent_and_waits)
         # A `Due` awaited below is handed to us (by `batched`) instead of slept: this task paces.
         paces = SENDER_PACES.set(asyncio.current_task())
         try:
