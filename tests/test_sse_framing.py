@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 
 import httpx
+from sse_starlette.sse import EventSourceResponse
 
+from server.http.event_stream import EventStream, StreamOptions
 from tests.servers import LiveServer
 from tests.support import sse
 
@@ -68,3 +71,21 @@ async def test_obfuscation_is_on_by_default(live_server: LiveServer) -> None:
     chunks = [json.loads(p) for p in sse.openai_stream(raw)[:-1]]
     assert all(re.fullmatch(r"[A-Za-z0-9]{0,15}", c["obfuscation"]) for c in chunks)
     assert all(list(c)[-1] == "obfuscation" for c in chunks)
+
+
+async def _no_frames() -> AsyncIterator[bytes]:
+    return
+    yield
+
+
+async def test_a_stream_has_the_headers_sse_starlette_gives_it_in_its_order(live_server: LiveServer) -> None:
+    given = EventSourceResponse(_no_frames()).raw_headers  # the library's own, made as it makes them
+    assert EventStream(_no_frames(), StreamOptions()).raw_headers == given
+    proxied = EventStream(_no_frames(), StreamOptions(), {"x-upstream": "1"}).raw_headers
+    assert proxied == EventSourceResponse(_no_frames(), headers={"x-upstream": "1"}).raw_headers
+    async with httpx.AsyncClient(base_url=live_server.url) as http:
+        response = await http.post("/v1/chat/completions", json=REQUEST)
+    names = [name.encode() for name in response.headers]
+    assert [name for name in names if name in dict(given)] == [name for name, _ in given]
+    for name, value in given:
+        assert response.headers[name.decode()] == value.decode()
