@@ -92,7 +92,8 @@ class Pacer:
         work after it) without a wait, and the streams still running waited for all of them. A
         stream that has ended calls this, so the ticks due meanwhile run between two ends
         (bench.paced, 2,000 streams, three runs in turns: drift p99 62, 24, 32 ms before; 8.7,
-        6.7, 22 ms after).
+        6.7, 22 ms after; measured while first chunks still went out late, which pulled every
+        stream's drift down: server/http/joined_writes.py).
 
         Not called as a stream starts, though a burst of streams setting up is a long turn too:
         called there (after the first frame, as the stream's task hands the rest to the pacer),
