@@ -215,16 +215,17 @@ async def measure(server: Server, n: int, chunks: int, interval: float, ttft: fl
             stream.transport.abort()
     if pending:
         result.errors.append(f"{len(pending)} streams unfinished after {budget:.0f} s")
-    spans = []
-    whole = [stream for stream in streams if not stream.error and len(stream.arrivals) == chunks]
-    all_begun = max((stream.arrivals[0] for stream in whole), default=0.0)
+    whole = []
     for stream in streams:
+        if stream.error or len(stream.arrivals) != chunks:
+            result.errors.append(stream.error or f"{len(stream.arrivals)} of {chunks} chunks")
+        else:
+            whole.append(stream)
+    result.completed = len(whole)
+    spans = [(stream.arrivals[0], stream.arrivals[-1]) for stream in whole]
+    all_begun = max((first for first, _ in spans), default=0.0)
+    for stream in whole:
         got = stream.arrivals
-        if stream.error or len(got) != chunks:
-            result.errors.append(stream.error or f"{len(got)} of {chunks} chunks")
-            continue
-        result.completed += 1
-        spans.append((got[0], got[-1]))
         result.ttft_ms.append((got[0] - stream.sent) * 1000)
         first, due = got[0], stream.sent + ttft
         drift = [((t - first - k * interval) * 1000, t) for k, t in enumerate(got) if k]
