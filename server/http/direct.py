@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.errors import APIError
 from server.http.json_response import error_response
 from server.http.middleware import OpenAIHeaders
+from server.http.turns import Turns
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -42,6 +43,8 @@ class Application(FastAPI):
         # The app's `Runtime` (server/runtime.py), also at `app.state.runtime`: read from here on
         # every request, since an attribute of Starlette's `State` costs a failed lookup first.
         self.runtime: Any = None
+        # While requests are under way, a burst of new ones sets up a few at a time.
+        self.turns = Turns()
 
     def answer_directly(self, path: str, endpoint: Endpoint) -> None:
         """POST `path` goes straight to `endpoint` (also add it as a route, to document it)."""
@@ -53,7 +56,16 @@ class Application(FastAPI):
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self  # what `request.app` reads, as Starlette sets it
-        await direct(scope, receive, send)
+        turns = self.turns
+        wait = turns.wait()
+        while wait is not None:
+            await wait
+            wait = turns.again()
+        turns.active += 1
+        try:
+            await direct(scope, receive, send)
+        finally:
+            turns.active -= 1
 
 
 class _Headers(Headers):
