@@ -2,9 +2,10 @@
 
 Proven, on the app in process with a setup budget of zero (one request set up per turn): while a
 stream waits for its next chunk, a burst of requests is answered one per turn, in the order they
-came; with nothing under way the same burst is answered in one turn; a request cancelled while it
-waits for its turn is skipped and the ones behind it are still answered; a request that fails is no
-longer counted as under way.
+came; with nothing under way the same burst is answered in one turn; once the requests have waited
+past the patience, they are let on several per turn; a request cancelled while it waits for its
+turn is skipped and the ones behind it are still answered; a request that fails is no longer
+counted as under way.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ class TurnCounter:
         self._handle.cancel()
 
 
-def one_per_turn(tmp_path: Path) -> Application:
+def one_per_turn(tmp_path: Path, patience: float = 60) -> Application:
     app = fixture_app([write(tmp_path, SLOW)], fallback="echo")
     assert isinstance(app, Application)
     app.turns.budget = 0  # every turn lets one request set up, and no more
+    app.turns.patience = patience
     return app
 
 
@@ -130,6 +132,17 @@ async def test_with_nothing_under_way_a_burst_is_answered_in_one_turn(tmp_path: 
     assert [text for text, _ in answered] == texts
     assert len({turn for _, turn in answered}) == 1
     assert app.turns.active == 0
+
+
+async def test_requests_that_waited_past_the_patience_are_let_on_several_per_turn(tmp_path: Path) -> None:
+    texts = [str(n) for n in range(8)]
+    app = one_per_turn(tmp_path, patience=1e-9)  # every wait is longer
+    async with in_process(app) as http, a_stream_under_way(app):
+        answered = await answered_in_turns(http, texts)
+    assert [text for text, _ in answered] == texts
+    turns = [turn for _, turn in answered]
+    assert turns == sorted(turns)
+    assert len(set(turns)) < len(texts)
 
 
 async def test_a_request_cancelled_while_it_waits_for_its_turn_is_skipped(tmp_path: Path) -> None:

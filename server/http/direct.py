@@ -59,8 +59,7 @@ class Application(FastAPI):
         turns = self.turns
         wait = turns.wait()
         while wait is not None:
-            await wait
-            wait = turns.again()
+            wait = turns.again(await wait)
         turns.active += 1
         try:
             await direct(scope, receive, send)

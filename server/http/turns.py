@@ -17,11 +17,17 @@ first in line. So a chunk waits for at most about one budget's worth of setups. 
 run as soon as they are set up: a burst's last streams start later (their first chunk), and every
 chunk of a stream keeps its time from then on.
 
+No request waits for ever. With the running streams always first, a burst larger than the core
+can pace waited for them to end (bench.paced at 5,000: no more than 2,300 to 2,800 streams open at
+once, TTFT p99 11 to 13 s). So once the request in front has waited longer than `PATIENCE`, the
+setups of a turn may also take as long as its timers took, times the seconds it has waited beyond
+it (at 5,000: all 5,000 open at once, TTFT p99 2.3 and 2.5 s).
+
 Requests wait only while an earlier request is still under way (`active`). One that has not
 finished while another starts is waiting for something (a timer, a backend, its client) and a long
 turn would make it late; plain bodies and zero-delay streams are done within their first step, so a
-run of them never waits. Only the creating endpoints' short way in
-(server/http/direct.py) passes here: the rest are short and rare. A request never waits for
+run of them never waits. Only the creating endpoints' short way in (server/http/direct.py) passes
+here: the rest are short and rare. A request never waits for
 another request to finish, only for a later turn, so one that asks this server again (a proxy to
 itself) cannot wait on itself.
 """
@@ -34,62 +40,77 @@ from collections import deque
 
 # Seconds of setups per turn of the loop: a paced chunk due meanwhile is late by about as much.
 BUDGET = 0.002
+# Seconds a request waits for its setup before the setups get a share of the turns besides what
+# the timers leave them.
+PATIENCE = 1.0
 
 
 class Turns:
     """Admits the requests of one event loop, `budget` seconds of setups per turn while a request
     is under way; the caller counts the requests it let on that have not finished (`active`)."""
 
-    def __init__(self, budget: float = BUDGET) -> None:
+    def __init__(self, budget: float = BUDGET, patience: float = PATIENCE) -> None:
         self.budget = budget
+        self.patience = patience
         self.active = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opened: float | None = None  # perf_counter when this turn began, None between bursts
         self._admitted = 0  # setups let on in this turn
+        self._until = 0.0  # perf_counter until which this turn lets more set up
         self._spent = False  # whether a setup had to wait in this turn
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        # The requests waiting for a turn, and since when (perf_counter), in order of arrival.
+        self._waiting: deque[tuple[asyncio.Future[float], float]] = deque()
 
-    def wait(self) -> asyncio.Future[None] | None:
-        """None when the request may set up now, else what to await before asking `again`."""
+    def wait(self) -> asyncio.Future[float] | None:
+        """None when the request may set up now, else what to await before asking `again` with
+        what it gives (when the request began to wait)."""
         if not self.active and not self._waiting:
             return None
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (tests run several): the old one's turns are gone
             self._loop, self._opened, self._waiting = loop, None, deque()
-        return self._ask(loop, first=False)
+        return self._ask(loop, None)
 
-    def again(self) -> asyncio.Future[None] | None:
-        """After a wait: None when the request may set up now, else a new wait, first in line."""
-        return self._ask(asyncio.get_running_loop(), first=True)
+    def again(self, since: float) -> asyncio.Future[float] | None:
+        """After a wait begun at `since`: None when the request may set up now, else a new wait,
+        first in line."""
+        return self._ask(asyncio.get_running_loop(), since)
 
-    def _ask(self, loop: asyncio.AbstractEventLoop, first: bool) -> asyncio.Future[None] | None:
+    def _ask(self, loop: asyncio.AbstractEventLoop, since: float | None) -> asyncio.Future[float] | None:
         now = time.perf_counter()
         if self._opened is None:  # no turn of setups under way: this request begins one
             self._opened, self._admitted, self._spent = now, 0, False
             loop.call_soon(self._next_turn)  # runs once the callbacks ready now have run
-        elif (
-            self._spent
-            or (self._waiting and not first)
-            or (self._admitted and now - self._opened >= self.budget)
-        ):
+        elif self._spent or (self._waiting and since is None) or (self._admitted and now >= self._until):
             self._spent = True
-            future = loop.create_future()
-            if first:
-                self._waiting.appendleft(future)
+            future: asyncio.Future[float] = loop.create_future()
+            if since is not None:
+                self._waiting.appendleft((future, since))
             else:
-                self._waiting.append(future)
+                self._waiting.append((future, now))
             return future
-        self._admitted += 1  # a turn lets one on at least, however long its timers took
+        if not self._admitted:  # a turn lets one on at least, however long its timers took
+            self._until = now + self._allowance(now, now if since is None else since)
+        self._admitted += 1
         return None
+
+    def _allowance(self, now: float, since: float) -> float:
+        """How long the setups of this turn may take from now, as its first (the request waiting
+        longest, since `since`) goes on: what the timers since the last turn left of the budget,
+        or, once the request has waited past the patience, as long as those timers took times the
+        patiences beyond it."""
+        timers = now - self._opened if self._opened is not None else 0.0
+        overdue = max(0.0, now - since - self.patience) / self.patience
+        return max(self.budget - timers, timers * overdue)
 
     def _next_turn(self) -> None:
         # As many as fit in the turn just ended, and one more; twice as many if none had to wait.
         wake = self._admitted + 1 if self._spent else max(1, 2 * self._admitted)
         waiting, woken = self._waiting, 0
         while woken < wake and waiting:
-            future = waiting.popleft()
+            future, since = waiting.popleft()
             if not future.done():  # else its request was cancelled meanwhile
-                future.set_result(None)
+                future.set_result(since)
                 woken += 1
         if not woken:
             self._opened = None
