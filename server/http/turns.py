@@ -25,9 +25,9 @@ it (at 5,000: all 5,000 open at once, TTFT p99 2.3 and 2.5 s).
 
 Requests wait only while an earlier request is still under way (`active`). One that has not
 finished while another starts is waiting for something (a timer, a backend, its client) and a long
-turn would make it late; plain bodies and zero-delay streams are done within their first step, so a
-run of them never waits. Only the creating endpoints' short way in (server/http/direct.py) passes
-here: the rest are short and rare. A request never waits for
+turn would make it late; plain bodies and short zero-delay streams are done within their first
+step, so a run of them never waits. Only the creating endpoints' short way in
+(server/http/direct.py) passes here: the rest are short and rare. A request never waits for
 another request to finish, only for a later turn, so one that asks this server again (a proxy to
 itself) cannot wait on itself.
 """
