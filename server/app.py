@@ -31,6 +31,7 @@ from server.http.direct import Application
 from server.http.json_response import error_response
 from server.http.ratelimit import limited
 from server.http.trace import Trace
+from server.http.turns import Turns
 from server.openapi import build_openapi
 from server.responses import route as responses
 from server.responses.websocket import responses_socket
@@ -75,7 +76,9 @@ def create_app(
         finally:
             await runtime.aclose()
 
+    pacer = runtime.stream_options.pacer
     app = Application(
+        Turns(lambda: pacer.busy),
         title="chatdouble",
         version=__version__,
         description="An OpenAI Chat Completions stand-in: echo, scripted fixtures and an upstream proxy.",

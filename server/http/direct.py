@@ -35,7 +35,7 @@ class Application(FastAPI):
     """FastAPI with our headers as its middleware, and some POST endpoints of fixed paths answered
     directly."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, turns: Turns, **options: Any) -> None:
         super().__init__(**options)
         self.add_middleware(OpenAIHeaders)
         self.ours = list(self.user_middleware)
@@ -44,7 +44,7 @@ class Application(FastAPI):
         # every request, since an attribute of Starlette's `State` costs a failed lookup first.
         self.runtime: Any = None
         # While requests are under way, a burst of new ones sets up a few at a time.
-        self.turns = Turns()
+        self.turns = turns
 
     def answer_directly(self, path: str, endpoint: Endpoint) -> None:
         """POST `path` goes straight to `endpoint` (also add it as a route, to document it)."""

@@ -66,6 +66,7 @@ class Pacer:
         # writes come back to back, while the clients are awake to read them (written as each
         # stream made its frame, the clients were woken more often, and the streams were later).
         self.later = Later()
+        self.busy = 0.0  # seconds the ticks have taken, in all (server/http/turns.py reads it)
 
     def at(self, loop: asyncio.AbstractEventLoop, when: float, wake: Callable[[], None]) -> None:
         """Call `wake` from `loop` once `time.monotonic()` reaches `when`, never before."""
@@ -123,6 +124,7 @@ class Pacer:
             assert self._loop is not None
             self._loop.call_at(tick / TICKS_PER_SECOND, self._fire, tick)
             return
+        began = time.perf_counter()
         flushes: list[Callable[[], None]] = []
         self.later.flushes = flushes
         try:
@@ -132,6 +134,7 @@ class Pacer:
             self.later.flushes = None
             for flush in flushes:
                 flush()
+            self.busy += time.perf_counter() - began
 
 
 @dataclass(slots=True)

@@ -9,27 +9,28 @@ turn of 100 ms and more, and every chunk due meanwhile was as late (bench.paced 
 of the chunks due in the first second 70 to 190 ms).
 
 `Turns` gives a turn `budget` seconds: the first request of a turn always goes on; each later one
-goes on while the turn has taken less than the budget, and otherwise waits for a later turn, in
-order of arrival. A turn's time counts from the end of the one before, so the timers that fired in
-between count against it: while the running streams need most of the core, fewer set up per turn.
-A turn wakes about as many as fit in the last one; one that finds the budget spent waits again,
-first in line. So a chunk waits for at most about one budget's worth of setups. The streams still
-run as soon as they are set up: a burst's last streams start later (their first chunk), and every
-chunk of a stream keeps its time from then on.
+goes on while the turn's setups, and the pacer's ticks since the turn before, have taken less than
+the budget, and otherwise waits for a later turn, in order of arrival. So while the running streams
+need most of the core, fewer set up per turn. A turn wakes about as many as fit in the last one;
+one that finds the budget spent waits again, first in line. So a chunk waits for at most about one
+budget's worth of setups. The streams still run as soon as they are set up: a burst's last streams
+start later (their first chunk), and every chunk of a stream keeps its time from then on.
 
 No request waits for ever. With the running streams always first, a burst larger than the core
 can pace waited for them to end (bench.paced at 5,000: no more than 2,300 to 2,800 streams open at
 once, TTFT p99 11 to 13 s). So once the request in front has waited longer than `PATIENCE`, the
-setups of a turn may also take as long as its timers took, times the seconds it has waited beyond
+setups of a turn may also take as long as the ticks took, times the seconds it has waited beyond
 it (at 5,000: all 5,000 open at once, TTFT p99 2.3 and 2.5 s).
 
-Requests wait only while an earlier request is still under way (`active`). One that has not
-finished while another starts is waiting for something (a timer, a backend, its client) and a long
-turn would make it late; plain bodies and short zero-delay streams are done within their first
-step, so a run of them never waits. Only the creating endpoints' short way in
-(server/http/direct.py) passes here: the rest are short and rare. A request never waits for
-another request to finish, only for a later turn, so one that asks this server again (a proxy to
-itself) cannot wait on itself.
+Requests wait only while an earlier request is still under way (`active`): one that has not
+finished while another starts is waiting for something (a timer, a backend, its client), and a
+long turn could make it late. Plain bodies are done within their first step, so a run of them never
+waits. Only the ticks count against a turn, not the other work in it: a zero-delay stream long
+enough to take several turns (the Responses API's) is under way too, and its next frames, counted,
+would leave the new requests one setup per turn while nothing waits for a time. Only the creating
+endpoints' short way in (server/http/direct.py) passes here: the rest are short and rare. A request
+never waits for another request to finish, only for a later turn, so one that asks this server
+again (a proxy to itself) cannot wait on itself.
 """
 
 from __future__ import annotations
@@ -37,24 +38,31 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 
-# Seconds of setups per turn of the loop: a paced chunk due meanwhile is late by about as much.
+# Seconds of setups and ticks per turn of the loop: a paced chunk due meanwhile is late by about
+# as much.
 BUDGET = 0.002
 # Seconds a request waits for its setup before the setups get a share of the turns besides what
-# the timers leave them.
+# the ticks leave them.
 PATIENCE = 1.0
 
 
 class Turns:
-    """Admits the requests of one event loop, `budget` seconds of setups per turn while a request
-    is under way; the caller counts the requests it let on that have not finished (`active`)."""
+    """Admits the requests of one event loop, `budget` seconds of setups and ticks per turn while a
+    request is under way; the caller counts the requests it let on that have not finished
+    (`active`). `ticks()` is the time the pacer's ticks have taken so far (`Pacer.busy`)."""
 
-    def __init__(self, budget: float = BUDGET, patience: float = PATIENCE) -> None:
+    def __init__(
+        self, ticks: Callable[[], float], budget: float = BUDGET, patience: float = PATIENCE
+    ) -> None:
+        self.ticks = ticks
         self.budget = budget
         self.patience = patience
         self.active = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opened: float | None = None  # perf_counter when this turn began, None between bursts
+        self._ticked = 0.0  # `ticks()` then
         self._admitted = 0  # setups let on in this turn
         self._until = 0.0  # perf_counter until which this turn lets more set up
         self._spent = False  # whether a setup had to wait in this turn
@@ -79,7 +87,7 @@ class Turns:
     def _ask(self, loop: asyncio.AbstractEventLoop, since: float | None) -> asyncio.Future[float] | None:
         now = time.perf_counter()
         if self._opened is None:  # no turn of setups under way: this request begins one
-            self._opened, self._admitted, self._spent = now, 0, False
+            self._opened, self._ticked, self._admitted, self._spent = now, self.ticks(), 0, False
             loop.call_soon(self._next_turn)  # runs once the callbacks ready now have run
         elif self._spent or (self._waiting and since is None) or (self._admitted and now >= self._until):
             self._spent = True
@@ -96,10 +104,10 @@ class Turns:
 
     def _allowance(self, now: float, since: float) -> float:
         """How long the setups of this turn may take from now, as its first (the request waiting
-        longest, since `since`) goes on: what the timers since the last turn left of the budget,
-        or, once the request has waited past the patience, as long as those timers took times the
+        longest, since `since`) goes on: what the ticks since the last turn left of the budget, or,
+        once the request has waited past the patience, as long as those ticks took times the
         patiences beyond it."""
-        timers = now - self._opened if self._opened is not None else 0.0
+        timers = self.ticks() - self._ticked
         overdue = max(0.0, now - since - self.patience) / self.patience
         return max(self.budget - timers, timers * overdue)
 
@@ -115,7 +123,8 @@ class Turns:
         if not woken:
             self._opened = None
             return
-        # The woken run in the loop's next turn, after its timers: their time counts from now, so
-        # a turn whose timers took long lets fewer set up.
-        self._opened, self._admitted, self._spent = time.perf_counter(), 0, False
+        # The woken run in the loop's next turn, after its timers: the ticks' time counts from
+        # now, so a turn whose ticks took long lets fewer set up.
+        self._opened, self._ticked = time.perf_counter(), self.ticks()
+        self._admitted, self._spent = 0, False
         asyncio.get_running_loop().call_soon(self._next_turn)
