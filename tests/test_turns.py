@@ -2,9 +2,10 @@
 
 Proven, on the app in process with a setup budget of zero (one request set up per turn): while a
 paced stream waits for its next chunk, a burst of requests is answered one per turn, in the order
-they came; with nothing under way the same burst is answered in one turn; once the
-requests have waited past the patience, they are let on several per turn; a request cancelled
-while it waits for its turn is skipped and the ones behind it are still answered.
+they came; with nothing under way the same burst is answered in one turn; once the requests have
+waited past the patience, they are let on several per turn; a request cancelled while it waits for
+its turn is skipped and the ones behind it are still answered; a request that fails is no longer
+counted as under way.
 """
 
 from __future__ import annotations
@@ -166,3 +167,12 @@ async def test_a_request_cancelled_while_it_waits_for_its_turn_is_skipped(tmp_pa
     assert text_of(replies[0].json()) == "one"
     assert isinstance(replies[1], asyncio.CancelledError)
     assert text_of(replies[2].json()) == "three"
+
+
+async def test_a_request_that_fails_is_no_longer_under_way(tmp_path: Path) -> None:
+    app = one_per_turn(tmp_path)
+    async with in_process(app) as http:
+        refused = await http.post(CHAT, json={"model": "gpt-4o"})
+        broken = await http.post(CHAT, content=b"{", headers={"content-type": "application/json"})
+    assert (refused.status_code, broken.status_code) == (400, 400)
+    assert app.turns.active == 0

@@ -20,7 +20,7 @@ No request waits for ever. With the running streams always first, a burst larger
 can pace waited for them to end (bench.paced at 5,000: no more than 2,300 to 2,800 streams open at
 once, TTFT p99 11 to 13 s). So once the request in front has waited longer than `PATIENCE`, the
 setups of a turn may also take as long as the ticks took, times the seconds it has waited beyond
-it (at 5,000: all 5,000 open at once, TTFT p99 2.3 and 2.5 s).
+it (at 5,000: all 5,000 open at once, TTFT p99 2.3 to 3.0 s).
 
 Requests wait only while an earlier request is still under way (`active`): one that has not
 finished while another starts is waiting for something (a timer, a backend, its client), and a
@@ -61,8 +61,8 @@ class Turns:
         self.patience = patience
         self.active = 0
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._opened: float | None = None  # perf_counter when this turn began, None between bursts
-        self._ticked = 0.0  # `ticks()` then
+        self._turning = False  # whether a turn of setups is under way (else none waits)
+        self._ticked = 0.0  # `ticks()` when it began
         self._admitted = 0  # setups let on in this turn
         self._until = 0.0  # perf_counter until which this turn lets more set up
         self._spent = False  # whether a setup had to wait in this turn
@@ -76,7 +76,7 @@ class Turns:
             return None
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # a new loop (tests run several): the old one's turns are gone
-            self._loop, self._opened, self._waiting = loop, None, deque()
+            self._loop, self._turning, self._waiting = loop, False, deque()
         return self._ask(loop, None)
 
     def again(self, since: float) -> asyncio.Future[float] | None:
@@ -86,8 +86,8 @@ class Turns:
 
     def _ask(self, loop: asyncio.AbstractEventLoop, since: float | None) -> asyncio.Future[float] | None:
         now = time.perf_counter()
-        if self._opened is None:  # no turn of setups under way: this request begins one
-            self._opened, self._ticked, self._admitted, self._spent = now, self.ticks(), 0, False
+        if not self._turning:  # no turn of setups under way: this request begins one
+            self._turning, self._ticked, self._admitted, self._spent = True, self.ticks(), 0, False
             loop.call_soon(self._next_turn)  # runs once the callbacks ready now have run
         elif self._spent or (self._waiting and since is None) or (self._admitted and now >= self._until):
             self._spent = True
@@ -97,7 +97,7 @@ class Turns:
             else:
                 self._waiting.append((future, now))
             return future
-        if not self._admitted:  # a turn lets one on at least, however long its timers took
+        if not self._admitted:  # a turn lets one on at least, however long the ticks took
             self._until = now + self._allowance(now, now if since is None else since)
         self._admitted += 1
         return None
@@ -107,9 +107,9 @@ class Turns:
         longest, since `since`) goes on: what the ticks since the last turn left of the budget, or,
         once the request has waited past the patience, as long as those ticks took times the
         patiences beyond it."""
-        timers = self.ticks() - self._ticked
+        ticks = self.ticks() - self._ticked
         overdue = max(0.0, now - since - self.patience) / self.patience
-        return max(self.budget - timers, timers * overdue)
+        return max(self.budget - ticks, ticks * overdue)
 
     def _next_turn(self) -> None:
         # As many as fit in the turn just ended, and one more; twice as many if none had to wait.
@@ -121,10 +121,9 @@ class Turns:
                 future.set_result(since)
                 woken += 1
         if not woken:
-            self._opened = None
+            self._turning = False
             return
         # The woken run in the loop's next turn, after its timers: the ticks' time counts from
         # now, so a turn whose ticks took long lets fewer set up.
-        self._opened, self._ticked = time.perf_counter(), self.ticks()
-        self._admitted, self._spent = 0, False
+        self._ticked, self._admitted, self._spent = self.ticks(), 0, False
         asyncio.get_running_loop().call_soon(self._next_turn)
