@@ -17,6 +17,7 @@ from server.config import load_settings
 from server.http.event_stream import EventStream, StreamOptions
 from server.http.ready import TURN_SECONDS, batched
 from server.http.sse import open_stream
+from tests.support.requests import post_scope
 
 
 async def _ready(*frames: bytes) -> AsyncGenerator[bytes, None]:
@@ -121,21 +122,7 @@ async def test_a_zero_delay_stream_goes_out_in_a_few_messages_with_the_same_byte
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/v1/chat/completions",
-        "raw_path": b"/v1/chat/completions",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json")],
-        "server": ("127.0.0.1", 80),
-        "client": ("127.0.0.1", 5000),
-        "state": {},
-    }
+    scope = post_scope(body)
     await app(scope, receive, send)
     bodies = [m["body"] for m in sent if m["type"] == "http.response.body"]
     stream = b"".join(bodies)

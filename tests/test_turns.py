@@ -23,7 +23,7 @@ from starlette.types import Message
 
 from server.http.direct import Application
 from tests.support.fixture_apps import fixture_app, write
-from tests.support.requests import CHAT, chat_body, in_process, text_of
+from tests.support.requests import CHAT, chat_body, in_process, post_scope, text_of
 
 # A stream that sends its first chunk at once and its second a minute later.
 SLOW = """
@@ -61,24 +61,9 @@ def one_per_turn(tmp_path: Path, patience: float = 60) -> Application:
 
 @asynccontextmanager
 async def a_stream_under_way(app: Application) -> AsyncIterator[None]:
-    """A stream that has sent its first chunk and waits for its next, until the block ends. Called
-    as a server calls the app: httpx's in-process transport would read the whole stream first."""
+    """A stream that has sent its first chunk and waits for its next, until the block ends."""
     body = json.dumps(chat_body("x", model="slow", stream=True)).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": CHAT,
-        "raw_path": CHAT.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
+    scope = post_scope(body)
     first = asyncio.Event()
     staying: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
     requested = [{"type": "http.request", "body": body, "more_body": False}]

@@ -40,6 +40,26 @@ def chat_body(messages: Messages = "x", **fields: Any) -> dict[str, Any]:
     }
 
 
+def post_scope(body: bytes, path: str = CHAT) -> dict[str, Any]:
+    """The ASGI scope a server gives a JSON POST of `body` to `path`, for a test that calls an app
+    as a server does (httpx's in-process transport reads a whole response before it returns)."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 5000),
+        "state": {},
+    }
+
+
 def in_process(app: ASGIApp, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     """An httpx client calling `app` in process; an exception in the app is its 500, not the test's."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
