@@ -1,8 +1,8 @@
 """The send our middleware leaves in the scope for streams is taken back when the request ends:
 uvicorn's send holds its request cycle, which holds the scope, so left there every request would be
 a reference cycle that only the garbage collector frees (issue 14: p99 at c=16 tripled). On a real
-server, nothing else in the scope (the stream's writer) holds the cycle either: once the next
-request on the connection has begun, the one before it is gone, the collector off."""
+server, nothing holds the cycle once the response is over: when the next request on the connection
+begins, the one before it is gone, the collector off."""
 
 from __future__ import annotations
 

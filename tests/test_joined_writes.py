@@ -7,35 +7,23 @@ sends what is held first; aborting drops it; nothing is written once the transpo
 stream that stops to wait sends what it wrote at once, before the other tasks of the turn run.
 `chatdouble serve` runs uvicorn with the protocol, which gives each request the connection's flush,
 and through it a chat response arrives whole.
-
-A stream's frames are written without uvicorn's `send` (`BodyWriter`), paced or not, and arrive as
-the same bytes as through it; on a full connection the writer declines, and uvicorn's `send` waits
-for the connection to drain; a middleware of the app's user still sees every frame.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
-import threading
 from collections.abc import AsyncGenerator
 from typing import Any
 
-import httpx
 import pytest
-from starlette.types import Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 import server.__main__ as cli
-from backends.base import TextDelta
 from server.app import create_app
 from server.config import load_settings
 from server.http.event_stream import EventStream, StreamOptions
-from server.http.joined_writes import FLUSH, WRITE_BODY, BodyWriter, JoinedWrites, JoinedWritesProtocol
+from server.http.joined_writes import FLUSH, JoinedWrites, JoinedWritesProtocol
 from tests.servers import serve
-from tests.support.backends import Paced, ScriptedBackend
-from tests.support.requests import chat_body
 
 
 class Recording(asyncio.Transport):
@@ -193,94 +181,3 @@ def test_a_chat_response_arrives_whole_in_one_read_from_a_real_server() -> None:
     assert head.startswith(b"HTTP/1.1 200")
     assert len(rest) == length
     assert b'"content": "one piece"' in rest
-
-
-def _stream_on_a_real_server(app: Any) -> str:
-    with serve(app) as server:
-        body = chat_body("go", stream=True, stream_options={"include_obfuscation": False})
-        response = httpx.post(server.base_url + "/chat/completions", json=body)
-    assert response.status_code == 200
-    text = re.sub(r'"id":"chatcmpl-[A-Za-z0-9]+"', '"id":"x"', response.text)
-    return re.sub(r'"created":\d+', '"created":0', text)
-
-
-@pytest.mark.parametrize("paced", [False, True])
-def test_a_streams_frames_are_written_without_uvicorns_send_as_it_would_send_them(
-    make_app: Any, monkeypatch: pytest.MonkeyPatch, paced: bool
-) -> None:
-    texts = [f"w{k} " for k in range(5)]
-    script: list[Any] = []
-    for text in texts:
-        script += [Paced(0.002), TextDelta(text)] if paced else [TextDelta(text)]
-    bodies: list[bytes] = []
-    send = RequestResponseCycle.send
-
-    async def counted(self: RequestResponseCycle, message: Any) -> None:
-        if message["type"] == "http.response.body" and message.get("more_body"):
-            bodies.append(message["body"])
-        await send(self, message)
-
-    monkeypatch.setattr(RequestResponseCycle, "send", counted)
-    written = _stream_on_a_real_server(make_app(backend=ScriptedBackend(script)))
-    assert bodies == []  # every frame was written by the writer
-    assert written.count("data: ") == len(texts) + 3  # role, pieces, finish, [DONE]
-    monkeypatch.setattr(BodyWriter, "__call__", lambda self, body: False)  # every frame through `send`
-    sent = _stream_on_a_real_server(make_app(backend=ScriptedBackend(script)))
-    assert bodies
-    assert written == sent
-
-
-def test_on_a_full_connection_the_writer_declines_and_send_waits_for_it_to_drain() -> None:
-    piece = b"x" * 65536
-    declined = threading.Event()
-    written: list[int] = []
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})  # chunked
-        write: BodyWriter = scope[WRITE_BODY]
-        while len(written) < 1000 and write(piece):  # the client reads nothing yet: it fills up
-            written.append(len(piece))
-            await asyncio.sleep(0)  # a turn: what is held goes to the socket
-        declined.set()
-        await send({"type": "http.response.body", "body": piece, "more_body": True})  # waits
-        written.append(len(piece))
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    with (
-        serve(app, lifespan="off") as server,  # type: ignore[arg-type]  # a bare ASGI app
-        socket.create_connection(("127.0.0.1", server.port)) as client,
-    ):
-        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        client.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
-        assert declined.wait(30)
-        assert len(written) < 1000  # declined, not given up on
-        received = b""
-        while not received.endswith(b"\r\n0\r\n\r\n"):
-            more = client.recv(1 << 20)
-            assert more
-            received += more
-    head, _, chunked = received.partition(b"\r\n\r\n")
-    assert b"transfer-encoding: chunked" in head
-    assert chunked == b"".join(b"%x\r\n%s\r\n" % (size, piece) for size in written) + b"0\r\n\r\n"
-
-
-def test_a_middleware_of_the_apps_user_sees_every_frame_of_a_stream(make_app: Any) -> None:
-    seen: list[bytes] = []
-
-    class Bodies:
-        def __init__(self, app: Any) -> None:
-            self.app = app
-
-        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            async def watched(message: Message) -> None:
-                if message["type"] == "http.response.body":
-                    seen.append(message.get("body", b""))
-                await send(message)
-
-            await self.app(scope, receive, watched)
-
-    app = make_app(backend=ScriptedBackend([TextDelta(f"w{k} ") for k in range(5)]))
-    app.add_middleware(Bodies)
-    written = _stream_on_a_real_server(app)
-    assert written.count("data: ") == 8
-    assert b"".join(seen).count(b"data: ") == 8

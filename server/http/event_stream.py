@@ -26,7 +26,7 @@ from sse_starlette.sse import AppStatus, EventSourceResponse
 from starlette.types import Receive, Scope, Send
 
 from server.generation.events import SENDER_PACES
-from server.http.joined_writes import FLUSH, WRITE_BODY, BodyWriter
+from server.http.joined_writes import FLUSH
 from server.http.middleware import BODY_SEND
 from server.http.pacer import Driver, Pacer
 from server.http.ready import Handoff, batched
@@ -154,9 +154,6 @@ class EventStream(EventSourceResponse):
             return
         await send(start)
         send = scope.get(BODY_SEND, send)  # started: the wrappers below our middleware pass bodies on
-        # uvicorn's send, skipped while a frame needs no more than writing (joined_writes.BodyWriter)
-        writer: BodyWriter | None = scope.get(WRITE_BODY)
-        write = writer if writer is not None and writer.sends_as(send) else _unwritten
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
@@ -183,7 +180,7 @@ class EventStream(EventSourceResponse):
             waits()
             helpers.append(loop.create_task(self._ping(send)))
         try:
-            await self._send_frames(send, write, waits, sent_and_waits)
+            await self._send_frames(send, waits, sent_and_waits)
         except asyncio.CancelledError:
             if self.stopped is None:
                 raise
@@ -201,19 +198,14 @@ class EventStream(EventSourceResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_frames(
-        self,
-        send: Send,
-        write: Callable[[bytes], bool],
-        waits: Callable[[], None],
-        sent_and_waits: Callable[[], None],
+        self, send: Send, waits: Callable[[], None], sent_and_waits: Callable[[], None]
     ) -> None:
         frames = self.body_iterator
         if not isinstance(frames, AsyncGenerator):
             waits()
             try:
                 async for chunk in frames:
-                    if not write(chunk):
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
             finally:
                 await _close(frames)
             return
@@ -223,10 +215,9 @@ class EventStream(EventSourceResponse):
         try:
             async for item in joined:
                 if isinstance(item, Handoff):  # paced: the pacer runs the rest, with the task on call
-                    await Driver(self.options.pacer, frames, send, write, item).run()
+                    await Driver(self.options.pacer, frames, send, item).run()
                     break
-                if not write(item):
-                    await send({"type": "http.response.body", "body": item, "more_body": True})
+                await send({"type": "http.response.body", "body": item, "more_body": True})
         finally:
             try:
                 await joined.aclose()
@@ -247,12 +238,6 @@ class EventStream(EventSourceResponse):
             if getattr(frames, "ag_frame", True) is None:  # an async generator that has ended
                 return
             await send({"type": "http.response.body", "body": PING, "more_body": True})
-
-
-def _unwritten(body: bytes) -> bool:
-    """Under another server than ours (tests call the app in process), or with a middleware of the
-    app's user around it: every frame is sent."""
-    return False
 
 
 async def _close(frames: AsyncIterator[bytes]) -> None:

@@ -22,20 +22,16 @@ came that much sooner after it).
 The pacer (server/http/pacer.py) writes the frames of every stream due in a tick from one callback;
 there the writes are flushed when that callback ends (`Later`), one connection after another,
 instead of each connection scheduling a flush of its own.
-
-A stream's frames are written here without uvicorn's `send` while nothing but the write is needed
-(`BodyWriter`, a key of the request's scope too).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import weakref
 from collections.abc import Callable
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class Later:
@@ -50,9 +46,6 @@ class Later:
 
 # The scope's key for the connection's `JoinedWrites.flush`: what it holds goes out now.
 FLUSH = "chatdouble.flush"
-
-# The scope's key for the request's `BodyWriter`: a stream's frames written without uvicorn's `send`.
-WRITE_BODY = "chatdouble.write_body"
 
 # Set in the context the pacer runs its streams in: their writes wait for the end of its tick.
 LATER: contextvars.ContextVar[Later | None] = contextvars.ContextVar("chatdouble_later", default=None)
@@ -73,22 +66,12 @@ class JoinedWrites(asyncio.Transport):
         if not data:
             return
         if not self.held:
-            self._flush_later()
+            later = LATER.get()
+            if later is not None and later.flushes is not None:
+                later.flushes.append(self.flush)  # no callback scheduled per connection
+            else:
+                self.loop.call_soon(self.flush, context=self.context)
         self.held.append(data)
-
-    def write_chunk(self, data: bytes) -> None:
-        """`data` (not empty) as one chunk of a chunked body: its size line, itself, and the line
-        end, held as three pieces that the flush joins."""
-        if not self.held:
-            self._flush_later()
-        self.held += (b"%x\r\n" % len(data), data, b"\r\n")
-
-    def _flush_later(self) -> None:
-        later = LATER.get()
-        if later is not None and later.flushes is not None:
-            later.flushes.append(self.flush)  # no callback scheduled per connection
-        else:
-            self.loop.call_soon(self.flush, context=self.context)
 
     def writelines(self, list_of_data: Any) -> None:
         for data in list_of_data:
@@ -145,44 +128,6 @@ class JoinedWrites(asyncio.Transport):
         return self.transport.get_write_buffer_limits()
 
 
-class BodyWriter:
-    """Writes the pieces of one response's chunked body as uvicorn's `send` writes a body message,
-    in the case that needs nothing else of it: the response has started chunked and not ended,
-    and the connection is open and not full. Then the message, the coroutine and `send`'s checks
-    are skipped: a paced chunk came to 44,650 instructions from 46,050 (`bench.paced_cost --count`).
-    Otherwise it writes nothing and returns False, and the caller sends the message through
-    uvicorn, which waits for a full connection to drain, drops what comes after the client left,
-    or refuses it."""
-
-    __slots__ = ("_cycle", "_joined")
-
-    def __init__(self, cycle: RequestResponseCycle, joined: JoinedWrites) -> None:
-        # Held weakly: the cycle holds the scope, which holds this writer. A cycle of references
-        # would leave every request to the garbage collector (its pauses put p99 at c=16 at 15 ms
-        # instead of 4).
-        self._cycle, self._joined = weakref.ref(cycle), joined
-
-    def sends_as(self, send: object) -> bool:
-        """Whether `send` is the cycle's own: no middleware of the app's user between them would
-        miss the body written here."""
-        cycle = self._cycle()
-        return cycle is not None and getattr(send, "__self__", None) is cycle
-
-    def __call__(self, body: bytes) -> bool:
-        cycle = self._cycle()
-        if (
-            cycle is None
-            or cycle.chunked_encoding is not True
-            or cycle.response_complete
-            or cycle.disconnected
-            or cycle.flow.write_paused
-        ):
-            return False
-        if body:  # an empty chunk would end the body
-            self._joined.write_chunk(body)
-        return True
-
-
 class JoinedWritesProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through `JoinedWrites` (the `http` of `uvicorn.run`)."""
 
@@ -193,9 +138,3 @@ class JoinedWritesProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope[FLUSH] = self.joined.flush  # type: ignore[literal-required]  # our own key
-
-    def on_headers_complete(self) -> None:
-        super().on_headers_complete()
-        cycle = self.cycle
-        if cycle is not None and cycle.scope is self.scope:  # a request's cycle was made
-            self.scope[WRITE_BODY] = BodyWriter(cycle, self.joined)  # type: ignore[literal-required]  # our own key

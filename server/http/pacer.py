@@ -160,12 +160,7 @@ class Driver:
     __slots__ = ("_context", "_coro", "_future", "_loop", "_pacer", "_ready", "_task", "_waker")
 
     def __init__(
-        self,
-        pacer: Pacer,
-        frames: AsyncGenerator[bytes, None],
-        send: Send,
-        write: Callable[[bytes], bool],
-        handoff: Handoff,
+        self, pacer: Pacer, frames: AsyncGenerator[bytes, None], send: Send, handoff: Handoff
     ) -> None:
         self._pacer = pacer
         self._loop = asyncio.get_running_loop()
@@ -175,7 +170,7 @@ class Driver:
         self._context = contextvars.copy_context()
         self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
         self._ready = 0  # frames sent since the pacer last woke the stream, or it last had a turn
-        self._coro = self._run(frames, send, write, handoff.step, handoff.due)
+        self._coro = self._run(frames, send, handoff.step, handoff.due)
         self._future: asyncio.Future[Handback] = self._loop.create_future()
         self._waker = self._wake  # one bound method, not one per frame
 
@@ -195,16 +190,10 @@ class Driver:
         self._pacer.catch_up(self._loop)  # ended: the streams due meanwhile go before its end
 
     async def _run(
-        self,
-        frames: AsyncGenerator[bytes, None],
-        send: Send,
-        write: Callable[[bytes], bool],
-        step: Coroutine[Any, Any, bytes],
-        due: Due,
+        self, frames: AsyncGenerator[bytes, None], send: Send, step: Coroutine[Any, Any, bytes], due: Due
     ) -> None:
-        """The frames from `step` on, which is stopped at `due`, each written (or sent, when it
-        needs more: joined_writes.BodyWriter) as it comes; frames sent in the same tick go out in
-        one write all the same (server/http/joined_writes.py)."""
+        """The frames from `step` on, which is stopped at `due`, each sent as it comes; frames sent
+        in the same tick go out in one write all the same (server/http/joined_writes.py)."""
         try:
             await due
         except BaseException:  # stopped before its time: the step is cancelled at its `Due`
@@ -214,8 +203,7 @@ class Driver:
         try:
             frame = await step
             while True:
-                if not write(frame):
-                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
                 self._ready += 1
                 if self._ready == READY_FRAMES_PER_TURN:  # ready, one after another: a turn
                     await asyncio.sleep(0)
