@@ -4,6 +4,7 @@ whole body, or in the background; and what is kept of it afterwards."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
@@ -28,7 +29,12 @@ log = logging.getLogger("chatdouble.responses")
 
 def sse(event: JSON) -> bytes:
     """One event as the API frames it: its type on an `event:` line, its JSON on a `data:` line."""
-    return b"event: " + str(event["type"]).encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+    return b"".join((_head(str(event["type"])), orjson.dumps(event), b"\n\n"))
+
+
+@functools.lru_cache(maxsize=256)  # a few dozen types of event, many frames each
+def _head(kind: str) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: "
 
 
 class ResponsesFraming(Framing):

@@ -210,8 +210,17 @@ class ResponseWriter:
         return out
 
     def _text(self, text: str, kind: str) -> list[JSON]:
+        item, part = self._item, self._part
+        if (  # the usual: more text for the open text part of the open message
+            text
+            and kind == "output_text"
+            and part is not None
+            and part["type"] == kind
+            and item is not None
+            and item["type"] == "message"
+        ):
+            return [self._text_delta(item, part, text)]
         out: list[JSON] = []
-        item = self._item
         if item is None or item["type"] != "message":
             out += self._close()
             item = {
@@ -243,14 +252,26 @@ class ResponseWriter:
             self._part["refusal"] += text
             out.append(self._event("response.refusal.delta", **where, content_index=index, delta=text))
         else:
-            self._part["text"] += text
-            # The stream's usual event, its keys written in `_event`'s order (type, then sorted).
-            sequence, self.sequence = self.sequence, self.sequence + 1
-            delta: JSON = {"type": "response.output_text.delta", "content_index": index, "delta": text}
-            delta |= {"item_id": where["item_id"], "logprobs": [], **self._pad(text)}
-            delta |= {"output_index": where["output_index"], "sequence_number": sequence}
-            out.append(delta)
+            out.append(self._text_delta(item, self._part, text))
         return out
+
+    def _text_delta(self, item: JSON, part: JSON, text: str) -> JSON:
+        """`response.output_text.delta`, the stream's usual event, built at once with its keys in
+        `_event`'s order (type, then alphabetical)."""
+        part["text"] += text
+        sequence, self.sequence = self.sequence, self.sequence + 1
+        delta: JSON = {
+            "type": "response.output_text.delta",
+            "content_index": len(item["content"]) - 1,
+            "delta": text,
+            "item_id": item["id"],
+            "logprobs": [],
+        }
+        if self.plan.obfuscation:  # as `_pad`
+            delta["obfuscation"] = alphanumeric(-len(text) % 16).decode()
+        delta["output_index"] = len(self.output) - 1
+        delta["sequence_number"] = sequence
+        return delta
 
     def _call(self, event: ToolCallDelta) -> list[JSON]:
         out: list[JSON] = []
