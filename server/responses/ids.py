@@ -4,7 +4,7 @@ Seen in real recordings: a prefix (`resp_`, `msg_`, `fc_`, `rs_`, ...) and 50 lo
 16 shared by every id of one response, `00`, the creation second as 8 hex digits, then 24 random
 ones. (A call id, `call_` and 24 letters and digits, is `server.generation.ids.tool_call_id`.)
 
-Unique, not secret: the digits come from the standard library's shared generator, as chat's ids'
+Unique, not secret: the digits come from the standard library's shared generator, as chat's ids
 do (server/generation/ids.py), not from the OS through `secrets` (345 ns an id instead of 564).
 """
 

@@ -55,10 +55,14 @@ class ResponseWriter:
         return event
 
     def _pad(self, delta: str) -> dict[str, str]:
+        pad = self._padding(delta)
+        return {} if pad is None else {"obfuscation": pad}
+
+    def _padding(self, delta: str) -> str | None:
         if not self.plan.obfuscation:
-            return {}
+            return None
         # 0-15 random letters and digits, not a secret: the shared generator's bits (as chat's pads)
-        return {"obfuscation": alphanumeric(-len(delta) % 16).decode()}
+        return alphanumeric(-len(delta) % 16).decode()
 
     def snapshot(self, *, whole: bool = False) -> JSON:
         return response_object(
@@ -267,8 +271,9 @@ class ResponseWriter:
             "item_id": item["id"],
             "logprobs": [],
         }
-        if self.plan.obfuscation:  # as `_pad`
-            delta["obfuscation"] = alphanumeric(-len(text) % 16).decode()
+        pad = self._padding(text)
+        if pad is not None:
+            delta["obfuscation"] = pad
         delta["output_index"] = len(self.output) - 1
         delta["sequence_number"] = sequence
         return delta
