@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,10 +26,9 @@ from backends.fixtures.embeddings import as_conversation
 from backends.fixtures.runtime import SOURCE
 from backends.request_key import Scrubber
 from server.config import Settings
+from server.control.last_frames import USAGE, read_last
 from server.http.trace import Trace
 from server.state.requests import RequestEntry, Requests, Subject
-
-USAGE = b'"usage":'
 
 
 @dataclass(slots=True)
@@ -40,6 +40,21 @@ class Answer:
     usage_frame: bytes | None = None  # a stream's last frame that carries a usage object
     first_frame: float | None = None  # perf_counter when a stream's first frame went out
     stream: bool = False
+    last: Iterable[bytes] | None = None  # a stream's last frames, until they are read (`settle`)
+    told: str | None = None  # the error code they told
+
+    def settle(self) -> None:
+        """Read a stream's last frames, once: the error code they tell, and the last frame with usage."""
+        if self.last is not None:
+            self.told, self.usage_frame = read_last(self.last)
+            self.last = None
+
+
+def ended_with(answer: Answer, interrupted: str | None) -> str | None:
+    """The error code of a request that ended with `interrupted` (None: it did not): a dropped
+    connection is told as such; else what a stream's last frames tell comes first."""
+    answer.settle()
+    return interrupted if interrupted == "connection_dropped" else answer.told or interrupted
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +130,7 @@ class _Ended:
     path: str
     request_id: str
     status: int
-    error: str | None
+    error: str | None  # its code; a stream's says how it was cut short (`ended_with` reads the rest)
     answer: Answer
     finished: float  # perf_counter when it ended
     reached: bool = False  # whether a backend was asked (the request's subject was noted)
@@ -123,6 +138,7 @@ class _Ended:
 
     def listed(self) -> dict[str, Any]:
         recorder, trace, answer = self.recorder, self.trace, self.answer
+        error = ended_with(answer, self.error)  # a stream's last frames read: its usage frame too
         body = _json(trace.raw)
         body = body if isinstance(body, dict) else None
         model = body.get("model") if body is not None else None
@@ -136,7 +152,7 @@ class _Ended:
             "model": model,
             "stream": bool(body and body.get("stream") is True),
             "status": self.status,
-            "error": self.error,
+            "error": error,
             "answered_by": recorder.answered_by(trace.notes, self.reached, model, self.status),
             "timings": {
                 "ttft_ms": _ms(answer.first_frame - trace.started)

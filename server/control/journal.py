@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -29,14 +29,16 @@ from starlette.responses import Response
 from backends.base import DropConnection
 from backends.request_key import field_digests, normalize, request_key
 from server.config import Settings
-from server.control.entries import USAGE, Answer, Recorder
+from server.control.entries import Answer, Recorder, ended_with
+from server.control.last_frames import LAST_FRAMES, error_code
 from server.errors import APIError
 from server.http.event_stream import EventStream
 from server.http.trace import Trace
 from server.state.journal_file import Journal
 
 MISSES = ("recording_not_found", "fixture_not_matched")
-LAST_FRAMES = 8  # a stream's last frames searched for its error and usage (room for comments)
+# The most bytes of a stream's last frames an entry keeps unread: up to a thousand entries are kept.
+UNREAD_BYTES = 8192
 
 
 def entry(trace: Trace, settings: Settings, status: int | None, error: str | None) -> dict[str, Any]:
@@ -82,17 +84,6 @@ def entry(trace: Trace, settings: Settings, status: int | None, error: str | Non
     }
 
 
-def error_code(payload: bytes) -> str | None:
-    """The `code` (else `type`) of an error envelope, or None when `payload` is not one."""
-    try:
-        error = orjson.loads(payload).get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    if not isinstance(error, dict):
-        return None
-    return str(error.get("code") or error.get("type") or "error")
-
-
 class Handler(Protocol):
     """An endpoint that takes the journal's trace when one is kept."""
 
@@ -114,7 +105,7 @@ class Sinks:
         self, request: Request, trace: Trace, status: int | None, error: str | None, answer: Answer
     ) -> None:
         if self.file is not None:
-            self.file.append(entry(trace, self.settings, status, error))
+            self.file.append(entry(trace, self.settings, status, ended_with(answer, error)))
         if self.memory is not None:
             scope = request.scope
             request_id = scope.get("state", {}).get("request_id", "")
@@ -157,9 +148,8 @@ async def _watch(
     interrupted: str | None = None
     answer = Answer(stream=True)
     keep = sinks.memory is not None and sinks.settings.journal.bodies
-    # An error frame and the last frame with usage come at a stream's end (before `[DONE]`, or as
-    # the Responses API's last events): only its last frames are searched, once it is over, not
-    # every frame as it passes (a search per frame was a tenth of a zero-delay stream's cost).
+    # Only the last frames are kept, for the error and usage they tell (server/control/last_frames.py):
+    # a search of every frame as it passed was a tenth of a zero-delay stream's cost.
     last: deque[bytes] = deque(maxlen=LAST_FRAMES)
     try:
         async for frame in frames:
@@ -184,44 +174,7 @@ async def _watch(
             if aclose is not None:
                 await aclose()
         finally:
-            told = _read_last(last, answer)
-            error = interrupted if interrupted == "connection_dropped" else told or interrupted
-            await sinks.done(request, trace, status, error, answer)
-
-
-def _read_last(frames: Iterable[bytes], answer: Answer) -> str | None:
-    """The error code the last of these frames tell, if any; the last with usage goes in `answer`."""
-    error: str | None = None
-    # What went out in one piece may hold several frames (a proxied stream's, as they came): the
-    # last LAST_FRAMES frames are read, as when each went out alone.
-    split = [one for piece in frames for one in _last_cut(piece)]
-    for frame in split[-LAST_FRAMES:]:
-        if frame.startswith(b":"):
-            continue  # an upstream's comment
-        if frame.startswith(b'data: {"error"'):
-            error = error_code(frame[6:])
-        elif frame.startswith(b"event: error\n"):  # the Responses API's
-            error = error_code(frame.split(b"\n", 2)[1][6:])
-        if USAGE in frame:
-            answer.usage_frame = frame
-    return error
-
-
-def _last_cut(piece: bytes) -> list[bytes]:
-    """The frames of `piece` as `split` cuts it, or its last LAST_FRAMES at least: only those are
-    ever read, and cutting all of a proxied stream that went out in one piece was 3% of its cost.
-    It is cut from its end, no further than needed."""
-    end = len(piece) - 2
-    if end > 0 and piece.find(b"\n\n") == end:  # one frame, ending in exactly two newlines
-        return [piece[:end]]
-    parts = piece.rsplit(b"\n\n", LAST_FRAMES + 1)
-    if any(part[-1:] == b"\n" for part in parts):
-        # Three newlines in a row or more (a payload that ends with a newline), which `split` cuts
-        # from their start, `rsplit` from their end.
-        parts = piece.split(b"\n\n")
-    elif len(parts) > LAST_FRAMES + 1:  # parts[0] holds the piece's earlier frames, whole
-        last = [one for one in parts[1:] if one]
-        if len(last) >= LAST_FRAMES:
-            return last
-        parts = piece.split(b"\n\n")  # blank parts among the last (a payload ending in blank lines)
-    return [one for one in parts if one]
+            answer.last = last  # read when the entry is first listed or written (`ended_with`)
+            if sum(map(len, last)) > UNREAD_BYTES:
+                answer.settle()  # long frames (a proxied stream's pieces) are not kept unread
+            await sinks.done(request, trace, status, interrupted, answer)

@@ -4,7 +4,9 @@ Proven: every /v1 endpoint (chat, Responses, completions, embeddings) is journal
 namespace, oldest first, with the endpoint, model, status, error code, what answered, timings and
 usage; `since` and `limit` page through it; bodies appear only with `journal.bodies`, scrubbed of
 keys; a namespace keeps at most `journal.memory` entries; `memory: 0` keeps none; sessions of one key
-and other keys are isolated; clearing and reset empty it.
+and other keys are isolated; clearing and reset empty it. A stream's last frames, which tell its
+error and usage, are read when its entry is first listed, not on the stream's way out, unless they
+are long (then at once, not kept).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import httpx
 
 from server.app import create_app
 from server.config import load_settings
+from server.control.entries import Answer
+from server.namespaces import namespace
 from tests.support.requests import chat_body, in_process
 
 REQUESTS = "/_chatdouble/requests"
@@ -177,3 +181,27 @@ def test_the_journal_setting_takes_a_path_a_mapping_or_null(tmp_path: Path) -> N
     assert load_settings(config, env={}).journal.memory == 0
     assert load_settings(env={}).journal.memory == 1000  # on out of the box
     assert load_settings(env={"CHATDOUBLE_JOURNAL": "x.jsonl"}).journal.file == "x.jsonl"
+
+
+async def _answers(app: Any) -> list[Answer]:
+    """What the journal holds of each answer in A1's namespace, oldest first."""
+    entries = await app.state.runtime.requests.of(namespace(KEY, "one"))
+    return [entry.build.__self__.answer for entry in entries]
+
+
+async def test_a_streams_last_frames_are_read_when_its_entry_is_listed_and_long_ones_at_once() -> None:
+    app = app_with()
+    usage = {"stream_options": {"include_usage": True}}
+    async with in_process(app) as http:
+        await http.post("/v1/chat/completions", json=chat_body("hi", stream=True, **usage), headers=A1)
+        long = {"model": "gpt-4o", "input": "word " * 3000, "stream": True}  # its last event: 15 kB
+        await http.post("/v1/responses", json=long, headers=A1)
+        short, whole = await _answers(app)
+        assert short.last is not None  # kept unread
+        assert whole.last is None  # read already
+        assert whole.usage_frame is not None
+        entries = (await listed(http))["data"]
+    assert short.last is None  # read for the listing
+    assert [entry["error"] for entry in entries] == [None, None]
+    assert entries[0]["usage"]["completion_tokens"] == 1
+    assert entries[1]["usage"]["output_tokens"] > 3000  # the echo of 3,000 words and spaces

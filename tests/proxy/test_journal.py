@@ -15,8 +15,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from backends.request_key import normalize, request_key
-from server.control.entries import Answer
-from server.control.journal import LAST_FRAMES, _last_cut, _read_last
+from server.control.last_frames import LAST_FRAMES, last_cut, read_last
 from tests.servers import serve
 from tests.support.proxies import proxy_app, upstream_app
 from tests.support.requests import user
@@ -237,10 +236,8 @@ def test_the_last_frames_are_read_alike_however_the_stream_went_out(
         if rest:
             pieces.append(b"".join(rest[:size]))
             rest = rest[size:]
-    alone, together = Answer(stream=True), Answer(stream=True)
-    error = _read_last([frame + b"\n\n" for frame in frames[-LAST_FRAMES:]], alone)
-    assert _read_last(deque(pieces, maxlen=LAST_FRAMES), together) == error
-    assert together.usage_frame == alone.usage_frame
+    alone = read_last([frame + b"\n\n" for frame in frames[-LAST_FRAMES:]])
+    assert read_last(deque(pieces, maxlen=LAST_FRAMES)) == alone
 
 
 @given(st.lists(st.sampled_from([b"", b"a", b"b\n", b"\nc"]), max_size=30).map(b"\n\n".join))
@@ -249,4 +246,4 @@ def test_a_piece_is_cut_into_the_same_last_frames_as_when_cut_whole(piece: bytes
     """Only a piece's last frames are cut, from its end, into the frames `split` makes of it whole:
     with three newlines in a row and blank parts too."""
     whole = [frame for frame in piece.split(b"\n\n") if frame]
-    assert _last_cut(piece)[-LAST_FRAMES:] == whole[-LAST_FRAMES:]
+    assert last_cut(piece)[-LAST_FRAMES:] == whole[-LAST_FRAMES:]
