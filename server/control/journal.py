@@ -174,7 +174,7 @@ async def _watch(
             if aclose is not None:
                 await aclose()
         finally:
-            answer.last = last  # read when the entry is first listed or written (`ended_with`)
+            answer.last = tuple(last)  # read when the entry is first listed or written (`ended_with`)
             if sum(map(len, last)) > UNREAD_BYTES:
                 answer.settle()  # long frames (a proxied stream's pieces) are not kept unread
             await sinks.done(request, trace, status, interrupted, answer)
