@@ -54,6 +54,10 @@ class ResponseWriter:
             event[key] = fields[key]
         return event
 
+    def _where(self, item: JSON) -> dict[str, Any]:
+        """Where an event of the open item belongs: its id and its place in the output."""
+        return {"item_id": item["id"], "output_index": len(self.output) - 1}
+
     def _pad(self, delta: str) -> dict[str, str]:
         pad = self._padding(delta)
         return {} if pad is None else {"obfuscation": pad}
@@ -186,7 +190,7 @@ class ResponseWriter:
             out += self._close() + self._open_reasoning()
         item = self._item
         assert item is not None
-        where = {"item_id": item["id"], "output_index": len(self.output) - 1}
+        where = self._where(item)
         summary: list[JSON] = item["summary"]
         if self._part is None or event.part >= len(summary):
             out += self._close_part()
@@ -214,17 +218,8 @@ class ResponseWriter:
         return out
 
     def _text(self, text: str, kind: str) -> list[JSON]:
-        item, part = self._item, self._part
-        if (  # the usual: more text for the open text part of the open message
-            text
-            and kind == "output_text"
-            and part is not None
-            and part["type"] == kind
-            and item is not None
-            and item["type"] == "message"
-        ):
-            return [self._text_delta(item, part, text)]
         out: list[JSON] = []
+        item = self._item
         if item is None or item["type"] != "message":
             out += self._close()
             item = {
@@ -236,27 +231,32 @@ class ResponseWriter:
             item["role"] = "assistant"
             out += self._add(item)
         content: list[JSON] = item["content"]
-        where = {"item_id": item["id"], "output_index": len(self.output) - 1}
-        if self._part is None or self._part["type"] != kind:
+        part = self._part
+        if part is None or part["type"] != kind:
             out += self._close_part()
-            self._part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+            part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
             if kind == "refusal":
-                self._part = {"type": "refusal", "refusal": ""}
-            content.append(self._part)
-            added = dict(self._part)
+                part = {"type": "refusal", "refusal": ""}
+            self._part = part
+            content.append(part)
             out.append(
                 self._event(
-                    "response.content_part.added", **where, content_index=len(content) - 1, part=added
+                    "response.content_part.added",
+                    **self._where(item),
+                    content_index=len(content) - 1,
+                    part=dict(part),
                 )
             )
         if not text:
             return out
-        index = len(content) - 1
         if kind == "refusal":
-            self._part["refusal"] += text
-            out.append(self._event("response.refusal.delta", **where, content_index=index, delta=text))
+            part["refusal"] += text
+            delta = self._event(
+                "response.refusal.delta", **self._where(item), content_index=len(content) - 1, delta=text
+            )
+            out.append(delta)
         else:
-            out.append(self._text_delta(item, self._part, text))
+            out.append(self._text_delta(item, part, text))
         return out
 
     def _text_delta(self, item: JSON, part: JSON, text: str) -> JSON:
@@ -295,7 +295,7 @@ class ResponseWriter:
         if item_open is None or item_open["type"] != "function_call" or not event.arguments:
             return out
         item_open["arguments"] += event.arguments
-        where = {"item_id": item_open["id"], "output_index": len(self.output) - 1}
+        where = self._where(item_open)
         out.append(
             self._event(
                 "response.function_call_arguments.delta",
@@ -311,7 +311,7 @@ class ResponseWriter:
         if part is None or item is None:
             return []
         self._part = None
-        where = {"item_id": item["id"], "output_index": len(self.output) - 1}
+        where = self._where(item)
         if part["type"] == "summary_text":
             index = len(item["summary"]) - 1
             return [
