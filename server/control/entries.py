@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +39,7 @@ class Answer:
     usage_frame: bytes | None = None  # a stream's last frame that carries a usage object
     first_frame: float | None = None  # perf_counter when a stream's first frame went out
     stream: bool = False
-    last: Iterable[bytes] | None = None  # a stream's last frames, until they are read (`settle`)
+    last: tuple[bytes, ...] | None = None  # a stream's last frames, until they are read (`settle`)
     told: str | None = None  # the error code they told
 
     def settle(self) -> None:
