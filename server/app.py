@@ -19,6 +19,7 @@ from backends.base import Backend
 from server import __version__
 from server.chat import route as chat
 from server.chat import stored as chat_stored
+from server.chat.conversation import conversation_of
 from server.completions import route as completions
 from server.config import Settings
 from server.control import admin, chaos, fixtures_api, requests_api, verify
@@ -26,6 +27,7 @@ from server.control.entries import Recorder
 from server.control.journal import Endpoint, Sinks, journaled
 from server.embeddings import route as embeddings
 from server.errors import APIError, invalid_request
+from server.generation.conversation import Conversation
 from server.generation.shaping import Sleep
 from server.http.direct import Application
 from server.http.json_response import error_response
@@ -123,14 +125,21 @@ def create_app(
     return app
 
 
-def _endpoint(handler: _Handler, runtime: Runtime, name: str) -> Endpoint:
+def _endpoint(
+    handler: _Handler,
+    runtime: Runtime,
+    name: str,
+    rebuild: Callable[[bytes], Conversation] | None = None,
+) -> Endpoint:
     """A generation endpoint, journaled when a journal is kept (file or memory) and carrying
     rate-limit headers when limits are set; without either, the handler itself, so neither is on the
-    hot path."""
+    hot path. `rebuild`: how its conversation is made again from a body (`Recorder.rebuild`)."""
     endpoint: Endpoint = handler
     if runtime.journal is not None or runtime.requests is not None:
         memory = (
-            Recorder.of(runtime.requests, runtime.settings, name) if runtime.requests is not None else None
+            Recorder.of(runtime.requests, runtime.settings, name, rebuild)
+            if runtime.requests is not None
+            else None
         )
         endpoint = journaled(handler, Sinks(runtime.settings, runtime.journal, memory))
     if runtime.limiter is not None:
@@ -141,7 +150,7 @@ def _endpoint(handler: _Handler, runtime: Runtime, name: str) -> Endpoint:
 def _chat_route(runtime: Runtime) -> Route:
     """A plain Starlette route for the hot path; with a journal, the endpoint runs inside it, and
     without one nothing of the journal is on the path."""
-    endpoint = _endpoint(chat.create_chat_completion, runtime, "chat.completions")
+    endpoint = _endpoint(chat.create_chat_completion, runtime, "chat.completions", conversation_of)
     return Route(chat.PATH, endpoint, methods=["POST"], name="create_chat_completion")
 
 

@@ -174,3 +174,10 @@ def to_conversation(body: ChatCompletionRequest) -> Conversation:
         stream=bool(body.stream),
         wire=lambda: body.model_dump(mode="json", exclude_unset=True, by_alias=True),
     )
+
+
+def conversation_of(raw: bytes) -> Conversation:
+    """The conversation of a body this server accepted before, made again from its bytes (the
+    in-process journal keeps them, not the conversation): validated as then, without the checks it
+    passed then, so nothing is refused or logged twice."""
+    return to_conversation(ChatCompletionRequest.model_validate_json(raw))

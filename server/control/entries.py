@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from backends.fixtures.runtime import SOURCE
 from backends.request_key import Scrubber
 from server.config import Settings
 from server.control.last_frames import USAGE, read_last
+from server.generation.conversation import Conversation
 from server.http.trace import Trace
 from server.state.requests import RequestEntry, Requests, Subject
 
@@ -35,7 +37,7 @@ class Answer:
     """What the journal saw of the answer: a whole body, or a stream's frames."""
 
     body: bytes | None = None
-    frames: list[bytes] = field(default_factory=list)  # kept only with `bodies`
+    frames: list[bytes] | None = None  # a stream's, kept only with `bodies`
     usage_frame: bytes | None = None  # a stream's last frame that carries a usage object
     first_frame: float | None = None  # perf_counter when a stream's first frame went out
     stream: bool = False
@@ -64,10 +66,19 @@ class Recorder:
     settings: Settings
     endpoint: str  # "chat.completions", "responses", "completions", "embeddings"
     scrubber: Scrubber
+    # How the endpoint's conversation is made again from a body it accepted (`Subject`); None:
+    # the endpoint's conversation is kept (a Responses turn's holds the history it continues).
+    rebuild: Callable[[bytes], Conversation] | None = None
 
     @classmethod
-    def of(cls, log: Requests, settings: Settings, endpoint: str) -> Recorder:
-        return cls(log, settings, endpoint, Scrubber([*settings.api_keys, settings.admin_token]))
+    def of(
+        cls,
+        log: Requests,
+        settings: Settings,
+        endpoint: str,
+        rebuild: Callable[[bytes], Conversation] | None = None,
+    ) -> Recorder:
+        return cls(log, settings, endpoint, Scrubber([*settings.api_keys, settings.admin_token]), rebuild)
 
     async def record(
         self,
@@ -87,7 +98,7 @@ class Recorder:
         ended = _Ended(self, trace, method, path, request_id, status, error, answer, time.perf_counter())
         ended.reached = trace.notes.subject is not None
         ended.bearer = _bearer(trace) if self.settings.journal.bodies else None
-        subject = _subject(trace)
+        subject = _subject(trace, self.rebuild)
         await self.log.append(trace.namespace, RequestEntry(0, self.endpoint, subject, ended.listed))
 
     def answered_by(self, notes: Notes, reached: bool, model: str | None, status: int) -> dict[str, Any]:
@@ -207,7 +218,7 @@ def _response(answer: Answer) -> Any:
     if not answer.stream:
         return _json(answer.body)
     events: list[Any] = []
-    for frame in answer.frames:
+    for frame in answer.frames or ():
         for line in frame.split(b"\n"):
             if line.startswith(b"data: ") and line != b"data: [DONE]":
                 event = _json(line[6:])
@@ -216,14 +227,14 @@ def _response(answer: Answer) -> Any:
     return events
 
 
-def _subject(trace: Trace) -> Subject:
+def _subject(trace: Trace, rebuild: Callable[[bytes], Conversation] | None) -> Subject:
     """What verify reads: the conversation the backend got (an embeddings request's inputs as user
-    messages, as embedding fixtures see them), and the client's bytes."""
+    messages, as embedding fixtures see them), and the client's bytes; `rebuild` makes a
+    generation request's conversation again from them."""
     subject = trace.notes.subject
-    conversation = None
-    if isinstance(subject, GenerationRequest):
-        conversation = subject.conversation
-    elif isinstance(subject, EmbeddingRequest):
-        conversation = as_conversation(subject)
     trace.notes.subject = None  # its headers are not kept
-    return Subject(conversation, trace.raw)
+    if isinstance(subject, GenerationRequest):
+        return Subject(subject.conversation, trace.raw, rebuild)
+    if isinstance(subject, EmbeddingRequest):
+        return Subject(as_conversation(subject), trace.raw)
+    return Subject(None, trace.raw)

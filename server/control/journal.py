@@ -147,7 +147,9 @@ async def _watch(
 ) -> AsyncIterator[bytes]:
     interrupted: str | None = None
     answer = Answer(stream=True)
-    keep = sinks.memory is not None and sinks.settings.journal.bodies
+    kept: list[bytes] | None = None  # every frame, when bodies are kept
+    if sinks.memory is not None and sinks.settings.journal.bodies:
+        kept = answer.frames = []
     # Only the last frames are kept, for the error and usage they tell (server/control/last_frames.py):
     # a search of every frame as it passed was a tenth of a zero-delay stream's cost.
     last: deque[bytes] = deque(maxlen=LAST_FRAMES)
@@ -156,8 +158,8 @@ async def _watch(
             if answer.first_frame is None and not frame.startswith(b":"):  # a comment is not one
                 answer.first_frame = time.perf_counter()
             last.append(frame)
-            if keep:
-                answer.frames.append(frame)
+            if kept is not None:
+                kept.append(frame)
             yield frame
     except DropConnection:
         interrupted = "connection_dropped"

@@ -25,10 +25,29 @@ LISTED = "chatdouble.request"  # the listed entry's `object`
 
 @dataclass(slots=True)
 class Subject:
-    """What verify matches a journaled request against; never listed."""
+    """What verify matches a journaled request against; never listed.
 
-    conversation: Conversation | None  # None when the request never reached a backend
+    With `rebuild` (a chat request's: its conversation is a function of its body), the in-process
+    store lets the conversation go (`release`) and verify makes it again from the bytes when it
+    first reads it. A conversation is some 25 small objects with the validated body it keeps; a
+    thousand kept per namespace made every request slower (about 6% of the server's non-stream
+    throughput, bench/README.md), as the memory each new request takes was then seldom warm."""
+
+    held: Conversation | None  # None when the request never reached a backend, or once released
     raw: bytes  # the client's body, for `match.request`
+    rebuild: Callable[[bytes], Conversation] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def conversation(self) -> Conversation | None:
+        """The conversation the backend got; None when the request never reached one."""
+        if self.held is None and self.rebuild is not None:
+            self.held = self.rebuild(self.raw)
+        return self.held
+
+    def release(self) -> None:
+        """Let the conversation go when it can be made again."""
+        if self.rebuild is not None:
+            self.held = None
 
 
 @dataclass(slots=True)
@@ -85,6 +104,7 @@ class RequestLog:
 
     async def append(self, namespace: str, entry: RequestEntry) -> None:
         entry.seq = next(self._seq)
+        entry.subject.release()  # kept for long: what can be made again is not kept (`Subject`)
         entries = self._entries.get(namespace)
         if entries is None:
             entries = self._entries[namespace] = deque(maxlen=self.capacity)
