@@ -29,7 +29,7 @@ from server.config import Settings
 from server.control.last_frames import USAGE, read_last
 from server.generation.conversation import Conversation
 from server.http.trace import Trace
-from server.state.requests import RequestEntry, Requests, Subject
+from server.state.requests import RequestEntry, RequestLog, Requests, Subject
 
 
 @dataclass(slots=True)
@@ -95,11 +95,30 @@ class Recorder:
         # Only what cannot wait is read now (the times, and what the request's notes and headers
         # say before they are let go); the listed entry is built when it is first listed (by a
         # shared store, when it is written). The store gives it its `object` and `seq`.
-        ended = _Ended(self, trace, method, path, request_id, status, error, answer, time.perf_counter())
-        ended.reached = trace.notes.subject is not None
+        notes = trace.notes
+        finished = time.perf_counter()
+        ended = _Ended(
+            self,
+            notes,
+            trace.raw,
+            trace.arrived,
+            trace.started,
+            method,
+            path,
+            request_id,
+            status,
+            error,
+            answer,
+            finished,
+        )
+        ended.reached = notes.subject is not None
         ended.bearer = _bearer(trace) if self.settings.journal.bodies else None
         subject = _subject(trace, self.rebuild)
-        await self.log.append(trace.namespace, RequestEntry(0, self.endpoint, subject, ended.listed))
+        entry, log = RequestEntry(0, self.endpoint, subject, ended), self.log
+        if isinstance(log, RequestLog):
+            log.add(trace.namespace, entry)  # kept in this process: nothing to await
+        else:
+            await log.append(trace.namespace, entry)
 
     def answered_by(self, notes: Notes, reached: bool, model: str | None, status: int) -> dict[str, Any]:
         """`reached`: whether a backend was asked (the request's subject was noted)."""
@@ -131,11 +150,16 @@ class Recorder:
 
 @dataclass(slots=True)
 class _Ended:
-    """What a request's entry is built from when it is first listed: one object, rather than a
-    closure over a dozen cells, made for every request."""
+    """What a request's entry is built from when it is first listed (the entry calls it): one
+    object, rather than a closure over a dozen cells or the request's trace, kept for each of a
+    thousand entries. What an entry keeps, the memory a new request takes is seldom warm in
+    (`Subject`), so it keeps what it reads and no more."""
 
     recorder: Recorder
-    trace: Trace
+    notes: Notes
+    raw: bytes
+    arrived: float  # time.time() when it came
+    started: float  # perf_counter when it came
     method: str
     path: str
     request_id: str
@@ -146,16 +170,16 @@ class _Ended:
     reached: bool = False  # whether a backend was asked (the request's subject was noted)
     bearer: str | None = None  # the caller's key, scrubbed from bodies
 
-    def listed(self) -> dict[str, Any]:
-        recorder, trace, answer = self.recorder, self.trace, self.answer
+    def __call__(self) -> dict[str, Any]:
+        recorder, answer = self.recorder, self.answer
         error = ended_with(answer, self.error)  # a stream's last frames read: its usage frame too
-        body = _json(trace.raw)
+        body = _json(self.raw)
         body = body if isinstance(body, dict) else None
         model = body.get("model") if body is not None else None
         model = model if isinstance(model, str) else None
         listed: dict[str, Any] = {
             "id": self.request_id,
-            "created": trace.arrived,
+            "created": self.arrived,
             "method": self.method,
             "path": self.path,
             "endpoint": recorder.endpoint,
@@ -163,12 +187,10 @@ class _Ended:
             "stream": bool(body and body.get("stream") is True),
             "status": self.status,
             "error": error,
-            "answered_by": recorder.answered_by(trace.notes, self.reached, model, self.status),
+            "answered_by": recorder.answered_by(self.notes, self.reached, model, self.status),
             "timings": {
-                "ttft_ms": _ms(answer.first_frame - trace.started)
-                if answer.first_frame is not None
-                else None,
-                "total_ms": _ms(self.finished - trace.started),
+                "ttft_ms": _ms(answer.first_frame - self.started) if answer.first_frame is not None else None,
+                "total_ms": _ms(self.finished - self.started),
             },
             "usage": _usage(answer.usage_frame if answer.stream else answer.body),
         }

@@ -103,6 +103,10 @@ class RequestLog:
         self._seq = itertools.count(1)
 
     async def append(self, namespace: str, entry: RequestEntry) -> None:
+        self.add(namespace, entry)
+
+    def add(self, namespace: str, entry: RequestEntry) -> None:
+        """`append`, for a caller that knows the entries are kept here and need not await it."""
         entry.seq = next(self._seq)
         entry.subject.release()  # kept for long: what can be made again is not kept (`Subject`)
         entries = self._entries.get(namespace)

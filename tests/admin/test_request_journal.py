@@ -186,7 +186,7 @@ def test_the_journal_setting_takes_a_path_a_mapping_or_null(tmp_path: Path) -> N
 async def _answers(app: Any) -> list[Answer]:
     """What the journal holds of each answer in A1's namespace, oldest first."""
     entries = await app.state.runtime.requests.of(namespace(KEY, "one"))
-    return [entry.build.__self__.answer for entry in entries]
+    return [entry.build.answer for entry in entries]  # `build` is the journal's `_Ended`
 
 
 async def test_a_streams_last_frames_are_read_when_its_entry_is_listed_and_long_ones_at_once() -> None:
