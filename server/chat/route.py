@@ -41,9 +41,10 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "chat/completions", asked)
-    if forwarded is not None:
-        return forwarded
+    if runtime.forwarders:  # a backend may pass an upstream's answer through (most servers have none)
+        forwarded = await runtime.forwarded(request, intake, "chat/completions", asked)
+        if forwarded is not None:
+            return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = parse_request(raw, reject_unknown=settings.unknown_fields == "reject")
     route = runtime.route(body.model)
@@ -63,7 +64,11 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         budget = chat.plan.n * (body.completion_limit or 0)
         await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
     backend = await runtime.backend(route, namespace)
-    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
+    shaping = (  # none without latency profiles or chaos, and no coroutine made to say so
+        None
+        if runtime.latency is None and runtime.chaos is None
+        else await runtime.shaping(route, body.model, namespace, request.scope)
+    )
     generation = Generation(
         chat.plan,
         backend.stream(

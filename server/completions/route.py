@@ -41,9 +41,10 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
     runtime = runtime_of(request)
     settings = runtime.settings
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "completions", asked)
-    if forwarded is not None:
-        return forwarded
+    if runtime.forwarders:  # a backend may pass an upstream's answer through (most servers have none)
+        forwarded = await runtime.forwarded(request, intake, "completions", asked)
+        if forwarded is not None:
+            return forwarded
     namespace, raw, notes = intake.namespace, intake.raw, intake.notes
     body = _parse(runtime, raw)
     route = runtime.route(body.model)
@@ -61,7 +62,11 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
         await runtime.limiter.admit(request, namespace, body.model, tokens)
     backend = await runtime.backend(route, namespace)
-    shaping = await runtime.shaping(route, body.model, namespace, request.scope)
+    shaping = (  # none without latency profiles or chaos, and no coroutine made to say so
+        None
+        if runtime.latency is None and runtime.chaos is None
+        else await runtime.shaping(route, body.model, namespace, request.scope)
+    )
 
     requests = [
         GenerationRequest(

@@ -41,9 +41,10 @@ async def create_embedding(request: Request, trace: Trace | None = None) -> Resp
     """`trace` is given when a journal is kept (`server.control.journal.journaled`)."""
     runtime = runtime_of(request)
     intake = await runtime.intake(request, trace)
-    forwarded = await runtime.forwarded(request, intake, "embeddings", asked)
-    if forwarded is not None:
-        return forwarded
+    if runtime.forwarders:  # a backend may pass an upstream's answer through (most servers have none)
+        forwarded = await runtime.forwarded(request, intake, "embeddings", asked)
+        if forwarded is not None:
+            return forwarded
     namespace, raw = intake.namespace, intake.raw
     route, tokenizer, plan = _planned(runtime, raw)
     if runtime.limiter is not None:

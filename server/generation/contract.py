@@ -67,6 +67,15 @@ class Guard:
         self.functions = (
             {tool.name: tool for tool in conversation.functions} if conversation.functions else {}
         )
+        # Nothing offered, forced or formatted, as in most requests: a reply has nothing to keep to
+        # but its calls, which `check_call` refuses as they come.
+        output = conversation.output
+        self.unbound = (
+            not self.tools
+            and not self.functions
+            and conversation.function_choice.named is None
+            and (output is None or output.kind == "text")
+        )
 
     def violation(self, what: str) -> None:
         if self.warn_only:
@@ -97,8 +106,8 @@ class Guard:
 
     def check_reply(self, reply: Transcript, finish_reason: FinishReason) -> None:
         conversation = self.conversation
-        if finish_reason == "length":
-            return  # a cut reply is incomplete by design: its JSON need not parse
+        if finish_reason == "length" or self.unbound:
+            return  # a cut reply is incomplete by design (its JSON need not parse)
         if not reply.calls and reply.function is None and not reply.refusal:
             choice = conversation.tool_choice
             # `required` over an allowed set naming no offered function leaves nothing to call: every

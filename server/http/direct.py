@@ -14,6 +14,7 @@ middleware of their own (tests do): it must see every request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -78,8 +79,14 @@ class _Headers(Headers):
         self._first: dict[bytes, bytes] = dict(reversed(self.raw))
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._first.get(key.lower().encode("latin-1"))
+        value = self._first.get(_raw_name(key))
         return default if value is None else value.decode("latin-1")
+
+
+@functools.lru_cache(maxsize=64)
+def _raw_name(key: str) -> bytes:
+    """A header name as the scope holds it; the endpoints ask for the same few names every request."""
+    return key.lower().encode("latin-1")
 
 
 class _Request(Request):
