@@ -4,7 +4,8 @@ Proven on real loopback sockets: connections made while the loop is busy all wai
 accept queue; when the loop next polls, `EagerAcceptLoop` takes them all in one turn, where
 uvloop's own server takes one per turn (the reason the module exists). Turns are counted by a
 callback that puts itself back on the loop once per turn. Also: what it binds, that closing stops
-it, and that `chatdouble serve` uses it with one worker only.
+it, that `chatdouble serve` uses it with one worker only, and that it leaves the client's address as
+the socket gives it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
+import httpx
 import pytest
+import uvicorn
 import uvloop
 
 from server.__main__ import uvicorn_options
@@ -152,3 +155,33 @@ def test_serve_accepts_eagerly_with_one_worker_only() -> None:
     two = uvicorn_options(load_settings(None, env={}, overrides={"workers": 2}))
     assert one["loop"] == "server.http.accepting:EagerAcceptLoop"
     assert "loop" not in two  # uvicorn's default: uvloop, one connection at a time per worker
+
+
+async def test_serve_leaves_the_client_address_as_the_socket_gives_it() -> None:
+    """`chatdouble serve` runs uvicorn without its proxy-headers middleware: chatdouble reads nothing
+    of the client's address or scheme, which that middleware rewrote from a local proxy's
+    `X-Forwarded-*` headers on every request."""
+    seen: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append((scope["client"][0], scope["scheme"]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    options = uvicorn_options(load_settings(None, env={}, overrides={"workers": 1}))
+    kept = {name: options[name] for name in ("http", "proxy_headers", "access_log")}
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", **kept))  # type: ignore[arg-type]
+    listening = socket.create_server(("127.0.0.1", 0))
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    try:
+        # The connection waits in the listening socket's queue until the server takes it.
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/"
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(url, headers=forwarded)
+    finally:
+        server.should_exit = True
+        await serving
+        listening.close()
+    assert answer.status_code == 204
+    assert seen == [("127.0.0.1", "http")]
