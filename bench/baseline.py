@@ -12,8 +12,10 @@ it: `"stream":true` in the compact JSON the load generator sends selects the str
 `POST /v1/responses` answers the same conversation's Responses stream as fixed bytes
 (bench/responses_stream.py).
 
-Run it alone with `python -m bench.baseline --port N`: uvicorn gets exactly the settings the
-`chatdouble serve` command gives it (1 worker, loop and http "auto", log level warning, no access log).
+Run it alone with `python -m bench.baseline --port N`: uvicorn gets the settings the `chatdouble
+serve` command gives it (1 worker, loop "auto", log level warning, no access log), but with uvicorn's
+own http "auto" and defaults, not chatdouble's joined writes and the proxy-headers middleware left
+out (bench/README.md).
 """
 
 from __future__ import annotations
