@@ -32,6 +32,7 @@ PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made 
 SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
 INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
+PLAIN_ROLES = ("user", "system", "developer")  # the roles a message of just its text may have
 
 
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
@@ -47,7 +48,24 @@ def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int
     batches: dict[str, int] = {}  # call id -> the index of its turn, for results joined in one message
     opened: set[int] = set()  # the turns whose joined result message is counted
     turn = _current_turn(conversation) if rules.reasoning_chars_per_token else len(conversation.messages)
+    envelope = rules.per_message + ROLE_TOKENS if rules.message_envelope else 0
     for index, message in enumerate(conversation.messages):
+        if (
+            not functions
+            and message.role in PLAIN_ROLES
+            and message.parts is None
+            and not (
+                message.name
+                or message.calls
+                or message.tools
+                or message.reasoning
+                or message.reasoning_tokens
+            )
+        ):
+            # Most messages: a role and a text, and no tools to write beside them. They cost their
+            # envelope and their text; none of the rules below has anything to add.
+            total += envelope + tokenizer.count(message.text)
+            continue
         if index > turn:  # the current turn's reasoning stays in the prompt
             if message.reasoning:
                 total += _reasoning_estimate(message.reasoning, rules)
