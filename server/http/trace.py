@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from backends.base import Notes
 
 
-@dataclass(slots=True)
 class Trace:
-    """One request on its way: the client's bytes and what the backend noted."""
+    """One request on its way: the client's bytes and what the backend noted. Made for every
+    journaled request, with what it holds set in order rather than through a dataclass's defaults."""
 
-    arrived: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.perf_counter)
-    raw: bytes = b""
-    notes: Notes = field(default_factory=Notes)
-    namespace: str | None = None  # the caller's, once authenticated
+    __slots__ = ("arrived", "namespace", "notes", "raw", "started")
+
+    def __init__(self) -> None:
+        self.arrived = time.time()
+        self.started = time.perf_counter()
+        self.raw = b""
+        self.notes = Notes()
+        self.namespace: str | None = None  # the caller's, once authenticated
