@@ -28,10 +28,11 @@ class Subject:
     """What verify matches a journaled request against; never listed.
 
     With `rebuild` (a chat request's: its conversation is a function of its body), the in-process
-    store lets the conversation go (`release`) and verify makes it again from the bytes when it
-    first reads it. A conversation is some 25 small objects with the validated body it keeps; a
-    thousand kept per namespace made every request slower (about 6% of the server's non-stream
-    throughput, bench/README.md), as the memory each new request takes was then seldom warm."""
+    store lets the conversation go (`release`) and verify makes it again from the bytes each time it
+    reads it (once per entry a verification; not kept, or the memory would fill again). A
+    conversation is some 25 small objects with the validated body it keeps; a thousand kept per
+    namespace made every request slower (about 5% of the server's non-stream throughput), as the
+    memory each new request takes was then seldom warm."""
 
     held: Conversation | None  # None when the request never reached a backend, or once released
     raw: bytes  # the client's body, for `match.request`
@@ -41,7 +42,7 @@ class Subject:
     def conversation(self) -> Conversation | None:
         """The conversation the backend got; None when the request never reached one."""
         if self.held is None and self.rebuild is not None:
-            self.held = self.rebuild(self.raw)
+            return self.rebuild(self.raw)
         return self.held
 
     def release(self) -> None:

@@ -4,7 +4,7 @@ Proven: once a chat request is journaled its entry holds no conversation, only t
 conversation verify then makes from them says everything the one the backend got said (what the
 shared journal writes of it, `server/state/subjects.py`, is equal), for a body with tools, calls,
 names, parts, a format and an unknown key the server accepts; and verify still matches such an
-entry on its messages, its tools and its parameters. A Responses turn's conversation (the history
+entry on its messages, its tools and its parameters, without keeping the conversation it made. A Responses turn's conversation (the history
 it continues is not in its bytes) is kept as it was.
 """
 
@@ -109,6 +109,7 @@ async def test_a_journaled_chat_request_keeps_its_bytes_and_verify_still_matches
         missed = {"match": {"params": {"temperature": 0.7}}, "count": {"eq": 1}}
         result = (await http.post("/_chatdouble/verify", json=missed, headers=KEY)).json()
         assert result["ok"] is False
+        assert entry.subject.held is None  # made again for each verification, and not kept
 
 
 async def test_a_responses_turn_keeps_its_conversation() -> None:
