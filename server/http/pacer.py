@@ -157,7 +157,7 @@ class Driver:
     pacer again.
     """
 
-    __slots__ = ("_context", "_coro", "_future", "_loop", "_pacer", "_ready", "_task", "_waker")
+    __slots__ = ("_context", "_coro", "_future", "_loop", "_pacer", "_ready", "_step", "_task", "_waker")
 
     def __init__(
         self, pacer: Pacer, frames: AsyncGenerator[bytes, None], send: Send, handoff: Handoff
@@ -171,6 +171,7 @@ class Driver:
         self._context.run(LATER.set, pacer.later)  # the frames it writes from a tick
         self._ready = 0  # frames sent since the pacer last woke the stream, or it last had a turn
         self._coro = self._run(frames, send, handoff.step, handoff.due)
+        self._step = self._coro.send  # one bound method, not one per frame
         self._future: asyncio.Future[Handback] = self._loop.create_future()
         self._waker = self._wake  # one bound method, not one per frame
 
@@ -233,7 +234,7 @@ class Driver:
         self._ready = 0
         _enter_task(loop, task)
         try:
-            signal = self._context.run(self._coro.send, None)
+            signal = self._context.run(self._step, None)
         except StopIteration:
             handback = Handback(end=True)
         except BaseException as exc:  # the task raises it, as its own step would have
