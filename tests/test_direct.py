@@ -85,3 +85,14 @@ def test_the_short_ways_headers_read_as_starlettes_do() -> None:
         assert ours.get(name) == theirs.get(name), name
     assert ours.get("x-seen") == "first"  # the first of a repeated name
     assert ours.get("missing", "none") == "none"
+    assert ours.getlist("x-seen") == theirs.getlist("x-seen") == ["first", "second"]
+    assert ours.raw == theirs.raw
+    assert list(ours.items()) == list(theirs.items())
+
+
+def test_the_short_ways_headers_read_a_scope_whose_headers_are_not_a_list() -> None:
+    raw = ((b"x-seen", b"first"), (b"x-seen", b"second"))
+    ours = _Headers({"type": "http", "headers": raw})
+    assert ours.get("x-seen") == "first"
+    assert ours.getlist("x-seen") == ["first", "second"]
+    assert ours.raw == list(raw)

@@ -74,9 +74,14 @@ class _Headers(Headers):
     the content type and length)."""
 
     def __init__(self, scope: Scope) -> None:
-        super().__init__(scope=scope)
+        # What `Headers(scope=scope)` does, without its checks of which argument was given (half
+        # the cost of making these): the scope's list, a list as Starlette makes sure.
+        raw = scope["headers"]
+        if raw.__class__ is not list:
+            raw = scope["headers"] = list(raw)
+        self._list = raw
         # reversed, so the first of a repeated name is put in last and wins, as in `Headers`
-        self._first: dict[bytes, bytes] = dict(reversed(self.raw))
+        self._first: dict[bytes, bytes] = dict(reversed(raw))
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._first.get(_raw_name(key))
