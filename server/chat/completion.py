@@ -62,7 +62,10 @@ async def collect(
     plan: ChatPlan, generation: Generation, events: AsyncGenerator[Event, None]
 ) -> ChatCompletion:
     tokenizer = plan.plan.tokenizer
-    drafts = [_Draft() for _ in range(plan.plan.n)]
+    n = plan.plan.n
+    drafts = (
+        [_Draft()] if n == 1 else [_Draft() for _ in range(n)]
+    )  # one: no comprehension (a function on 3.11)
     async for event in events:
         _fold(drafts[event.choice], event)
     plan = plan.as_recorded(generation.answered_as)  # a replayed recording may have given its model

@@ -47,6 +47,8 @@ class Plan:
     @property
     def hidden(self) -> int:
         """The reasoning tokens one reply actually spends: no more than its limit."""
+        if not self.reasoning_tokens:  # not a reasoning model's: nothing to weigh
+            return 0
         return self.reasoning_tokens if self.limit is None else min(self.reasoning_tokens, self.limit)
 
 
@@ -90,8 +92,9 @@ class Generation:
         self.announced = announced
         self.stream = stream
         self.guard = guard
-        self.hidden = plan.hidden  # each reply's hidden reasoning tokens
-        self.states = [ChoiceState(self.hidden) for _ in range(plan.n)]
+        hidden = self.hidden = plan.hidden  # each reply's hidden reasoning tokens
+        # One choice, as nearly every request asks, without a comprehension (a function on 3.11).
+        self.states = [ChoiceState(hidden)] if plan.n == 1 else [ChoiceState(hidden) for _ in range(plan.n)]
         self.completion_tokens = 0
         # What a replayed recording says about the answer (its model, fingerprint, padding); the
         # backend yields it before any other event, so a dialect reads it before its first byte.
