@@ -63,9 +63,8 @@ async def collect(
 ) -> ChatCompletion:
     tokenizer = plan.plan.tokenizer
     n = plan.plan.n
-    drafts = (
-        [_Draft()] if n == 1 else [_Draft() for _ in range(n)]
-    )  # one: no comprehension (a function on 3.11)
+    # One choice, as nearly every request asks, without a comprehension (a function on 3.11).
+    drafts = [_Draft()] if n == 1 else [_Draft() for _ in range(n)]
     async for event in events:
         _fold(drafts[event.choice], event)
     plan = plan.as_recorded(generation.answered_as)  # a replayed recording may have given its model
