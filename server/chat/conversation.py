@@ -160,6 +160,7 @@ def _messages(messages: Sequence[WireMessage]) -> tuple[Message, ...]:
 def to_conversation(body: ChatCompletionRequest) -> Conversation:
     """The neutral view of a chat request. Its fields are given in order, not by keyword: a class
     called with keywords first gathers them into a dict (half the cost of making one, every request)."""
+    bias = {int(token): value for token, value in body.logit_bias.items()} if body.logit_bias else {}
     conversation = Conversation(
         body.model,
         _messages(body.messages),
@@ -171,9 +172,7 @@ def to_conversation(body: ChatCompletionRequest) -> Conversation:
         body.parallel_tool_calls is not False,  # parallel_tool_calls
         None if body.response_format is None else _output(body),  # output
         body.seed,
-        {int(token): bias for token, bias in body.logit_bias.items()}
-        if body.logit_bias
-        else {},  # logit_bias
+        bias,  # logit_bias
         bool(body.stream),
     )
     conversation.wire = lambda: body.model_dump(mode="json", exclude_unset=True, by_alias=True)
