@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from server.generation.conversation import (
     LEGACY_CALL_ID,
+    PLAIN_ROLES,
     Conversation,
     Message,
     OutputFormat,
@@ -68,9 +69,6 @@ def _parts(content: object) -> tuple[Part, ...] | None:
     if not isinstance(content, list):
         return None
     return tuple(part for part in map(_part, content) if part is not None)
-
-
-PLAIN_ROLES = ("user", "system", "developer")  # a message of these holds only its content and name
 
 
 def _message(message: WireMessage) -> Message:

@@ -17,6 +17,8 @@ from server.generation.images import ImageSize
 # `function` is the legacy result of a `function_call`; roles keep the name the client used, so a
 # fixture matching on a role sees what was sent.
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+# The roles whose message may hold nothing but its text (and an author's name): no calls, no call id.
+PLAIN_ROLES: tuple[Role, ...] = ("user", "system", "developer")
 ToolKind = Literal["function", "custom", "tool_search"]  # tool_search: a client-executed search
 PartKind = Literal["text", "refusal", "image", "audio", "file"]
 ChoiceMode = Literal["none", "auto", "required"]

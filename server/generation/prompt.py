@@ -17,6 +17,7 @@ from typing import Any
 
 from server.generation.conversation import (
     LEGACY_CALL_ID,
+    PLAIN_ROLES,
     Conversation,
     Message,
     OutputFormat,
@@ -32,7 +33,6 @@ PARALLEL = "multi_tool_use.parallel"  # the recipient of two or more calls made 
 SYSTEM_ROLES = ("system", "developer")  # the roles whose message the tools are appended to
 INSTRUCTIONS = "# Instructions\n\n"  # harmony's header of a developer message's instructions
 ROLE_TOKENS = 1  # every role name is a single token in both encodings (tests/test_vocab.py checks)
-PLAIN_ROLES = ("user", "system", "developer")  # the roles a message of just its text may have
 
 
 def count_prompt_tokens(conversation: Conversation, tokenizer: Tokenizer) -> int:
