@@ -201,13 +201,19 @@ class Runtime:
             return None  # the pipeline runs, and the runtime fixture answers there
         return await try_forward(backend, call, request, self.stream_options)
 
+    @property
+    def shapes(self) -> bool:
+        """Whether latency profiles or chaos may shape an answer: routes ask `shaping` only then,
+        which spares every other request a coroutine."""
+        return self.latency is not None or self.chaos is not None
+
     async def shaping(
         self, route: Route, model: str, namespace: str, scope: Mapping[str, Any] | None
     ) -> Shaping | None:
         """The request's latency pauses and chaos fault (server/http/shaping.py): a chaos HTTP error
         is raised here and a chaos timeout held here. None when neither is configured. `scope`: the
         HTTP request's (its id, and its arrival, which a time to first token counts from)."""
-        if self.latency is None and self.chaos is None:
+        if not self.shapes:
             return None
         arrival = arrival_of(scope)
         return await shape(

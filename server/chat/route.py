@@ -64,11 +64,7 @@ async def create_chat_completion(request: Request, trace: Trace | None = None) -
         budget = chat.plan.n * (body.completion_limit or 0)
         await runtime.limiter.admit(request, namespace, body.model, chat.plan.prompt_tokens + budget)
     backend = await runtime.backend(route, namespace)
-    shaping = (  # none without latency profiles or chaos, and no coroutine made to say so
-        None
-        if runtime.latency is None and runtime.chaos is None
-        else await runtime.shaping(route, body.model, namespace, request.scope)
-    )
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope) if runtime.shapes else None
     generation = Generation(
         chat.plan,
         backend.stream(

@@ -62,11 +62,7 @@ async def create_completion(request: Request, trace: Trace | None = None) -> Res
         tokens = plan.plan.prompt_tokens + plan.plan.n * body.completion_limit
         await runtime.limiter.admit(request, namespace, body.model, tokens)
     backend = await runtime.backend(route, namespace)
-    shaping = (  # none without latency profiles or chaos, and no coroutine made to say so
-        None
-        if runtime.latency is None and runtime.chaos is None
-        else await runtime.shaping(route, body.model, namespace, request.scope)
-    )
+    shaping = await runtime.shaping(route, body.model, namespace, request.scope) if runtime.shapes else None
 
     requests = [
         GenerationRequest(

@@ -88,11 +88,7 @@ async def start_turn(
         conversation = await with_fetched_images(conversation)
     plan = plan_response(body, conversation, tokenizer, profile)
     backend = await runtime.backend(route, namespace)
-    shaping = (  # none without latency profiles or chaos, and no coroutine made to say so
-        None
-        if runtime.latency is None and runtime.chaos is None
-        else await runtime.shaping(route, body.model, namespace, scope)
-    )
+    shaping = await runtime.shaping(route, body.model, namespace, scope) if runtime.shapes else None
     request = GenerationRequest(
         conversation, n=1, tokenizer=tokenizer, namespace=namespace, headers=headers, raw=raw, notes=notes
     )
